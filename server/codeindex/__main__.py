@@ -1,0 +1,5 @@
+"""`python -m codeindex`: the same entry point as the `codeindex` console script."""
+
+from codeindex.cli import main
+
+raise SystemExit(main())
