@@ -1,0 +1,230 @@
+"""Typed settings: workspace root, data dir, model and limits.
+
+Settings come from, lowest precedence first: the defaults below, the
+workspace's `.codeindex.toml`, environment variables, and explicit overrides
+(CLI flags, LSP initialization options, MCP arguments). `data_dir_for` is the
+one function that decides where the index lives; every front-end calls it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = ".codeindex.toml"
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names it and says what fits."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """One user-facing setting: its key, environment variable, default and meaning."""
+
+    key: str
+    env: str
+    default: Any
+    kind: type
+    help: str
+
+
+SETTINGS: tuple[SettingInfo, ...] = (
+    SettingInfo(
+        "index.max_file_size",
+        "CODEINDEX_MAX_FILE_SIZE",
+        1024 * 1024,
+        int,
+        "Files larger than this many bytes are skipped (recorded with the reason).",
+    ),
+    SettingInfo(
+        "index.max_chunk_chars",
+        "CODEINDEX_MAX_CHUNK_CHARS",
+        1000,
+        int,
+        "Largest chunk in characters (sized for a 256-token model).",
+    ),
+    SettingInfo(
+        "embedding.model",
+        "CODEINDEX_EMBED_MODEL",
+        DEFAULT_MODEL,
+        str,
+        "fastembed model name.",
+    ),
+    SettingInfo(
+        "embedding.model_path",
+        "CODEINDEX_EMBED_MODEL_PATH",
+        None,
+        Path,
+        "Local folder with model.onnx + tokenizer files; no download is tried.",
+    ),
+    SettingInfo(
+        "embedding.allow_download",
+        "CODEINDEX_ALLOW_DOWNLOAD",
+        True,
+        bool,
+        "Let fastembed download a named model once; a failure is remembered.",
+    ),
+    SettingInfo(
+        "embedding.batch_size",
+        "CODEINDEX_EMBED_BATCH_SIZE",
+        16,
+        int,
+        "Texts per model call; texts are sorted by length into batches.",
+    ),
+    SettingInfo(
+        "embedding.max_tokens",
+        "CODEINDEX_EMBED_MAX_TOKENS",
+        256,
+        int,
+        "Inputs are truncated to this many tokens (MiniLM was trained on 256).",
+    ),
+    SettingInfo(
+        "embedding.threads",
+        "CODEINDEX_EMBED_THREADS",
+        None,
+        int,
+        "ONNX Runtime threads for embedding; unset = all cores.",
+    ),
+    SettingInfo(
+        "worker.lease_seconds",
+        "CODEINDEX_LEASE_SECONDS",
+        10.0,
+        float,
+        "A worker that has not renewed its lease for this long is replaced.",
+    ),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def data_dir_for(root: Path) -> Path:
+    """Where the index of `root` lives: $CODEINDEX_DATA_DIR or <root>/.codeindex."""
+    env = os.environ.get("CODEINDEX_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return root.resolve() / ".codeindex"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the core needs to know about one workspace."""
+
+    root: Path
+    data_dir: Path
+    max_file_size: int = 1024 * 1024
+    max_chunk_chars: int = 1000
+    embed_model: str = DEFAULT_MODEL
+    embed_model_path: Path | None = None
+    allow_download: bool = True
+    embed_batch_size: int = 16
+    embed_max_tokens: int = 256
+    embed_threads: int | None = None
+    lease_seconds: float = 10.0
+    parser_version_bump: int = 0
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file."""
+        return self.data_dir / "index.db"
+
+    @property
+    def vectors_path(self) -> Path:
+        """The LanceDB folder."""
+        return self.data_dir / "vectors"
+
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        """A copy with settings given by key (`embedding.model_path`, ...)."""
+        updates: dict[str, Any] = {}
+        for key, raw in values.items():
+            info = _BY_KEY.get(key)
+            if info is None:
+                known = ", ".join(sorted(_BY_KEY))
+                raise ConfigError(f"unknown setting {key!r}; known settings: {known}")
+            updates[_attr(key)] = _coerce(info, raw, self.root)
+        return replace(self, **updates)
+
+
+def _attr(key: str) -> str:
+    section, name = key.split(".", 1)
+    if section == "embedding":
+        return {
+            "model": "embed_model",
+            "model_path": "embed_model_path",
+            "allow_download": "allow_download",
+        }.get(name, f"embed_{name}")
+    if section == "worker":
+        return name
+    return name
+
+
+def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
+    if raw is None or raw == "":
+        return info.default
+    try:
+        if info.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if info.kind is Path:
+            path = Path(str(raw)).expanduser()
+            return path if path.is_absolute() else (root / path).resolve()
+        value = info.kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {info.key} ({info.env}) = {raw!r} is not a valid {info.kind.__name__}"
+        ) from None
+    if isinstance(value, int | float) and value <= 0:
+        raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
+    return value
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings for the workspace at `root`: defaults < .codeindex.toml < env < overrides."""
+    root_path = Path(root).expanduser().resolve()
+    if not root_path.is_dir():
+        raise ConfigError(f"workspace root {root_path} is not a directory: pass an existing folder")
+    settings = Settings(root=root_path, data_dir=data_dir_for(root_path))
+    sources: dict[str, str] = {}
+    config_file = root_path / CONFIG_FILE
+    if config_file.is_file():
+        try:
+            with config_file.open("rb") as fh:
+                from_file = _flatten(tomllib.load(fh))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file} is not valid TOML: {exc}") from None
+        settings = settings.with_values(from_file)
+        sources.update(dict.fromkeys(from_file, str(config_file)))
+    from_env = {s.key: os.environ[s.env] for s in SETTINGS if os.environ.get(s.env)}
+    settings = settings.with_values(from_env)
+    sources.update({k: f"${_BY_KEY[k].env}" for k in from_env})
+    if overrides:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = settings.with_values(given)
+        sources.update(dict.fromkeys(given, "override"))
+    bump = os.environ.get("CODEINDEX_PARSER_VERSION_BUMP")
+    if bump:
+        settings = replace(settings, parser_version_bump=int(bump))
+    return replace(settings, sources=sources)

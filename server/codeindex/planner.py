@@ -1,0 +1,196 @@
+"""Turn a reindex request into the items of a task: which files, which action.
+
+Paths from outside are resolved against the workspace root and refused when
+they leave it (invariant 7). Directory and project scopes also drop rows of
+files deleted on disk. Incremental planning keeps only files that changed:
+size and mtime first, then the content hash, never a bare mtime comparison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeindex.storage import FileRow, Storage
+from codeindex.tasks import Action, PlannedItem, Scope
+from codeindex.workspace import FileEntry, SkipFile, Workspace, WorkspaceError
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The items of a task and the normalised paths it targets."""
+
+    target_paths: list[str]
+    items: list[PlannedItem]
+    unchanged: int
+
+
+def _content_changed(workspace: Workspace, entry: FileEntry, row: FileRow) -> bool:
+    """Size/mtime differ: does the content hash differ too? (runs in a thread)"""
+    if row.content_hash is None:
+        return True
+    try:
+        source = workspace.read(entry.path)
+    except SkipFile:
+        return True
+    return source.content_hash != row.content_hash
+
+
+async def changed_files(
+    storage: Storage,
+    workspace: Workspace,
+    entries: Sequence[FileEntry],
+    rows: dict[str, FileRow],
+    parser_version: int | None,
+    *,
+    touch: bool = True,
+) -> tuple[list[FileEntry], int]:
+    """The entries that need indexing; rows whose files were only touched get new stats.
+
+    parser_version None: ignore parser versions; touch False: change no row.
+
+    Returns (changed entries, number unchanged).
+    """
+    changed: list[FileEntry] = []
+    suspects: list[tuple[FileEntry, FileRow]] = []
+    for entry in entries:
+        row = rows.get(entry.path)
+        outdated = (
+            parser_version is not None
+            and row is not None
+            and (row.parser_version != parser_version)
+        )
+        if row is None or row.index_status == "failed" or outdated:
+            changed.append(entry)
+        elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
+            suspects.append((entry, row))
+    if suspects:
+
+        def check() -> list[bool]:
+            return [_content_changed(workspace, e, r) for e, r in suspects]
+
+        verdicts = await asyncio.to_thread(check)
+        for (entry, _row), is_changed in zip(suspects, verdicts, strict=True):
+            if is_changed:
+                changed.append(entry)
+            elif touch:
+                await storage.touch_file(entry.path, entry.size, entry.mtime_ns)
+    changed.sort(key=lambda e: e.path)
+    return changed, len(entries) - len(changed)
+
+
+async def plan(
+    storage: Storage,
+    workspace: Workspace,
+    *,
+    scope: Scope,
+    paths: Sequence[str],
+    recursive: bool,
+    embeddings_only: bool,
+    incremental: bool,
+    parser_version: int,
+) -> Plan:
+    """Resolve paths and list the items of a reindex; WorkspaceError for bad input."""
+    if scope is Scope.EMBEDDINGS_ONLY:
+        if paths:
+            raise WorkspaceError(
+                "scope embeddings-only covers every indexed file and takes no paths: "
+                "use scope file/files/directory with embeddings_only=true for some files"
+            )
+        rows = await storage.files_under("")
+        items = [
+            PlannedItem(r.path, Action.EMBED, r.size) for r in rows if r.index_status == "indexed"
+        ]
+        return Plan([], items, 0)
+
+    if scope in (Scope.FILE, Scope.FILES, Scope.DIRECTORY) and not paths:
+        raise WorkspaceError(f"scope {scope.value} needs paths: pass at least one path")
+    if scope in (Scope.FILE, Scope.DIRECTORY) and len(paths) != 1:
+        raise WorkspaceError(
+            f"scope {scope.value} takes exactly one path, got {len(paths)}: use scope files "
+            "for several files"
+        )
+    resolved = [workspace.resolve(p) for p in paths]
+
+    if scope in (Scope.FILE, Scope.FILES):
+        return await _plan_files(
+            storage, workspace, resolved, embeddings_only, incremental, parser_version
+        )
+
+    folder = resolved[0] if scope is Scope.DIRECTORY else ""
+    folder_abs = workspace.root / folder if folder else workspace.root
+    rows_list = await storage.files_under(folder, recursive=recursive)
+    if folder and not folder_abs.is_dir():
+        if folder_abs.exists():
+            raise WorkspaceError(f"{folder} is a file, not a folder: use scope file")
+        if not rows_list:
+            raise WorkspaceError(
+                f"folder {folder} does not exist in {workspace.root} and nothing under it is "
+                "indexed: check the path"
+            )
+    entries = workspace.scan(folder, recursive=recursive).files if folder_abs.is_dir() else []
+    rows = {r.path: r for r in rows_list}
+    on_disk = {e.path for e in entries}
+    deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows) if p not in on_disk]
+    if embeddings_only:
+        items = [
+            PlannedItem(e.path, Action.EMBED, e.size)
+            for e in entries
+            if e.path in rows and rows[e.path].index_status == "indexed"
+        ]
+        return Plan([folder] if folder else [], items, 0)
+    unchanged = 0
+    if incremental:
+        entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
+    items = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries] + deleted
+    return Plan([folder] if folder else [], items, unchanged)
+
+
+async def _plan_files(
+    storage: Storage,
+    workspace: Workspace,
+    resolved: list[str],
+    embeddings_only: bool,
+    incremental: bool,
+    parser_version: int,
+) -> Plan:
+    items: list[PlannedItem] = []
+    entries: list[FileEntry] = []
+    rows: dict[str, FileRow] = {}
+    for rel in dict.fromkeys(resolved):
+        absolute: Path = workspace.root / rel
+        if not rel or absolute.is_dir():
+            raise WorkspaceError(f"{rel or '.'} is a folder: use scope directory for folders")
+        row = await storage.get_file(rel)
+        entry = workspace.stat(rel)
+        if entry is None:
+            if row is not None:
+                items.append(PlannedItem(rel, Action.DELETE))
+                continue
+            if absolute.exists() or absolute.is_symlink():
+                reason = (
+                    "is excluded by the ignore rules (.gitignore, .codeindexignore or the "
+                    "default excludes)"
+                    if workspace.is_ignored(rel)
+                    else "is not a regular file inside the workspace"
+                )
+                raise WorkspaceError(f"{rel} {reason}: nothing to index")
+            raise WorkspaceError(f"{rel} does not exist in {workspace.root}: check the path")
+        if embeddings_only:
+            if row is None or row.index_status != "indexed":
+                raise WorkspaceError(
+                    f"{rel} is not indexed yet, so it has no chunks to embed: reindex it "
+                    "without embeddings_only first"
+                )
+            items.append(PlannedItem(rel, Action.EMBED, entry.size))
+            continue
+        entries.append(entry)
+        if row is not None:
+            rows[rel] = row
+    unchanged = 0
+    if incremental:
+        entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
+    items.extend(PlannedItem(e.path, Action.INDEX, e.size) for e in entries)
+    return Plan(list(dict.fromkeys(resolved)), items, unchanged)

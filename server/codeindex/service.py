@@ -1,0 +1,538 @@
+"""The one core every front-end calls: reindex, task control, search, status, validate.
+
+The CLI, the language server and the MCP server each translate their protocol
+into calls on `CodeIndexService` and turn its plain results (dicts shaped as
+the reindex contract says) into their own messages. Nothing here knows about
+a protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from codeindex.config import Settings, load_settings
+from codeindex.migrate import latest_version
+from codeindex.models import ModelManager
+from codeindex.planner import plan
+from codeindex.search import (
+    MODES,
+    SearchError,
+    SearchResult,
+    SemanticSearcher,
+    SymbolHit,
+    annotate_freshness,
+    fuse,
+    lexical,
+    symbols,
+)
+from codeindex.storage import Storage
+from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus
+from codeindex.vectors import VectorStore
+from codeindex.worker import Worker, parser_version
+from codeindex.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+WAIT_POLL_SECONDS = 0.1
+DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
+DEFAULT_EMBED_CHARS_PER_S = 20_000.0
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds to an ISO-8601 UTC string."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _folder_size(path: Path) -> int:
+    total = 0
+    if not path.exists():
+        return 0
+    for entry in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if entry.is_file():
+                total += entry.stat().st_size
+    return total
+
+
+class CodeIndexService:
+    """A workspace's index, its queue and its worker, behind one API."""
+
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.queue = Queue(storage)
+        self.workspace = Workspace(
+            settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
+        )
+        self.models = ModelManager(storage, settings)
+        self.vectors = VectorStore(settings.vectors_path)
+        self.searcher = SemanticSearcher(storage, self.models, self.vectors)
+        self.worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self._worker_stop = asyncio.Event()
+        self.changed = asyncio.Event()
+
+    @classmethod
+    async def open(
+        cls, root: Path | str, overrides: Mapping[str, Any] | None = None
+    ) -> CodeIndexService:
+        """Open (creating if needed) the index of the workspace at `root`."""
+        settings = load_settings(root, overrides)
+        storage = await Storage.open(settings.db_path)
+        return cls(settings, storage)
+
+    async def close(self) -> None:
+        """Stop the in-process worker (if any) and close the database."""
+        await self.stop_worker()
+        await self.storage.close()
+
+    # ---- the worker ------------------------------------------------------
+
+    def _notify(self) -> None:
+        self.changed.set()
+
+    def start_worker(self, *, exit_when_idle: bool = False) -> asyncio.Task[None]:
+        """Run a worker in this process; it waits for the lease if another process holds it."""
+        if self._worker_task is not None and not self._worker_task.done():
+            return self._worker_task
+        self._worker_stop = asyncio.Event()
+        self.worker = Worker(
+            self.storage,
+            self.workspace,
+            self.settings,
+            self.models,
+            self.vectors,
+            on_change=self._notify,
+        )
+        worker = self.worker
+
+        async def run() -> None:
+            try:
+                await worker.run(exit_when_idle=exit_when_idle, stop=self._worker_stop)
+            except Exception:
+                log.exception("the worker stopped with an error")
+                raise
+
+        self._worker_task = asyncio.create_task(run(), name="codeindex-worker")
+        return self._worker_task
+
+    async def stop_worker(self) -> None:
+        """Stop the in-process worker after its current step and release the lease."""
+        task = self._worker_task
+        if task is None:
+            return
+        self._worker_stop.set()
+        if self.worker is not None:
+            self.worker.wake.set()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
+        self._worker_task = None
+
+    @property
+    def runs_worker(self) -> bool:
+        """True while this process runs a worker task."""
+        return self._worker_task is not None and not self._worker_task.done()
+
+    async def worker_alive(self) -> bool:
+        """True when some process holds an unexpired worker lease."""
+        lease = await self.queue.lease()
+        return lease is not None and lease.expires_at > time.time()
+
+    def _wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wake.set()
+
+    # ---- force_reindex and companions -------------------------------------
+
+    async def force_reindex(
+        self,
+        scope: str,
+        paths: Sequence[str] = (),
+        *,
+        priority: str = "normal",
+        embeddings_only: bool = False,
+        async_: bool = True,
+        incremental: bool = False,
+        recursive: bool = True,
+        on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
+    ) -> dict[str, Any]:
+        """Create a reindex task; return at once (async) or when it ends (sync)."""
+        try:
+            scope_enum = Scope(scope)
+        except ValueError:
+            raise ValueError(
+                f"scope must be one of {', '.join(s.value for s in Scope)}; got {scope!r}"
+            ) from None
+        prio = Priority.parse(priority)
+        if isinstance(paths, str):
+            paths = [paths]
+        version = parser_version(self.settings)
+        planned = await plan(
+            self.storage,
+            self.workspace,
+            scope=scope_enum,
+            paths=list(paths),
+            recursive=recursive,
+            embeddings_only=embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY,
+            incremental=incremental,
+            parser_version=version,
+        )
+        estimate = await self._estimate(planned.items)
+        message = f"{len(planned.items)} file(s) queued"
+        if incremental:
+            message += f", {planned.unchanged} unchanged skipped"
+        if not planned.items:
+            message = "nothing to do: every file is up to date" if incremental else "nothing to do"
+        model_id = None
+        active = await self.models.active()
+        if active is not None:
+            model_id = active.id
+        task = await self.queue.create(
+            scope=scope_enum,
+            target_paths=planned.target_paths,
+            recursive=recursive,
+            embeddings_only=embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY,
+            incremental=incremental,
+            priority=prio,
+            items=planned.items,
+            model_id=model_id,
+            estimate=estimate,
+            message=message,
+        )
+        self._wake_worker()
+        if async_ or task.finished:
+            response = self._response(task)
+            if not async_:
+                response["result"] = await self._result(task)
+            return response
+        if not self.runs_worker and not await self.worker_alive():
+            self.start_worker(exit_when_idle=True)
+        task = await self.wait(task.id, on_progress=on_progress)
+        response = self._response(task)
+        response["result"] = await self._result(task)
+        return response
+
+    async def _estimate(self, items: Sequence[Any]) -> float:
+        parse_rate = float(
+            await self.storage.get_meta("rate.parse_bytes_per_s") or DEFAULT_PARSE_BYTES_PER_S
+        )
+        embed_rate = float(
+            await self.storage.get_meta("rate.embed_chars_per_s") or DEFAULT_EMBED_CHARS_PER_S
+        )
+        total_bytes = sum(item.size for item in items)
+        new_bytes = 0
+        if items:
+            known = {
+                str(r[0]): int(r[1])
+                for r in await self.storage.fetchall("SELECT path, size FROM files")
+            }
+            new_bytes = sum(i.size for i in items if known.get(i.path) != i.size)
+        return round(total_bytes / parse_rate + new_bytes / embed_rate, 2)
+
+    def _response(self, task: Task) -> dict[str, Any]:
+        return {
+            "task_id": task.id,
+            "scope": task.scope_object(),
+            "status": task.status.value,
+            "items_total": task.items_total,
+            "items_queued": task.items_pending,
+            "estimated_duration_seconds": task.estimated_duration_seconds,
+            "message": task.message,
+            "result": None,
+        }
+
+    async def _result(self, task: Task) -> dict[str, Any]:
+        failures = await self.queue.failures(task.id)
+        duration = (task.completed_at or time.time()) - (task.started_at or task.created_at)
+        return {
+            "items_completed": task.items_completed,
+            "items_failed": task.items_failed,
+            "duration_seconds": round(duration, 3),
+            "failures": [{"path": f.path, "error": f.error} for f in failures],
+            "summary": task.summary(),
+        }
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
+    ) -> Task:
+        """Wait until a task ends, reporting its status as it changes."""
+        last: tuple[Any, ...] | None = None
+        while True:
+            task = await self.queue.get(task_id)
+            if on_progress is not None:
+                key = (
+                    task.status,
+                    task.progress,
+                    task.items_completed,
+                    task.items_failed,
+                    task.current_path,
+                )
+                if key != last:
+                    last = key
+                    maybe = on_progress(await self._status_of(task))
+                    if maybe is not None:
+                        await maybe
+            if task.finished:
+                return task
+            if not self.runs_worker and not await self.worker_alive():
+                self.start_worker(exit_when_idle=True)
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), timeout=WAIT_POLL_SECONDS)
+
+    async def _status_of(self, task: Task) -> dict[str, Any]:
+        now = time.time()
+        eta = None
+        if task.started_at and 0 < task.progress < 1 and not task.finished:
+            elapsed = now - task.started_at
+            eta = round(elapsed * (1 - task.progress) / task.progress, 1)
+        failures = await self.queue.failures(task.id, limit=20)
+        return {
+            "task_id": task.id,
+            "scope": task.scope_object(),
+            "status": task.status.value,
+            "priority": Priority(task.priority).name.lower(),
+            "progress": round(task.progress, 4),
+            "items_total": task.items_total,
+            "items_completed": task.items_completed,
+            "items_failed": task.items_failed,
+            "items_cancelled": task.items_cancelled,
+            "items_pending": task.items_pending,
+            "current_file": task.current_path,
+            "created_at": iso(task.created_at),
+            "started_at": iso(task.started_at),
+            "completed_at": iso(task.completed_at),
+            "eta_seconds": eta,
+            "estimated_duration_seconds": task.estimated_duration_seconds,
+            "message": task.message,
+            "error_message": task.error_message,
+            "failures": [{"path": f.path, "error": f.error} for f in failures],
+            "summary": task.summary(),
+        }
+
+    async def get_reindex_status(self, task_id: str) -> dict[str, Any]:
+        """Status, progress, counts, current file, ETA, failures and summary of one task."""
+        return await self._status_of(await self.queue.get(task_id))
+
+    async def list_reindex_tasks(
+        self, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Tasks, newest first, optionally filtered by status."""
+        wanted = None
+        if status:
+            try:
+                wanted = TaskStatus(status[:1].upper() + status[1:].lower())
+            except ValueError:
+                raise ValueError(
+                    f"status must be one of {', '.join(s.value for s in TaskStatus)}; "
+                    f"got {status!r}"
+                ) from None
+        tasks = await self.queue.list(wanted, limit)
+        return [
+            {
+                "task_id": t.id,
+                "scope": t.scope_object(),
+                "status": t.status.value,
+                "progress": round(t.progress, 4),
+                "items_total": t.items_total,
+                "items_completed": t.items_completed,
+                "items_failed": t.items_failed,
+                "created_at": iso(t.created_at),
+                "completed_at": iso(t.completed_at),
+                "message": t.message,
+            }
+            for t in tasks
+        ]
+
+    async def pause_reindex(self, task_id: str) -> dict[str, Any]:
+        """Hold a task between items."""
+        return await self._status_of(await self.queue.pause(task_id))
+
+    async def resume_reindex(self, task_id: str) -> dict[str, Any]:
+        """Let a paused task go on."""
+        task = await self.queue.resume(task_id)
+        self._wake_worker()
+        return await self._status_of(task)
+
+    async def cancel_reindex(self, task_id: str) -> dict[str, Any]:
+        """Stop a task; what it already wrote stays (each file is whole, old or new)."""
+        task = await self.queue.cancel(task_id)
+        self._wake_worker()
+        return await self._status_of(task)
+
+    async def boost(self, paths: Sequence[str]) -> int:
+        """Files open in an editor: their items go first (invariant 5)."""
+        resolved = []
+        for path in paths:
+            with contextlib.suppress(ValueError):
+                resolved.append(self.workspace.resolve(path))
+        changed = await self.queue.boost(resolved)
+        self._wake_worker()
+        return changed
+
+    # ---- queries ---------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        mode: str | None = None,
+        limit: int = 10,
+        path: str | None = None,
+        language: str | None = None,
+    ) -> SearchResult:
+        """Semantic, lexical or hybrid search (hybrid by default once vectors exist)."""
+        started = time.perf_counter()
+        if mode is not None and mode not in MODES:
+            raise SearchError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        if limit < 1 or limit > 1000:
+            raise SearchError(f"limit must be between 1 and 1000; got {limit}")
+        prefix = self.workspace.resolve(path) if path else None
+        active = await self.models.active()
+        note = None
+        chosen = mode or ("hybrid" if active is not None else "lexical")
+        if mode is None and active is None:
+            note = "semantic search unavailable: nothing embedded yet; showing full-text results"
+        if chosen == "lexical":
+            hits = await lexical(
+                self.storage, query, limit=limit, path_prefix=prefix, language=language
+            )
+        elif chosen == "semantic":
+            hits = await self.searcher.search(
+                query, limit=limit, path_prefix=prefix, language=language
+            )
+        else:
+            depth = max(limit * 3, 30)
+            lex = await lexical(
+                self.storage, query, limit=depth, path_prefix=prefix, language=language
+            )
+            try:
+                sem = await self.searcher.search(
+                    query, limit=depth, path_prefix=prefix, language=language
+                )
+            except SearchError as exc:
+                if mode == "hybrid":
+                    raise
+                sem, note = [], f"{exc}; showing full-text results"
+                chosen = "lexical"
+            hits = fuse([lex, sem], limit)
+        await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
+        return SearchResult(query, chosen, hits, note, (time.perf_counter() - started) * 1000)
+
+    async def find_symbols(
+        self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
+    ) -> list[SymbolHit]:
+        """Symbols by exact name, prefix or substring."""
+        return await symbols(self.storage, name, match=match, kind=kind, limit=limit)
+
+    # ---- status ---------------------------------------------------------
+
+    async def status(self) -> dict[str, Any]:
+        """Counts, versions, model, embeddings and queue: the get_index_status capability."""
+        st = self.storage
+        by_status = {
+            str(r[0]): int(r[1])
+            for r in await st.fetchall(
+                "SELECT index_status, count(*) FROM files GROUP BY index_status"
+            )
+        }
+        by_language = {
+            str(r[0] or "text"): int(r[1])
+            for r in await st.fetchall(
+                "SELECT language, count(*) FROM files WHERE index_status = 'indexed' "
+                "GROUP BY language ORDER BY count(*) DESC"
+            )
+        }
+        problems = [
+            {"path": str(r[0]), "status": str(r[1]), "reason": str(r[2])}
+            for r in await st.fetchall(
+                "SELECT path, index_status, error FROM files WHERE index_status != 'indexed' "
+                "ORDER BY path LIMIT 50"
+            )
+        ]
+        syntax_errors = int(
+            await st.scalar(
+                "SELECT count(*) FROM files WHERE index_status = 'indexed' AND error IS NOT NULL"
+            )
+            or 0
+        )
+        last_full = await st.get_meta("last_full_index_at")
+        lease = await self.queue.lease()
+        active = await self.models.active()
+        failure = await self.models.remembered_failure()
+        total, pending = await st.pending_counts(active.id if active else None)
+        vectors: dict[str, Any] = {
+            "active_model": None,
+            "chunks_total": total,
+            "chunks_embedded": total - pending,
+            "chunks_pending": pending,
+            "pending_reason": None,
+            "vectors_bytes": await asyncio.to_thread(_folder_size, self.settings.vectors_path),
+            "configured_model": self.settings.embed_model,
+            "configured_model_path": (
+                str(self.settings.embed_model_path) if self.settings.embed_model_path else None
+            ),
+        }
+        if active is not None:
+            vectors["active_model"] = {
+                "name": active.name,
+                "dim": active.dim,
+                "fingerprint": active.fingerprint,
+                "source": active.source,
+                "table": active.table_name,
+            }
+        if failure is not None:
+            vectors["pending_reason"] = f"{failure.reason}. {failure.hint}"
+        elif pending and active is None:
+            vectors["pending_reason"] = "no model has been loaded yet"
+        elif pending:
+            vectors["pending_reason"] = "waiting for the worker"
+        db_bytes = sum(
+            p.stat().st_size for p in self.settings.data_dir.glob("index.db*") if p.is_file()
+        )
+        return {
+            "workspace": str(self.settings.root),
+            "data_dir": str(self.settings.data_dir),
+            "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
+            "schema_version": latest_version(),
+            "parser_version": parser_version(self.settings),
+            "files": {
+                "total": sum(by_status.values()),
+                "by_status": by_status,
+                "by_language": by_language,
+                "with_syntax_errors": syntax_errors,
+                "not_indexed": problems,
+            },
+            "symbols": int(await st.scalar("SELECT count(*) FROM symbols") or 0),
+            "chunks": int(await st.scalar("SELECT count(*) FROM chunks") or 0),
+            "last_full_index_at": iso(float(last_full)) if last_full else None,
+            "embeddings": vectors,
+            "queue": {
+                "tasks_by_status": await self.queue.counts_by_status(),
+                "items_left": await self.queue.items_left(),
+                "worker": None
+                if lease is None or lease.expires_at < time.time()
+                else {
+                    "owner": lease.owner,
+                    "pid": lease.pid,
+                    "host": lease.hostname,
+                    "renewed_at": iso(lease.renewed_at),
+                },
+            },
+        }
+
+    async def validate(self) -> dict[str, Any]:
+        """Check the index against the disk and itself; each problem names its fix."""
+        from codeindex.validate import validate_index
+
+        return await validate_index(self)

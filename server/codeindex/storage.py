@@ -1,0 +1,329 @@
+"""index.db through aiosqlite: connections, transactions, one small method per query.
+
+Two connections per process: one for writes (serialised by a lock, each write
+a short `BEGIN IMMEDIATE` transaction) and one for reads, so a reader in the
+same process sees a committed snapshot and never a file half swapped
+(invariant 2). WAL mode lets other processes read while one writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from codeindex.migrate import migrate
+from codeindex.parser import Symbol
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """A row of `files`."""
+
+    id: int
+    path: str
+    language: str | None
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    index_status: str
+    indexed_at: float
+    parser_version: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """A chunk to store, with the hash of its text."""
+
+    start_line: int
+    end_line: int
+    content_hash: str
+    symbol: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """Everything about one file that replaces its previous rows."""
+
+    path: str
+    language: str | None
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    index_status: str
+    parser_version: int
+    error: str | None
+    symbols: Sequence[Symbol] = ()
+    chunks: Sequence[NewChunk] = ()
+
+
+_FILE_COLUMNS = (
+    "id, path, language, size, mtime_ns, content_hash, index_status, indexed_at, "
+    "parser_version, error"
+)
+
+
+def _file_row(row: Any) -> FileRow:
+    return FileRow(*row)
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    if readonly:
+        await conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class Storage:
+    """The index database of one workspace."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Storage:
+        """Open (creating and migrating as needed) the database at `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(migrate, path)
+        writer = await _connect(path, readonly=False)
+        reader = await _connect(path, readonly=True)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections."""
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One short write transaction; commits on success, rolls back on error."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query on the read connection."""
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a read query and return its first row (or None)."""
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a read query and return the first column of its first row."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # ---- meta -------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        """A value of the key/value metadata table."""
+        value = await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set_meta(self, values: dict[str, str]) -> None:
+        """Set metadata values in one transaction."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+
+    # ---- files ------------------------------------------------------------
+
+    async def get_file(self, path: str) -> FileRow | None:
+        """The row of one file."""
+        row = await self.fetchone(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
+        return None if row is None else _file_row(row)
+
+    async def files_under(self, prefix: str = "", *, recursive: bool = True) -> list[FileRow]:
+        """Rows of files under a folder prefix ('' = all), sorted by path."""
+        if not prefix:
+            rows = await self.fetchall(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY path")
+        else:
+            base = prefix.rstrip("/") + "/"
+            rows = await self.fetchall(
+                f"SELECT {_FILE_COLUMNS} FROM files WHERE substr(path, 1, ?) = ? ORDER BY path",
+                (len(base), base),
+            )
+        result = [_file_row(r) for r in rows]
+        if not recursive:
+            depth = prefix.rstrip("/").count("/") + 1 if prefix else 0
+            result = [r for r in result if r.path.count("/") == depth]
+        return result
+
+    async def replace_file(self, record: FileRecord) -> tuple[int, int, int]:
+        """Swap one file's row, symbols and chunks in ONE transaction (invariant 2).
+
+        Returns (file_id, symbols stored, chunks stored).
+        """
+        now = time.time()
+        async with self.transaction() as db:
+            async with db.execute("SELECT id FROM files WHERE path = ?", (record.path,)) as cur:
+                found = await cur.fetchone()
+            values = (
+                record.language,
+                record.size,
+                record.mtime_ns,
+                record.content_hash,
+                record.index_status,
+                now,
+                record.parser_version,
+                record.error,
+            )
+            if found is None:
+                async with db.execute(
+                    "INSERT INTO files(language, size, mtime_ns, content_hash, index_status, "
+                    "indexed_at, parser_version, error, path) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (*values, record.path),
+                ) as cur:
+                    file_id = int(cur.lastrowid or 0)
+            else:
+                file_id = int(found[0])
+                await db.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
+                await db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+                await db.execute(
+                    "UPDATE files SET language=?, size=?, mtime_ns=?, content_hash=?, "
+                    "index_status=?, indexed_at=?, parser_version=?, error=? WHERE id=?",
+                    (*values, file_id),
+                )
+            if record.symbols:
+                await db.executemany(
+                    "INSERT INTO symbols(file_id, name, kind, container, start_line, start_col, "
+                    "end_line, end_col) VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            file_id,
+                            s.name,
+                            s.kind,
+                            s.container,
+                            s.start_line,
+                            s.start_col,
+                            s.end_line,
+                            s.end_col,
+                        )
+                        for s in record.symbols
+                    ],
+                )
+            if record.chunks:
+                await db.executemany(
+                    "INSERT INTO chunks(file_id, ordinal, start_line, end_line, content_hash, "
+                    "symbol, text) VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (file_id, i, c.start_line, c.end_line, c.content_hash, c.symbol, c.text)
+                        for i, c in enumerate(record.chunks)
+                    ],
+                )
+        return file_id, len(record.symbols), len(record.chunks)
+
+    async def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        """Record a new size/mtime for a file whose content hash did not change."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+            )
+
+    async def delete_files(self, paths: Iterable[str]) -> int:
+        """Drop the rows of files deleted on disk; returns how many were dropped."""
+        removed = 0
+        async with self.transaction() as db:
+            for path in paths:
+                async with db.execute("SELECT id FROM files WHERE path = ?", (path,)) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    continue
+                await db.execute("DELETE FROM symbols WHERE file_id = ?", (row[0],))
+                await db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
+                await db.execute("DELETE FROM files WHERE id = ?", (row[0],))
+                removed += 1
+        return removed
+
+    async def chunk_hashes_of(self, path: str) -> list[tuple[str, str]]:
+        """(content_hash, text) of every chunk of one file, in order."""
+        rows = await self.fetchall(
+            "SELECT c.content_hash, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+            "WHERE f.path = ? ORDER BY c.ordinal",
+            (path,),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    # ---- embeddings bookkeeping ------------------------------------------
+
+    async def embedded_among(self, model_id: int, hashes: Sequence[str]) -> set[str]:
+        """The subset of `hashes` that already have a committed vector for the model."""
+        found: set[str] = set()
+        for start in range(0, len(hashes), 500):
+            part = hashes[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = await self.fetchall(
+                f"SELECT content_hash FROM embeddings WHERE model_id = ? "
+                f"AND content_hash IN ({marks})",
+                (model_id, *part),
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
+
+    async def mark_embedded(self, model_id: int, hashes: Iterable[str]) -> None:
+        """Record that the model's LanceDB table now holds these texts' vectors."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO embeddings(model_id, content_hash) VALUES (?, ?)",
+                [(model_id, h) for h in hashes],
+            )
+
+    async def forget_embedded(self, model_id: int, hashes: Iterable[str]) -> None:
+        """Forget vectors that were garbage-collected from LanceDB."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "DELETE FROM embeddings WHERE model_id = ? AND content_hash = ?",
+                [(model_id, h) for h in hashes],
+            )
+
+    async def unreferenced_embedded(self, model_id: int) -> list[str]:
+        """Hashes with a vector that no chunk references any more."""
+        rows = await self.fetchall(
+            "SELECT e.content_hash FROM embeddings e WHERE e.model_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM chunks c WHERE c.content_hash = e.content_hash)",
+            (model_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def pending_counts(self, model_id: int | None) -> tuple[int, int]:
+        """(distinct chunk texts, those without a vector for the model)."""
+        total = int(await self.scalar("SELECT count(DISTINCT content_hash) FROM chunks") or 0)
+        if model_id is None:
+            return total, total
+        done = int(
+            await self.scalar(
+                "SELECT count(*) FROM embeddings e WHERE e.model_id = ? AND EXISTS "
+                "(SELECT 1 FROM chunks c WHERE c.content_hash = e.content_hash)",
+                (model_id,),
+            )
+            or 0
+        )
+        return total, total - done

@@ -1,0 +1,176 @@
+"""validate_index: what is wrong with the index, and the reindex scope that fixes each problem."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from codeindex.planner import changed_files
+from codeindex.worker import parser_version
+
+if TYPE_CHECKING:
+    from codeindex.service import CodeIndexService
+
+
+def _problem(
+    kind: str, detail: str, scope: str, paths: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    fix: dict[str, Any] = {"scope": scope}
+    if paths:
+        fix["paths"] = paths
+    return {"kind": kind, "detail": detail, "fix": fix, **extra}
+
+
+def _fix_for(paths: list[str]) -> tuple[str, list[str]]:
+    if len(paths) == 1:
+        return "file", paths
+    return "files", paths
+
+
+async def validate_index(service: CodeIndexService) -> dict[str, Any]:
+    """Integrity, disk drift, orphans, FTS sync, parser versions and vectors."""
+    st = service.storage
+    problems: list[dict[str, Any]] = []
+
+    integrity = await st.fetchall("PRAGMA quick_check")
+    messages = [str(r[0]) for r in integrity if str(r[0]) != "ok"]
+    if messages:
+        problems.append(_problem("integrity", "; ".join(messages[:5]), "project"))
+
+    rows = {r.path: r for r in await st.files_under("")}
+    scan = await asyncio.to_thread(service.workspace.scan, "")
+    on_disk = {e.path: e for e in scan.files}
+    deleted = sorted(set(rows) - set(on_disk))
+    new = sorted(set(on_disk) - set(rows))
+    version = parser_version(service.settings)
+    suspects = [
+        e
+        for p, e in on_disk.items()
+        if p in rows and (rows[p].size, rows[p].mtime_ns) != (e.size, e.mtime_ns)
+    ]
+    changed, _ = await changed_files(
+        st,
+        service.workspace,
+        suspects,
+        {e.path: rows[e.path] for e in suspects},
+        None,
+        touch=False,
+    )
+    if deleted:
+        scope, paths = _fix_for(deleted)
+        problems.append(
+            _problem(
+                "deleted",
+                f"{len(deleted)} indexed file(s) no longer on disk",
+                scope,
+                paths,
+                paths=deleted,
+            )
+        )
+    if new:
+        scope, paths = _fix_for(new)
+        problems.append(
+            _problem("new", f"{len(new)} file(s) on disk not indexed", scope, paths, paths=new)
+        )
+    if changed:
+        changed_paths = [e.path for e in changed]
+        scope, paths = _fix_for(changed_paths)
+        problems.append(
+            _problem(
+                "changed",
+                f"{len(changed_paths)} file(s) changed since indexed",
+                scope,
+                paths,
+                paths=changed_paths,
+            )
+        )
+    old = sorted(p for p, r in rows.items() if r.parser_version != version and p in on_disk)
+    if old:
+        problems.append(
+            _problem(
+                "parser_version",
+                f"{len(old)} file(s) indexed by parser version other than {version}",
+                "project",
+                paths=old[:50],
+            )
+        )
+    failed = sorted(p for p, r in rows.items() if r.index_status == "failed" and p in on_disk)
+    if failed:
+        scope, paths = _fix_for(failed)
+        problems.append(
+            _problem(
+                "failed",
+                f"{len(failed)} file(s) failed to index",
+                scope,
+                paths,
+                paths=failed,
+                reasons={p: rows[p].error for p in failed[:50]},
+            )
+        )
+
+    orphan_symbols = int(
+        await st.scalar(
+            "SELECT count(*) FROM symbols s WHERE NOT EXISTS "
+            "(SELECT 1 FROM files f WHERE f.id = s.file_id)"
+        )
+        or 0
+    )
+    orphan_chunks = int(
+        await st.scalar(
+            "SELECT count(*) FROM chunks c WHERE NOT EXISTS "
+            "(SELECT 1 FROM files f WHERE f.id = c.file_id)"
+        )
+        or 0
+    )
+    if orphan_symbols or orphan_chunks:
+        problems.append(
+            _problem(
+                "orphans",
+                f"{orphan_symbols} symbol and {orphan_chunks} chunk row(s) belong to no file",
+                "project",
+            )
+        )
+
+    fts_rows = int(await st.scalar("SELECT count(*) FROM chunks_fts") or 0)
+    chunk_rows = int(await st.scalar("SELECT count(*) FROM chunks") or 0)
+    fts_ok = fts_rows == chunk_rows
+    if fts_ok:
+        try:
+            async with st.transaction() as db:
+                await db.execute(
+                    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES('integrity-check', 1)"
+                )
+        except sqlite3.DatabaseError:
+            fts_ok = False
+    if not fts_ok:
+        problems.append(
+            _problem(
+                "fts",
+                f"the full-text index is out of step with chunks ({fts_rows} vs {chunk_rows})",
+                "project",
+            )
+        )
+
+    active = await service.models.active()
+    if active is not None:
+        table = await asyncio.to_thread(service.vectors.open_table, active.table_name)
+        recorded = int(
+            await st.scalar("SELECT count(*) FROM embeddings WHERE model_id = ?", (active.id,)) or 0
+        )
+        present = 0 if table is None else await asyncio.to_thread(table.count)
+        if present < recorded:
+            problems.append(
+                _problem(
+                    "vectors",
+                    f"{recorded - present} vector(s) of model {active.name} are missing "
+                    "from LanceDB",
+                    "embeddings-only",
+                )
+            )
+
+    return {
+        "ok": not problems,
+        "files_checked": len(on_disk),
+        "problems": problems,
+    }

@@ -1,0 +1,482 @@
+"""The worker: the one lease holder per workspace that drains reindex items.
+
+For each item: read -> hash -> parse (in a thread) -> swap the file's rows in
+one transaction; its chunk texts without a vector join a backlog that is
+embedded in batches of similar length across files, flushed to LanceDB in
+few commits, and only then is the item marked completed (work is done only
+after it is written). Parsing comes before embedding at equal priority, so
+full-text and symbol search are ready early; a higher-priority item's texts
+are embedded before a lower-priority backlog. Pause and cancel are read
+between items and between batches (invariant 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from codeindex.config import Settings
+from codeindex.embedder import Embedder, ModelUnavailable
+from codeindex.models import ModelManager
+from codeindex.parser import PARSER_VERSION, language_for_path, parse
+from codeindex.storage import FileRecord, NewChunk, Storage
+from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, TaskStatus
+from codeindex.vectors import VectorStore, VectorTable
+from codeindex.workspace import SkipFile, Workspace
+
+log = logging.getLogger(__name__)
+
+WINDOW_BATCHES = 4
+FLUSH_VECTORS = 512
+FLUSH_SECONDS = 3.0
+IDLE_POLL_SECONDS = 0.25
+GC_MIN_UNREFERENCED = 1000
+
+
+def text_hash(text: str) -> str:
+    """The key of a chunk's vector: sha256 of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parser_version(settings: Settings) -> int:
+    """The parser version rows are stamped with."""
+    return PARSER_VERSION + settings.parser_version_bump
+
+
+@dataclass(slots=True)
+class _Waiting:
+    item: Item
+    outcome: ItemOutcome
+    missing: set[str]
+    total: int
+
+
+@dataclass(slots=True)
+class _Text:
+    text: str
+    priority: int
+    seq: int
+    items: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Parsed:
+    record: FileRecord
+    error: str | None
+
+
+def _parse_file(workspace: Workspace, settings: Settings, path: str) -> _Parsed | SkipFile:
+    """Read, hash and parse one file (runs in a thread)."""
+    try:
+        source = workspace.read(path)
+    except SkipFile as skip:
+        return skip
+    language = language_for_path(path)
+    result = parse(source.text, language, max_chunk_chars=settings.max_chunk_chars)
+    chunks = [
+        NewChunk(c.start_line, c.end_line, text_hash(c.text), c.symbol, c.text)
+        for c in result.chunks
+    ]
+    record = FileRecord(
+        path=path,
+        language=result.language,
+        size=source.size,
+        mtime_ns=source.mtime_ns,
+        content_hash=source.content_hash,
+        index_status="indexed",
+        parser_version=parser_version(settings),
+        error=result.error,
+        symbols=result.symbols,
+        chunks=chunks,
+    )
+    return _Parsed(record, result.error)
+
+
+class Worker:
+    """Drains the queue of one workspace while it holds the lease."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        workspace: Workspace,
+        settings: Settings,
+        models: ModelManager,
+        vectors: VectorStore,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.queue = Queue(storage)
+        self.workspace = workspace
+        self.settings = settings
+        self.models = models
+        self.vectors = vectors
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.wake = asyncio.Event()
+        self.on_change = on_change or (lambda: None)
+        self._waiting: dict[int, _Waiting] = {}
+        self._texts: dict[str, _Text] = {}
+        self._seq = 0
+        self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
+        self._last_flush = time.monotonic()
+        self._dirty_vectors = False
+        self._lost = False
+        self._model: tuple[Embedder, int, VectorTable] | None = None
+        self._model_error: ModelUnavailable | None = None
+        self._paused: set[str] = set()
+
+    # ---- lifecycle ---------------------------------------------------------
+
+    async def run(self, *, exit_when_idle: bool = False, stop: asyncio.Event | None = None) -> None:
+        """Hold the lease and drain items until `stop` is set (or the queue is empty)."""
+        stop = stop or asyncio.Event()
+        ttl = self.settings.lease_seconds
+        while not await self.queue.acquire_lease(self.owner, ttl):
+            if exit_when_idle and not await self.queue.has_runnable():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(1.0, ttl / 4))
+            if stop.is_set():
+                return
+        log.info("worker %s holds the lease", self.owner)
+        renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
+        try:
+            await self._drain(exit_when_idle=exit_when_idle, stop=stop)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            if not self._lost:
+                with contextlib.suppress(Exception):
+                    await self._flush(force=True)
+                await asyncio.shield(self.queue.release_lease(self.owner))
+
+    async def _renew(self, ttl: float) -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                kept = await self.queue.renew_lease(self.owner, ttl)
+            except Exception:
+                log.exception("could not renew the worker lease")
+                continue
+            if not kept:
+                log.error("worker %s lost its lease to another worker; stopping", self.owner)
+                self._lost = True
+                self.wake.set()
+                return
+
+    async def _drain(self, *, exit_when_idle: bool, stop: asyncio.Event) -> None:
+        while not stop.is_set() and not self._lost:
+            await self._refresh_task_states()
+            best_text = self._best_backlog_priority()
+            item = None
+            if best_text is None or best_text >= Priority.NORMAL or not self._texts:
+                item = await self.queue.claim()
+                if item is not None and best_text is not None and item.priority > best_text:
+                    pass
+            if item is not None:
+                await self._process(item)
+                continue
+            if best_text is not None:
+                await self._embed_next_batch()
+                continue
+            if self._unflushed or self._waiting:
+                await self._flush(force=True)
+                continue
+            await self._maintain()
+            if exit_when_idle and not await self.queue.has_runnable():
+                return
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
+
+    # ---- items ------------------------------------------------------------
+
+    async def _process(self, item: Item) -> None:
+        try:
+            if item.action is Action.DELETE:
+                await self.storage.delete_files([item.path])
+                await self._done(item, ItemOutcome(processed=True), [])
+            elif item.action is Action.EMBED:
+                hashes = await self.storage.chunk_hashes_of(item.path)
+                await self._after_rows(item, ItemOutcome(), hashes, required=True)
+            else:
+                await self._index(item)
+        except Exception as exc:
+            log.exception("item %s (%s) failed", item.id, item.path)
+            await self._finish([], [(item, f"{type(exc).__name__}: {exc}")])
+
+    async def _index(self, item: Item) -> None:
+        parsed = await asyncio.to_thread(_parse_file, self.workspace, self.settings, item.path)
+        if isinstance(parsed, SkipFile):
+            if parsed.vanished:
+                await self.storage.delete_files([item.path])
+                await self._done(item, ItemOutcome(), [])
+                return
+            stat = self.workspace.stat(item.path)
+            record = FileRecord(
+                path=item.path,
+                language=language_for_path(item.path),
+                size=stat.size if stat else 0,
+                mtime_ns=stat.mtime_ns if stat else 0,
+                content_hash=None,
+                index_status="failed" if parsed.failure else "skipped",
+                parser_version=parser_version(self.settings),
+                error=parsed.reason,
+            )
+            await self.storage.replace_file(record)
+            self.on_change()
+            if parsed.failure:
+                await self._finish([], [(item, parsed.reason)])
+            else:
+                await self._done(item, ItemOutcome(), [])
+            return
+        _, n_symbols, n_chunks = await self.storage.replace_file(parsed.record)
+        self.on_change()
+        outcome = ItemOutcome(symbols=n_symbols, chunks=n_chunks)
+        hashes = [(c.content_hash, c.text) for c in parsed.record.chunks]
+        await self._after_rows(item, outcome, hashes, required=False)
+
+    async def _after_rows(
+        self,
+        item: Item,
+        outcome: ItemOutcome,
+        hashes: list[tuple[str, str]],
+        *,
+        required: bool,
+    ) -> None:
+        """Queue the item's texts that lack a vector; complete it when there are none."""
+        model = await self._ensure_model()
+        if model is None:
+            if required and hashes:
+                reason = self._model_error.reason if self._model_error else "no model"
+                await self._finish([], [(item, f"embedding model unavailable: {reason}")])
+            else:
+                await self._done(item, outcome, [])
+            return
+        _, model_id, _ = model
+        unique = dict(hashes)
+        have = await self.storage.embedded_among(model_id, list(unique))
+        missing = {h for h in unique if h not in have and h not in self._flushed_pending()}
+        missing |= {h for h in unique if h in self._pending_hashes()}
+        if not missing:
+            await self._done(item, outcome, [])
+            return
+        self._waiting[item.id] = _Waiting(item, outcome, set(missing), len(missing))
+        for h in missing:
+            entry = self._texts.get(h)
+            if entry is None:
+                self._seq += 1
+                entry = _Text(unique[h], int(item.priority), self._seq)
+                self._texts[h] = entry
+            entry.priority = min(entry.priority, int(item.priority))
+            entry.items.add(item.id)
+
+    def _pending_hashes(self) -> set[str]:
+        return set(self._texts)
+
+    def _flushed_pending(self) -> set[str]:
+        return {h for h, _ in self._unflushed}
+
+    async def _done(self, item: Item, outcome: ItemOutcome, _: list[str]) -> None:
+        await self._finish([(item, outcome)], [])
+
+    async def _finish(
+        self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
+    ) -> None:
+        ended = await self.queue.finish_items(done, failed)
+        if ended:
+            await self._on_tasks_ended(ended)
+        self.on_change()
+
+    async def _on_tasks_ended(self, task_ids: list[str]) -> None:
+        """Flip the active model when the configured one has every vector (invariant 8)."""
+        if self._model is None:
+            return
+        _, model_id, _ = self._model
+        active = await self.models.active()
+        if active is not None and active.id == model_id:
+            return
+        _, pending = await self.storage.pending_counts(model_id)
+        if pending == 0 and not self._texts and not self._unflushed:
+            await self.models.set_active(model_id)
+            log.info("active embedding model is now %s", model_id)
+
+    # ---- embeddings --------------------------------------------------------
+
+    async def _ensure_model(self) -> tuple[Embedder, int, VectorTable] | None:
+        if self._model is not None:
+            return self._model
+        if self._model_error is not None:
+            return None
+        try:
+            embedder, model_id = await self.models.configured()
+        except ModelUnavailable as exc:
+            self._model_error = exc
+            log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
+            return None
+        table = await asyncio.to_thread(
+            self.vectors.table, embedder.identity.table_name, embedder.identity.dim
+        )
+        await self._reconcile(model_id, table)
+        self._model = (embedder, model_id, table)
+        return self._model
+
+    async def _reconcile(self, model_id: int, table: VectorTable) -> None:
+        """Forget vectors SQLite believes exist but LanceDB lost (LanceDB is derived)."""
+        present = await asyncio.to_thread(table.hashes)
+        rows = await self.storage.fetchall(
+            "SELECT content_hash FROM embeddings WHERE model_id = ?", (model_id,)
+        )
+        lost = [str(r[0]) for r in rows if str(r[0]) not in present]
+        if lost:
+            log.warning("%d vectors missing from LanceDB; they will be embedded again", len(lost))
+            await self.storage.forget_embedded(model_id, lost)
+
+    def _runnable_texts(self) -> list[tuple[str, _Text]]:
+        paused_items = {
+            item_id for item_id, w in self._waiting.items() if w.item.task_id in self._paused
+        }
+        return [(h, t) for h, t in self._texts.items() if not t.items or t.items - paused_items]
+
+    def _best_backlog_priority(self) -> int | None:
+        runnable = self._runnable_texts()
+        return min((t.priority for _, t in runnable), default=None)
+
+    async def _refresh_task_states(self) -> None:
+        task_ids = sorted({w.item.task_id for w in self._waiting.values()})
+        if not task_ids:
+            self._paused = set()
+            return
+        states = await self.queue.task_states(task_ids)
+        self._paused = {t for t, s in states.items() if s is TaskStatus.PAUSED}
+        cancelled = {t for t, s in states.items() if s is TaskStatus.CANCELLED}
+        if cancelled:
+            dropped = [w.item for w in self._waiting.values() if w.item.task_id in cancelled]
+            for item in dropped:
+                self._drop_waiting(item.id)
+            await self.queue.cancel_items(dropped)
+            self.on_change()
+
+    def _drop_waiting(self, item_id: int) -> None:
+        waiting = self._waiting.pop(item_id, None)
+        if waiting is None:
+            return
+        for h in waiting.missing:
+            entry = self._texts.get(h)
+            if entry is None:
+                continue
+            entry.items.discard(item_id)
+            if not entry.items:
+                del self._texts[h]
+
+    async def _embed_next_batch(self) -> None:
+        model = self._model
+        if model is None:
+            return
+        embedder, _, _ = model
+        batch_size = self.settings.embed_batch_size
+        runnable = self._runnable_texts()
+        runnable.sort(key=lambda ht: (ht[1].priority, ht[1].seq))
+        window = runnable[: batch_size * WINDOW_BATCHES]
+        oldest = window[0][0]
+        cap = self.settings.embed_max_tokens * 6
+        window.sort(key=lambda ht: min(len(ht[1].text), cap))
+        at = next(i for i, (h, _) in enumerate(window) if h == oldest)
+        start = max(0, min(at - batch_size // 2, len(window) - batch_size))
+        batch = window[start : start + batch_size]
+        texts = [t.text for _, t in batch]
+        try:
+            vectors = await asyncio.to_thread(embedder.embed, texts)
+        except Exception as exc:
+            log.exception("embedding a batch failed")
+            failed = {i for _, t in batch for i in t.items}
+            items = [self._waiting[i].item for i in failed if i in self._waiting]
+            for i in failed:
+                self._drop_waiting(i)
+            await self._finish([], [(it, f"embedding failed: {exc}") for it in items])
+            return
+        for (h, _), vector in zip(batch, vectors, strict=True):
+            self._unflushed.append((h, vector))
+            entry = self._texts.pop(h)
+            for item_id in entry.items:
+                waiting = self._waiting.get(item_id)
+                if waiting is not None:
+                    waiting.outcome.embeddings += 1
+        urgent = any(t.priority == Priority.HIGH for _, t in batch)
+        await self._flush(force=urgent)
+
+    async def _flush(self, *, force: bool) -> None:
+        """Write buffered vectors in one LanceDB commit, then complete the items they finish."""
+        if self._model is None:
+            return
+        due = (
+            force
+            or len(self._unflushed) >= FLUSH_VECTORS
+            or not self._texts
+            or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        )
+        if not due:
+            return
+        _, model_id, table = self._model
+        written: set[str] = set()
+        if self._unflushed:
+            hashes = [h for h, _ in self._unflushed]
+            matrix = np.stack([v for _, v in self._unflushed]).astype(np.float32)
+            await asyncio.to_thread(table.add, hashes, matrix)
+            await self.storage.mark_embedded(model_id, hashes)
+            written = set(hashes)
+            self._unflushed = []
+            self._dirty_vectors = True
+        self._last_flush = time.monotonic()
+        done: list[tuple[Item, ItemOutcome]] = []
+        partial: dict[str, float] = {}
+        for item_id, waiting in list(self._waiting.items()):
+            waiting.missing -= written
+            if not waiting.missing - set(self._texts):
+                pass
+            if not waiting.missing:
+                done.append((waiting.item, waiting.outcome))
+                del self._waiting[item_id]
+            else:
+                share = 1 - len(waiting.missing) / max(waiting.total, 1)
+                partial[waiting.item.task_id] = partial.get(waiting.item.task_id, 0.0) + share
+        if done:
+            await self._finish(done, [])
+        await self.queue.set_progress(partial)
+
+    async def _maintain(self) -> None:
+        """Off the query path: drop vectors no chunk references, compact LanceDB."""
+        if not self._dirty_vectors or self._model is None:
+            return
+        self._dirty_vectors = False
+        _, model_id, table = self._model
+        unreferenced = await self.storage.unreferenced_embedded(model_id)
+        if len(unreferenced) >= GC_MIN_UNREFERENCED:
+            await asyncio.to_thread(table.delete, unreferenced)
+            await self.storage.forget_embedded(model_id, unreferenced)
+        await asyncio.to_thread(table.optimize)
+
+    async def collect_garbage(self) -> int:
+        """Drop every unreferenced vector now; returns how many."""
+        model = await self._ensure_model()
+        if model is None:
+            return 0
+        _, model_id, table = model
+        unreferenced = await self.storage.unreferenced_embedded(model_id)
+        if unreferenced:
+            await asyncio.to_thread(table.delete, unreferenced)
+            await self.storage.forget_embedded(model_id, unreferenced)
+        await asyncio.to_thread(table.optimize)
+        return len(unreferenced)
