@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -39,8 +40,8 @@ from codeindex.service import CodeIndexService
 from codeindex.tasks import Scope, TaskNotFound, TaskStateError
 from codeindex.workspace import WorkspaceError
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 USER_ERRORS = (
     WorkspaceError,
     ConfigError,
@@ -195,14 +196,14 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 
 def _render_hits(result: dict[str, Any]) -> None:
     if result.get("note"):
-        err.print(f"[yellow]note:[/] {result['note']}")
+        err.print(f"[yellow]note:[/] {escape(result['note'])}")
     if not result["hits"]:
         out.print("no results")
     for hit in result["hits"]:
         where = f"{hit['path']}:{hit['line']}"
         extra = f" [{hit['symbol']}]" if hit["symbol"] else ""
         fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
-        out.print(f"[bold]{where}[/]{extra}{fresh}  {hit['snippet']}", markup=True)
+        out.print(f"{where}{extra}{fresh}  {hit['snippet']}")
 
 
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
@@ -273,6 +274,8 @@ async def cmd_validate(service: CodeIndexService, args: argparse.Namespace) -> i
     report = await service.validate()
 
     def render(data: dict[str, Any]) -> None:
+        for skipped in data["skipped_paths"]:
+            out.print(f"not indexed: {skipped['path']}: {skipped['reason']}")
         if data["ok"]:
             out.print(f"index is valid ({data['files_checked']} files checked)")
             return
@@ -371,7 +374,7 @@ async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
         if data["ok"]:
             out.print(f"loaded {data['name']} ({data['dim']} dims) from {data['source']}")
         else:
-            out.print(f"[red]unavailable:[/] {data['reason']}\n{data['hint']}")
+            out.print(f"unavailable: {data['reason']}\n{data['hint']}")
 
     _emit(args, info, render)
     return 0 if info["ok"] else 1
@@ -502,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(_run(args))
     except USER_ERRORS as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

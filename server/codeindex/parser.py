@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import get_args
@@ -425,53 +425,64 @@ _CONTAINER_KINDS = KINDS - {"type", "variable", "constant", "field", "property",
 _METHOD_PARENTS = frozenset({"class", "struct", "interface", "trait", "impl", "enum"})
 _RUBY_METHOD_PARENTS = _METHOD_PARENTS | {"module"}
 
-# Generic definition query for grammars without a hand-written one.
-_GENERIC_TRIGGER = re.compile(
-    r"function|class|method|definition|declaration|struct|interface|enum|trait|module"
-    r"|namespace|macro|constructor|protocol|impl|contract"
+# Generic definitions for grammars without a hand-written query: node types whose
+# name says "definition", found by one query, named by their `name` field or first
+# identifier-like child.
+_GENERIC_TRIGGERS = frozenset(
+    {
+        *("function", "class", "method", "definition", "declaration", "struct", "interface"),
+        *("enum", "trait", "module", "namespace", "macro", "constructor", "protocol", "impl"),
+        *("contract", "fnproto", "vardecl"),
+    }
 )
-_GENERIC_SKIP = re.compile(
-    r"import|export|include|using|package|parameter|argument|call|expression|statement"
-    r"|reference|body|list|clause|modifier|attribute|annotation|comment|pattern|literal"
-    r"|lambda|anonymous|closure|arrow|_type$|specifier|forward|local"
+_GENERIC_SKIP = frozenset(
+    {
+        *("import", "export", "include", "using", "package", "parameter", "param", "argument"),
+        *("call", "invocation", "expression", "statement", "reference", "body", "list"),
+        *("clause", "modifier", "attribute", "annotation", "comment", "pattern", "literal"),
+        *("lambda", "anonymous", "closure", "arrow", "specifier", "forward", "local", "suffix"),
+        *("selector", "identifier", "head", "entry", "case", "enumerator", "keyword", "path"),
+        *("wildcard", "application", "constraint", "tearoff", "of", "packed", "open", "drop"),
+        *("implicit", "expansion", "superclass", "id", "name", "builtin", "instance"),
+        "command",
+    }
 )
-_GENERIC_KINDS = (
-    ("constructor", "constructor"),
-    ("method", "method"),
-    ("function", "function"),
-    ("func", "function"),
-    ("macro", "macro"),
-    ("class", "class"),
-    ("object", "class"),
-    ("contract", "class"),
-    ("struct", "struct"),
-    ("interface", "interface"),
-    ("protocol", "interface"),
-    ("enum", "enum"),
-    ("trait", "trait"),
-    ("impl", "impl"),
-    ("namespace", "namespace"),
-    ("module", "module"),
-    ("const", "constant"),
-    ("field", "field"),
-    ("property", "property"),
-    ("type", "type"),
-)
-_NAME_NODES = (
-    "identifier",
-    "type_identifier",
-    "simple_identifier",
-    "constant",
-    "name",
-    "word",
-    "symbol",
-)
+_GENERIC_KINDS = {
+    **dict.fromkeys(["constructor", "init"], "constructor"),
+    **dict.fromkeys(["method", "deinit", "subscript"], "method"),
+    **dict.fromkeys(["function", "fnproto", "fn", "func", "operator"], "function"),
+    "macro": "macro",
+    **dict.fromkeys(["class", "object", "contract"], "class"),
+    "struct": "struct",
+    **dict.fromkeys(["interface", "protocol"], "interface"),
+    "enum": "enum",
+    "trait": "trait",
+    "impl": "impl",
+    "namespace": "namespace",
+    "module": "module",
+    **dict.fromkeys(["const", "constant"], "constant"),
+    "field": "field",
+    "property": "property",
+    **dict.fromkeys(["type", "typealias", "associatedtype"], "type"),
+}
+_GENERIC_NAMES = frozenset({"name", "constant", "word", "symbol", "simple_identifier"})
+_GENERIC_STOP = re.compile(r"body|block|value|parameters|arguments", re.IGNORECASE)
+
+
+def _generic_kind(node_type: str) -> str | None:
+    """The symbol kind a node type name suggests, or None when it is no definition."""
+    words = node_type.lower().split("_")
+    if (
+        not any(w in _GENERIC_TRIGGERS for w in words)
+        or any(w in _GENERIC_SKIP or (w.endswith("s") and not w.endswith("ss")) for w in words)
+        or words[-1] == "type"
+    ):
+        return None
+    return next((kind for w, kind in _GENERIC_KINDS.items() if w in words), "variable")
 
 
 def _generic_query(lang: Language) -> str:
     patterns: list[str] = []
-    names = [n for n in _NAME_NODES if lang.id_for_node_kind(n, True)]
-    alternatives = " ".join(f"({n})" for n in names)
     seen: set[str] = set()
     for kind_id in range(lang.node_kind_count):
         node_type = lang.node_kind_for_id(kind_id)
@@ -480,23 +491,28 @@ def _generic_query(lang: Language) -> str:
             or node_type in seen
             or not lang.node_kind_is_named(kind_id)
             or not lang.node_kind_is_visible(kind_id)
-            or not _GENERIC_TRIGGER.search(node_type)
-            or _GENERIC_SKIP.search(node_type)
+            or not re.fullmatch(r"\w+", node_type)
         ):
             continue
         seen.add(node_type)
-        kind = next((k for word, k in _GENERIC_KINDS if word in node_type), "variable")
-        candidates = [f"({node_type} name: (_) @name) @def.{kind}"]
-        if names:
-            candidates.append(f"({node_type} [{alternatives}] @name) @def.{kind}")
-        for pattern in candidates:
-            try:
-                Query(lang, pattern)
-            except QueryError:
-                continue
-            patterns.append(pattern)
-            break
+        kind = _generic_kind(node_type)
+        if kind is not None:
+            patterns.append(f"({node_type}) @def.{kind}")
     return "\n".join(patterns)
+
+
+def _generic_name(node: Node) -> Node | None:
+    """The name of a definition found by the generic query, or None."""
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return name
+    for child in node.named_children:
+        t = child.type.lower()
+        if t.endswith("identifier") or t in _GENERIC_NAMES:
+            return child
+        if _GENERIC_STOP.search(t):
+            break
+    return None
 
 
 _lock = threading.Lock()
@@ -641,10 +657,12 @@ def _collect(root: Node, data: bytes, query: Query, language: str) -> list[_Def]
         for key, nodes in caps.items():
             if key.startswith("def."):
                 kind, node = key[4:], nodes[0]
-        names = caps.get("name")
-        if node is None or not names:
+        if node is None:
             continue
-        name_node = names[0]
+        names = caps.get("name")
+        name_node = names[0] if names else _generic_name(node) if generic else None
+        if name_node is None:
+            continue
         def_key = node.id if generic else name_node.id
         if def_key in defs:
             continue
@@ -722,17 +740,30 @@ def _refine(kind: str, node: Node, name: str, data: bytes, language: str) -> str
     return kind
 
 
-def _nest(defs: list[_Def], language: str) -> None:
-    """Fill in containers (dotted paths) and turn functions inside classes into methods."""
+def _nest(defs: list[_Def], language: str) -> list[_Def]:
+    """Fill in containers (dotted paths), turn functions inside classes into methods.
+
+    Returns the definitions in file order, overload signatures folded into the
+    declaration that follows them (TypeScript's ``pipe()`` has a dozen).
+    """
     defs.sort(key=lambda d: (d.start, -d.end))
     method_parents = _RUBY_METHOD_PARENTS if language == "ruby" else _METHOD_PARENTS
+    generic = language not in _QUERIES
     stack: list[_Def] = []
+    kept: list[_Def] = []
     for d in defs:
         while stack and not (
             d.end <= stack[-1].end and (d.start, d.end) != (stack[-1].start, stack[-1].end)
         ):
             stack.pop()
         parent = stack[-1] if stack else None
+        if (
+            generic
+            and parent is not None
+            and d.kind in ("variable", "constant")
+            and parent.kind in ("function", "method", "constructor")
+        ):
+            continue  # a local variable
         if parent is not None and d.kind == "function" and parent.kind in method_parents:
             d.kind = "constructor" if d.name == parent.name and language == "cpp" else "method"
         parts = [parent.path] if parent is not None else []
@@ -743,11 +774,19 @@ def _nest(defs: list[_Def], language: str) -> None:
         d.scope = parts
         if d.kind in _CONTAINER_KINDS:
             stack.append(d)
+        if kept and kept[-1].path == d.path and kept[-1].node.type.endswith("signature"):
+            kept[-1] = d
+        else:
+            kept.append(d)
+    return kept
 
 
 # --------------------------------------------------------------------------- chunks
 
 _PREFIX_TYPES = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
+
+
+_BODY = re.compile(r"block|body|suite|_list$|compound_statement")
 
 
 def _is_prefix(node_type: str) -> bool:
@@ -761,6 +800,7 @@ class _Chunker:
         self.lines = lines
         self.cum = [0, *accumulate(len(line) + 1 for line in lines)]
         self.max = max_chars
+        self.long_rows = [i for i, line in enumerate(lines) if len(line) > max_chars]
         self.out: list[tuple[int, int, int, int, int]] = []
 
     def size(self, start: int, end: int) -> int:
@@ -798,8 +838,14 @@ class _Chunker:
         return units
 
     def walk(self, nodes: list[Node], depth: int, cur: list[int] | None = None) -> None:
-        """Merge small units greedily; split oversized ones by their children."""
-        for start, end, core, members in self.units(nodes):
+        """Merge small units greedily; split oversized ones by their children.
+
+        ``cur`` is the open group carried in from the parent: a definition's header
+        (``def f():``, ``class A {``) that should start the first chunk of its body.
+        """
+        units = self.units(nodes)
+        last = len(units) - 1
+        for i, (start, end, core, members) in enumerate(units):
             if cur is not None and self.size(cur[0], end) <= self.max:
                 cur[1] = end
                 continue
@@ -807,7 +853,13 @@ class _Chunker:
             if cur is not None and carry is None:
                 self.out.append((cur[0], cur[1], cur[2], -1, -1))
             cur = None
-            if self.size(start, end) <= self.max:
+            if self.size(start, end) <= self.max and not (
+                carry is not None
+                and i == last
+                and depth > 0
+                and len(members) == 1
+                and _BODY.search(members[0].type)
+            ):
                 if carry is not None:
                     self.out.append((carry[0], carry[1], carry[2], -1, -1))
                 cur = [start, end, core]
@@ -815,12 +867,19 @@ class _Chunker:
             children: list[Node] = []
             expanded = False
             for node in members:
-                if node.child_count and not _is_prefix(node.type):
-                    children.extend(node.children)
-                    expanded = True
-                else:
-                    children.append(node)
-            if start == end or not expanded or depth > 200:
+                # Cuts fall between rows: a node on one row is never worth opening.
+                if node.child_count and node.end_point.row > node.start_point.row:
+                    if not _is_prefix(node.type):
+                        children.extend(node.children)
+                        expanded = True
+                        continue
+                children.append(node)
+            long_row = bisect_left(self.long_rows, start)
+            if (
+                not expanded
+                or depth > 200
+                or (long_row < len(self.long_rows) and self.long_rows[long_row] <= end)
+            ):
                 if carry is not None:
                     self.out.append((carry[0], carry[1], carry[2], -1, -1))
                 self.lines_range(start, end)
@@ -889,6 +948,7 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
         chunker.walk(root.children, 0)
     starts = [d.outer_row for d in defs]
     chunks: list[Chunk] = []
+    sliced: set[int] = set()
 
     def symbol_for(core: int, end: int) -> str | None:
         i = bisect_right(starts, core) - 1
@@ -900,6 +960,7 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
 
     def emit(start: int, end: int, core: int, lo: int, hi: int) -> None:
         if lo >= 0:
+            sliced.add(len(chunks))
             chunks.append(
                 Chunk(start + 1, start + 1, lines[start][lo:hi], symbol_for(start, start))
             )
@@ -908,9 +969,16 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
             start += 1
         while end >= start and not lines[end].strip():
             end -= 1
-        if start <= end:
-            text = "\n".join(lines[start : end + 1])
-            chunks.append(Chunk(start + 1, end + 1, text, symbol_for(max(core, start), end)))
+        if start > end:
+            return
+        symbol = symbol_for(max(core, start), end)
+        if chunks and len(chunks) - 1 not in sliced:
+            prev = chunks[-1]
+            # A neighbour of the same definition left small by a split: merge when it fits.
+            if prev.symbol == symbol and chunker.size(prev.start_line - 1, end) <= max_chars:
+                start = prev.start_line - 1
+                chunks.pop()
+        chunks.append(Chunk(start + 1, end + 1, "\n".join(lines[start : end + 1]), symbol))
 
     def gap(start: int, end: int) -> None:
         if any(lines[r].strip() for r in range(start, end + 1)):
@@ -966,7 +1034,7 @@ def parse(text: str, language: str | None, *, max_chunk_chars: int = 1000) -> Pa
     root = tree.root_node
     query = _query(language, lang)
     defs = _collect(root, data, query, language) if query is not None else []
-    _nest(defs, language)
+    defs = _nest(defs, language)
     error = None
     if root.has_error:
         rows = _error_rows(root)

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 
 
 def _problem(
-    kind: str, detail: str, scope: str, paths: list[str] | None = None, **extra: Any
+    kind: str, detail: str, scope: str, fix_paths: list[str] | None = None, **extra: Any
 ) -> dict[str, Any]:
     fix: dict[str, Any] = {"scope": scope}
-    if paths:
-        fix["paths"] = paths
+    if fix_paths:
+        fix["paths"] = fix_paths
     return {"kind": kind, "detail": detail, "fix": fix, **extra}
 
 
@@ -173,4 +173,5 @@ async def validate_index(service: CodeIndexService) -> dict[str, Any]:
         "ok": not problems,
         "files_checked": len(on_disk),
         "problems": problems,
+        "skipped_paths": [{"path": s.path, "reason": s.reason} for s in scan.skipped],
     }

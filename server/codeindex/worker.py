@@ -31,7 +31,7 @@ from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.models import ModelManager
 from codeindex.parser import PARSER_VERSION, language_for_path, parse
 from codeindex.storage import FileRecord, NewChunk, Storage
-from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, TaskStatus
+from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Scope, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
 
@@ -301,7 +301,11 @@ class Worker:
         self.on_change()
 
     async def _on_tasks_ended(self, task_ids: list[str]) -> None:
-        """Flip the active model when the configured one has every vector (invariant 8)."""
+        """Record a finished full index; flip the active model once it has every vector."""
+        for task_id in task_ids:
+            task = await self.queue.get(task_id)
+            if task.scope is Scope.PROJECT and not task.embeddings_only:
+                await self.storage.set_meta({"last_full_index_at": str(task.completed_at)})
         if self._model is None:
             return
         _, model_id, _ = self._model

@@ -1,0 +1,67 @@
+"""Helpers shared by the tests: running the real CLI, copying corpora, opening the service."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+NO_MODEL_ENV = {"CODEINDEX_ALLOW_DOWNLOAD": "0", "CODEINDEX_EMBED_MODEL_PATH": ""}
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: no inherited codeindex settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_")}
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m codeindex --root ROOT ARGS...` as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "codeindex", "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else cli_env(**NO_MODEL_ENV),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_json(root: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """Run a CLI command with --json and parse its stdout."""
+    proc = run_cli(root, *args, "--json", env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def copy_tree(src: Path, dest: Path, only: Iterable[str] | None = None) -> Path:
+    """Copy a corpus (or only some sub-paths of it) into a fresh workspace."""
+    if only is None:
+        shutil.copytree(src, dest, symlinks=True)
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in only:
+        source = src / rel
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target)
+    return dest
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based line of the first line containing `needle` (fails the test when absent)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
