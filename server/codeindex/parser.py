@@ -82,173 +82,57 @@ class ParseResult:
 
 _SUPPORTED: frozenset[str] = frozenset(get_args(SupportedLanguage))
 
-_EXTENSIONS: dict[str, str] = {
-    **dict.fromkeys(["py", "pyi", "pyw"], "python"),
-    **dict.fromkeys(["js", "mjs", "cjs", "jsx"], "javascript"),
-    **dict.fromkeys(["ts", "mts", "cts"], "typescript"),
-    "tsx": "tsx",
-    "go": "go",
-    "rs": "rust",
-    "java": "java",
-    **dict.fromkeys(["c", "h"], "c"),
-    **dict.fromkeys(["cc", "cpp", "cxx", "c++", "hpp", "hh", "hxx", "h++", "ipp", "tpp"], "cpp"),
-    "inl": "cpp",
-    "cs": "csharp",
-    **dict.fromkeys(["rb", "rake", "gemspec", "ru"], "ruby"),
-    **dict.fromkeys(["php", "phtml"], "php"),
-    **dict.fromkeys(["kt", "kts"], "kotlin"),
-    "swift": "swift",
-    **dict.fromkeys(["scala", "sc"], "scala"),
-    "lua": "lua",
-    "luau": "luau",
-    **dict.fromkeys(["sh", "bash"], "bash"),
-    "fish": "fish",
-    **dict.fromkeys(["ps1", "psm1", "psd1"], "powershell"),
-    **dict.fromkeys(["pl", "pm"], "perl"),
-    "r": "r",
-    "jl": "julia",
-    "dart": "dart",
-    **dict.fromkeys(["ex", "exs"], "elixir"),
-    **dict.fromkeys(["erl", "hrl"], "erlang"),
-    "hs": "haskell",
-    "ml": "ocaml",
-    "mli": "ocaml_interface",
-    **dict.fromkeys(["fs", "fsx"], "fsharp"),
-    "fsi": "fsharp_signature",
-    **dict.fromkeys(["clj", "cljs", "cljc", "edn"], "clojure"),
-    "el": "elisp",
-    **dict.fromkeys(["lisp", "cl"], "commonlisp"),
-    **dict.fromkeys(["scm", "ss"], "scheme"),
-    "rkt": "racket",
-    "fnl": "fennel",
-    "janet": "janet",
-    "nim": "nim",
-    "zig": "zig",
-    **dict.fromkeys(["v", "sv", "svh"], "verilog"),
-    **dict.fromkeys(["vhd", "vhdl"], "vhdl"),
-    "d": "d",
-    "odin": "odin",
-    "ha": "hare",
-    "gleam": "gleam",
-    "elm": "elm",
-    "purs": "purescript",
-    "hx": "haxe",
-    "hack": "hack",
-    **dict.fromkeys(["groovy", "gradle"], "groovy"),
-    **dict.fromkeys(["m", "mm"], "objc"),
-    **dict.fromkeys(["cu", "cuh"], "cuda"),
-    **dict.fromkeys(["glsl", "vert", "frag", "geom", "comp"], "glsl"),
-    "hlsl": "hlsl",
-    "wgsl": "wgsl",
-    "ispc": "ispc",
-    "sol": "solidity",
-    "cairo": "cairo",
-    **dict.fromkeys(["tf", "tfvars"], "terraform"),
-    "hcl": "hcl",
-    "nix": "nix",
-    "proto": "proto",
-    "thrift": "thrift",
-    **dict.fromkeys(["graphql", "gql"], "graphql"),
-    "sql": "sql",
-    **dict.fromkeys(["json", "jsonc"], "json"),
-    **dict.fromkeys(["yaml", "yml"], "yaml"),
-    "toml": "toml",
-    "ini": "ini",
-    "properties": "properties",
-    **dict.fromkeys(["xml", "xsd", "xsl", "xslt", "svg", "plist"], "xml"),
-    **dict.fromkeys(["html", "htm", "xhtml"], "html"),
-    "css": "css",
-    "scss": "scss",
-    "vue": "vue",
-    "svelte": "svelte",
-    "astro": "astro",
-    **dict.fromkeys(["md", "markdown"], "markdown"),
-    "rst": "rst",
-    **dict.fromkeys(["tex", "sty", "cls"], "latex"),
-    "bib": "bibtex",
-    "typ": "typst",
-    "org": "org",
-    "csv": "csv",
-    "tsv": "tsv",
-    "psv": "psv",
-    "cmake": "cmake",
-    **dict.fromkeys(["mk", "mak"], "make"),
-    "dockerfile": "dockerfile",
-    **dict.fromkeys(["gn", "gni"], "gn"),
-    "ninja": "ninja",
-    **dict.fromkeys(["bzl", "bazel", "star"], "starlark"),
-    "kdl": "kdl",
-    "ron": "ron",
-    **dict.fromkeys(["po", "pot"], "po"),
-    "ld": "linkerscript",
-    "ll": "llvm",
-    **dict.fromkeys(["s", "asm"], "asm"),
-    **dict.fromkeys(["ada", "adb", "ads"], "ada"),
-    **dict.fromkeys(["f", "f90", "f95", "f03", "f08", "for"], "fortran"),
-    **dict.fromkeys(["cob", "cbl"], "cobol"),
-    **dict.fromkeys(["pas", "dpr"], "pascal"),
-    "tcl": "tcl",
-    "vim": "vim",
-    **dict.fromkeys(["jsonnet", "libsonnet"], "jsonnet"),
-    "rego": "rego",
-    "prisma": "prisma",
-    "smithy": "smithy",
-    "capnp": "capnp",
-    "dtd": "dtd",
-    "wat": "wat",
-    "wast": "wast",
-    "twig": "twig",
-    "heex": "heex",
-    **dict.fromkeys(["erb", "eex", "ejs"], "embeddedtemplate"),
-    "gd": "gdscript",
-    "qml": "qmljs",
-    "bicep": "bicep",
-    "pony": "pony",
-    "pp": "puppet",
-    **dict.fromkeys(["sparql", "rq"], "sparql"),
-    "td": "tablegen",
-    "ungram": "ungrammar",
-    "re": "re2c",
-    "beancount": "beancount",
-    **dict.fromkeys(["bb", "bbappend", "bbclass"], "bitbake"),
-    "yuck": "yuck",
-    "mmd": "mermaid",
-    "pem": "pem",
-    "agda": "agda",
-    "as": "actionscript",
-    "ino": "arduino",
-    "apex": "apex",
-    "trigger": "apex",
-    "clar": "clarity",
-    "smali": "smali",
-    "nut": "squirrel",
-    "tal": "uxntal",
-    "magik": "magik",
-    "pgn": "pgn",
-    "scm_query": "query",
-    "gitattributes": "gitattributes",
-    "gitignore": "gitignore",
-}
+# "grammar: extensions; ..." and "grammar: file names; ..." (grammar names as in the pack).
+_EXTENSION_TABLE = """
+python: py pyi pyw; javascript: js mjs cjs jsx; typescript: ts mts cts; tsx: tsx; go: go
+rust: rs; java: java; c: c h; cpp: cc cpp cxx c++ hpp hh hxx h++ ipp tpp inl; csharp: cs
+ruby: rb rake gemspec ru; php: php phtml; kotlin: kt kts; swift: swift; scala: scala sc
+lua: lua; luau: luau; bash: sh bash; fish: fish; powershell: ps1 psm1 psd1; perl: pl pm
+r: r; julia: jl; dart: dart; elixir: ex exs; erlang: erl hrl; haskell: hs; ocaml: ml
+ocaml_interface: mli; fsharp: fs fsx; fsharp_signature: fsi; clojure: clj cljs cljc edn
+elisp: el; commonlisp: lisp cl; scheme: scm ss; racket: rkt; fennel: fnl; janet: janet
+nim: nim; zig: zig; verilog: v sv svh; vhdl: vhd vhdl; d: d; odin: odin; hare: ha
+gleam: gleam; elm: elm; purescript: purs; haxe: hx; hack: hack; groovy: groovy gradle
+objc: m mm; cuda: cu cuh; glsl: glsl vert frag geom comp; hlsl: hlsl; wgsl: wgsl; ispc: ispc
+solidity: sol; cairo: cairo; terraform: tf tfvars; hcl: hcl; nix: nix; proto: proto
+thrift: thrift; graphql: graphql gql; sql: sql; json: json jsonc; yaml: yaml yml; toml: toml
+ini: ini; properties: properties; xml: xml xsd xsl xslt svg plist; html: html htm xhtml
+css: css; scss: scss; vue: vue; svelte: svelte; astro: astro; markdown: md markdown
+rst: rst; latex: tex sty cls; bibtex: bib; typst: typ; org: org; csv: csv; tsv: tsv
+psv: psv; cmake: cmake; make: mk mak; dockerfile: dockerfile; gn: gn gni; ninja: ninja
+starlark: bzl bazel star; kdl: kdl; ron: ron; po: po pot; linkerscript: ld; llvm: ll
+asm: s asm; ada: ada adb ads; fortran: f f90 f95 f03 f08 for; cobol: cob cbl
+pascal: pas dpr; tcl: tcl; vim: vim; jsonnet: jsonnet libsonnet; rego: rego; prisma: prisma
+smithy: smithy; capnp: capnp; dtd: dtd; wat: wat; wast: wast; twig: twig; heex: heex
+embeddedtemplate: erb eex ejs; gdscript: gd; qmljs: qml; bicep: bicep; pony: pony
+puppet: pp; sparql: sparql rq; tablegen: td; ungrammar: ungram; re2c: re
+beancount: beancount; bitbake: bb bbappend bbclass; yuck: yuck; mermaid: mmd; pem: pem
+agda: agda; actionscript: as; arduino: ino; apex: apex trigger; clarity: clar; smali: smali
+squirrel: nut; uxntal: tal; magik: magik; pgn: pgn; gitattributes: gitattributes
+gitignore: gitignore
+"""
+_FILENAME_TABLE = """
+make: Makefile makefile GNUmakefile; dockerfile: Dockerfile Containerfile
+cmake: CMakeLists.txt; ruby: Gemfile Rakefile Guardfile Vagrantfile Podfile
+starlark: BUILD WORKSPACE BUCK Tiltfile; meson: meson.build meson_options.txt
+gitignore: .gitignore .dockerignore .npmignore; gitattributes: .gitattributes
+gitcommit: COMMIT_EDITMSG; gomod: go.mod; gosum: go.sum; requirements: requirements.txt
+pymanifest: MANIFEST.in; readline: .inputrc; kconfig: Kconfig; vim: .vimrc _vimrc
+bash: .bashrc .bash_profile .profile .zshrc
+"""
 
-_FILENAMES: dict[str, str] = {
-    **dict.fromkeys(["Makefile", "makefile", "GNUmakefile"], "make"),
-    **dict.fromkeys(["Dockerfile", "Containerfile"], "dockerfile"),
-    "CMakeLists.txt": "cmake",
-    **dict.fromkeys(["Gemfile", "Rakefile", "Guardfile", "Vagrantfile", "Podfile"], "ruby"),
-    **dict.fromkeys(["BUILD", "WORKSPACE", "BUCK", "Tiltfile"], "starlark"),
-    **dict.fromkeys(["meson.build", "meson_options.txt"], "meson"),
-    **dict.fromkeys([".gitignore", ".dockerignore", ".npmignore"], "gitignore"),
-    ".gitattributes": "gitattributes",
-    "COMMIT_EDITMSG": "gitcommit",
-    "go.mod": "gomod",
-    "go.sum": "gosum",
-    "requirements.txt": "requirements",
-    "MANIFEST.in": "pymanifest",
-    ".inputrc": "readline",
-    "Kconfig": "kconfig",
-    **dict.fromkeys([".vimrc", "_vimrc"], "vim"),
-    **dict.fromkeys([".bashrc", ".bash_profile", ".profile", ".zshrc"], "bash"),
-}
+
+def _table(src: str) -> dict[str, str]:
+    return {
+        key: lang
+        for entry in src.replace("\n", ";").split(";")
+        for lang, _, keys in [entry.strip().partition(": ")]
+        for key in keys.split()
+    }
+
+
+_EXTENSIONS = _table(_EXTENSION_TABLE)
+_FILENAMES = _table(_FILENAME_TABLE)
 
 
 def language_for_path(path: str) -> str | None:
@@ -529,10 +413,26 @@ def _language(name: str) -> Language | None:
             if lang is None:
                 try:
                     lang = get_language(name)  # type: ignore[arg-type]
-                except (LookupError, ValueError, OSError):
+                except Exception:  # a grammar that fails to load means plain-text chunks
                     return None
                 _languages[name] = lang
     return lang
+
+
+def _compile(lang: Language, src: str) -> Query | None:
+    """Compile a query; when the grammar lacks a node type, keep the patterns that work."""
+    try:
+        return Query(lang, src) if src.strip() else None
+    except QueryError:
+        patterns = re.split(r"\n(?=\()", src.strip())
+        good = []
+        for pattern in patterns:
+            try:
+                Query(lang, pattern)
+            except QueryError:
+                continue
+            good.append(pattern)
+        return Query(lang, "\n".join(good)) if good else None
 
 
 def _query(name: str, lang: Language) -> Query | None:
@@ -541,9 +441,7 @@ def _query(name: str, lang: Language) -> Query | None:
     with _lock:
         if name not in _queries:
             src = _QUERIES.get(name)
-            if src is None:
-                src = _generic_query(lang)
-            _queries[name] = Query(lang, src) if src.strip() else None
+            _queries[name] = _compile(lang, _generic_query(lang) if src is None else src)
         return _queries[name]
 
 
@@ -868,12 +766,15 @@ class _Chunker:
             expanded = False
             for node in members:
                 # Cuts fall between rows: a node on one row is never worth opening.
-                if node.child_count and node.end_point.row > node.start_point.row:
-                    if not _is_prefix(node.type):
-                        children.extend(node.children)
-                        expanded = True
-                        continue
-                children.append(node)
+                if (
+                    node.child_count
+                    and node.end_point.row > node.start_point.row
+                    and not _is_prefix(node.type)
+                ):
+                    children.extend(node.children)
+                    expanded = True
+                else:
+                    children.append(node)
             long_row = bisect_left(self.long_rows, start)
             if (
                 not expanded
@@ -946,6 +847,7 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
         chunker.lines_range(0, last)
     else:
         chunker.walk(root.children, 0)
+    defs = sorted(defs, key=lambda d: (d.outer_row, -d.end_row))
     starts = [d.outer_row for d in defs]
     chunks: list[Chunk] = []
     sliced: set[int] = set()

@@ -62,7 +62,7 @@ async def changed_files(
             and row is not None
             and (row.parser_version != parser_version)
         )
-        if row is None or row.index_status == "failed" or outdated:
+        if row is None or outdated:
             changed.append(entry)
         elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
             suspects.append((entry, row))
