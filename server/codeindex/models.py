@@ -121,6 +121,7 @@ class ModelManager:
             )
             async with db.execute("SELECT id FROM models WHERE key = ?", (identity.key,)) as cur:
                 row = await cur.fetchone()
+            assert row is not None
             model_id = int(row[0])
             await db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (ACTIVE_KEY, str(model_id))

@@ -131,19 +131,21 @@ async def plan(
                 "indexed: check the path"
             )
     entries = workspace.scan(folder, recursive=recursive).files if folder_abs.is_dir() else []
-    rows = {r.path: r for r in rows_list}
+    rows_by_path = {r.path: r for r in rows_list}
     on_disk = {e.path for e in entries}
-    deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows) if p not in on_disk]
+    deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows_by_path) if p not in on_disk]
     if embeddings_only:
         items = [
             PlannedItem(e.path, Action.EMBED, e.size)
             for e in entries
-            if e.path in rows and rows[e.path].index_status == "indexed"
+            if e.path in rows_by_path and rows_by_path[e.path].index_status == "indexed"
         ]
         return Plan([folder] if folder else [], items, 0)
     unchanged = 0
     if incremental:
-        entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
+        entries, unchanged = await changed_files(
+            storage, workspace, entries, rows_by_path, parser_version
+        )
     items = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries] + deleted
     return Plan([folder] if folder else [], items, unchanged)
 
@@ -191,6 +193,8 @@ async def _plan_files(
             rows[rel] = row
     unchanged = 0
     if incremental:
-        entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
+        entries, unchanged = await changed_files(
+            storage, workspace, entries, rows, parser_version
+        )
     items.extend(PlannedItem(e.path, Action.INDEX, e.size) for e in entries)
     return Plan(list(dict.fromkeys(resolved)), items, unchanged)

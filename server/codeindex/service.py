@@ -234,7 +234,7 @@ class CodeIndexService:
                 for r in await self.storage.fetchall("SELECT path, size FROM files")
             }
             new_bytes = sum(i.size for i in items if known.get(i.path) != i.size)
-        return round(total_bytes / parse_rate + new_bytes / embed_rate, 2)
+        return float(round(total_bytes / parse_rate + new_bytes / embed_rate, 2))
 
     def _response(self, task: Task) -> dict[str, Any]:
         return {
@@ -337,7 +337,7 @@ class CodeIndexService:
                     f"status must be one of {', '.join(s.value for s in TaskStatus)}; "
                     f"got {status!r}"
                 ) from None
-        tasks = await self.queue.list(wanted, limit)
+        tasks = await self.queue.list_tasks(wanted, limit)
         return [
             {
                 "task_id": t.id,

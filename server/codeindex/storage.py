@@ -182,64 +182,94 @@ class Storage:
 
         Returns (file_id, symbols stored, chunks stored).
         """
+        return (await self.apply_files([record], []))[0]
+
+    async def apply_files(
+        self, records: Sequence[FileRecord], deletes: Sequence[str]
+    ) -> list[tuple[int, int, int]]:
+        """Swap several files' rows and drop deleted files' rows, in ONE transaction.
+
+        A reader sees each file old or new, never empty (invariant 2).
+        Returns (file_id, symbols stored, chunks stored) per record.
+        """
         now = time.time()
+        stored: list[tuple[int, int, int]] = []
         async with self.transaction() as db:
-            async with db.execute("SELECT id FROM files WHERE path = ?", (record.path,)) as cur:
-                found = await cur.fetchone()
-            values = (
-                record.language,
-                record.size,
-                record.mtime_ns,
-                record.content_hash,
-                record.index_status,
-                now,
-                record.parser_version,
-                record.error,
+            for record in records:
+                stored.append(await self._replace(db, record, now))
+            for path in deletes:
+                await self._delete(db, path)
+        return stored
+
+    async def _replace(
+        self, db: aiosqlite.Connection, record: FileRecord, now: float
+    ) -> tuple[int, int, int]:
+        async with db.execute("SELECT id FROM files WHERE path = ?", (record.path,)) as cur:
+            found = await cur.fetchone()
+        values = (
+            record.language,
+            record.size,
+            record.mtime_ns,
+            record.content_hash,
+            record.index_status,
+            now,
+            record.parser_version,
+            record.error,
+        )
+        if found is None:
+            async with db.execute(
+                "INSERT INTO files(language, size, mtime_ns, content_hash, index_status, "
+                "indexed_at, parser_version, error, path) VALUES (?,?,?,?,?,?,?,?,?)",
+                (*values, record.path),
+            ) as cur:
+                file_id = int(cur.lastrowid or 0)
+        else:
+            file_id = int(found[0])
+            await db.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
+            await db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+            await db.execute(
+                "UPDATE files SET language=?, size=?, mtime_ns=?, content_hash=?, "
+                "index_status=?, indexed_at=?, parser_version=?, error=? WHERE id=?",
+                (*values, file_id),
             )
-            if found is None:
-                async with db.execute(
-                    "INSERT INTO files(language, size, mtime_ns, content_hash, index_status, "
-                    "indexed_at, parser_version, error, path) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (*values, record.path),
-                ) as cur:
-                    file_id = int(cur.lastrowid or 0)
-            else:
-                file_id = int(found[0])
-                await db.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
-                await db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
-                await db.execute(
-                    "UPDATE files SET language=?, size=?, mtime_ns=?, content_hash=?, "
-                    "index_status=?, indexed_at=?, parser_version=?, error=? WHERE id=?",
-                    (*values, file_id),
-                )
-            if record.symbols:
-                await db.executemany(
-                    "INSERT INTO symbols(file_id, name, kind, container, start_line, start_col, "
-                    "end_line, end_col) VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            file_id,
-                            s.name,
-                            s.kind,
-                            s.container,
-                            s.start_line,
-                            s.start_col,
-                            s.end_line,
-                            s.end_col,
-                        )
-                        for s in record.symbols
-                    ],
-                )
-            if record.chunks:
-                await db.executemany(
-                    "INSERT INTO chunks(file_id, ordinal, start_line, end_line, content_hash, "
-                    "symbol, text) VALUES (?,?,?,?,?,?,?)",
-                    [
-                        (file_id, i, c.start_line, c.end_line, c.content_hash, c.symbol, c.text)
-                        for i, c in enumerate(record.chunks)
-                    ],
-                )
+        if record.symbols:
+            await db.executemany(
+                "INSERT INTO symbols(file_id, name, kind, container, start_line, start_col, "
+                "end_line, end_col) VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        file_id,
+                        s.name,
+                        s.kind,
+                        s.container,
+                        s.start_line,
+                        s.start_col,
+                        s.end_line,
+                        s.end_col,
+                    )
+                    for s in record.symbols
+                ],
+            )
+        if record.chunks:
+            await db.executemany(
+                "INSERT INTO chunks(file_id, ordinal, start_line, end_line, content_hash, "
+                "symbol, text) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (file_id, i, c.start_line, c.end_line, c.content_hash, c.symbol, c.text)
+                    for i, c in enumerate(record.chunks)
+                ],
+            )
         return file_id, len(record.symbols), len(record.chunks)
+
+    async def _delete(self, db: aiosqlite.Connection, path: str) -> bool:
+        async with db.execute("SELECT id FROM files WHERE path = ?", (path,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return False
+        await db.execute("DELETE FROM symbols WHERE file_id = ?", (row[0],))
+        await db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
+        await db.execute("DELETE FROM files WHERE id = ?", (row[0],))
+        return True
 
     async def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Record a new size/mtime for a file whose content hash did not change."""
@@ -253,14 +283,7 @@ class Storage:
         removed = 0
         async with self.transaction() as db:
             for path in paths:
-                async with db.execute("SELECT id FROM files WHERE path = ?", (path,)) as cur:
-                    row = await cur.fetchone()
-                if row is None:
-                    continue
-                await db.execute("DELETE FROM symbols WHERE file_id = ?", (row[0],))
-                await db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
-                await db.execute("DELETE FROM files WHERE id = ?", (row[0],))
-                removed += 1
+                removed += await self._delete(db, path)
         return removed
 
     async def chunk_hashes_of(self, path: str) -> list[tuple[str, str]]:

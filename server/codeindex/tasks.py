@@ -326,7 +326,7 @@ class Queue:
         task.files_processed = task.items_completed
         return task
 
-    async def list(self, status: TaskStatus | None = None, limit: int = 50) -> list[Task]:
+    async def list_tasks(self, status: TaskStatus | None = None, limit: int = 50) -> list[Task]:
         """Tasks, newest first, optionally of one status."""
         where, params = ("WHERE status = ?", [status.value]) if status else ("", [])
         rows = await self.storage.fetchall(
@@ -450,41 +450,61 @@ class Queue:
 
     # ---- the worker's side -----------------------------------------------
 
-    async def claim(self) -> Item | None:
-        """Take the best pending item of any runnable task (invariant 5)."""
+    async def best_pending_priority(self) -> Priority | None:
+        """The priority of the best item any runnable task has pending."""
+        row = await self.storage.fetchone(
+            "SELECT i.priority FROM reindexing_task_items i "
+            "JOIN reindexing_tasks t ON t.id = i.task_id "
+            "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
+            "ORDER BY i.priority, i.id LIMIT 1"
+        )
+        return None if row is None else Priority(row[0])
+
+    async def claim(self, limit: int = 1) -> list[Item]:
+        """Take the best pending items of any runnable task (invariant 5).
+
+        At most `limit` items, all of the best priority pending, oldest first.
+        """
         now = time.time()
         async with self.storage.transaction() as db:
             async with db.execute(
                 "SELECT i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, "
-                "t.model_id, t.embeddings_only, t.status FROM reindexing_task_items i "
+                "t.model_id, t.embeddings_only FROM reindexing_task_items i "
                 "JOIN reindexing_tasks t ON t.id = i.task_id "
                 "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
-                "ORDER BY i.priority, i.id LIMIT 1"
+                "ORDER BY i.priority, i.id LIMIT ?",
+                (limit,),
             ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return None
-            await db.execute(
+                rows = [r for r in await cur.fetchall()]
+            if not rows:
+                return []
+            rows = [r for r in rows if r[4] == rows[0][4]]
+            await db.executemany(
                 "UPDATE reindexing_task_items SET status = 'processing', started_at = ?, "
                 "attempts = attempts + 1 WHERE id = ?",
-                (now, row[0]),
+                [(now, r[0]) for r in rows],
             )
-            await db.execute(
+            latest: dict[str, str] = {str(r[1]): str(r[2]) for r in rows}
+            await db.executemany(
                 "UPDATE reindexing_tasks SET current_path = ?, status = 'Running', "
-                "started_at = coalesce(started_at, ?) WHERE id = ?",
-                (row[2], now, row[1]),
+                "started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'Queued' "
+                "OR id = ? AND status = 'Running'",
+                [(path, now, task_id, task_id) for task_id, path in latest.items()],
             )
-        return Item(
-            id=row[0],
-            task_id=row[1],
-            path=row[2],
-            action=Action(row[3]),
-            priority=Priority(row[4]),
-            attempts=row[5] + 1,
-            size=row[6],
-            model_id=row[7],
-            embeddings_only=bool(row[8]),
-        )
+        return [
+            Item(
+                id=r[0],
+                task_id=r[1],
+                path=r[2],
+                action=Action(r[3]),
+                priority=Priority(r[4]),
+                attempts=r[5] + 1,
+                size=r[6],
+                model_id=r[7],
+                embeddings_only=bool(r[8]),
+            )
+            for r in rows
+        ]
 
     async def finish_items(
         self,

@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,7 @@ from codeindex.workspace import SkipFile, Workspace
 log = logging.getLogger(__name__)
 
 WINDOW_BATCHES = 4
+CLAIM_BATCH = 16
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
 IDLE_POLL_SECONDS = 0.25
@@ -52,6 +54,32 @@ def text_hash(text: str) -> str:
 def parser_version(settings: Settings) -> int:
     """The parser version rows are stamped with."""
     return PARSER_VERSION + settings.parser_version_bump
+
+
+class Rates:
+    """Throughput measured on this index (bytes parsed/s, chars embedded/s), for estimates."""
+
+    PHASES: ClassVar[dict[str, str]] = {
+        "parse": "rate.parse_bytes_per_s",
+        "embed": "rate.embed_chars_per_s",
+    }
+
+    def __init__(self) -> None:
+        self.amount: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+        self.seconds: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+
+    def add(self, phase: str, amount: float, seconds: float) -> None:
+        """Count `amount` units done in `seconds`."""
+        self.amount[phase] += amount
+        self.seconds[phase] += seconds
+
+    def measured(self) -> dict[str, str]:
+        """Meta rows for the phases with enough data to trust."""
+        return {
+            key: f"{self.amount[phase] / self.seconds[phase]:.1f}"
+            for phase, key in self.PHASES.items()
+            if self.seconds[phase] > 1.0 and self.amount[phase] > 0
+        }
 
 
 @dataclass(slots=True)
@@ -135,6 +163,7 @@ class Worker:
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
         self._paused: set[str] = set()
+        self.rates = Rates()
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -180,13 +209,11 @@ class Worker:
         while not stop.is_set() and not self._lost:
             await self._refresh_task_states()
             best_text = self._best_backlog_priority()
-            item = None
-            if best_text is None or best_text >= Priority.NORMAL or not self._texts:
-                item = await self.queue.claim()
-                if item is not None and best_text is not None and item.priority > best_text:
-                    pass
-            if item is not None:
-                await self._process(item)
+            best_item = await self.queue.best_pending_priority()
+            if best_item is not None and (best_text is None or best_item <= best_text):
+                items = await self.queue.claim(CLAIM_BATCH)
+                if items:
+                    await self._process(items)
                 continue
             if best_text is not None:
                 await self._embed_next_batch()
@@ -203,94 +230,117 @@ class Worker:
 
     # ---- items ------------------------------------------------------------
 
-    async def _process(self, item: Item) -> None:
+    async def _process(self, items: list[Item]) -> None:
+        """Parse a batch of items in a thread, swap their rows in one transaction."""
+        to_parse = [i for i in items if i.action is Action.INDEX]
+        started = time.perf_counter()
+        parsed = await asyncio.to_thread(self._parse_all, to_parse)
+        self.rates.add("parse", sum(i.size for i in to_parse), time.perf_counter() - started)
+        records: list[tuple[Item, FileRecord]] = []
+        deletes: list[str] = [i.path for i in items if i.action is Action.DELETE]
+        done: list[tuple[Item, ItemOutcome]] = [
+            (i, ItemOutcome()) for i in items if i.action is Action.DELETE
+        ]
+        failed: list[tuple[Item, str]] = []
+        for item, result in zip(to_parse, parsed, strict=True):
+            if isinstance(result, _Parsed):
+                records.append((item, result.record))
+            elif isinstance(result, SkipFile) and result.vanished:
+                deletes.append(item.path)
+                done.append((item, ItemOutcome()))
+            elif isinstance(result, SkipFile):
+                records.append((item, self._unindexed(item.path, result)))
+                if result.failure:
+                    failed.append((item, result.reason))
+                else:
+                    done.append((item, ItemOutcome()))
+            else:
+                failed.append((item, f"{type(result).__name__}: {result}"))
         try:
-            if item.action is Action.DELETE:
-                await self.storage.delete_files([item.path])
-                await self._done(item, ItemOutcome(processed=True), [])
-            elif item.action is Action.EMBED:
-                hashes = await self.storage.chunk_hashes_of(item.path)
-                await self._after_rows(item, ItemOutcome(), hashes, required=True)
-            else:
-                await self._index(item)
+            stored = await self.storage.apply_files([r for _, r in records], deletes)
         except Exception as exc:
-            log.exception("item %s (%s) failed", item.id, item.path)
-            await self._finish([], [(item, f"{type(exc).__name__}: {exc}")])
-
-    async def _index(self, item: Item) -> None:
-        parsed = await asyncio.to_thread(_parse_file, self.workspace, self.settings, item.path)
-        if isinstance(parsed, SkipFile):
-            if parsed.vanished:
-                await self.storage.delete_files([item.path])
-                await self._done(item, ItemOutcome(), [])
-                return
-            stat = self.workspace.stat(item.path)
-            record = FileRecord(
-                path=item.path,
-                language=language_for_path(item.path),
-                size=stat.size if stat else 0,
-                mtime_ns=stat.mtime_ns if stat else 0,
-                content_hash=None,
-                index_status="failed" if parsed.failure else "skipped",
-                parser_version=parser_version(self.settings),
-                error=parsed.reason,
-            )
-            await self.storage.replace_file(record)
-            self.on_change()
-            if parsed.failure:
-                await self._finish([], [(item, parsed.reason)])
-            else:
-                await self._done(item, ItemOutcome(), [])
+            log.exception("could not store a batch of %d files", len(items))
+            await self._finish([], [(i, f"could not store: {exc}") for i in items])
             return
-        _, n_symbols, n_chunks = await self.storage.replace_file(parsed.record)
         self.on_change()
-        outcome = ItemOutcome(symbols=n_symbols, chunks=n_chunks)
-        hashes = [(c.content_hash, c.text) for c in parsed.record.chunks]
-        await self._after_rows(item, outcome, hashes, required=False)
+        pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]] = []
+        for (item, record), (_, n_symbols, n_chunks) in zip(records, stored, strict=True):
+            if record.index_status == "indexed":
+                outcome = ItemOutcome(symbols=n_symbols, chunks=n_chunks)
+                hashes = [(c.content_hash, c.text) for c in record.chunks]
+                pending.append((item, outcome, hashes, False))
+        for item in items:
+            if item.action is Action.EMBED:
+                hashes = await self.storage.chunk_hashes_of(item.path)
+                pending.append((item, ItemOutcome(), hashes, True))
+        more_done, more_failed = await self._queue_texts(pending)
+        await self._finish(done + more_done, failed + more_failed)
 
-    async def _after_rows(
-        self,
-        item: Item,
-        outcome: ItemOutcome,
-        hashes: list[tuple[str, str]],
-        *,
-        required: bool,
-    ) -> None:
-        """Queue the item's texts that lack a vector; complete it when there are none."""
+    def _parse_all(self, items: list[Item]) -> list[_Parsed | SkipFile | Exception]:
+        results: list[_Parsed | SkipFile | Exception] = []
+        for item in items:
+            try:
+                results.append(_parse_file(self.workspace, self.settings, item.path))
+            except Exception as exc:  # one bad file never stops the batch (invariant 9)
+                log.exception("parsing %s failed", item.path)
+                results.append(exc)
+        return results
+
+    def _unindexed(self, path: str, skip: SkipFile) -> FileRecord:
+        stat = self.workspace.stat(path)
+        return FileRecord(
+            path=path,
+            language=language_for_path(path),
+            size=stat.size if stat else 0,
+            mtime_ns=stat.mtime_ns if stat else 0,
+            content_hash=None,
+            index_status="failed" if skip.failure else "skipped",
+            parser_version=parser_version(self.settings),
+            error=skip.reason,
+        )
+
+    async def _queue_texts(
+        self, pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]]
+    ) -> tuple[list[tuple[Item, ItemOutcome]], list[tuple[Item, str]]]:
+        """Queue the texts of these items that lack a vector.
+
+        Returns the items that need nothing more (done) and those that cannot be embedded.
+        """
+        done: list[tuple[Item, ItemOutcome]] = []
+        failed: list[tuple[Item, str]] = []
+        if not pending:
+            return done, failed
         model = await self._ensure_model()
         if model is None:
-            if required and hashes:
-                reason = self._model_error.reason if self._model_error else "no model"
-                await self._finish([], [(item, f"embedding model unavailable: {reason}")])
-            else:
-                await self._done(item, outcome, [])
-            return
+            reason = self._model_error.reason if self._model_error else "no model"
+            for item, outcome, hashes, required in pending:
+                if required and hashes:
+                    failed.append((item, f"embedding model unavailable: {reason}"))
+                else:
+                    done.append((item, outcome))
+            return done, failed
         _, model_id, _ = model
-        unique = dict(hashes)
-        have = await self.storage.embedded_among(model_id, list(unique))
-        missing = {h for h in unique if h not in have and h not in self._flushed_pending()}
-        missing |= {h for h in unique if h in self._pending_hashes()}
-        if not missing:
-            await self._done(item, outcome, [])
-            return
-        self._waiting[item.id] = _Waiting(item, outcome, set(missing), len(missing))
-        for h in missing:
-            entry = self._texts.get(h)
-            if entry is None:
-                self._seq += 1
-                entry = _Text(unique[h], int(item.priority), self._seq)
-                self._texts[h] = entry
-            entry.priority = min(entry.priority, int(item.priority))
-            entry.items.add(item.id)
-
-    def _pending_hashes(self) -> set[str]:
-        return set(self._texts)
-
-    def _flushed_pending(self) -> set[str]:
-        return {h for h, _ in self._unflushed}
-
-    async def _done(self, item: Item, outcome: ItemOutcome, _: list[str]) -> None:
-        await self._finish([(item, outcome)], [])
+        every = list({h for _, _, hashes, _ in pending for h, _ in hashes})
+        have = await self.storage.embedded_among(model_id, every)
+        buffered = {h for h, _ in self._unflushed}
+        for item, outcome, hashes, _ in pending:
+            texts = dict(hashes)
+            missing = {h for h in texts if h not in have}
+            if not missing:
+                done.append((item, outcome))
+                continue
+            self._waiting[item.id] = _Waiting(item, outcome, set(missing), len(missing))
+            for h in missing:
+                if h in buffered:
+                    continue
+                entry = self._texts.get(h)
+                if entry is None:
+                    self._seq += 1
+                    entry = _Text(texts[h], int(item.priority), self._seq)
+                    self._texts[h] = entry
+                entry.priority = min(entry.priority, int(item.priority))
+                entry.items.add(item.id)
+        return done, failed
 
     async def _finish(
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
@@ -401,8 +451,10 @@ class Worker:
         start = max(0, min(at - batch_size // 2, len(window) - batch_size))
         batch = window[start : start + batch_size]
         texts = [t.text for _, t in batch]
+        started = time.perf_counter()
         try:
             vectors = await asyncio.to_thread(embedder.embed, texts)
+            self.rates.add("embed", sum(len(t) for t in texts), time.perf_counter() - started)
         except Exception as exc:
             log.exception("embedding a batch failed")
             failed = {i for _, t in batch for i in t.items}
@@ -461,7 +513,11 @@ class Worker:
         await self.queue.set_progress(partial)
 
     async def _maintain(self) -> None:
-        """Off the query path: drop vectors no chunk references, compact LanceDB."""
+        """Off the query path: save rates, drop vectors no chunk references, compact LanceDB."""
+        measured = self.rates.measured()
+        if measured:
+            await self.storage.set_meta(measured)
+            self.rates = Rates()
         if not self._dirty_vectors or self._model is None:
             return
         self._dirty_vectors = False
