@@ -34,6 +34,7 @@ CREATE TABLE reindexing_task_items (
     priority      INTEGER NOT NULL,
     status        TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
     attempts      INTEGER NOT NULL DEFAULT 0,
+    worker        TEXT,                                      -- lease owner that last claimed it
     size          INTEGER NOT NULL DEFAULT 0,                -- bytes, for the estimate
     error_message TEXT,
     started_at    REAL,

@@ -142,8 +142,7 @@ class CodeIndexService:
 
     async def worker_alive(self) -> bool:
         """True when some process holds an unexpired worker lease."""
-        lease = await self.queue.lease()
-        return lease is not None and lease.expires_at > time.time()
+        return await self.queue.live_lease() is not None
 
     def _wake_worker(self) -> None:
         if self.worker is not None:
@@ -264,8 +263,12 @@ class CodeIndexService:
         task_id: str,
         *,
         on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
+        ensure_worker: bool = True,
     ) -> Task:
-        """Wait until a task ends, reporting its status as it changes."""
+        """Wait until a task ends, reporting its status as it changes.
+
+        With ensure_worker, a worker is started in this process when no process runs one.
+        """
         last: tuple[Any, ...] | None = None
         while True:
             task = await self.queue.get(task_id)
@@ -284,7 +287,7 @@ class CodeIndexService:
                         await maybe
             if task.finished:
                 return task
-            if not self.runs_worker and not await self.worker_alive():
+            if ensure_worker and not self.runs_worker and not await self.worker_alive():
                 self.start_worker(exit_when_idle=True)
             self.changed.clear()
             with contextlib.suppress(TimeoutError):
@@ -467,7 +470,7 @@ class CodeIndexService:
             or 0
         )
         last_full = await st.get_meta("last_full_index_at")
-        lease = await self.queue.lease()
+        lease = await self.queue.live_lease()
         active = await self.models.active()
         failure = await self.models.remembered_failure()
         total, pending = await st.pending_counts(active.id if active else None)
@@ -521,7 +524,7 @@ class CodeIndexService:
                 "tasks_by_status": await self.queue.counts_by_status(),
                 "items_left": await self.queue.items_left(),
                 "worker": None
-                if lease is None or lease.expires_at < time.time()
+                if lease is None
                 else {
                     "owner": lease.owner,
                     "pid": lease.pid,

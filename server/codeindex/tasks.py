@@ -460,7 +460,7 @@ class Queue:
         )
         return None if row is None else Priority(row[0])
 
-    async def claim(self, limit: int = 1) -> list[Item]:
+    async def claim(self, limit: int = 1, owner: str | None = None) -> list[Item]:
         """Take the best pending items of any runnable task (invariant 5).
 
         At most `limit` items, all of the best priority pending, oldest first.
@@ -481,8 +481,8 @@ class Queue:
             rows = [r for r in rows if r[4] == rows[0][4]]
             await db.executemany(
                 "UPDATE reindexing_task_items SET status = 'processing', started_at = ?, "
-                "attempts = attempts + 1 WHERE id = ?",
-                [(now, r[0]) for r in rows],
+                "attempts = attempts + 1, worker = ? WHERE id = ?",
+                [(now, owner, r[0]) for r in rows],
             )
             latest: dict[str, str] = {str(r[1]): str(r[2]) for r in rows}
             await db.executemany(
@@ -639,6 +639,15 @@ class Queue:
         )
         return None if row is None else Lease(*row)
 
+    async def live_lease(self) -> Lease | None:
+        """The lease if its holder is alive: unexpired, and its process exists when local."""
+        lease = await self.lease()
+        if lease is None or lease.expires_at < time.time():
+            return None
+        if lease.hostname == socket.gethostname() and not _pid_alive(lease.pid):
+            return None
+        return lease
+
     async def acquire_lease(self, owner: str, ttl: float) -> bool:
         """Take the lease if it is free, expired, or held by a dead local process.
 
@@ -710,8 +719,13 @@ class Queue:
         return kept
 
     async def release_lease(self, owner: str) -> None:
-        """Give the lease up (a clean exit)."""
+        """Give the lease up (a clean exit): unfinished items go back to pending, uncounted."""
         async with self.storage.transaction() as db:
+            await db.execute(
+                "UPDATE reindexing_task_items SET status = 'pending', attempts = attempts - 1 "
+                "WHERE status = 'processing' AND worker = ?",
+                (owner,),
+            )
             await db.execute("DELETE FROM worker_lease WHERE owner = ?", (owner,))
 
 

@@ -152,6 +152,7 @@ class Worker:
         self.vectors = vectors
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.wake = asyncio.Event()
+        self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
         self._waiting: dict[int, _Waiting] = {}
         self._texts: dict[str, _Text] = {}
@@ -207,11 +208,12 @@ class Worker:
 
     async def _drain(self, *, exit_when_idle: bool, stop: asyncio.Event) -> None:
         while not stop.is_set() and not self._lost:
+            self.idle.clear()
             await self._refresh_task_states()
             best_text = self._best_backlog_priority()
             best_item = await self.queue.best_pending_priority()
             if best_item is not None and (best_text is None or best_item <= best_text):
-                items = await self.queue.claim(CLAIM_BATCH)
+                items = await self.queue.claim(CLAIM_BATCH, self.owner)
                 if items:
                     await self._process(items)
                 continue
@@ -224,6 +226,7 @@ class Worker:
             await self._maintain()
             if exit_when_idle and not await self.queue.has_runnable():
                 return
+            self.idle.set()
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
@@ -466,10 +469,9 @@ class Worker:
         for (h, _), vector in zip(batch, vectors, strict=True):
             self._unflushed.append((h, vector))
             entry = self._texts.pop(h)
-            for item_id in entry.items:
-                waiting = self._waiting.get(item_id)
-                if waiting is not None:
-                    waiting.outcome.embeddings += 1
+            credited = min(entry.items, default=None)
+            if credited is not None and credited in self._waiting:
+                self._waiting[credited].outcome.embeddings += 1
         urgent = any(t.priority == Priority.HIGH for _, t in batch)
         await self._flush(force=urgent)
 

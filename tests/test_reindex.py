@@ -1,0 +1,464 @@
+"""force_reindex end to end: every scope and option, control, priority, crash recovery.
+
+Real SQLite, real LanceDB, real tree-sitter and the real tiny ONNX model
+(128 dims, meaningless vectors: the pipeline is what is under test here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.helpers import cli_env, copy_tree, run_cli
+
+from codeindex.service import CodeIndexService
+from codeindex.workspace import OutsideWorkspaceError
+
+TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
+DJANGO_SLICE = ["django/db/models", "django/utils"]
+
+
+@pytest.fixture
+def tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> dict[str, str]:
+    env = {"CODEINDEX_EMBED_MODEL_PATH": str(tiny_model_path), "CODEINDEX_ALLOW_DOWNLOAD": "0"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def cobra_template(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """cobra-go indexed once with the tiny model; tests work on copies of it."""
+    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("tpl") / "ws", ["cobra-go"])
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    proc = run_cli(root, "index", str(root), env=env)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+@pytest.fixture
+async def cobra(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> AsyncIterator[CodeIndexService]:
+    """An indexed copy of cobra-go, its service open with a worker in this process."""
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    service = await CodeIndexService.open(root)
+    service.start_worker()
+    yield service
+    await service.close()
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+async def test_single_file_sync(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    chunks_before = await cobra.storage.scalar("SELECT count(*) FROM chunks")
+    _append(
+        root / "cobra-go/args.go",
+        "\n// BrandNewValidator checks nothing.\nfunc BrandNewValidator() error { return nil }\n",
+    )
+    resp = await cobra.force_reindex("file", ["cobra-go/args.go"], async_=False)
+    assert TASK_ID.match(resp["task_id"])
+    assert resp["scope"] == {"File": {"path": "cobra-go/args.go"}}
+    assert resp["status"] == "Completed"
+    result = resp["result"]
+    assert result["items_completed"] == 1 and result["items_failed"] == 0
+    assert result["failures"] == []
+    summary = result["summary"]
+    assert summary["files_processed"] == 1 and summary["symbols_extracted"] > 5
+    # only the new text is embedded: the file's other chunks kept their vectors
+    assert 1 <= summary["embeddings_generated"] <= 2
+    assert [s.path for s in await cobra.find_symbols("BrandNewValidator")] == ["cobra-go/args.go"]
+    assert await cobra.storage.scalar("SELECT count(*) FROM chunks") >= chunks_before
+    status = await cobra.status()
+    assert status["embeddings"]["chunks_pending"] == 0
+
+
+async def test_files_scope_accepts_absolute_and_relative(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    resp = await cobra.force_reindex(
+        "files", [str(root / "cobra-go/args.go"), "cobra-go/command.go"], async_=False
+    )
+    assert resp["scope"] == {"Files": {"paths": ["cobra-go/args.go", "cobra-go/command.go"]}}
+    assert resp["result"]["items_completed"] == 2
+    assert resp["result"]["summary"]["embeddings_generated"] == 0  # nothing changed
+
+
+@pytest.mark.parametrize("recursive", [True, False], ids=["recursive", "flat"])
+async def test_directory_scope(cobra: CodeIndexService, recursive: bool) -> None:
+    root = cobra.settings.root
+    folder = root / "cobra-go"
+    expected = sum(1 for p in (folder.rglob("*") if recursive else folder.iterdir()) if p.is_file())
+    resp = await cobra.force_reindex("directory", ["cobra-go"], recursive=recursive, async_=False)
+    assert resp["scope"] == {"Directory": {"path": "cobra-go", "recursive": recursive}}
+    assert resp["items_total"] == expected
+    assert resp["result"]["items_completed"] == expected
+
+
+async def test_project_with_added_edited_and_deleted_files(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    (root / "cobra-go/new_feature.go").write_text(
+        "package cobra\n\n// FreshlyAdded is new.\nfunc FreshlyAdded() {}\n", encoding="utf-8"
+    )
+    _append(root / "cobra-go/command.go", "\nfunc EditedInPlace() {}\n")
+    (root / "cobra-go/args.go").unlink()
+    on_disk = sum(1 for p in root.rglob("*") if p.is_file() and ".codeindex" not in p.parts)
+    resp = await cobra.force_reindex("project", async_=False)
+    assert resp["scope"] == "Project"
+    assert resp["items_total"] == on_disk + 1  # every file, plus the deleted one
+    assert resp["status"] == "Completed"
+    assert await cobra.find_symbols("FreshlyAdded")
+    assert await cobra.find_symbols("EditedInPlace")
+    assert await cobra.find_symbols("ExactArgs", match="exact") == []
+    assert await cobra.storage.get_file("cobra-go/args.go") is None
+    assert (await cobra.validate())["ok"]
+
+
+async def test_incremental_takes_only_changed_files(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    nothing = await cobra.force_reindex("project", incremental=True, async_=False)
+    assert nothing["items_total"] == 0 and nothing["status"] == "Completed"
+
+    _append(root / "cobra-go/command.go", "\n// edit one\n")
+    _append(root / "cobra-go/flag_groups.go", "\n// edit two\n")
+    (root / "cobra-go/added.go").write_text("package cobra\n", encoding="utf-8")
+    (root / "cobra-go/cobra.go").unlink()
+    os.utime(root / "cobra-go/args.go", ns=(10**18, 10**18))  # touched, same text
+    resp = await cobra.force_reindex("project", incremental=True, async_=False)
+    assert resp["items_total"] == 4
+    assert resp["result"]["items_completed"] == 4
+    assert (await cobra.validate())["ok"]
+
+
+async def test_progress_rises_to_one_and_matches_items(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    for path in sorted((root / "cobra-go").glob("*.go"))[:12]:
+        _append(path, f"\n// progress marker for {path.name}\n")
+    reports: list[dict[str, Any]] = []
+    resp = await cobra.force_reindex("project", async_=False, on_progress=reports.append)
+    assert resp["status"] == "Completed"
+    progress = [r["progress"] for r in reports]
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
+    for report in reports:
+        done = (report["items_completed"] + report["items_failed"]) / report["items_total"]
+        assert done <= report["progress"] + 1e-4
+        if report["progress"] == 1.0:
+            assert done == 1.0
+    final = await cobra.get_reindex_status(resp["task_id"])
+    assert final["progress"] == 1.0 and final["items_completed"] == final["items_total"]
+
+
+async def test_async_returns_before_any_item_runs(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    service = await CodeIndexService.open(root)
+    try:
+        resp = await service.force_reindex("project")
+        assert resp["status"] == "Queued"
+        assert resp["result"] is None
+        assert resp["items_queued"] == resp["items_total"] > 30
+        assert resp["estimated_duration_seconds"] is not None
+        status = await service.get_reindex_status(resp["task_id"])
+        assert status["items_completed"] == 0 and status["status"] == "Queued"
+        listed = await service.list_reindex_tasks(status="queued")
+        assert [t["task_id"] for t in listed] == [resp["task_id"]]
+        task = await service.wait(resp["task_id"])
+        assert task.status.value == "Completed"
+    finally:
+        await service.close()
+
+
+async def test_failed_file_is_reported_and_others_go_on(cobra: CodeIndexService) -> None:
+    root = cobra.settings.root
+    (root / "cobra-go/broken.go").write_bytes(b"package cobra\n// caf\xe9\n")
+    _append(root / "cobra-go/args.go", "\nfunc StillIndexed() {}\n")
+    resp = await cobra.force_reindex(
+        "files", ["cobra-go/broken.go", "cobra-go/args.go"], async_=False
+    )
+    assert resp["status"] == "Failed"
+    result = resp["result"]
+    assert result["items_completed"] == 1 and result["items_failed"] == 1
+    assert result["failures"] == [
+        {
+            "path": "cobra-go/broken.go",
+            "error": "not valid UTF-8 at byte 20: invalid continuation byte",
+        }
+    ]
+    assert await cobra.find_symbols("StillIndexed")
+    again = await cobra.force_reindex("file", ["cobra-go/command.go"], async_=False)
+    assert again["status"] == "Completed"  # the queue went on
+
+
+async def test_pause_holds_and_resume_finishes(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    service = await CodeIndexService.open(root)
+    try:
+        resp = await service.force_reindex("project")
+        paused = await service.pause_reindex(resp["task_id"])
+        assert paused["status"] == "Paused"
+        service.start_worker()
+        assert service.worker is not None
+        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+        held = await service.get_reindex_status(resp["task_id"])
+        assert held["status"] == "Paused"
+        assert held["items_completed"] == 0 and held["items_pending"] == resp["items_total"]
+        resumed = await service.resume_reindex(resp["task_id"])
+        assert resumed["status"] == "Queued"
+        task = await service.wait(resp["task_id"])
+        assert task.status.value == "Completed" and task.items_completed == task.items_total
+    finally:
+        await service.close()
+
+
+async def _cold_django(django_src: Path, tmp_path: Path) -> CodeIndexService:
+    root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
+    service = await CodeIndexService.open(root)
+    service.start_worker()
+    return service
+
+
+async def _running(service: CodeIndexService, task_id: str) -> dict[str, Any]:
+    """Wait (on the worker's change events) until the task has started and done some work."""
+    while True:
+        status = await service.get_reindex_status(task_id)
+        if status["status"] == "Running" and status["progress"] > 0:
+            return status
+        if status["status"] not in ("Queued", "Running"):
+            raise AssertionError(f"task ended before it could be observed running: {status}")
+        service.changed.clear()
+        await asyncio.wait_for(service.changed.wait(), timeout=60)
+
+
+async def test_cancel_stops_and_marks_the_rest(
+    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    service = await _cold_django(django_src, tmp_path)
+    try:
+        resp = await service.force_reindex("project")
+        await _running(service, resp["task_id"])
+        cancelled = await service.cancel_reindex(resp["task_id"])
+        assert cancelled["status"] == "Cancelled"
+        task = await service.wait(resp["task_id"])
+        assert service.worker is not None
+        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+        final = await service.get_reindex_status(resp["task_id"])
+        assert final["status"] == "Cancelled" and task.status.value == "Cancelled"
+        assert final["items_cancelled"] > 0
+        assert final["items_pending"] == 0
+        assert (
+            final["items_completed"] + final["items_failed"] + final["items_cancelled"]
+            == final["items_total"]
+        )
+        # what was written is whole: every indexed file has its symbols and chunks
+        empty = await service.storage.scalar(
+            "SELECT count(*) FROM files f WHERE index_status = 'indexed' AND f.size > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = f.id)"
+        )
+        assert empty == 0
+    finally:
+        await service.close()
+
+
+async def test_high_priority_is_served_during_a_long_low_priority_task(
+    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    service = await _cold_django(django_src, tmp_path)
+    try:
+        low = await service.force_reindex("project", priority="low")
+        await _running(service, low["task_id"])
+        (service.settings.root / "urgent.py").write_text(
+            "def urgently_needed():\n    return 42\n", encoding="utf-8"
+        )
+        high = await service.force_reindex("file", ["urgent.py"], priority="high")
+        done = await service.wait(high["task_id"])
+        assert done.status.value == "Completed"
+        low_now = await service.get_reindex_status(low["task_id"])
+        assert low_now["status"] == "Running"
+        assert low_now["items_completed"] < low_now["items_total"]
+        hit = await service.search("urgently_needed", mode="semantic", limit=50)
+        assert "urgent.py" in {h.path for h in hit.hits}
+        await service.cancel_reindex(low["task_id"])
+    finally:
+        await service.close()
+
+
+async def test_boost_raises_open_files(cobra: CodeIndexService) -> None:
+    await cobra.stop_worker()
+    resp = await cobra.force_reindex("project", priority="low")
+    changed = await cobra.boost(["cobra-go/command.go"])
+    assert changed == 1
+    row = await cobra.storage.fetchone(
+        "SELECT priority FROM reindexing_task_items WHERE task_id = ? AND file_path = ?",
+        (resp["task_id"], "cobra-go/command.go"),
+    )
+    assert row[0] == 0
+    items = await cobra.queue.claim(1)
+    assert [i.path for i in items] == ["cobra-go/command.go"]
+
+
+async def test_paths_outside_are_refused(cobra: CodeIndexService) -> None:
+    before = await cobra.list_reindex_tasks()
+    for scope, paths in [
+        ("file", ["../outside.py"]),
+        ("directory", ["/etc"]),
+        ("files", ["cobra-go/args.go", "/etc/passwd"]),
+    ]:
+        with pytest.raises(OutsideWorkspaceError, match="outside the workspace"):
+            await cobra.force_reindex(scope, paths)
+    assert await cobra.list_reindex_tasks() == before
+
+
+def _worker(root: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "codeindex",
+                "--root",
+                str(root),
+                "--log-level",
+                "INFO",
+                "worker",
+                "--exit-when-idle",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+
+
+async def test_killed_worker_is_replaced_and_nothing_is_lost_or_done_twice(
+    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
+    env = cli_env(**tiny_env)
+    service = await CodeIndexService.open(root)
+    try:
+        resp = await service.force_reindex("project")
+        log = tmp_path / "workers.log"
+        first = _worker(root, env, log)
+        while (await service.get_reindex_status(resp["task_id"]))["items_completed"] == 0:
+            assert first.poll() is None, log.read_text(encoding="utf-8")
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = await service.get_reindex_status(resp["task_id"])
+        assert killed_at["status"] == "Running"
+        assert killed_at["items_completed"] < killed_at["items_total"]
+
+        second = _worker(root, env, log)
+        task = await service.wait(resp["task_id"], ensure_worker=False)
+        second.wait(timeout=120)
+        assert task.status.value == "Completed"
+        assert task.items_completed == task.items_total
+        rows = await service.storage.fetchall(
+            "SELECT file_path, attempts, status FROM reindexing_task_items WHERE task_id = ?",
+            (resp["task_id"],),
+        )
+        assert all(r[2] == "completed" for r in rows)
+        redone = [r for r in rows if r[1] > 1]
+        assert len(redone) <= killed_at["items_total"] - killed_at["items_completed"]
+        assert all(r[1] <= 2 for r in rows)
+        # one row per file, and the index matches the disk exactly
+        assert (await service.validate())["ok"]
+        status = await service.status()
+        assert status["embeddings"]["chunks_pending"] == 0
+        table = service.vectors.open_table(status["embeddings"]["active_model"]["table"])
+        assert table is not None
+        assert table.count() == len(table.hashes())  # no vector stored twice
+    finally:
+        await service.close()
+
+
+async def test_two_processes_enqueue_at_once_one_worker_serves_both(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    env = cli_env(**tiny_env)
+    _append(root / "cobra-go/args.go", "\nfunc FromProcessOne() {}\n")
+    _append(root / "cobra-go/command.go", "\nfunc FromProcessTwo() {}\n")
+    cmd = [sys.executable, "-m", "codeindex", "--root", str(root), "reindex", "--json"]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--scope", "file", "cobra-go/args.go"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            [*cmd, "--scope", "directory", "cobra-go"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    ]
+    task_ids = []
+    for proc in procs:
+        out, err = await asyncio.to_thread(proc.communicate, timeout=120)
+        assert proc.returncode == 0, err
+        task_ids.append(json.loads(out)["task_id"])
+    service = await CodeIndexService.open(root)
+    try:
+        for task_id in task_ids:
+            task = await service.wait(task_id, ensure_worker=False)
+            assert task.status.value == "Completed"
+    finally:
+        await service.close()
+    symbols = run_cli(root, "symbols", "FromProcess", "--match", "prefix", "--json", env=env)
+    assert {s["name"] for s in json.loads(symbols.stdout)} == {"FromProcessOne", "FromProcessTwo"}
+    import sqlite3
+
+    conn = sqlite3.connect(root / ".codeindex" / "index.db")
+    owners = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT worker FROM reindexing_task_items WHERE task_id IN (?, ?)",
+            tuple(task_ids),
+        )
+    }
+    conn.close()
+    assert len(owners) == 1 and None not in owners
+
+
+def test_cli_reindex_async_starts_a_background_worker(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    env = cli_env(**tiny_env)
+    started = time.monotonic()
+    proc = run_cli(root, "reindex", "--scope", "project", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    resp = json.loads(proc.stdout)
+    assert resp["status"] == "Queued" and resp["result"] is None
+    assert time.monotonic() - started < 60
+    waited = run_cli(root, "task", resp["task_id"], "--wait", "--json", env=env)
+    assert json.loads(waited.stdout)["status"] == "Completed"
+    tasks = json.loads(run_cli(root, "tasks", "--json", env=env).stdout)
+    assert tasks[0]["task_id"] == resp["task_id"]
