@@ -193,8 +193,6 @@ async def _plan_files(
             rows[rel] = row
     unchanged = 0
     if incremental:
-        entries, unchanged = await changed_files(
-            storage, workspace, entries, rows, parser_version
-        )
+        entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
     items.extend(PlannedItem(e.path, Action.INDEX, e.size) for e in entries)
     return Plan(list(dict.fromkeys(resolved)), items, unchanged)

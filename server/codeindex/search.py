@@ -63,12 +63,14 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     note: str | None = None
     elapsed_ms: float = 0.0
+    model: str | None = None  # the embedding model that answered the semantic part
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "query": self.query,
             "mode": self.mode,
+            "model": self.model,
             "note": self.note,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],

@@ -430,7 +430,9 @@ class CodeIndexService:
                 chosen = "lexical"
             hits = fuse([lex, sem], limit)
         await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
-        return SearchResult(query, chosen, hits, note, (time.perf_counter() - started) * 1000)
+        model = active.name if active is not None and chosen != "lexical" else None
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchResult(query, chosen, hits, note, elapsed, model)
 
     async def find_symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50

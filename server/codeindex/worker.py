@@ -165,6 +165,7 @@ class Worker:
         self._model_error: ModelUnavailable | None = None
         self._paused: set[str] = set()
         self.rates = Rates()
+        self.texts_embedded = 0
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -458,6 +459,7 @@ class Worker:
         try:
             vectors = await asyncio.to_thread(embedder.embed, texts)
             self.rates.add("embed", sum(len(t) for t in texts), time.perf_counter() - started)
+            self.texts_embedded += len(texts)
         except Exception as exc:
             log.exception("embedding a batch failed")
             failed = {i for _, t in batch for i in t.items}
