@@ -9,7 +9,9 @@ CREATE TABLE reindexing_tasks (
     priority                   INTEGER NOT NULL,            -- 0 high, 1 normal, 2 low
     status                     TEXT NOT NULL CHECK (status IN ('Queued', 'Running', 'Paused', 'Completed', 'Failed', 'Cancelled')),
     model_id                   INTEGER REFERENCES models(id),
-    progress                   REAL NOT NULL DEFAULT 0,
+    progress                   REAL NOT NULL DEFAULT 0,     -- weight_done / weight_total
+    weight_total               REAL NOT NULL DEFAULT 0,     -- estimated seconds of all items
+    weight_done                REAL NOT NULL DEFAULT 0,     -- of completed and failed items
     items_total                INTEGER NOT NULL DEFAULT 0,
     items_completed            INTEGER NOT NULL DEFAULT 0,
     items_failed               INTEGER NOT NULL DEFAULT 0,
@@ -36,6 +38,7 @@ CREATE TABLE reindexing_task_items (
     attempts      INTEGER NOT NULL DEFAULT 0,
     worker        TEXT,                                      -- lease owner that last claimed it
     size          INTEGER NOT NULL DEFAULT 0,                -- bytes, for the estimate
+    weight        REAL NOT NULL DEFAULT 0,                   -- estimated seconds of work
     error_message TEXT,
     started_at    REAL,
     completed_at  REAL,

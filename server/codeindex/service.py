@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from codeindex.search import (
     symbols,
 )
 from codeindex.storage import Storage
-from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus
+from codeindex.tasks import Action, PlannedItem, Priority, Queue, Scope, Task, TaskStatus
 from codeindex.vectors import VectorStore
 from codeindex.worker import Worker, parser_version
 from codeindex.workspace import Workspace
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 WAIT_POLL_SECONDS = 0.1
 DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
 DEFAULT_EMBED_CHARS_PER_S = 20_000.0
+PER_FILE_SECONDS = 0.002
 
 
 def iso(ts: float | None) -> str | None:
@@ -183,7 +185,8 @@ class CodeIndexService:
             incremental=incremental,
             parser_version=version,
         )
-        estimate = await self._estimate(planned.items)
+        items = await self._weigh(planned.items)
+        estimate = round(sum(i.weight for i in items), 2)
         message = f"{len(planned.items)} file(s) queued"
         if incremental:
             message += f", {planned.unchanged} unchanged skipped"
@@ -200,7 +203,7 @@ class CodeIndexService:
             embeddings_only=embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY,
             incremental=incremental,
             priority=prio,
-            items=planned.items,
+            items=items,
             model_id=model_id,
             estimate=estimate,
             message=message,
@@ -218,22 +221,43 @@ class CodeIndexService:
         response["result"] = await self._result(task)
         return response
 
-    async def _estimate(self, items: Sequence[Any]) -> float:
+    async def _weigh(self, items: Sequence[PlannedItem]) -> list[PlannedItem]:
+        """Give each item its estimated seconds, from the rates measured on this index.
+
+        Progress is weighted by these, so it tracks time, not file counts.
+        """
+        if not items:
+            return []
         parse_rate = float(
             await self.storage.get_meta("rate.parse_bytes_per_s") or DEFAULT_PARSE_BYTES_PER_S
         )
         embed_rate = float(
             await self.storage.get_meta("rate.embed_chars_per_s") or DEFAULT_EMBED_CHARS_PER_S
         )
-        total_bytes = sum(item.size for item in items)
-        new_bytes = 0
-        if items:
-            known = {
+        known = {
+            str(r[0]): int(r[1])
+            for r in await self.storage.fetchall("SELECT path, size FROM files")
+        }
+        chunk_chars: dict[str, int] = {}
+        if any(i.action is Action.EMBED for i in items):
+            chunk_chars = {
                 str(r[0]): int(r[1])
-                for r in await self.storage.fetchall("SELECT path, size FROM files")
+                for r in await self.storage.fetchall(
+                    "SELECT f.path, sum(length(c.text)) FROM chunks c "
+                    "JOIN files f ON f.id = c.file_id GROUP BY f.path"
+                )
             }
-            new_bytes = sum(i.size for i in items if known.get(i.path) != i.size)
-        return float(round(total_bytes / parse_rate + new_bytes / embed_rate, 2))
+        weighed = []
+        for item in items:
+            weight = PER_FILE_SECONDS
+            if item.action is Action.INDEX:
+                weight += item.size / parse_rate
+                if known.get(item.path) != item.size:
+                    weight += item.size / embed_rate
+            elif item.action is Action.EMBED:
+                weight += chunk_chars.get(item.path, 0) / embed_rate
+            weighed.append(replace(item, weight=weight))
+        return weighed
 
     def _response(self, task: Task) -> dict[str, Any]:
         return {

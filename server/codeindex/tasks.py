@@ -87,6 +87,7 @@ class PlannedItem:
     path: str
     action: Action
     size: int = 0
+    weight: float = 0.0  # estimated seconds of work; progress is weighted by it
 
 
 @dataclass(slots=True)
@@ -160,6 +161,7 @@ class Item:
     size: int
     model_id: int | None
     embeddings_only: bool
+    weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +271,8 @@ class Queue:
             await db.execute(
                 "INSERT INTO reindexing_tasks(id, scope, target_paths, recursive, embeddings_only, "
                 "incremental, priority, status, model_id, progress, items_total, created_at, "
-                "started_at, completed_at, estimated_duration_seconds, message) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "started_at, completed_at, estimated_duration_seconds, message, weight_total) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     task_id,
                     scope.value,
@@ -288,11 +290,12 @@ class Queue:
                     None if items else now,
                     estimate,
                     message,
+                    sum(item.weight for item in items),
                 ),
             )
             await db.executemany(
                 "INSERT INTO reindexing_task_items(task_id, file_path, action, priority, status, "
-                "size) VALUES (?,?,?,?,'pending',?)",
+                "size, weight) VALUES (?,?,?,?,'pending',?,?)",
                 [
                     (
                         task_id,
@@ -300,6 +303,7 @@ class Queue:
                         item.action.value,
                         int(Priority.HIGH if item.path in boosted else priority),
                         item.size,
+                        item.weight,
                     )
                     for item in items
                 ],
@@ -469,7 +473,7 @@ class Queue:
         async with self.storage.transaction() as db:
             async with db.execute(
                 "SELECT i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, "
-                "t.model_id, t.embeddings_only FROM reindexing_task_items i "
+                "t.model_id, t.embeddings_only, i.weight FROM reindexing_task_items i "
                 "JOIN reindexing_tasks t ON t.id = i.task_id "
                 "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
                 "ORDER BY i.priority, i.id LIMIT ?",
@@ -502,6 +506,7 @@ class Queue:
                 size=r[6],
                 model_id=r[7],
                 embeddings_only=bool(r[8]),
+                weight=float(r[9]),
             )
             for r in rows
         ]
@@ -529,10 +534,17 @@ class Queue:
                 if cur.rowcount:
                     await db.execute(
                         "UPDATE reindexing_tasks SET items_completed = items_completed + 1, "
+                        "weight_done = weight_done + ?, "
                         "symbols_extracted = symbols_extracted + ?, "
                         "chunks_created = chunks_created + ?, "
                         "embeddings_generated = embeddings_generated + ? WHERE id = ?",
-                        (outcome.symbols, outcome.chunks, outcome.embeddings, item.task_id),
+                        (
+                            item.weight,
+                            outcome.symbols,
+                            outcome.chunks,
+                            outcome.embeddings,
+                            item.task_id,
+                        ),
                     )
                     touched.add(item.task_id)
                 await cur.close()
@@ -545,8 +557,9 @@ class Queue:
                 )
                 if cur.rowcount:
                     await db.execute(
-                        "UPDATE reindexing_tasks SET items_failed = items_failed + 1 WHERE id = ?",
-                        (item.task_id,),
+                        "UPDATE reindexing_tasks SET items_failed = items_failed + 1, "
+                        "weight_done = weight_done + ? WHERE id = ?",
+                        (item.weight, item.task_id),
                     )
                     touched.add(item.task_id)
                 await cur.close()
@@ -568,19 +581,22 @@ class Queue:
         ended: list[str] = []
         for task_id in task_ids:
             async with db.execute(
-                "SELECT items_total, items_completed, items_failed, status FROM reindexing_tasks "
-                "WHERE id = ?",
+                "SELECT items_total, items_completed, items_failed, status, weight_total, "
+                "weight_done FROM reindexing_tasks WHERE id = ?",
                 (task_id,),
             ) as cur:
                 row = await cur.fetchone()
-            total, completed, failed, status = row
+            total, completed, failed, status, weight_total, weight_done = row
             async with db.execute(
                 "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? "
                 "AND status IN ('pending', 'processing')",
                 (task_id,),
             ) as cur:
                 left = (await cur.fetchone())[0]
-            progress = (completed + failed) / total if total else 1.0
+            if weight_total > 0:
+                progress = min(0.999, weight_done / weight_total)
+            else:
+                progress = min(0.999, (completed + failed) / total) if total else 1.0
             if left == 0 and status not in ("Completed", "Failed", "Cancelled"):
                 final = "Failed" if failed else "Completed"
                 message = (
@@ -608,15 +624,15 @@ class Queue:
         return ended
 
     async def set_progress(self, partial: dict[str, float]) -> None:
-        """Raise running tasks' progress to include partially done items (never lowers it)."""
+        """Raise running tasks' progress by the weight of partly done items (never lowers it)."""
         if not partial:
             return
         async with self.storage.transaction() as db:
             for task_id, extra in partial.items():
                 await db.execute(
                     "UPDATE reindexing_tasks SET progress = max(progress, min(0.999, "
-                    "(items_completed + items_failed + ?) * 1.0 / max(items_total, 1))) "
-                    "WHERE id = ? AND status IN ('Running', 'Paused')",
+                    "(weight_done + ?) / weight_total)) "
+                    "WHERE id = ? AND status IN ('Running', 'Paused') AND weight_total > 0",
                     (extra, task_id),
                 )
 
@@ -698,8 +714,10 @@ class Queue:
         for task_id in failed_tasks:
             await db.execute(
                 "UPDATE reindexing_tasks SET items_failed = (SELECT count(*) FROM "
-                "reindexing_task_items WHERE task_id = ? AND status = 'failed') WHERE id = ?",
-                (task_id, task_id),
+                "reindexing_task_items WHERE task_id = ?1 AND status = 'failed'), "
+                "weight_done = (SELECT coalesce(sum(weight), 0) FROM reindexing_task_items "
+                "WHERE task_id = ?1 AND status IN ('completed', 'failed')) WHERE id = ?1",
+                (task_id,),
             )
         await db.execute(
             "UPDATE reindexing_task_items SET status = 'pending' WHERE status = 'processing'"

@@ -88,6 +88,7 @@ class _Waiting:
     outcome: ItemOutcome
     missing: set[str]
     total: int
+    embedded: int = 0  # texts embedded so far (flushed or not), for partial progress
 
 
 @dataclass(slots=True)
@@ -474,8 +475,21 @@ class Worker:
             credited = min(entry.items, default=None)
             if credited is not None and credited in self._waiting:
                 self._waiting[credited].outcome.embeddings += 1
+            for item_id in entry.items:
+                if item_id in self._waiting:
+                    self._waiting[item_id].embedded += 1
         urgent = any(t.priority == Priority.HIGH for _, t in batch)
         await self._flush(force=urgent)
+        await self.queue.set_progress(self._partial_progress())
+
+    def _partial_progress(self) -> dict[str, float]:
+        """Per task, the weight of its waiting items already embedded."""
+        partial: dict[str, float] = {}
+        for waiting in self._waiting.values():
+            share = min(1.0, waiting.embedded / max(waiting.total, 1))
+            task_id = waiting.item.task_id
+            partial[task_id] = partial.get(task_id, 0.0) + waiting.item.weight * share
+        return partial
 
     async def _flush(self, *, force: bool) -> None:
         """Write buffered vectors in one LanceDB commit, then complete the items they finish."""
@@ -501,20 +515,13 @@ class Worker:
             self._dirty_vectors = True
         self._last_flush = time.monotonic()
         done: list[tuple[Item, ItemOutcome]] = []
-        partial: dict[str, float] = {}
         for item_id, waiting in list(self._waiting.items()):
             waiting.missing -= written
-            if not waiting.missing - set(self._texts):
-                pass
             if not waiting.missing:
                 done.append((waiting.item, waiting.outcome))
                 del self._waiting[item_id]
-            else:
-                share = 1 - len(waiting.missing) / max(waiting.total, 1)
-                partial[waiting.item.task_id] = partial.get(waiting.item.task_id, 0.0) + share
         if done:
             await self._finish(done, [])
-        await self.queue.set_progress(partial)
 
     async def _maintain(self) -> None:
         """Off the query path: save rates, drop vectors no chunk references, compact LanceDB."""
