@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,35 @@ async def test_cancel_stops_and_marks_the_rest(
         await service.close()
 
 
+async def test_pause_while_running_holds_between_batches(
+    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    service = await _cold_django(django_src, tmp_path)
+    try:
+        resp = await service.force_reindex("project")
+        await _running(service, resp["task_id"])
+        await service.pause_reindex(resp["task_id"])
+        assert service.worker is not None
+        service.worker.idle.clear()
+        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+        held = await service.get_reindex_status(resp["task_id"])
+        assert held["status"] == "Paused"
+        assert held["items_completed"] < held["items_total"]
+        service.worker.idle.clear()
+        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+        still = await service.get_reindex_status(resp["task_id"])
+        assert (still["items_completed"], still["progress"]) == (
+            held["items_completed"],
+            held["progress"],
+        )
+        await service.resume_reindex(resp["task_id"])
+        task = await service.wait(resp["task_id"])
+        assert task.status.value == "Completed" and task.items_completed == task.items_total
+        assert (await service.status())["embeddings"]["chunks_pending"] == 0
+    finally:
+        await service.close()
+
+
 async def test_high_priority_is_served_during_a_long_low_priority_task(
     django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
 ) -> None:
@@ -462,3 +492,27 @@ def test_cli_reindex_async_starts_a_background_worker(
     assert json.loads(waited.stdout)["status"] == "Completed"
     tasks = json.loads(run_cli(root, "tasks", "--json", env=env).stdout)
     assert tasks[0]["task_id"] == resp["task_id"]
+
+
+async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
+    cobra: CodeIndexService,
+) -> None:
+    root = cobra.settings.root
+    target = root / "cobra-go/bash_completions.go"
+    original = target.read_text(encoding="utf-8")
+    sizes = []
+    for round_ in range(4):
+        target.write_text(original.replace("func ", f"func R{round_}"), encoding="utf-8")
+        await cobra.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
+        assert cobra.worker is not None
+        collected = await cobra.worker.collect_garbage(older_than=timedelta(0))
+        assert collected > 0  # the previous round's texts
+        sizes.append(cobra.vectors.size_bytes())
+    status = await cobra.status()
+    table = cobra.vectors.open_table(status["embeddings"]["active_model"]["table"])
+    assert table is not None
+    distinct = await cobra.storage.scalar("SELECT count(DISTINCT content_hash) FROM chunks")
+    assert table.count() == distinct
+    assert status["embeddings"]["chunks_pending"] == 0
+    assert sizes[-1] <= sizes[0] * 1.5, sizes
+    assert (await cobra.validate())["ok"]

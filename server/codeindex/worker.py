@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import ClassVar
 
 import numpy as np
@@ -222,7 +223,7 @@ class Worker:
             if best_text is not None:
                 await self._embed_next_batch()
                 continue
-            if self._unflushed or self._waiting:
+            if self._unflushed:
                 await self._flush(force=True)
                 continue
             await self._maintain()
@@ -539,8 +540,11 @@ class Worker:
             await self.storage.forget_embedded(model_id, unreferenced)
         await asyncio.to_thread(table.optimize)
 
-    async def collect_garbage(self) -> int:
-        """Drop every unreferenced vector now; returns how many."""
+    async def collect_garbage(self, older_than: timedelta = timedelta(minutes=1)) -> int:
+        """Drop every unreferenced vector now and clean old versions; returns how many.
+
+        Table versions younger than `older_than` are kept for readers still using them.
+        """
         model = await self._ensure_model()
         if model is None:
             return 0
@@ -549,5 +553,5 @@ class Worker:
         if unreferenced:
             await asyncio.to_thread(table.delete, unreferenced)
             await self.storage.forget_embedded(model_id, unreferenced)
-        await asyncio.to_thread(table.optimize)
+        await asyncio.to_thread(table.optimize, older_than)
         return len(unreferenced)
