@@ -21,13 +21,14 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.models import ModelManager
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_BATCHES = 4
 CLAIM_BATCH = 16
+PROGRESS_SECONDS = 0.25
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
 IDLE_POLL_SECONDS = 0.25
@@ -81,23 +83,6 @@ class Rates:
             for phase, key in self.PHASES.items()
             if self.seconds[phase] > 1.0 and self.amount[phase] > 0
         }
-
-
-@dataclass(slots=True)
-class _Waiting:
-    item: Item
-    outcome: ItemOutcome
-    missing: set[str]
-    total: int
-    embedded: int = 0  # texts embedded so far (flushed or not), for partial progress
-
-
-@dataclass(slots=True)
-class _Text:
-    text: str
-    priority: int
-    seq: int
-    items: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -156,16 +141,14 @@ class Worker:
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
-        self._waiting: dict[int, _Waiting] = {}
-        self._texts: dict[str, _Text] = {}
-        self._seq = 0
+        self.backlog = Backlog()
+        self._progress_at = 0.0
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
         self._last_flush = time.monotonic()
         self._dirty_vectors = False
         self._lost = False
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
-        self._paused: set[str] = set()
         self.rates = Rates()
         self.texts_embedded = 0
 
@@ -213,7 +196,7 @@ class Worker:
         while not stop.is_set() and not self._lost:
             self.idle.clear()
             await self._refresh_task_states()
-            best_text = self._best_backlog_priority()
+            best_text = self.backlog.best_priority()
             best_item = await self.queue.best_pending_priority()
             if best_item is not None and (best_text is None or best_item <= best_text):
                 items = await self.queue.claim(CLAIM_BATCH, self.owner)
@@ -335,17 +318,7 @@ class Worker:
             if not missing:
                 done.append((item, outcome))
                 continue
-            self._waiting[item.id] = _Waiting(item, outcome, set(missing), len(missing))
-            for h in missing:
-                if h in buffered:
-                    continue
-                entry = self._texts.get(h)
-                if entry is None:
-                    self._seq += 1
-                    entry = _Text(texts[h], int(item.priority), self._seq)
-                    self._texts[h] = entry
-                entry.priority = min(entry.priority, int(item.priority))
-                entry.items.add(item.id)
+            self.backlog.wait(item, outcome, texts, missing, buffered)
         return done, failed
 
     async def _finish(
@@ -369,7 +342,7 @@ class Worker:
         if active is not None and active.id == model_id:
             return
         _, pending = await self.storage.pending_counts(model_id)
-        if pending == 0 and not self._texts and not self._unflushed:
+        if pending == 0 and not len(self.backlog) and not self._unflushed:
             await self.models.set_active(model_id)
             log.info("active embedding model is now %s", model_id)
 
@@ -404,42 +377,21 @@ class Worker:
             log.warning("%d vectors missing from LanceDB; they will be embedded again", len(lost))
             await self.storage.forget_embedded(model_id, lost)
 
-    def _runnable_texts(self) -> list[tuple[str, _Text]]:
-        paused_items = {
-            item_id for item_id, w in self._waiting.items() if w.item.task_id in self._paused
-        }
-        return [(h, t) for h, t in self._texts.items() if not t.items or t.items - paused_items]
-
-    def _best_backlog_priority(self) -> int | None:
-        runnable = self._runnable_texts()
-        return min((t.priority for _, t in runnable), default=None)
-
     async def _refresh_task_states(self) -> None:
-        task_ids = sorted({w.item.task_id for w in self._waiting.values()})
-        if not task_ids:
-            self._paused = set()
+        """Read pause/cancel of the tasks whose items wait on embeddings (invariant 6)."""
+        backlog = self.backlog
+        if not backlog.tasks:
+            backlog.paused = set()
             return
-        states = await self.queue.task_states(task_ids)
-        self._paused = {t for t, s in states.items() if s is TaskStatus.PAUSED}
+        states = await self.queue.task_states(sorted(backlog.tasks))
+        backlog.paused = {t for t, s in states.items() if s is TaskStatus.PAUSED}
         cancelled = {t for t, s in states.items() if s is TaskStatus.CANCELLED}
         if cancelled:
-            dropped = [w.item for w in self._waiting.values() if w.item.task_id in cancelled]
+            dropped = [w.item for w in backlog.waiting.values() if w.item.task_id in cancelled]
             for item in dropped:
-                self._drop_waiting(item.id)
+                backlog.drop(item.id)
             await self.queue.cancel_items(dropped)
             self.on_change()
-
-    def _drop_waiting(self, item_id: int) -> None:
-        waiting = self._waiting.pop(item_id, None)
-        if waiting is None:
-            return
-        for h in waiting.missing:
-            entry = self._texts.get(h)
-            if entry is None:
-                continue
-            entry.items.discard(item_id)
-            if not entry.items:
-                del self._texts[h]
 
     async def _embed_next_batch(self) -> None:
         model = self._model
@@ -447,9 +399,9 @@ class Worker:
             return
         embedder, _, _ = model
         batch_size = self.settings.embed_batch_size
-        runnable = self._runnable_texts()
-        runnable.sort(key=lambda ht: (ht[1].priority, ht[1].seq))
-        window = runnable[: batch_size * WINDOW_BATCHES]
+        window = self.backlog.window(batch_size * WINDOW_BATCHES)
+        if not window:
+            return
         oldest = window[0][0]
         cap = self.settings.embed_max_tokens * 6
         window.sort(key=lambda ht: min(len(ht[1].text), cap))
@@ -464,33 +416,18 @@ class Worker:
             self.texts_embedded += len(texts)
         except Exception as exc:
             log.exception("embedding a batch failed")
-            failed = {i for _, t in batch for i in t.items}
-            items = [self._waiting[i].item for i in failed if i in self._waiting]
-            for i in failed:
-                self._drop_waiting(i)
+            dropped = [self.backlog.drop(i) for i in {i for _, t in batch for i in t.items}]
+            items = [w.item for w in dropped if w is not None]
             await self._finish([], [(it, f"embedding failed: {exc}") for it in items])
             return
         for (h, _), vector in zip(batch, vectors, strict=True):
             self._unflushed.append((h, vector))
-            entry = self._texts.pop(h)
-            credited = min(entry.items, default=None)
-            if credited is not None and credited in self._waiting:
-                self._waiting[credited].outcome.embeddings += 1
-            for item_id in entry.items:
-                if item_id in self._waiting:
-                    self._waiting[item_id].embedded += 1
+            self.backlog.embedded(h)
         urgent = any(t.priority == Priority.HIGH for _, t in batch)
         await self._flush(force=urgent)
-        await self.queue.set_progress(self._partial_progress())
-
-    def _partial_progress(self) -> dict[str, float]:
-        """Per task, the weight of its waiting items already embedded."""
-        partial: dict[str, float] = {}
-        for waiting in self._waiting.values():
-            share = min(1.0, waiting.embedded / max(waiting.total, 1))
-            task_id = waiting.item.task_id
-            partial[task_id] = partial.get(task_id, 0.0) + waiting.item.weight * share
-        return partial
+        if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
+            self._progress_at = time.monotonic()
+            await self.queue.set_progress(self.backlog.partial_progress())
 
     async def _flush(self, *, force: bool) -> None:
         """Write buffered vectors in one LanceDB commit, then complete the items they finish."""
@@ -499,7 +436,7 @@ class Worker:
         due = (
             force
             or len(self._unflushed) >= FLUSH_VECTORS
-            or not self._texts
+            or not len(self.backlog)
             or time.monotonic() - self._last_flush >= FLUSH_SECONDS
         )
         if not due:
@@ -515,12 +452,7 @@ class Worker:
             self._unflushed = []
             self._dirty_vectors = True
         self._last_flush = time.monotonic()
-        done: list[tuple[Item, ItemOutcome]] = []
-        for item_id, waiting in list(self._waiting.items()):
-            waiting.missing -= written
-            if not waiting.missing:
-                done.append((waiting.item, waiting.outcome))
-                del self._waiting[item_id]
+        done = [(w.item, w.outcome) for w in self.backlog.written(written)]
         if done:
             await self._finish(done, [])
 

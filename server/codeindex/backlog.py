@@ -1,0 +1,160 @@
+"""The worker's embedding backlog: chunk texts waiting for a vector, and the items waiting on them.
+
+Pure bookkeeping, no I/O. Texts are kept per priority in arrival order, so the
+next batch is found without sorting the whole backlog (a cold index of a large
+tree holds tens of thousands of texts). A text shared by several items is
+embedded once; an item is done when none of its texts is missing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from codeindex.tasks import Item, ItemOutcome
+
+PRIORITIES = (0, 1, 2)
+
+
+@dataclass(slots=True)
+class Text:
+    """A chunk text without a vector, and the items that need it."""
+
+    text: str
+    priority: int
+    items: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Waiting:
+    """An item whose rows are written and whose vectors are not all there yet."""
+
+    item: Item
+    outcome: ItemOutcome
+    missing: set[str]
+    total: int
+    embedded: int = 0  # texts embedded so far (flushed or not), for partial progress
+
+
+class Backlog:
+    """Texts to embed by priority, and the waiting items."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, dict[str, Text]] = {p: {} for p in PRIORITIES}
+        self._texts: dict[str, Text] = {}
+        self.waiting: dict[int, Waiting] = {}
+        self.tasks: Counter[str] = Counter()
+        self.paused: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __contains__(self, content_hash: object) -> bool:
+        return content_hash in self._texts
+
+    def wait(
+        self,
+        item: Item,
+        outcome: ItemOutcome,
+        texts: dict[str, str],
+        missing: set[str],
+        skip: set[str],
+    ) -> None:
+        """Register an item waiting for `missing` texts (those in `skip` are being written)."""
+        self.waiting[item.id] = Waiting(item, outcome, set(missing), len(missing))
+        self.tasks[item.task_id] += 1
+        priority = int(item.priority)
+        for h in missing - skip:
+            entry = self._texts.get(h)
+            if entry is None:
+                entry = Text(texts[h], priority)
+                self._texts[h] = entry
+                self._queues[priority][h] = entry
+            elif priority < entry.priority:
+                del self._queues[entry.priority][h]
+                entry.priority = priority
+                self._queues[priority][h] = entry
+            entry.items.add(item.id)
+
+    def _runnable(self, entry: Text) -> bool:
+        if not self.paused:
+            return True
+        return any(
+            self.waiting[i].item.task_id not in self.paused
+            for i in entry.items
+            if i in self.waiting
+        )
+
+    def best_priority(self) -> int | None:
+        """The best priority of a text that may be embedded now (paused tasks' texts wait)."""
+        for priority in PRIORITIES:
+            if any(self._runnable(e) for e in self._queues[priority].values()):
+                return priority
+        return None
+
+    def window(self, size: int) -> list[tuple[str, Text]]:
+        """Up to `size` runnable texts of the best priority, oldest first."""
+        priority = self.best_priority()
+        if priority is None:
+            return []
+        found: list[tuple[str, Text]] = []
+        for h, entry in self._queues[priority].items():
+            if self._runnable(entry):
+                found.append((h, entry))
+                if len(found) == size:
+                    break
+        return found
+
+    def embedded(self, content_hash: str) -> Text:
+        """Take a text out of the backlog once its vector exists; credit its items."""
+        entry = self._texts.pop(content_hash)
+        del self._queues[entry.priority][content_hash]
+        for item_id in entry.items:
+            waiting = self.waiting.get(item_id)
+            if waiting is not None:
+                waiting.embedded += 1
+        credited = min((i for i in entry.items if i in self.waiting), default=None)
+        if credited is not None:
+            self.waiting[credited].outcome.embeddings += 1
+        return entry
+
+    def written(self, hashes: set[str]) -> list[Waiting]:
+        """Vectors of `hashes` are committed: return (and forget) the items now complete."""
+        done = []
+        for item_id, waiting in list(self.waiting.items()):
+            waiting.missing -= hashes
+            if not waiting.missing:
+                done.append(waiting)
+                self._forget(item_id)
+        return done
+
+    def drop(self, item_id: int) -> Waiting | None:
+        """Forget an item (cancelled or failed) and the texts only it needed."""
+        waiting = self.waiting.get(item_id)
+        if waiting is None:
+            return None
+        for h in waiting.missing:
+            entry = self._texts.get(h)
+            if entry is None:
+                continue
+            entry.items.discard(item_id)
+            if not entry.items:
+                del self._texts[h]
+                del self._queues[entry.priority][h]
+        self._forget(item_id)
+        return waiting
+
+    def _forget(self, item_id: int) -> None:
+        waiting = self.waiting.pop(item_id)
+        self.tasks[waiting.item.task_id] -= 1
+        if self.tasks[waiting.item.task_id] <= 0:
+            del self.tasks[waiting.item.task_id]
+
+    def partial_progress(self) -> dict[str, float]:
+        """Per task, the weight of its waiting items already embedded."""
+        partial: dict[str, float] = {}
+        for waiting in self.waiting.values():
+            share = min(1.0, waiting.embedded / max(waiting.total, 1))
+            task_id = waiting.item.task_id
+            partial[task_id] = partial.get(task_id, 0.0) + waiting.item.weight * share
+        return partial
