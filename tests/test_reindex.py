@@ -233,11 +233,16 @@ async def test_pause_holds_and_resume_finishes(
         await service.close()
 
 
-async def _cold_django(django_src: Path, tmp_path: Path) -> CodeIndexService:
+@pytest.fixture
+async def cold_django(
+    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> AsyncIterator[CodeIndexService]:
+    """A Django slice with no index yet, its service open with a worker in this process."""
     root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
     service = await CodeIndexService.open(root)
     service.start_worker()
-    return service
+    yield service
+    await service.close()
 
 
 async def _running(service: CodeIndexService, task_id: str) -> dict[str, Any]:
@@ -252,86 +257,75 @@ async def _running(service: CodeIndexService, task_id: str) -> dict[str, Any]:
         await asyncio.wait_for(service.changed.wait(), timeout=60)
 
 
-async def test_cancel_stops_and_marks_the_rest(
-    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
-) -> None:
-    service = await _cold_django(django_src, tmp_path)
-    try:
-        resp = await service.force_reindex("project")
-        await _running(service, resp["task_id"])
-        cancelled = await service.cancel_reindex(resp["task_id"])
-        assert cancelled["status"] == "Cancelled"
-        task = await service.wait(resp["task_id"])
-        assert service.worker is not None
-        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
-        final = await service.get_reindex_status(resp["task_id"])
-        assert final["status"] == "Cancelled" and task.status.value == "Cancelled"
-        assert final["items_cancelled"] > 0
-        assert final["items_pending"] == 0
-        assert (
-            final["items_completed"] + final["items_failed"] + final["items_cancelled"]
-            == final["items_total"]
-        )
-        # what was written is whole: every indexed file has its symbols and chunks
-        empty = await service.storage.scalar(
-            "SELECT count(*) FROM files f WHERE index_status = 'indexed' AND f.size > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = f.id)"
-        )
-        assert empty == 0
-    finally:
-        await service.close()
+async def test_cancel_stops_and_marks_the_rest(cold_django: CodeIndexService) -> None:
+    service = cold_django
+    resp = await service.force_reindex("project")
+    await _running(service, resp["task_id"])
+    cancelled = await service.cancel_reindex(resp["task_id"])
+    assert cancelled["status"] == "Cancelled"
+    task = await service.wait(resp["task_id"])
+    assert service.worker is not None
+    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    final = await service.get_reindex_status(resp["task_id"])
+    assert final["status"] == "Cancelled" and task.status.value == "Cancelled"
+    assert final["items_cancelled"] > 0
+    assert final["items_pending"] == 0
+    assert (
+        final["items_completed"] + final["items_failed"] + final["items_cancelled"]
+        == final["items_total"]
+    )
+    # what was written is whole: every indexed file has its symbols and chunks
+    empty = await service.storage.scalar(
+        "SELECT count(*) FROM files f WHERE index_status = 'indexed' AND f.size > 0 "
+        "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.file_id = f.id)"
+    )
+    assert empty == 0
 
 
-async def test_pause_while_running_holds_between_batches(
-    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
-) -> None:
-    service = await _cold_django(django_src, tmp_path)
-    try:
-        resp = await service.force_reindex("project")
-        await _running(service, resp["task_id"])
-        await service.pause_reindex(resp["task_id"])
-        assert service.worker is not None
-        service.worker.idle.clear()
-        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
-        held = await service.get_reindex_status(resp["task_id"])
-        assert held["status"] == "Paused"
-        assert held["items_completed"] < held["items_total"]
-        service.worker.idle.clear()
-        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
-        still = await service.get_reindex_status(resp["task_id"])
-        assert (still["items_completed"], still["progress"]) == (
-            held["items_completed"],
-            held["progress"],
-        )
-        await service.resume_reindex(resp["task_id"])
-        task = await service.wait(resp["task_id"])
-        assert task.status.value == "Completed" and task.items_completed == task.items_total
-        assert (await service.status())["embeddings"]["chunks_pending"] == 0
-    finally:
-        await service.close()
+async def test_pause_while_running_holds_between_batches(cold_django: CodeIndexService) -> None:
+    service = cold_django
+    service = cold_django
+    resp = await service.force_reindex("project")
+    await _running(service, resp["task_id"])
+    await service.pause_reindex(resp["task_id"])
+    assert service.worker is not None
+    service.worker.idle.clear()
+    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    held = await service.get_reindex_status(resp["task_id"])
+    assert held["status"] == "Paused"
+    assert held["items_completed"] < held["items_total"]
+    service.worker.idle.clear()
+    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    still = await service.get_reindex_status(resp["task_id"])
+    assert (still["items_completed"], still["progress"]) == (
+        held["items_completed"],
+        held["progress"],
+    )
+    await service.resume_reindex(resp["task_id"])
+    task = await service.wait(resp["task_id"])
+    assert task.status.value == "Completed" and task.items_completed == task.items_total
+    assert (await service.status())["embeddings"]["chunks_pending"] == 0
 
 
 async def test_high_priority_is_served_during_a_long_low_priority_task(
-    django_src: Path, tmp_path: Path, tiny_env: dict[str, str]
+    cold_django: CodeIndexService,
 ) -> None:
-    service = await _cold_django(django_src, tmp_path)
-    try:
-        low = await service.force_reindex("project", priority="low")
-        await _running(service, low["task_id"])
-        (service.settings.root / "urgent.py").write_text(
-            "def urgently_needed():\n    return 42\n", encoding="utf-8"
-        )
-        high = await service.force_reindex("file", ["urgent.py"], priority="high")
-        done = await service.wait(high["task_id"])
-        assert done.status.value == "Completed"
-        low_now = await service.get_reindex_status(low["task_id"])
-        assert low_now["status"] == "Running"
-        assert low_now["items_completed"] < low_now["items_total"]
-        hit = await service.search("urgently_needed", mode="semantic", limit=50)
-        assert "urgent.py" in {h.path for h in hit.hits}
-        await service.cancel_reindex(low["task_id"])
-    finally:
-        await service.close()
+    service = cold_django
+    service = cold_django
+    low = await service.force_reindex("project", priority="low")
+    await _running(service, low["task_id"])
+    (service.settings.root / "urgent.py").write_text(
+        "def urgently_needed():\n    return 42\n", encoding="utf-8"
+    )
+    high = await service.force_reindex("file", ["urgent.py"], priority="high")
+    done = await service.wait(high["task_id"])
+    assert done.status.value == "Completed"
+    low_now = await service.get_reindex_status(low["task_id"])
+    assert low_now["status"] == "Running"
+    assert low_now["items_completed"] < low_now["items_total"]
+    hit = await service.search("urgently_needed", mode="semantic", limit=50)
+    assert "urgent.py" in {h.path for h in hit.hits}
+    await service.cancel_reindex(low["task_id"])
 
 
 async def test_boost_raises_open_files(cobra: CodeIndexService) -> None:
