@@ -175,6 +175,12 @@ def test_a_bad_model_folder_is_a_clear_model_unavailable(
     assert "embedding.model_path" in caught.value.hint
 
 
+def test_a_non_positive_max_tokens_is_refused(tiny_model_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="max_tokens is 0") as caught:
+        load_embedder(ModelSpec(path=tiny_model_path, max_tokens=0))
+    assert str(caught.value) == f"{caught.value.reason}; {caught.value.hint}"
+
+
 def test_a_model_not_in_the_cache_fails_fast_without_downloading(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     started = time.perf_counter()

@@ -108,9 +108,12 @@ class ModelUnavailable(Exception):
     """No model can be loaded; .reason says why, .hint what to set (env var / setting / command)."""
 
     def __init__(self, reason: str, hint: str) -> None:
-        super().__init__(f"{reason}; {hint}")
+        super().__init__(reason, hint)
         self.reason = reason
         self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.reason}; {self.hint}"
 
 
 class Embedder(Protocol):
@@ -242,7 +245,16 @@ def fingerprint_file(path: Path) -> str:
 
 
 def _plan(spec: ModelSpec) -> _Plan:
-    from fastembed import TextEmbedding
+    if spec.max_tokens < 1:
+        raise ModelUnavailable(
+            f"max_tokens is {spec.max_tokens}", "set the embedding max_tokens to e.g. 256"
+        )
+    try:
+        from fastembed import TextEmbedding
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"fastembed cannot be imported: {exc}", "reinstall codeindex with its dependencies"
+        ) from exc
 
     listed = {m["model"].lower(): m for m in TextEmbedding.list_supported_models()}
     described = listed.get(spec.name.lower())

@@ -56,8 +56,10 @@ class VectorStore:
         assert db is not None
         with self._lock:
             handle = db.create_table(name, schema=_schema(dim), exist_ok=True)
-            table = VectorTable(handle, name, _dim_of(handle))
-            return self._tables.setdefault(name, table)
+            table = self._tables.setdefault(name, VectorTable(handle, name, _dim_of(handle)))
+        if table.dim != dim:
+            raise ValueError(f"vector table {name} holds {table.dim}-dim vectors, not {dim}")
+        return table
 
     def open_table(self, name: str) -> VectorTable | None:
         """The table, or None when it does not exist."""
@@ -88,11 +90,11 @@ class VectorStore:
 
     def drop_table(self, name: str) -> None:
         """Delete the table and its files; a missing table is not an error."""
-        db = self._connect(create=False)
         with self._lock:
             self._tables.pop(name, None)
-        if db is not None:
-            db.drop_table(name, ignore_missing=True)
+        db = self._connect(create=False)
+        if db is not None and name in self.table_names():
+            db.drop_table(name)
 
     def size_bytes(self) -> int:
         """On-disk size of the whole folder."""
@@ -174,7 +176,11 @@ class VectorTable:
     def hashes(self) -> set[str]:
         """Every hash in the table."""
         with self._lock:
-            data = self._handle.search().select([HASH]).limit(None).to_arrow()
+            try:
+                data = self._handle.search().select([HASH]).limit(None).to_arrow()
+            except RuntimeError:
+                self._checkout_latest()  # the writer's optimize() removed our version's files
+                data = self._handle.search().select([HASH]).limit(None).to_arrow()
         return set(data.column(HASH).to_pylist())
 
     def count(self) -> int:
@@ -189,14 +195,16 @@ class VectorTable:
         with self._lock:
             for start in range(0, len(unique), _IN_LIST):
                 predicate = _in_predicate(unique[start : start + _IN_LIST])
-                if self._handle.count_rows(predicate) > 0:
-                    deleted += int(self._handle.delete(predicate).num_deleted_rows)
+                found = int(self._handle.count_rows(predicate))
+                if found:
+                    self._handle.delete(predicate)
+                    deleted += found
         return deleted
 
     def refresh(self) -> None:
         """See the commits another process made since this table was opened or refreshed."""
         with self._lock:
-            self._handle.checkout_latest()
+            self._checkout_latest()
 
     def optimize(self, older_than: timedelta = timedelta(minutes=1)) -> None:
         """Compact small files and delete versions older than `older_than` (at least 1 ms)."""
@@ -214,9 +222,8 @@ class VectorTable:
             if self._rows is None or self._rows.version != self._handle.version:
                 try:
                     self._rows = self._load()
-                except (OSError, RuntimeError, ValueError):
-                    # the writer's optimize() may have removed the files of our version
-                    self._handle.checkout_latest()
+                except RuntimeError:
+                    self._checkout_latest()  # the writer's optimize() removed our version's files
                     self._rows = self._load()
             return self._rows
         finally:
@@ -225,11 +232,17 @@ class VectorTable:
     def _load(self) -> _Rows:
         version = int(self._handle.version)
         data = self._handle.search().select([HASH, VECTOR]).limit(None).to_arrow()
-        flat = data.column(VECTOR).combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        matrix = np.asarray(flat, dtype=np.float32).reshape(-1, self.dim)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.maximum(norms, np.float32(1e-12))
+        matrix = np.empty((data.num_rows, self.dim), dtype=np.float32)
+        start = 0
+        for chunk in data.column(VECTOR).chunks:
+            block = chunk.flatten().to_numpy(zero_copy_only=False).reshape(-1, self.dim)
+            norms = np.maximum(np.linalg.norm(block, axis=1, keepdims=True), np.float32(1e-12))
+            np.divide(block, norms, out=matrix[start : start + len(block)])
+            start += len(block)
         return _Rows(version, matrix, data.column(HASH).combine_chunks())
+
+    def _checkout_latest(self) -> None:
+        self._handle.checkout_latest()  # type: ignore[no-untyped-call]
 
     def _present(self, hashes: list[str]) -> set[str]:
         present: set[str] = set()
