@@ -510,3 +510,38 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
     assert status["embeddings"]["chunks_pending"] == 0
     assert sizes[-1] <= sizes[0] * 1.5, sizes
     assert (await cobra.validate())["ok"]
+
+
+def test_a_lingering_background_worker_serves_the_next_cli_request(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    env = cli_env(**tiny_env, CODEINDEX_WORKER_LINGER="60")
+    owners = []
+    for name in ("FirstEdit", "SecondEdit"):
+        _append(root / "cobra-go/args.go", f"\nfunc {name}() {{}}\n")
+        proc = run_cli(
+            root, "reindex", "--scope", "file", "cobra-go/args.go", "--sync", "--json", env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        task_id = json.loads(proc.stdout)["task_id"]
+        status = json.loads(run_cli(root, "status", "--json", env=env).stdout)
+        worker = status["queue"]["worker"]
+        assert worker is not None, "the background worker should still be there"
+        owners.append(worker["pid"])
+        import sqlite3
+
+        conn = sqlite3.connect(root / ".codeindex" / "index.db")
+        (item_worker,) = conn.execute(
+            "SELECT worker FROM reindexing_task_items WHERE task_id = ?", (task_id,)
+        ).fetchone()
+        conn.close()
+        assert str(worker["pid"]) in item_worker
+    assert owners[0] == owners[1]
+    os.kill(owners[0], signal.SIGTERM)
+    for _ in range(200):
+        status = json.loads(run_cli(root, "status", "--json", env=env).stdout)
+        if status["queue"]["worker"] is None:
+            break
+    assert status["queue"]["worker"] is None

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +33,7 @@ from rich.progress import (
 from rich.table import Table
 
 from codeindex import __version__
-from codeindex.config import SETTINGS, ConfigError
+from codeindex.config import SETTINGS, ConfigError, Settings
 from codeindex.embedder import ModelUnavailable
 from codeindex.migrate import SchemaError
 from codeindex.search import SearchError
@@ -42,6 +43,7 @@ from codeindex.workspace import WorkspaceError
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+BACKGROUND_WORKER_GRACE = 15.0
 USER_ERRORS = (
     WorkspaceError,
     ConfigError,
@@ -112,7 +114,14 @@ class _ProgressBar:
 async def _reindex(
     service: CodeIndexService, args: argparse.Namespace, **kwargs: Any
 ) -> dict[str, Any]:
+    """force_reindex with a background worker to serve it (and a progress bar when sync)."""
     sync = kwargs.get("async_") is False
+    if not sync:
+        resp = await service.force_reindex(**{k: v for k, v in kwargs.items() if k != "label"})
+        if resp["status"] in ("Queued", "Running"):
+            await _ensure_background_worker(service)
+        return resp
+    kwargs["worker_grace"] = await _ensure_background_worker(service)
     if sync and not args.json and sys.stderr.isatty():
         with _ProgressBar(kwargs.get("label", "indexing")) as bar:
             kwargs.pop("label", None)
@@ -141,18 +150,38 @@ def _render_reindex(resp: dict[str, Any]) -> None:
         )
 
 
-def _spawn_background_worker(root: Path) -> None:
-    log_path = Path(os.environ.get("CODEINDEX_DATA_DIR") or root / ".codeindex") / "worker.log"
+def _spawn_worker(settings: Settings) -> None:
+    """Start `codeindex worker` in the background, lingering after the queue empties."""
+    log_path = settings.data_dir / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "codeindex",
+        "--root",
+        str(settings.root),
+        "worker",
+        "--exit-when-idle",
+        "--linger",
+        str(settings.linger_seconds),
+    ]
     with open(log_path, "ab") as log_file:
         subprocess.Popen(
-            [sys.executable, "-m", "codeindex", "--root", str(root), "worker", "--exit-when-idle"],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=log_file,
             start_new_session=True,
             close_fds=True,
         )
+
+
+async def _ensure_background_worker(service: CodeIndexService) -> float:
+    """Start a worker process when none runs; return how long to give it to start."""
+    if await service.worker_alive():
+        return 0.0
+    _spawn_worker(service.settings)
+    return BACKGROUND_WORKER_GRACE
 
 
 async def cmd_index(service: CodeIndexService, args: argparse.Namespace) -> int:
@@ -184,12 +213,6 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
         recursive=not args.no_recursive,
         label="reindexing",
     )
-    if (
-        not args.sync
-        and resp["status"] in ("Queued", "Running")
-        and not await service.worker_alive()
-    ):
-        _spawn_background_worker(service.settings.root)
     _emit(args, resp, _render_reindex)
     return 1 if resp["status"] == "Failed" else 0
 
@@ -345,7 +368,10 @@ def _control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Awai
 
 async def cmd_worker(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Run the worker in the foreground."""
-    task = service.start_worker(exit_when_idle=args.exit_when_idle)
+    task = service.start_worker(exit_when_idle=args.exit_when_idle, linger=args.linger)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, service.request_worker_stop)
     await task
     return 0
 
@@ -455,6 +481,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("worker", cmd_worker, "run the worker in the foreground", json_flag=False)
     p.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
+    p.add_argument(
+        "--linger",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --exit-when-idle: stay this long after the queue empties",
+    )
 
     p = add("model", cmd_model, "embedding model: `model check` says what loads from where")
     p.add_argument("action", choices=["check"])

@@ -32,6 +32,7 @@ class SettingInfo:
     default: Any
     kind: type
     help: str
+    allow_zero: bool = False
 
 
 SETTINGS: tuple[SettingInfo, ...] = (
@@ -92,6 +93,14 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "ONNX Runtime threads for embedding; unset = all cores.",
     ),
     SettingInfo(
+        "worker.linger_seconds",
+        "CODEINDEX_WORKER_LINGER",
+        120.0,
+        float,
+        "A background worker started by the CLI stays this long after the queue empties.",
+        allow_zero=True,
+    ),
+    SettingInfo(
         "worker.lease_seconds",
         "CODEINDEX_LEASE_SECONDS",
         10.0,
@@ -126,6 +135,7 @@ class Settings:
     embed_max_tokens: int = 256
     embed_threads: int | None = None
     lease_seconds: float = 10.0
+    linger_seconds: float = 120.0
     parser_version_bump: int = 0
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -185,7 +195,7 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
         raise ConfigError(
             f"setting {info.key} ({info.env}) = {raw!r} is not a valid {info.kind.__name__}"
         ) from None
-    if isinstance(value, int | float) and value <= 0:
+    if isinstance(value, int | float) and (value < 0 or (value == 0 and not info.allow_zero)):
         raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
     return value
 

@@ -100,7 +100,9 @@ class CodeIndexService:
     def _notify(self) -> None:
         self.changed.set()
 
-    def start_worker(self, *, exit_when_idle: bool = False) -> asyncio.Task[None]:
+    def start_worker(
+        self, *, exit_when_idle: bool = False, linger: float = 0.0
+    ) -> asyncio.Task[None]:
         """Run a worker in this process; it waits for the lease if another process holds it."""
         if self._worker_task is not None and not self._worker_task.done():
             return self._worker_task
@@ -117,13 +119,21 @@ class CodeIndexService:
 
         async def run() -> None:
             try:
-                await worker.run(exit_when_idle=exit_when_idle, stop=self._worker_stop)
+                await worker.run(
+                    exit_when_idle=exit_when_idle, linger=linger, stop=self._worker_stop
+                )
             except Exception:
                 log.exception("the worker stopped with an error")
                 raise
 
         self._worker_task = asyncio.create_task(run(), name="codeindex-worker")
         return self._worker_task
+
+    def request_worker_stop(self) -> None:
+        """Ask the in-process worker to stop after its current step (signal-safe)."""
+        self._worker_stop.set()
+        if self.worker is not None:
+            self.worker.wake.set()
 
     async def stop_worker(self) -> None:
         """Stop the in-process worker after its current step and release the lease."""
@@ -163,8 +173,12 @@ class CodeIndexService:
         incremental: bool = False,
         recursive: bool = True,
         on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
+        worker_grace: float = 0.0,
     ) -> dict[str, Any]:
-        """Create a reindex task; return at once (async) or when it ends (sync)."""
+        """Create a reindex task; return at once (async) or when it ends (sync).
+
+        Sync: when no process runs a worker (for `worker_grace` seconds), one runs here.
+        """
         try:
             scope_enum = Scope(scope)
         except ValueError:
@@ -214,9 +228,7 @@ class CodeIndexService:
             if not async_:
                 response["result"] = await self._result(task)
             return response
-        if not self.runs_worker and not await self.worker_alive():
-            self.start_worker(exit_when_idle=True)
-        task = await self.wait(task.id, on_progress=on_progress)
+        task = await self.wait(task.id, on_progress=on_progress, worker_grace=worker_grace)
         response = self._response(task)
         response["result"] = await self._result(task)
         return response
@@ -288,12 +300,15 @@ class CodeIndexService:
         *,
         on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
         ensure_worker: bool = True,
+        worker_grace: float = 0.0,
     ) -> Task:
         """Wait until a task ends, reporting its status as it changes.
 
-        With ensure_worker, a worker is started in this process when no process runs one.
+        With ensure_worker, a worker is started in this process when no process has run
+        one for `worker_grace` seconds (time for a worker process just spawned to start).
         """
         last: tuple[Any, ...] | None = None
+        started = time.monotonic()
         while True:
             task = await self.queue.get(task_id)
             if on_progress is not None:
@@ -311,7 +326,12 @@ class CodeIndexService:
                         await maybe
             if task.finished:
                 return task
-            if ensure_worker and not self.runs_worker and not await self.worker_alive():
+            if (
+                ensure_worker
+                and not self.runs_worker
+                and time.monotonic() - started >= worker_grace
+                and not await self.worker_alive()
+            ):
                 self.start_worker(exit_when_idle=True)
             self.changed.clear()
             with contextlib.suppress(TimeoutError):

@@ -154,8 +154,18 @@ class Worker:
 
     # ---- lifecycle ---------------------------------------------------------
 
-    async def run(self, *, exit_when_idle: bool = False, stop: asyncio.Event | None = None) -> None:
-        """Hold the lease and drain items until `stop` is set (or the queue is empty)."""
+    async def run(
+        self,
+        *,
+        exit_when_idle: bool = False,
+        linger: float = 0.0,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        """Hold the lease and drain items until `stop` is set.
+
+        With exit_when_idle, also stop once the queue has been empty for `linger` seconds
+        (a lingering worker keeps its model loaded for the next request).
+        """
         stop = stop or asyncio.Event()
         ttl = self.settings.lease_seconds
         while not await self.queue.acquire_lease(self.owner, ttl):
@@ -168,7 +178,7 @@ class Worker:
         log.info("worker %s holds the lease", self.owner)
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
         try:
-            await self._drain(exit_when_idle=exit_when_idle, stop=stop)
+            await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -192,8 +202,11 @@ class Worker:
                 self.wake.set()
                 return
 
-    async def _drain(self, *, exit_when_idle: bool, stop: asyncio.Event) -> None:
+    async def _drain(self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event) -> None:
+        idle_since: float | None = None
         while not stop.is_set() and not self._lost:
+            if not self.idle.is_set():
+                idle_since = None
             self.idle.clear()
             await self._refresh_task_states()
             best_text = self.backlog.best_priority()
@@ -210,7 +223,9 @@ class Worker:
                 await self._flush(force=True)
                 continue
             await self._maintain()
-            if exit_when_idle and not await self.queue.has_runnable():
+            idle_since = idle_since or time.monotonic()
+            lingered = time.monotonic() - idle_since >= linger
+            if exit_when_idle and lingered and not await self.queue.has_runnable():
                 return
             self.idle.set()
             self.wake.clear()
