@@ -24,6 +24,7 @@ from codeindex.models import ModelManager
 from codeindex.planner import plan
 from codeindex.search import (
     MODES,
+    Hit,
     SearchError,
     SearchResult,
     SemanticSearcher,
@@ -460,18 +461,21 @@ class CodeIndexService:
             )
         else:
             depth = max(limit * 3, 30)
-            lex = await lexical(
-                self.storage, query, limit=depth, path_prefix=prefix, language=language
+            lex, sem_or_error = await asyncio.gather(
+                lexical(self.storage, query, limit=depth, path_prefix=prefix, language=language),
+                self.searcher.search(query, limit=depth, path_prefix=prefix, language=language),
+                return_exceptions=True,
             )
-            try:
-                sem = await self.searcher.search(
-                    query, limit=depth, path_prefix=prefix, language=language
-                )
-            except SearchError as exc:
-                if mode == "hybrid":
-                    raise
-                sem, note = [], f"{exc}; showing full-text results"
+            if isinstance(lex, BaseException):
+                raise lex
+            if isinstance(sem_or_error, SearchError) and mode != "hybrid":
+                sem: list[Hit] = []
+                note = f"{sem_or_error}; showing full-text results"
                 chosen = "lexical"
+            elif isinstance(sem_or_error, BaseException):
+                raise sem_or_error
+            else:
+                sem = sem_or_error
             hits = fuse([lex, sem], limit)
         await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
         model = active.name if active is not None and chosen != "lexical" else None
