@@ -294,3 +294,19 @@ async def test_remembered_failure_is_not_retried_on_every_start(
             await service.close()
     proc = run_cli(root, "model", "check", env=cli_env(**NO_MODEL_ENV))
     assert proc.returncode == 1 and "not in the fastembed cache" in proc.stdout
+
+
+async def test_a_configured_new_model_gets_its_table_filled_and_flipped(
+    tiny_copy: CodeIndexService,
+) -> None:
+    service = tiny_copy
+    service.start_worker()
+    await service.force_reindex("file", ["cobra-go/args.go"], async_=False)
+    switching = await service.list_reindex_tasks()
+    fill = [t for t in switching if t["scope"] == "EmbeddingsOnly"]
+    assert len(fill) == 1, switching
+    task = await service.wait(fill[0]["task_id"])
+    assert task.status.value == "Completed"
+    status = await service.status()
+    assert status["embeddings"]["active_model"]["name"] == "tiny-bert-128-onnx"
+    assert status["embeddings"]["chunks_pending"] == 0

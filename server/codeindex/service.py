@@ -115,6 +115,7 @@ class CodeIndexService:
             self.models,
             self.vectors,
             on_change=self._notify,
+            on_model_change=self._fill_new_model,
         )
         worker = self.worker
 
@@ -135,6 +136,19 @@ class CodeIndexService:
         self._worker_stop.set()
         if self.worker is not None:
             self.worker.wake.set()
+
+    async def _fill_new_model(self, model_id: int) -> None:
+        """The configured model is not the active one: queue the task that fills its table.
+
+        Queries keep using the active model until that task completes (invariant 8).
+        """
+        unfinished = await self.storage.scalar(
+            "SELECT count(*) FROM reindexing_tasks WHERE scope = 'embeddings-only' "
+            "AND status IN ('Queued', 'Running', 'Paused')"
+        )
+        if not unfinished:
+            resp = await self.force_reindex("embeddings-only", priority="low")
+            log.info("embedding model changed: queued %s to fill its table", resp["task_id"])
 
     async def stop_worker(self) -> None:
         """Stop the in-process worker after its current step and release the lease."""

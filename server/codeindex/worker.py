@@ -20,7 +20,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
@@ -130,6 +130,7 @@ class Worker:
         vectors: VectorStore,
         *,
         on_change: Callable[[], None] | None = None,
+        on_model_change: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.storage = storage
         self.queue = Queue(storage)
@@ -141,6 +142,7 @@ class Worker:
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
+        self.on_model_change = on_model_change
         self.backlog = Backlog()
         self._progress_at = 0.0
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
@@ -379,6 +381,9 @@ class Worker:
         )
         await self._reconcile(model_id, table)
         self._model = (embedder, model_id, table)
+        active = await self.models.active()
+        if active is not None and active.id != model_id and self.on_model_change is not None:
+            await self.on_model_change(model_id)
         return self._model
 
     async def _reconcile(self, model_id: int, table: VectorTable) -> None:
