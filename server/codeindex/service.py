@@ -42,7 +42,7 @@ from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-WAIT_POLL_SECONDS = 0.1
+WAIT_POLL_SECONDS = 0.05
 DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
 DEFAULT_EMBED_CHARS_PER_S = 20_000.0
 PER_FILE_SECONDS = 0.002
