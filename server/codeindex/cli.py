@@ -497,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow fastembed to download the model now (needs network)",
     )
 
+    from codeindex.bench import add_bench_parser
+
+    add_bench_parser(sub)
+
     settings_help = "\n".join(f"  {s.key} ({s.env}): {s.help}" for s in SETTINGS)
     parser.epilog = f"settings (in .codeindex.toml or the environment):\n{settings_help}"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

@@ -1,0 +1,119 @@
+"""`codeindex bench --quick` end to end: every figure is reported and sane, never how fast.
+
+The machine is shared and noisy, so nothing here asserts a speed or a target met:
+only that each measurement ran, its numbers are consistent with each other, and
+invariants the bench observes hold (no re-embedding after a parser bump, no
+query errors while a reindex runs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import cli_env, copy_tree
+
+MODES = ("semantic", "lexical", "hybrid", "symbol")
+
+
+def _positive(group: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        assert group[key] > 0, f"{key} = {group[key]!r}"
+
+
+def test_bench_quick_reports_every_figure(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    corpus = copy_tree(polyglot_src / "cobra-go", tmp_path / "cobra-go")
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codeindex",
+            "bench",
+            str(corpus),
+            "--quick",
+            "--model-path",
+            str(tiny_model_path),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "codeindex bench" in proc.stdout and "Met?" in proc.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+
+    meta = report["meta"]
+    assert meta["quick"] is True
+    assert 0 < meta["files_copied"] <= 150
+
+    raw = report["raw_model"]
+    _positive(raw, "texts", "tokens", "default_tokens_per_s", "pipeline_tokens_per_s")
+    assert raw["pipeline_over_default"] > 0
+
+    cold = report["cold_index"]
+    assert cold["files"] == meta["files_copied"]
+    assert cold["files_failed"] == 0
+    assert cold["chunks"] >= cold["distinct_texts"] > 0
+    assert cold["embeddings_generated"] == cold["distinct_texts"]
+    assert raw["texts"] == min(200, cold["distinct_texts"])
+    _positive(cold, "tokens", "wall_seconds", "task_seconds", "tokens_per_s", "worker_cpu_seconds")
+    assert cold["embedding_efficiency"] > 0
+
+    ready = report["search_ready"]
+    assert ready["files"] == cold["files"]
+    assert 0 < ready["seconds"] <= cold["wall_seconds"] + 1
+
+    inc = report["incremental"]
+    assert inc["cli_no_change_items"] == 0
+    _positive(
+        inc,
+        "cli_no_change_seconds",
+        "cli_one_file_seconds",
+        "api_no_change_seconds",
+        "api_one_file_seconds",
+        "one_file_speedup_cli",
+        "one_file_speedup_api",
+    )
+    assert (corpus / inc["edited_path"]).is_file()
+
+    bump = report["parser_bump"]
+    assert bump["files"] == cold["files"]
+    assert bump["embeddings_generated"] == 0
+    _positive(bump, "wall_seconds", "speedup_over_cold")
+
+    queries = report["queries"]
+    assert queries["errors_idle"] == 0 and queries["errors_during"] == 0, queries
+    for mode in MODES:
+        idle = queries["idle"][mode]
+        assert idle["count"] > 0
+        assert 0 <= idle["p50_ms"] <= idle["p95_ms"]
+        during = queries["during"][mode]
+        if during["count"]:
+            assert 0 <= during["p50_ms"] <= during["p95_ms"]
+
+    progress = report["progress"]
+    assert progress["samples"] > 0
+    assert 0 <= progress["mean_abs_error"] <= progress["max_abs_error"] <= 1
+
+    assert report["priority"]["seconds"] > 0
+    assert report["enqueue"]["worst_seconds"] >= report["enqueue"]["cold_seconds"] > 0
+    assert report["memory"]["worker_peak_rss_bytes"] > 0
+
+    retrieval = report["retrieval"]
+    assert retrieval["source"] == "doc-comments"
+    assert 0 < retrieval["probes"] <= 20
+    for score in retrieval["modes"].values():
+        assert 0 <= score["recall_at_1"] <= score["mrr"] <= score["recall_at_10"] <= 1
+
+    assert {row["item"] for row in report["targets"]} == set(range(1, 12))
+    assert all(row["met"] in (True, False, None) for row in report["targets"])
