@@ -35,7 +35,16 @@ from codeindex.search import (
     symbols,
 )
 from codeindex.storage import Storage
-from codeindex.tasks import Action, PlannedItem, Priority, Queue, Scope, Task, TaskStatus
+from codeindex.tasks import (
+    Action,
+    PlannedItem,
+    Priority,
+    Queue,
+    Rates,
+    Scope,
+    Task,
+    TaskStatus,
+)
 from codeindex.vectors import VectorStore
 from codeindex.worker import Worker, parser_version
 from codeindex.workspace import Workspace
@@ -43,9 +52,6 @@ from codeindex.workspace import Workspace
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 0.05
-DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
-DEFAULT_EMBED_CHARS_PER_S = 20_000.0
-PER_FILE_SECONDS = 0.002
 
 
 def iso(ts: float | None) -> str | None:
@@ -255,12 +261,7 @@ class CodeIndexService:
         """
         if not items:
             return []
-        parse_rate = float(
-            await self.storage.get_meta("rate.parse_bytes_per_s") or DEFAULT_PARSE_BYTES_PER_S
-        )
-        embed_rate = float(
-            await self.storage.get_meta("rate.embed_chars_per_s") or DEFAULT_EMBED_CHARS_PER_S
-        )
+        rates = await Rates.load(self.storage)
         known = {
             str(r[0]): int(r[1])
             for r in await self.storage.fetchall("SELECT path, size FROM files")
@@ -276,13 +277,13 @@ class CodeIndexService:
             }
         weighed = []
         for item in items:
-            weight = PER_FILE_SECONDS
             if item.action is Action.INDEX:
-                weight += item.size / parse_rate
-                if known.get(item.path) != item.size:
-                    weight += item.size / embed_rate
+                new_text = known.get(item.path) != item.size
+                weight = rates.weight(item.size, item.size if new_text else 0)
             elif item.action is Action.EMBED:
-                weight += chunk_chars.get(item.path, 0) / embed_rate
+                weight = rates.weight(0, chunk_chars.get(item.path, 0))
+            else:
+                weight = rates.weight()
             weighed.append(replace(item, weight=weight))
         return weighed
 

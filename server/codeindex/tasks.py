@@ -203,6 +203,35 @@ _TASK_COLUMNS = (
 )
 
 MAX_ATTEMPTS = 3
+DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
+DEFAULT_EMBED_CHARS_PER_S = 20_000.0
+PER_FILE_SECONDS = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """Throughput measured on this index, persisted in meta; progress weights come from it."""
+
+    parse_bytes_per_s: float = DEFAULT_PARSE_BYTES_PER_S
+    embed_chars_per_s: float = DEFAULT_EMBED_CHARS_PER_S
+
+    def weight(self, parse_bytes: int = 0, embed_chars: int = 0) -> float:
+        """Estimated seconds to parse and store `parse_bytes` and embed `embed_chars`."""
+        return (
+            PER_FILE_SECONDS
+            + parse_bytes / self.parse_bytes_per_s
+            + embed_chars / self.embed_chars_per_s
+        )
+
+    @classmethod
+    async def load(cls, storage: Storage) -> Rates:
+        """The rates recorded for this index (defaults until measured)."""
+        parse = await storage.get_meta("rate.parse_bytes_per_s")
+        embed = await storage.get_meta("rate.embed_chars_per_s")
+        return cls(
+            float(parse) if parse else DEFAULT_PARSE_BYTES_PER_S,
+            float(embed) if embed else DEFAULT_EMBED_CHARS_PER_S,
+        )
 
 
 def new_task_id(now: float | None = None) -> str:
@@ -622,6 +651,29 @@ class Queue:
                     (progress, task_id),
                 )
         return ended
+
+    async def reweigh(self, weights: dict[int, tuple[str, float, float]]) -> None:
+        """Replace items' estimated weights (item id -> (task id, old, new)) once known better.
+
+        A parsed file's weight becomes what it really has left to embed, so files with
+        nothing to embed stop counting as if they had.
+        """
+        if not weights:
+            return
+        deltas: dict[str, float] = {}
+        for task_id, old, new in weights.values():
+            deltas[task_id] = deltas.get(task_id, 0.0) + new - old
+        async with self.storage.transaction() as db:
+            await db.executemany(
+                "UPDATE reindexing_task_items SET weight = ? WHERE id = ?",
+                [(new, item_id) for item_id, (_, _, new) in weights.items()],
+            )
+            await db.executemany(
+                "UPDATE reindexing_tasks SET weight_total = max(weight_total + ?, 1e-9), "
+                "estimated_duration_seconds = max(coalesce(estimated_duration_seconds, 0) + ?, 0) "
+                "WHERE id = ?",
+                [(delta, delta, task_id) for task_id, delta in deltas.items()],
+            )
 
     async def set_progress(self, partial: dict[str, float]) -> None:
         """Raise running tasks' progress by the weight of partly done items (never lowers it)."""

@@ -21,7 +21,7 @@ import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import ClassVar
 
@@ -34,7 +34,7 @@ from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.models import ModelManager
 from codeindex.parser import PARSER_VERSION, language_for_path, parse
 from codeindex.storage import FileRecord, NewChunk, Storage
-from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Scope, TaskStatus
+from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
 
@@ -59,8 +59,8 @@ def parser_version(settings: Settings) -> int:
     return PARSER_VERSION + settings.parser_version_bump
 
 
-class Rates:
-    """Throughput measured on this index (bytes parsed/s, chars embedded/s), for estimates."""
+class RateMeter:
+    """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
 
     PHASES: ClassVar[dict[str, str]] = {
         "parse": "rate.parse_bytes_per_s",
@@ -151,7 +151,8 @@ class Worker:
         self._lost = False
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
-        self.rates = Rates()
+        self.rates = RateMeter()
+        self.weights = Rates()
         self.texts_embedded = 0
 
     # ---- lifecycle ---------------------------------------------------------
@@ -178,6 +179,7 @@ class Worker:
             if stop.is_set():
                 return
         log.info("worker %s holds the lease", self.owner)
+        self.weights = await Rates.load(self.storage)
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
         try:
             await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
@@ -279,8 +281,29 @@ class Worker:
             if item.action is Action.EMBED:
                 hashes = await self.storage.chunk_hashes_of(item.path)
                 pending.append((item, ItemOutcome(), hashes, True))
-        more_done, more_failed = await self._queue_texts(pending)
-        await self._finish(done + more_done, failed + more_failed)
+        waits, more_done, more_failed = await self._missing_texts(pending)
+        # now that each file's remaining work is known, weigh its item by it
+        parsed_bytes = {i.id: i.size for i in to_parse}
+        left = {item.id: sum(len(texts[h]) for h in missing) for item, _, texts, missing in waits}
+        weights = {
+            i.id: (
+                i.task_id,
+                i.weight,
+                self.weights.weight(parsed_bytes.get(i.id, 0), left.get(i.id, 0)),
+            )
+            for i in items
+        }
+        await self.queue.reweigh(weights)
+
+        def reweighed(item: Item) -> Item:
+            return replace(item, weight=weights[item.id][2])
+
+        for item, outcome, texts, missing in waits:
+            self.backlog.wait(reweighed(item), outcome, texts, missing, self._buffered())
+        await self._finish(
+            [(reweighed(i), o) for i, o in done + more_done],
+            [(reweighed(i), e) for i, e in failed + more_failed],
+        )
 
     def _parse_all(self, items: list[Item]) -> list[_Parsed | SkipFile | Exception]:
         results: list[_Parsed | SkipFile | Exception] = []
@@ -305,17 +328,22 @@ class Worker:
             error=skip.reason,
         )
 
-    async def _queue_texts(
-        self, pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]]
-    ) -> tuple[list[tuple[Item, ItemOutcome]], list[tuple[Item, str]]]:
-        """Queue the texts of these items that lack a vector.
+    def _buffered(self) -> set[str]:
+        return {h for h, _ in self._unflushed}
 
-        Returns the items that need nothing more (done) and those that cannot be embedded.
-        """
+    async def _missing_texts(
+        self, pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]]
+    ) -> tuple[
+        list[tuple[Item, ItemOutcome, dict[str, str], set[str]]],
+        list[tuple[Item, ItemOutcome]],
+        list[tuple[Item, str]],
+    ]:
+        """Split items into those waiting on texts without a vector, done, and failed."""
+        waits: list[tuple[Item, ItemOutcome, dict[str, str], set[str]]] = []
         done: list[tuple[Item, ItemOutcome]] = []
         failed: list[tuple[Item, str]] = []
         if not pending:
-            return done, failed
+            return waits, done, failed
         model = await self._ensure_model()
         if model is None:
             reason = self._model_error.reason if self._model_error else "no model"
@@ -324,19 +352,18 @@ class Worker:
                     failed.append((item, f"embedding model unavailable: {reason}"))
                 else:
                     done.append((item, outcome))
-            return done, failed
+            return waits, done, failed
         _, model_id, _ = model
         every = list({h for _, _, hashes, _ in pending for h, _ in hashes})
         have = await self.storage.embedded_among(model_id, every)
-        buffered = {h for h, _ in self._unflushed}
         for item, outcome, hashes, _ in pending:
             texts = dict(hashes)
             missing = {h for h in texts if h not in have}
-            if not missing:
+            if missing:
+                waits.append((item, outcome, texts, missing))
+            else:
                 done.append((item, outcome))
-                continue
-            self.backlog.wait(item, outcome, texts, missing, buffered)
-        return done, failed
+        return waits, done, failed
 
     async def _finish(
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
@@ -481,7 +508,8 @@ class Worker:
         measured = self.rates.measured()
         if measured:
             await self.storage.set_meta(measured)
-            self.rates = Rates()
+            self.rates = RateMeter()
+            self.weights = await Rates.load(self.storage)
         if not self._dirty_vectors or self._model is None:
             return
         self._dirty_vectors = False
