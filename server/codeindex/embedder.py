@@ -138,11 +138,16 @@ class FastEmbedder:
         self._counter = counter
         self.identity = identity
 
+    max_batch = 64  # larger ONNX batches are slower here and take gigabytes of memory
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Vectors of shape (len(texts), dim), L2-normalized, in order; one ONNX batch."""
+        """Vectors of shape (len(texts), dim), L2-normalized, in order.
+
+        One ONNX batch for up to `max_batch` texts; a longer list is split.
+        """
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
-        rows = list(self._model.embed(list(texts), batch_size=len(texts)))
+        rows = list(self._model.embed(list(texts), batch_size=min(len(texts), self.max_batch)))
         vectors = np.asarray(np.stack(rows), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors /= np.maximum(norms, np.float32(1e-12))

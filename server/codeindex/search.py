@@ -96,16 +96,34 @@ class SymbolHit:
         return asdict(self)
 
 
+# Words so common in prose and code that matching them ranks nothing and costs a scan of
+# huge posting lists. Dropped from a query unless it has nothing else (or they are quoted).
+STOP_WORDS = frozenset(
+    (
+        "a an and are as at be by can do does for from has have how i if in into is it its of "
+        "on or so that the their then there these this to was we what when where which who "
+        "why will with you"
+    ).split()  # noqa: SIM905
+)
+
+
 def fts_query(query: str, *, any_term: bool) -> str:
     """Turn user text into a safe FTS5 query: quoted phrases, AND (or OR) between terms."""
     terms: list[str] = []
+    stop: list[str] = []
     for match in _TERM.finditer(query):
         words = _WORD.findall(match.group(1) or match.group(2))
-        if words:
-            terms.append('"' + " ".join(words).replace('"', '""') + '"')
+        if not words:
+            continue
+        term = '"' + " ".join(words).replace('"', '""') + '"'
+        if match.group(2) and len(words) == 1 and words[0].lower() in STOP_WORDS:
+            stop.append(term)
+        else:
+            terms.append(term)
+    terms = terms or stop
     if not terms:
         raise SearchError(f"query {query!r} has no words to search for: type some text or code")
-    return (" OR " if any_term else " ").join(terms)
+    return (" OR " if any_term else " ").join(dict.fromkeys(terms))
 
 
 def _filters(path_prefix: str | None, language: str | None) -> tuple[str, list[Any]]:
