@@ -98,13 +98,12 @@ class SymbolHit:
 
 # Words so common in prose and code that matching them ranks nothing and costs a scan of
 # huge posting lists. Dropped from a query unless it has nothing else (or they are quoted).
-STOP_WORDS = frozenset(
-    (
-        "a an and are as at be by can do does for from has have how i if in into is it its of "
-        "on or so that the their then there these this to was we what when where which who "
-        "why will with you"
-    ).split()  # noqa: SIM905
+_STOP_TEXT = (
+    "a an and are as at be by can do does for from has have how i if in into is it its of "
+    "on or so that the their then there these this to was we what when where which who "
+    "why will with you"
 )
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def fts_query(query: str, *, any_term: bool) -> str:
