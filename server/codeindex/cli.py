@@ -112,22 +112,22 @@ class _ProgressBar:
 
 
 async def _reindex(
-    service: CodeIndexService, args: argparse.Namespace, **kwargs: Any
+    service: CodeIndexService, args: argparse.Namespace, *, label: str, **kwargs: Any
 ) -> dict[str, Any]:
-    """force_reindex with a background worker to serve it (and a progress bar when sync)."""
-    sync = kwargs.get("async_") is False
+    """force_reindex; work is done by a background worker (with a progress bar when sync)."""
+    sync = kwargs.pop("async_") is False
+    resp = await service.force_reindex(**kwargs)
+    if resp["status"] not in ("Queued", "Running"):
+        return await service.reindex_response(resp["task_id"], with_result=sync)
+    grace = await _ensure_background_worker(service)
     if not sync:
-        resp = await service.force_reindex(**{k: v for k, v in kwargs.items() if k != "label"})
-        if resp["status"] in ("Queued", "Running"):
-            await _ensure_background_worker(service)
         return resp
-    kwargs["worker_grace"] = await _ensure_background_worker(service)
-    if sync and not args.json and sys.stderr.isatty():
-        with _ProgressBar(kwargs.get("label", "indexing")) as bar:
-            kwargs.pop("label", None)
-            return await service.force_reindex(**kwargs, on_progress=bar.update)
-    kwargs.pop("label", None)
-    return await service.force_reindex(**kwargs)
+    if not args.json and sys.stderr.isatty():
+        with _ProgressBar(label) as bar:
+            await service.wait(resp["task_id"], on_progress=bar.update, worker_grace=grace)
+    else:
+        await service.wait(resp["task_id"], worker_grace=grace)
+    return await service.reindex_response(resp["task_id"], with_result=True)
 
 
 def _render_reindex(resp: dict[str, Any]) -> None:

@@ -287,6 +287,14 @@ class CodeIndexService:
             weighed.append(replace(item, weight=weight))
         return weighed
 
+    async def reindex_response(self, task_id: str, *, with_result: bool) -> dict[str, Any]:
+        """The force_reindex response for a task, with its result when asked (sync)."""
+        task = await self.queue.get(task_id)
+        response = self._response(task)
+        if with_result:
+            response["result"] = await self._result(task)
+        return response
+
     def _response(self, task: Task) -> dict[str, Any]:
         return {
             "task_id": task.id,

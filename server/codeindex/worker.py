@@ -227,6 +227,8 @@ class Worker:
                 await self._flush(force=True)
                 continue
             await self._maintain()
+            if self._model is None and self._model_error is None:
+                await self._ensure_model()  # once, while idle: the next request finds it loaded
             idle_since = idle_since or time.monotonic()
             lingered = time.monotonic() - idle_since >= linger
             if exit_when_idle and lingered and not await self.queue.has_runnable():
