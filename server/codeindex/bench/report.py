@@ -1,0 +1,271 @@
+"""What one run measured: the report (every field lands in the JSON), its targets, the table."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from codeindex.bench.cold import (
+    ColdIndexResult,
+    EnqueueResult,
+    MemoryResult,
+    ProgressResult,
+    SearchReadyResult,
+)
+from codeindex.bench.queries import MODES, RATIO_FLOOR_MS, QueriesResult
+from codeindex.bench.raw_model import RawModelResult
+from codeindex.bench.reindex import IncrementalResult, ParserBumpResult, PriorityResult
+from codeindex.bench.retrieval import RetrievalResult
+
+GB = 1e9
+
+
+@dataclass(slots=True)
+class TargetRow:
+    """One line of the table: the headline figure of an item, its target, met or not."""
+
+    item: int
+    measurement: str
+    value: str
+    target: str
+    met: bool | None
+    key: str
+
+
+@dataclass(slots=True)
+class BenchReport:
+    """Everything one run measured."""
+
+    meta: dict[str, Any]
+    raw_model: RawModelResult
+    cold_index: ColdIndexResult
+    search_ready: SearchReadyResult
+    incremental: IncrementalResult
+    parser_bump: ParserBumpResult
+    queries: QueriesResult
+    progress: ProgressResult
+    priority: PriorityResult
+    enqueue: EnqueueResult
+    memory: MemoryResult
+    retrieval: RetrievalResult
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def _rows_1_to_5(r: BenchReport) -> list[TargetRow]:
+    raw, cold, ready, inc, bump = (
+        r.raw_model,
+        r.cold_index,
+        r.search_ready,
+        r.incremental,
+        (r.parser_bump),
+    )
+    ready_value = (
+        f"{ready.seconds:.1f} s, {ready.files_per_s:,.0f} files/s"
+        if ready.seconds and ready.files_per_s
+        else "not seen"
+    )
+    return [
+        TargetRow(
+            1,
+            "raw model tokens/s: fastembed default / pipeline batching",
+            f"{raw.default_tokens_per_s:,.0f} / {raw.pipeline_tokens_per_s:,.0f} "
+            f"({raw.pipeline_over_default:.2f}x)",
+            "—",
+            None,
+            "raw_model.pipeline_over_default",
+        ),
+        TargetRow(
+            2,
+            "cold index: wall, files/s, chunks/s, tokens/s",
+            f"{cold.wall_seconds:.1f} s, {cold.files_per_s:.1f}, {cold.chunks_per_s:.1f}, "
+            f"{cold.tokens_per_s:,.0f}",
+            "—",
+            None,
+            "cold_index.wall_seconds",
+        ),
+        TargetRow(
+            2,
+            "embedding efficiency: cold tokens/s ÷ fastembed default",
+            f"{cold.embedding_efficiency:.2f}",
+            "≥ 1.0",
+            cold.embedding_efficiency >= 1.0,
+            "cold_index.embedding_efficiency",
+        ),
+        TargetRow(
+            3,
+            "full-text + symbol search ready",
+            ready_value,
+            "≥ 200 files/s",
+            ready.files_per_s is not None and ready.files_per_s >= 200,
+            "search_ready.files_per_s",
+        ),
+        TargetRow(
+            4,
+            "no-change reindex: CLI / API",
+            f"{inc.cli_no_change_seconds:.2f} s / {inc.api_no_change_seconds:.3f} s",
+            "CLI ≤ 1.5 s",
+            inc.cli_no_change_seconds <= 1.5,
+            "incremental.cli_no_change_seconds",
+        ),
+        TargetRow(
+            4,
+            "one-file reindex: CLI first / CLI warm / API warm",
+            f"{inc.cli_one_file_first_seconds:.2f} s / {inc.cli_one_file_seconds:.2f} s / "
+            f"{inc.api_one_file_seconds:.3f} s",
+            "—",
+            None,
+            "incremental.cli_one_file_seconds",
+        ),
+        TargetRow(
+            4,
+            "one-file speedup over cold: CLI warm / API warm",
+            f"{inc.one_file_speedup_cli:,.0f}x / {inc.one_file_speedup_api:,.0f}x",
+            "CLI ≥ 100x",
+            inc.one_file_speedup_cli >= 100,
+            "incremental.one_file_speedup_cli",
+        ),
+        TargetRow(
+            5,
+            "parser-bump full reindex: speedup over cold",
+            f"{bump.speedup_over_cold:.1f}x ({bump.wall_seconds:.1f} s)",
+            "≥ 10x",
+            bump.speedup_over_cold >= 10,
+            "parser_bump.speedup_over_cold",
+        ),
+        TargetRow(
+            5,
+            "texts embedded by the parser-bump reindex",
+            str(bump.embeddings_generated),
+            "0",
+            bump.embeddings_generated == 0,
+            "parser_bump.embeddings_generated",
+        ),
+    ]
+
+
+def _rows_6_to_11(r: BenchReport) -> list[TargetRow]:
+    q, prog, prio, enq, mem, ret = (
+        r.queries,
+        r.progress,
+        r.priority,
+        r.enqueue,
+        r.memory,
+        r.retrieval,
+    )
+    idle = " / ".join(f"{_ms(q.idle[m].p50_ms)}/{_ms(q.idle[m].p95_ms)}" for m in MODES)
+    during = " / ".join(f"{_ms(q.during[m].p50_ms)}/{_ms(q.during[m].p95_ms)}" for m in MODES)
+    worst = f"{q.worst_p95_ratio:.2f}x ({q.worst_mode})" if q.worst_p95_ratio is not None else "n/a"
+    rows = [
+        TargetRow(
+            6, "query p50/p95 ms idle: sem / lex / hyb / sym", idle, "—", None, "queries.idle"
+        ),
+        TargetRow(6, "same during a full reindex", during, "—", None, "queries.during"),
+        TargetRow(
+            6,
+            f"query p95 during reindex ÷ idle (worst mode, ≥{RATIO_FLOOR_MS:.0f} ms floor)",
+            worst,
+            "≤ 2x",
+            None if q.worst_p95_ratio is None else q.worst_p95_ratio <= 2.0,
+            "queries.worst_p95_ratio",
+        ),
+        TargetRow(
+            6,
+            "query errors: idle / during reindex",
+            f"{q.errors_idle} / {q.errors_during}",
+            "0",
+            q.errors_idle == 0 and q.errors_during == 0,
+            "queries.errors_during",
+        ),
+        TargetRow(
+            7,
+            "progress error vs elapsed fraction: mean / max",
+            "n/a"
+            if prog.mean_abs_error is None or prog.max_abs_error is None
+            else f"{prog.mean_abs_error:.3f} / {prog.max_abs_error:.3f} ({prog.samples} samples)",
+            "mean ≤ 0.05",
+            None if prog.mean_abs_error is None else prog.mean_abs_error <= 0.05,
+            "progress.mean_abs_error",
+        ),
+        TargetRow(
+            8,
+            "high-priority file during low-priority reindex",
+            f"{prio.seconds:.2f} s"
+            + ("" if prio.low_task_running_at_request else " (low task had ended)"),
+            "≤ 2 s",
+            prio.seconds <= 2.0,
+            "priority.seconds",
+        ),
+        TargetRow(
+            9,
+            "force_reindex(project) returns: cold / full tree",
+            f"{enq.cold_seconds:.3f} s / {enq.full_tree_seconds:.3f} s",
+            "≤ 1 s",
+            enq.worst_seconds <= 1.0,
+            "enqueue.worst_seconds",
+        ),
+        TargetRow(
+            10,
+            "worker peak RSS (cold index)",
+            f"{mem.worker_peak_rss_bytes / GB:.2f} GB",
+            "≤ 1.5 GB",
+            mem.worker_peak_rss_bytes <= 1.5 * GB,
+            "memory.worker_peak_rss_bytes",
+        ),
+    ]
+    if not ret.modes:
+        rows.append(TargetRow(11, "retrieval", ret.note or "skipped", "—", None, "retrieval"))
+    for mode, s in ret.modes.items():
+        rows.append(
+            TargetRow(
+                11,
+                f"retrieval {mode}: recall@1 / recall@10 / MRR",
+                f"{s.recall_at_1:.2f} / {s.recall_at_10:.2f} / {s.mrr:.2f} ({ret.probes} q)",
+                "—",
+                None,
+                f"retrieval.modes.{mode}",
+            )
+        )
+    return rows
+
+
+def target_rows(report: BenchReport) -> list[TargetRow]:
+    """The headline figure of every item, with its target and whether it is met."""
+    return _rows_1_to_5(report) + _rows_6_to_11(report)
+
+
+def render(report: BenchReport, console: Console) -> None:
+    """Print the table."""
+    meta = report.meta
+    title = (
+        f"codeindex bench: {Path(meta['source']).name}, {meta['files_copied']} files, "
+        f"model {Path(meta['model_path']).name}{', quick' if meta['quick'] else ''}, "
+        f"{meta['bench_seconds']:.0f} s"
+    )
+    table = Table(title=escape(title))
+    for name, justify in (("#", "right"), ("Measurement", "left"), ("Value", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Target")
+    table.add_column("Met?")
+    marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "—"}
+    for row in report.targets:
+        table.add_row(
+            str(row.item), escape(row.measurement), escape(row.value), row.target, marks[row.met]
+        )
+    console.print(table)
+
+
+def write_json(report: BenchReport, path: Path) -> None:
+    """Write every raw figure of the report to `path`."""
+    text = json.dumps(dataclasses.asdict(report), indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")

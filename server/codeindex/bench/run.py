@@ -1,0 +1,123 @@
+"""The whole run: copy the tree, measure everything in order, stop every worker, clean up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from codeindex import __version__
+from codeindex.bench.cold import EnqueueResult, measure_cold
+from codeindex.bench.config import BenchConfig, BenchError, err
+from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
+from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
+from codeindex.bench.reindex import (
+    measure_incremental,
+    measure_parser_bump,
+    measure_priority,
+    pick_edit,
+)
+from codeindex.bench.report import BenchReport, target_rows
+from codeindex.bench.retrieval import measure_retrieval
+from codeindex.bench.session import Run, stop_lingering_worker
+from codeindex.bench.workspace import child_env, prepare_workspace, swapped_environ
+from codeindex.service import CodeIndexService
+
+
+def _meta(run: Run, files: int) -> dict[str, Any]:
+    settings = run.service.settings
+    return {
+        "codeindex_version": __version__,
+        "source": str(run.config.source),
+        "workspace": str(run.ws),
+        "files_copied": files,
+        "quick": run.config.quick,
+        "model_path": str(run.config.model_path),
+        "embed_batch_size": settings.embed_batch_size,
+        "embed_max_tokens": settings.embed_max_tokens,
+        "embed_threads": settings.embed_threads,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_start": list(os.getloadavg()),
+        "started_at": time.time(),
+    }
+
+
+async def measure_all(run: Run, files: int) -> BenchReport:
+    """Every measurement, in an order where each leaves the index as the next one needs it."""
+    meta = _meta(run, files)
+    cold = await measure_cold(run)
+    texts = await distinct_texts(run.service)
+    raw = await measure_raw_model(run, texts)
+    await complete_cold(run, cold.result, texts, raw)
+    run.log("queries: idle latency")
+    workload = await query_workload(run.service)
+    idle = await measure_idle_queries(run.service, workload)
+    retrieval = await measure_retrieval(run)
+    edit = await pick_edit(run)
+    incremental = await measure_incremental(run, edit, cold.result.wall_seconds)
+    bump = await measure_parser_bump(run, cold.result.wall_seconds)
+    run.log("queries: latency during a forced full reindex (bump 2)")
+    queries = await measure_queries_during(run, workload, idle)
+    priority = await measure_priority(run, edit)
+    cold.memory.bench_peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    meta["load_average_end"] = list(os.getloadavg())
+    meta["bench_seconds"] = time.perf_counter() - run.started
+    report = BenchReport(
+        meta=meta,
+        raw_model=raw,
+        cold_index=cold.result,
+        search_ready=cold.ready,
+        incremental=incremental,
+        parser_bump=bump,
+        queries=queries,
+        progress=cold.progress,
+        priority=priority,
+        enqueue=EnqueueResult(
+            cold.enqueue_seconds,
+            bump.enqueue_seconds,
+            max(cold.enqueue_seconds, bump.enqueue_seconds),
+        ),
+        memory=cold.memory,
+        retrieval=retrieval,
+    )
+    report.targets = target_rows(report)
+    return report
+
+
+async def run_bench(config: BenchConfig) -> BenchReport:
+    """Copy the tree to a temp workspace, measure everything, clean up (unless --keep)."""
+    base = Path(tempfile.mkdtemp(prefix="codeindex-bench-")).resolve()
+    keep = config.keep
+    try:
+        with swapped_environ(child_env(config.model_path)):
+            ws, files = await asyncio.to_thread(
+                prepare_workspace, config.source, base, config.quick
+            )
+            logs = base / "logs"
+            logs.mkdir()
+            service = await CodeIndexService.open(ws)
+            run = Run(config, ws, logs, service)
+            run.log(f"workspace {ws}: {files} files copied")
+            try:
+                return await measure_all(run, files)
+            except BaseException:
+                keep = True
+                raise
+            finally:
+                await run.stop_workers()
+                with contextlib.suppress(BenchError):
+                    await stop_lingering_worker(run)
+                await service.close()
+    finally:
+        if keep:
+            err.print(f"workspace and worker logs kept in {base}")
+        else:
+            await asyncio.to_thread(shutil.rmtree, base, True)
