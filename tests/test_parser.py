@@ -513,7 +513,7 @@ def test_language_for_path(path: str, language: str | None) -> None:
 
 
 def test_every_mapped_language_parses() -> None:
-    from codeindex.parser import _EXTENSIONS, _FILENAMES
+    from codeindex.parser.languages import _EXTENSIONS, _FILENAMES
 
     for language in sorted({*_EXTENSIONS.values(), *_FILENAMES.values()}):
         result = parse("x\n\nfoo bar\n", language)

@@ -14,13 +14,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from codeindex.config import Settings, load_settings
-from codeindex.migrate import latest_version
 from codeindex.models import ModelManager
+from codeindex.pipeline import parser_version
 from codeindex.planner import plan
 from codeindex.search import (
     MODES,
@@ -34,6 +33,7 @@ from codeindex.search import (
     lexical,
     symbols,
 )
+from codeindex.status import index_status, iso
 from codeindex.storage import Storage
 from codeindex.tasks import (
     Action,
@@ -46,28 +46,12 @@ from codeindex.tasks import (
     TaskStatus,
 )
 from codeindex.vectors import VectorStore
-from codeindex.worker import Worker, parser_version
+from codeindex.worker import Worker
 from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 0.05
-
-
-def iso(ts: float | None) -> str | None:
-    """Unix seconds to an ISO-8601 UTC string."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
-def _folder_size(path: Path) -> int:
-    total = 0
-    if not path.exists():
-        return 0
-    for entry in path.rglob("*"):
-        with contextlib.suppress(OSError):
-            if entry.is_file():
-                total += entry.stat().st_size
-    return total
 
 
 class CodeIndexService:
@@ -515,97 +499,7 @@ class CodeIndexService:
 
     async def status(self) -> dict[str, Any]:
         """Counts, versions, model, embeddings and queue: the get_index_status capability."""
-        st = self.storage
-        by_status = {
-            str(r[0]): int(r[1])
-            for r in await st.fetchall(
-                "SELECT index_status, count(*) FROM files GROUP BY index_status"
-            )
-        }
-        by_language = {
-            str(r[0] or "text"): int(r[1])
-            for r in await st.fetchall(
-                "SELECT language, count(*) FROM files WHERE index_status = 'indexed' "
-                "GROUP BY language ORDER BY count(*) DESC"
-            )
-        }
-        problems = [
-            {"path": str(r[0]), "status": str(r[1]), "reason": str(r[2])}
-            for r in await st.fetchall(
-                "SELECT path, index_status, error FROM files WHERE index_status != 'indexed' "
-                "ORDER BY path LIMIT 50"
-            )
-        ]
-        syntax_errors = int(
-            await st.scalar(
-                "SELECT count(*) FROM files WHERE index_status = 'indexed' AND error IS NOT NULL"
-            )
-            or 0
-        )
-        last_full = await st.get_meta("last_full_index_at")
-        lease = await self.queue.live_lease()
-        active = await self.models.active()
-        failure = await self.models.remembered_failure()
-        total, pending = await st.pending_counts(active.id if active else None)
-        vectors: dict[str, Any] = {
-            "active_model": None,
-            "chunks_total": total,
-            "chunks_embedded": total - pending,
-            "chunks_pending": pending,
-            "pending_reason": None,
-            "vectors_bytes": await asyncio.to_thread(_folder_size, self.settings.vectors_path),
-            "configured_model": self.settings.embed_model,
-            "configured_model_path": (
-                str(self.settings.embed_model_path) if self.settings.embed_model_path else None
-            ),
-        }
-        if active is not None:
-            vectors["active_model"] = {
-                "name": active.name,
-                "dim": active.dim,
-                "fingerprint": active.fingerprint,
-                "source": active.source,
-                "table": active.table_name,
-            }
-        if failure is not None:
-            vectors["pending_reason"] = f"{failure.reason}. {failure.hint}"
-        elif pending and active is None:
-            vectors["pending_reason"] = "no model has been loaded yet"
-        elif pending:
-            vectors["pending_reason"] = "waiting for the worker"
-        db_bytes = sum(
-            p.stat().st_size for p in self.settings.data_dir.glob("index.db*") if p.is_file()
-        )
-        return {
-            "workspace": str(self.settings.root),
-            "data_dir": str(self.settings.data_dir),
-            "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
-            "schema_version": latest_version(),
-            "parser_version": parser_version(self.settings),
-            "files": {
-                "total": sum(by_status.values()),
-                "by_status": by_status,
-                "by_language": by_language,
-                "with_syntax_errors": syntax_errors,
-                "not_indexed": problems,
-            },
-            "symbols": int(await st.scalar("SELECT count(*) FROM symbols") or 0),
-            "chunks": int(await st.scalar("SELECT count(*) FROM chunks") or 0),
-            "last_full_index_at": iso(float(last_full)) if last_full else None,
-            "embeddings": vectors,
-            "queue": {
-                "tasks_by_status": await self.queue.counts_by_status(),
-                "items_left": await self.queue.items_left(),
-                "worker": None
-                if lease is None
-                else {
-                    "owner": lease.owner,
-                    "pid": lease.pid,
-                    "host": lease.hostname,
-                    "renewed_at": iso(lease.renewed_at),
-                },
-            },
-        }
+        return await index_status(self)
 
     async def validate(self) -> dict[str, Any]:
         """Check the index against the disk and itself; each problem names its fix."""

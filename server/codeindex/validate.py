@@ -6,8 +6,8 @@ import asyncio
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from codeindex.pipeline import parser_version
 from codeindex.planner import changed_files
-from codeindex.worker import parser_version
 
 if TYPE_CHECKING:
     from codeindex.service import CodeIndexService

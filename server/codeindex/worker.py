@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,8 +30,8 @@ from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.models import ModelManager
-from codeindex.parser import PARSER_VERSION, language_for_path, parse
-from codeindex.storage import FileRecord, NewChunk, Storage
+from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
+from codeindex.storage import FileRecord, Storage
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
@@ -47,75 +45,6 @@ FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
 IDLE_POLL_SECONDS = 0.05
 GC_MIN_UNREFERENCED = 1000
-
-
-def text_hash(text: str) -> str:
-    """The key of a chunk's vector: sha256 of its text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def parser_version(settings: Settings) -> int:
-    """The parser version rows are stamped with."""
-    return PARSER_VERSION + settings.parser_version_bump
-
-
-class RateMeter:
-    """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
-
-    PHASES: ClassVar[dict[str, str]] = {
-        "parse": "rate.parse_bytes_per_s",
-        "embed": "rate.embed_chars_per_s",
-    }
-
-    def __init__(self) -> None:
-        self.amount: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
-        self.seconds: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
-
-    def add(self, phase: str, amount: float, seconds: float) -> None:
-        """Count `amount` units done in `seconds`."""
-        self.amount[phase] += amount
-        self.seconds[phase] += seconds
-
-    def measured(self) -> dict[str, str]:
-        """Meta rows for the phases with enough data to trust."""
-        return {
-            key: f"{self.amount[phase] / self.seconds[phase]:.1f}"
-            for phase, key in self.PHASES.items()
-            if self.seconds[phase] > 1.0 and self.amount[phase] > 0
-        }
-
-
-@dataclass(slots=True)
-class _Parsed:
-    record: FileRecord
-    error: str | None
-
-
-def _parse_file(workspace: Workspace, settings: Settings, path: str) -> _Parsed | SkipFile:
-    """Read, hash and parse one file (runs in a thread)."""
-    try:
-        source = workspace.read(path)
-    except SkipFile as skip:
-        return skip
-    language = language_for_path(path)
-    result = parse(source.text, language, max_chunk_chars=settings.max_chunk_chars)
-    chunks = [
-        NewChunk(c.start_line, c.end_line, text_hash(c.text), c.symbol, c.text)
-        for c in result.chunks
-    ]
-    record = FileRecord(
-        path=path,
-        language=result.language,
-        size=source.size,
-        mtime_ns=source.mtime_ns,
-        content_hash=source.content_hash,
-        index_status="indexed",
-        parser_version=parser_version(settings),
-        error=result.error,
-        symbols=result.symbols,
-        chunks=chunks,
-    )
-    return _Parsed(record, result.error)
 
 
 class Worker:
@@ -253,13 +182,15 @@ class Worker:
         ]
         failed: list[tuple[Item, str]] = []
         for item, result in zip(to_parse, parsed, strict=True):
-            if isinstance(result, _Parsed):
+            if isinstance(result, Parsed):
                 records.append((item, result.record))
             elif isinstance(result, SkipFile) and result.vanished:
                 deletes.append(item.path)
                 done.append((item, ItemOutcome()))
             elif isinstance(result, SkipFile):
-                records.append((item, self._unindexed(item.path, result)))
+                records.append(
+                    (item, unindexed_record(self.workspace, self.settings, item.path, result))
+                )
                 if result.failure:
                     failed.append((item, result.reason))
                 else:
@@ -307,28 +238,15 @@ class Worker:
             [(reweighed(i), e) for i, e in failed + more_failed],
         )
 
-    def _parse_all(self, items: list[Item]) -> list[_Parsed | SkipFile | Exception]:
-        results: list[_Parsed | SkipFile | Exception] = []
+    def _parse_all(self, items: list[Item]) -> list[Parsed | SkipFile | Exception]:
+        results: list[Parsed | SkipFile | Exception] = []
         for item in items:
             try:
-                results.append(_parse_file(self.workspace, self.settings, item.path))
+                results.append(read_and_parse(self.workspace, self.settings, item.path))
             except Exception as exc:  # one bad file never stops the batch (invariant 9)
                 log.exception("parsing %s failed", item.path)
                 results.append(exc)
         return results
-
-    def _unindexed(self, path: str, skip: SkipFile) -> FileRecord:
-        stat = self.workspace.stat(path)
-        return FileRecord(
-            path=path,
-            language=language_for_path(path),
-            size=stat.size if stat else 0,
-            mtime_ns=stat.mtime_ns if stat else 0,
-            content_hash=None,
-            index_status="failed" if skip.failure else "skipped",
-            parser_version=parser_version(self.settings),
-            error=skip.reason,
-        )
 
     def _buffered(self) -> set[str]:
         return {h for h, _ in self._unflushed}

@@ -1,0 +1,211 @@
+"""The `codeindex` command line: a third front-end over the same service.
+
+Data goes to stdout (as text, or JSON with --json); progress and logs go to
+stderr. Exit codes: 0 fine, 1 problems found (validate) or a task failed,
+2 bad input (the message says what was wrong and what to do).
+
+Modules: `commands` (one function per subcommand, and the background worker they
+start) and `render` (text output and the progress bar); this module holds the parser
+and `main`, the console script's entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from codeindex import __version__
+from codeindex.cli.commands import (
+    cmd_index,
+    cmd_model,
+    cmd_reindex,
+    cmd_search,
+    cmd_status,
+    cmd_symbols,
+    cmd_task,
+    cmd_tasks,
+    cmd_validate,
+    cmd_worker,
+    control,
+)
+from codeindex.cli.render import err
+from codeindex.config import SETTINGS, ConfigError
+from codeindex.migrate import SchemaError
+from codeindex.search import SearchError
+from codeindex.service import CodeIndexService
+from codeindex.tasks import Scope, TaskNotFound, TaskStateError
+from codeindex.workspace import WorkspaceError
+
+__all__ = ["build_parser", "find_root", "main"]
+
+USER_ERRORS = (
+    WorkspaceError,
+    ConfigError,
+    SearchError,
+    TaskNotFound,
+    TaskStateError,
+    SchemaError,
+    ValueError,
+)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds an index, else `start`."""
+    start = start.resolve()
+    if os.environ.get("CODEINDEX_DATA_DIR"):
+        return start
+    for folder in (start, *start.parents):
+        if (folder / ".codeindex" / "index.db").is_file():
+            return folder
+    return start
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="codeindex",
+        description="A live index of a code workspace for editors and coding agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"codeindex {__version__}")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="workspace root (default: the nearest folder with an index, else .)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("CODEINDEX_LOG_LEVEL", "WARNING"),
+        help="DEBUG, INFO, WARNING (default) or ERROR; logs go to stderr",
+    )
+    parser.add_argument("--log-file", type=Path, help="write logs to this file instead of stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Any, help_: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    p = add("index", cmd_index, "index the workspace (only what changed when an index exists)")
+    p.add_argument("path", nargs="?", type=Path, help="workspace root (default: .)")
+    p.add_argument("--full", action="store_true", help="reindex every file, not only changed ones")
+
+    p = add("reindex", cmd_reindex, "force a reindex of files, a folder, the project or embeddings")
+    p.add_argument("paths", nargs="*", help="files or one folder (workspace-relative or absolute)")
+    p.add_argument("--scope", required=True, choices=[s.value for s in Scope])
+    p.add_argument("--priority", default="normal", choices=["high", "normal", "low"])
+    p.add_argument("--sync", action="store_true", help="wait for the end (live progress)")
+    p.add_argument("--incremental", action="store_true", help="only files that changed")
+    p.add_argument(
+        "--embeddings-only",
+        action="store_true",
+        help="keep symbols and chunks, only (re)create missing embeddings",
+    )
+    p.add_argument("--no-recursive", action="store_true", help="directory: not its subfolders")
+
+    p = add("search", cmd_search, "search code: hybrid (default once embedded), semantic, lexical")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=["hybrid", "semantic", "lexical"])
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--path", help="only under this path prefix")
+    p.add_argument("--lang", help="only this language (e.g. python, go, rust, typescript)")
+
+    p = add("symbols", cmd_symbols, "find symbols by name")
+    p.add_argument("name")
+    p.add_argument("--match", choices=["auto", "exact", "prefix", "substring"], default="auto")
+    p.add_argument("--kind", help="function, method, class, struct, interface, ...")
+    p.add_argument("--limit", type=int, default=50)
+
+    add("status", cmd_status, "files, symbols, chunks, embeddings, queue and worker")
+    add("validate", cmd_validate, "check the index; exit 1 with the fix for each problem")
+
+    p = add("tasks", cmd_tasks, "list reindex tasks, newest first")
+    p.add_argument("--status", help="Queued, Running, Paused, Completed, Failed or Cancelled")
+    p.add_argument("--limit", type=int, default=20)
+
+    p = add("task", cmd_task, "show one reindex task")
+    p.add_argument("task_id")
+    p.add_argument("--wait", action="store_true", help="wait for the task to end")
+
+    for name in ("pause", "resume", "cancel"):
+        p = add(name, control(name), f"{name} a reindex task")
+        p.add_argument("task_id")
+
+    p = add("worker", cmd_worker, "run the worker in the foreground", json_flag=False)
+    p.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
+    p.add_argument(
+        "--linger",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --exit-when-idle: stay this long after the queue empties",
+    )
+
+    p = add("model", cmd_model, "embedding model: `model check` says what loads from where")
+    p.add_argument("action", choices=["check"])
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="allow fastembed to download the model now (needs network)",
+    )
+
+    from codeindex.bench import add_bench_parser
+
+    add_bench_parser(sub)
+
+    settings_help = "\n".join(f"  {s.key} ({s.env}): {s.help}" for s in SETTINGS)
+    parser.epilog = f"settings (in .codeindex.toml or the environment):\n{settings_help}"
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = getattr(logging, str(args.log_level).upper(), logging.WARNING)
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8")
+        if args.log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    logging.basicConfig(
+        level=level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "index" and args.path is not None:
+        root = args.path
+    else:
+        root = args.root or find_root(Path.cwd())
+    service = await CodeIndexService.open(root)
+    try:
+        result: int = await args.func(service, args)
+        return result
+    finally:
+        await service.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `codeindex` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    if args.command == "bench":  # runs its own event loop and services
+        return int(args.func(args))
+    try:
+        return asyncio.run(_run(args))
+    except USER_ERRORS as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130

@@ -1,0 +1,205 @@
+"""The CLI's text output: the two consoles, JSON-or-text emission, renderers, the progress bar.
+
+Data goes to `out` (stdout); progress, notes and errors go to `err` (stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> None:
+    """Print `data` as JSON with --json, else as `render` shows it."""
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        render(data)
+
+
+class ProgressBar:
+    """A rich progress bar on stderr fed by task status dicts."""
+
+    def __init__(self, label: str) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[current]}", style="dim"),
+            console=err,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+        self.label = label
+
+    def __enter__(self) -> ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, status: dict[str, Any]) -> None:
+        total = max(status["items_total"], 1)
+        done = status["items_completed"] + status["items_failed"]
+        if self.task is None:
+            self.task = self.progress.add_task(self.label, total=total, rate="", current="")
+        elapsed = self.progress.tasks[0].elapsed or 0
+        rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0.5 else ""
+        current = (status.get("current_file") or "")[-50:]
+        self.progress.update(self.task, completed=done, total=total, rate=rate, current=current)
+
+
+def render_reindex(resp: dict[str, Any]) -> None:
+    """A reindex response: the task, and its result once it has one."""
+    out.print(f"task {resp['task_id']}: {resp['status']} — {resp['message']}")
+    result = resp.get("result")
+    if result:
+        summary = result["summary"]
+        out.print(
+            f"{result['items_completed']} done, {result['items_failed']} failed in "
+            f"{result['duration_seconds']:.1f}s: {summary['files_processed']} files, "
+            f"{summary['symbols_extracted']} symbols, {summary['chunks_created']} chunks, "
+            f"{summary['embeddings_generated']} embeddings"
+        )
+        for failure in result["failures"][:20]:
+            out.print(f"  failed: {failure['path']}: {failure['error']}")
+    elif resp.get("estimated_duration_seconds") is not None:
+        out.print(
+            f"estimated {resp['estimated_duration_seconds']}s; "
+            f"follow it with `codeindex task {resp['task_id']}`"
+        )
+
+
+def render_hits(result: dict[str, Any]) -> None:
+    """Search hits, one per line, after the search's note if any."""
+    if result.get("note"):
+        err.print(f"[yellow]note:[/] {escape(result['note'])}")
+    if not result["hits"]:
+        out.print("no results")
+    for hit in result["hits"]:
+        where = f"{hit['path']}:{hit['line']}"
+        extra = f" [{hit['symbol']}]" if hit["symbol"] else ""
+        fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
+        out.print(f"{where}{extra}{fresh}  {hit['snippet']}")
+
+
+def render_symbols(data: list[dict[str, Any]]) -> None:
+    """Found symbols, one per line."""
+    if not data:
+        out.print("no symbols")
+    for s in data:
+        container = f"{s['container']}." if s["container"] else ""
+        out.print(f"{s['path']}:{s['start_line']}  {s['kind']} {container}{s['name']}")
+
+
+def render_status(data: dict[str, Any]) -> None:
+    """The index's state as a table, then the files not indexed."""
+    files = data["files"]
+    emb = data["embeddings"]
+    queue = data["queue"]
+    table = Table(show_header=False, box=None)
+    table.add_row("workspace", data["workspace"])
+    table.add_row("data dir", f"{data['data_dir']} ({data['data_dir_bytes'] / 1e6:.1f} MB)")
+    table.add_row(
+        "files",
+        f"{files['total']} " + ", ".join(f"{k} {v}" for k, v in sorted(files["by_status"].items())),
+    )
+    table.add_row("languages", ", ".join(f"{k} {v}" for k, v in files["by_language"].items()))
+    table.add_row("symbols / chunks", f"{data['symbols']} / {data['chunks']}")
+    table.add_row("last full index", str(data["last_full_index_at"]))
+    table.add_row("schema / parser", f"{data['schema_version']} / {data['parser_version']}")
+    model = emb["active_model"]
+    table.add_row("active model", f"{model['name']} ({model['dim']} dims)" if model else "none")
+    table.add_row(
+        "embeddings",
+        f"{emb['chunks_embedded']} embedded, {emb['chunks_pending']} "
+        f"pending, {emb['vectors_bytes'] / 1e6:.1f} MB of vectors",
+    )
+    if emb["pending_reason"] and emb["chunks_pending"]:
+        table.add_row("pending because", emb["pending_reason"])
+    tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
+    table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
+    worker = queue["worker"]
+    table.add_row("worker", f"pid {worker['pid']} on {worker['host']}" if worker else "none")
+    out.print(table)
+    for p in files["not_indexed"][:20]:
+        out.print(f"  {p['status']}: {p['path']}: {p['reason']}")
+
+
+def render_validation(data: dict[str, Any]) -> None:
+    """The validation report: what was skipped, each problem and its fix."""
+    for skipped in data["skipped_paths"]:
+        out.print(f"not indexed: {skipped['path']}: {skipped['reason']}")
+    if data["ok"]:
+        out.print(f"index is valid ({data['files_checked']} files checked)")
+        return
+    for p in data["problems"]:
+        fix = p["fix"]
+        paths = " ".join(fix.get("paths", [])[:5])
+        more = "" if len(fix.get("paths", [])) <= 5 else " ..."
+        out.print(f"{p['kind']}: {p['detail']}")
+        out.print(f"  fix: codeindex reindex --scope {fix['scope']} {paths}{more}".rstrip())
+
+
+def render_tasks(data: list[dict[str, Any]]) -> None:
+    """Reindex tasks, one per line."""
+    if not data:
+        out.print("no tasks")
+    for t in data:
+        out.print(
+            f"{t['task_id']}  {t['status']:<9} {t['progress'] * 100:5.1f}%  "
+            f"{t['items_completed']}/{t['items_total']}  {json.dumps(t['scope'])}  "
+            f"{t['message'] or ''}"
+        )
+
+
+def render_task(t: dict[str, Any]) -> None:
+    """One task: state, counts, current file, ETA, message and failures."""
+    out.print(f"{t['task_id']}  {t['status']}  {t['progress'] * 100:.1f}%")
+    out.print(f"  scope {json.dumps(t['scope'])}, priority {t['priority']}")
+    out.print(
+        f"  {t['items_completed']} done, {t['items_failed']} failed, "
+        f"{t['items_pending']} left, {t['items_cancelled']} cancelled of {t['items_total']}"
+    )
+    if t["current_file"]:
+        out.print(f"  now: {t['current_file']}")
+    if t["eta_seconds"] is not None:
+        out.print(f"  ETA {t['eta_seconds']}s")
+    if t["message"]:
+        out.print(f"  {t['message']}")
+    for f in t["failures"]:
+        out.print(f"  failed: {f['path']}: {f['error']}")
+
+
+def render_model(data: dict[str, Any]) -> None:
+    """Which model loads from where, or why it does not."""
+    out.print(data["describe"])
+    if data["ok"]:
+        out.print(f"loaded {data['name']} ({data['dim']} dims) from {data['source']}")
+    else:
+        out.print(f"unavailable: {data['reason']}\n{data['hint']}")

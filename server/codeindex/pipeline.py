@@ -1,0 +1,104 @@
+"""One file through the pipeline: read -> hash -> parse -> the rows that replace its old ones.
+
+Pure work on one file, run in a worker thread; the worker decides when and
+stores the result. Also the throughput meter whose figures make estimates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import ClassVar
+
+from codeindex.config import Settings
+from codeindex.parser import PARSER_VERSION, language_for_path, parse
+from codeindex.storage import FileRecord, NewChunk
+from codeindex.workspace import SkipFile, Workspace
+
+
+def text_hash(text: str) -> str:
+    """The key of a chunk's vector: sha256 of its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parser_version(settings: Settings) -> int:
+    """The parser version rows are stamped with."""
+    return PARSER_VERSION + settings.parser_version_bump
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A file read and parsed: the record that replaces its rows."""
+
+    record: FileRecord
+    error: str | None
+
+
+def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parsed | SkipFile:
+    """Read, hash and parse one file; a file that cannot be indexed returns why."""
+    try:
+        source = workspace.read(path)
+    except SkipFile as skip:
+        return skip
+    language = language_for_path(path)
+    result = parse(source.text, language, max_chunk_chars=settings.max_chunk_chars)
+    chunks = [
+        NewChunk(c.start_line, c.end_line, text_hash(c.text), c.symbol, c.text)
+        for c in result.chunks
+    ]
+    record = FileRecord(
+        path=path,
+        language=result.language,
+        size=source.size,
+        mtime_ns=source.mtime_ns,
+        content_hash=source.content_hash,
+        index_status="indexed",
+        parser_version=parser_version(settings),
+        error=result.error,
+        symbols=result.symbols,
+        chunks=chunks,
+    )
+    return Parsed(record, result.error)
+
+
+def unindexed_record(
+    workspace: Workspace, settings: Settings, path: str, skip: SkipFile
+) -> FileRecord:
+    """The row of a file that is skipped or failed, with the reason and no symbols or chunks."""
+    stat = workspace.stat(path)
+    return FileRecord(
+        path=path,
+        language=language_for_path(path),
+        size=stat.size if stat else 0,
+        mtime_ns=stat.mtime_ns if stat else 0,
+        content_hash=None,
+        index_status="failed" if skip.failure else "skipped",
+        parser_version=parser_version(settings),
+        error=skip.reason,
+    )
+
+
+class RateMeter:
+    """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
+
+    PHASES: ClassVar[dict[str, str]] = {
+        "parse": "rate.parse_bytes_per_s",
+        "embed": "rate.embed_chars_per_s",
+    }
+
+    def __init__(self) -> None:
+        self.amount: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+        self.seconds: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+
+    def add(self, phase: str, amount: float, seconds: float) -> None:
+        """Count `amount` units done in `seconds`."""
+        self.amount[phase] += amount
+        self.seconds[phase] += seconds
+
+    def measured(self) -> dict[str, str]:
+        """Meta rows for the phases with enough data to trust."""
+        return {
+            key: f"{self.amount[phase] / self.seconds[phase]:.1f}"
+            for phase, key in self.PHASES.items()
+            if self.seconds[phase] > 1.0 and self.amount[phase] > 0
+        }

@@ -1,0 +1,63 @@
+"""The durable reindex queue: task and item rows in index.db, and the worker lease.
+
+Any process may create, pause, resume, cancel or read tasks; exactly one
+process (the lease holder) claims items (invariant 4). Creating a task is one
+transaction that inserts the task and all its items. Priority is per item, so
+the best pending item of any task is always taken next (invariant 5).
+
+Modules: `model` (scope, priority, status, the task and item types, errors, ids,
+rates), `queue` (the `Queue`: creating, reading and controlling tasks), and its
+mixins `worker_side` (claim, finish, settle, progress) and `lease` (the lease and
+recovery from a dead worker).
+"""
+
+from __future__ import annotations
+
+from codeindex.tasks.lease import MAX_ATTEMPTS, LeaseHolding
+from codeindex.tasks.model import (
+    DEFAULT_EMBED_CHARS_PER_S,
+    DEFAULT_PARSE_BYTES_PER_S,
+    FINISHED,
+    PER_FILE_SECONDS,
+    Action,
+    Failure,
+    Item,
+    ItemOutcome,
+    Lease,
+    PlannedItem,
+    Priority,
+    Rates,
+    Scope,
+    Task,
+    TaskNotFound,
+    TaskStateError,
+    TaskStatus,
+    new_task_id,
+)
+from codeindex.tasks.queue import Queue
+from codeindex.tasks.worker_side import WorkerSide
+
+__all__ = [
+    "DEFAULT_EMBED_CHARS_PER_S",
+    "DEFAULT_PARSE_BYTES_PER_S",
+    "FINISHED",
+    "MAX_ATTEMPTS",
+    "PER_FILE_SECONDS",
+    "Action",
+    "Failure",
+    "Item",
+    "ItemOutcome",
+    "Lease",
+    "LeaseHolding",
+    "PlannedItem",
+    "Priority",
+    "Queue",
+    "Rates",
+    "Scope",
+    "Task",
+    "TaskNotFound",
+    "TaskStateError",
+    "TaskStatus",
+    "WorkerSide",
+    "new_task_id",
+]

@@ -1,0 +1,130 @@
+"""The worker lease: exactly one process claims items, and a dead holder's work is recovered.
+
+Taking the lease over from a dead or expired holder puts the items it left
+`processing` back to `pending` (or fails them after MAX_ATTEMPTS tries) and settles
+their tasks as finishing items does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+from codeindex.tasks.model import Lease
+from codeindex.tasks.worker_side import WorkerSide
+
+MAX_ATTEMPTS = 3
+
+
+class LeaseHolding(WorkerSide):
+    """The lease and recovery from a dead worker; a mixin of `Queue`."""
+
+    async def lease(self) -> Lease | None:
+        """The current lease row, if any."""
+        row = await self.storage.fetchone(
+            "SELECT owner, pid, hostname, acquired_at, renewed_at, expires_at FROM worker_lease"
+        )
+        return None if row is None else Lease(*row)
+
+    async def live_lease(self) -> Lease | None:
+        """The lease if its holder is alive: unexpired, and its process exists when local."""
+        lease = await self.lease()
+        if lease is None or lease.expires_at < time.time():
+            return None
+        if lease.hostname == socket.gethostname() and not _pid_alive(lease.pid):
+            return None
+        return lease
+
+    async def acquire_lease(self, owner: str, ttl: float) -> bool:
+        """Take the lease if it is free, expired, or held by a dead local process.
+
+        On a takeover, items a dead worker left `processing` go back to `pending`
+        (or fail after MAX_ATTEMPTS tries), so nothing is lost or done twice.
+        """
+        now = time.time()
+        host = socket.gethostname()
+        async with self.storage.transaction() as db:
+            async with db.execute(
+                "SELECT owner, pid, hostname, expires_at FROM worker_lease WHERE id = 1"
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0] != owner:
+                holder_dead = row[2] == host and not _pid_alive(int(row[1]))
+                if row[3] > now and not holder_dead:
+                    return False
+            await db.execute(
+                "INSERT INTO worker_lease(id, owner, pid, hostname, acquired_at, renewed_at, "
+                "expires_at) VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "owner = excluded.owner, pid = excluded.pid, hostname = excluded.hostname, "
+                "acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, "
+                "expires_at = excluded.expires_at",
+                (owner, os.getpid(), host, now, now, now + ttl),
+            )
+            await self._recover(db, now)
+        return True
+
+    async def _recover(self, db: Any, now: float) -> None:
+        await db.execute(
+            "UPDATE reindexing_task_items SET status = 'cancelled', completed_at = ? "
+            "WHERE status = 'processing' AND task_id IN "
+            "(SELECT id FROM reindexing_tasks WHERE status = 'Cancelled')",
+            (now,),
+        )
+        await db.execute(
+            "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, "
+            "error_message = 'the worker stopped ' || attempts || ' times while processing "
+            "this file; it is skipped' WHERE status = 'processing' AND attempts >= ?",
+            (now, MAX_ATTEMPTS),
+        )
+        async with db.execute(
+            "SELECT DISTINCT task_id FROM reindexing_task_items WHERE status = 'failed' "
+            "AND completed_at = ?",
+            (now,),
+        ) as cur:
+            failed_tasks = [str(r[0]) for r in await cur.fetchall()]
+        for task_id in failed_tasks:
+            await db.execute(
+                "UPDATE reindexing_tasks SET items_failed = (SELECT count(*) FROM "
+                "reindexing_task_items WHERE task_id = ?1 AND status = 'failed'), "
+                "weight_done = (SELECT coalesce(sum(weight), 0) FROM reindexing_task_items "
+                "WHERE task_id = ?1 AND status IN ('completed', 'failed')) WHERE id = ?1",
+                (task_id,),
+            )
+        await db.execute(
+            "UPDATE reindexing_task_items SET status = 'pending' WHERE status = 'processing'"
+        )
+        await self._settle(db, set(failed_tasks), now)
+
+    async def renew_lease(self, owner: str, ttl: float) -> bool:
+        """Extend our lease; False when another worker has taken it."""
+        now = time.time()
+        async with self.storage.transaction() as db:
+            cur = await db.execute(
+                "UPDATE worker_lease SET renewed_at = ?, expires_at = ? WHERE owner = ?",
+                (now, now + ttl, owner),
+            )
+            kept = cur.rowcount > 0
+            await cur.close()
+        return kept
+
+    async def release_lease(self, owner: str) -> None:
+        """Give the lease up (a clean exit): unfinished items go back to pending, uncounted."""
+        async with self.storage.transaction() as db:
+            await db.execute(
+                "UPDATE reindexing_task_items SET status = 'pending', attempts = attempts - 1 "
+                "WHERE status = 'processing' AND worker = ?",
+                (owner,),
+            )
+            await db.execute("DELETE FROM worker_lease WHERE owner = ?", (owner,))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

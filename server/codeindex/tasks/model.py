@@ -1,0 +1,226 @@
+"""The task model of the reindex queue: scope, priority, status, actions, rows and rates.
+
+Plain values only: the enums the contract spells, the dataclasses the queue reads and
+writes, the errors it raises, task ids, and the throughput rates progress weights come from.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from codeindex.storage import Storage
+
+
+class Scope(StrEnum):
+    """What a reindex covers."""
+
+    FILE = "file"
+    FILES = "files"
+    DIRECTORY = "directory"
+    PROJECT = "project"
+    EMBEDDINGS_ONLY = "embeddings-only"
+
+
+class Priority(IntEnum):
+    """Lower value is served first."""
+
+    HIGH = 0
+    NORMAL = 1
+    LOW = 2
+
+    @classmethod
+    def parse(cls, value: str | int | Priority) -> Priority:
+        """'high' | 'normal' | 'low' (or the enum) to a Priority."""
+        if isinstance(value, Priority):
+            return value
+        try:
+            return cls[str(value).upper()]
+        except KeyError:
+            raise ValueError(f"priority must be one of high, normal, low; got {value!r}") from None
+
+
+class TaskStatus(StrEnum):
+    """A task's state, as the contract spells it."""
+
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+FINISHED = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
+
+
+class Action(StrEnum):
+    """What the worker does with an item's file."""
+
+    INDEX = "index"  # read, parse, swap rows, embed what is missing
+    DELETE = "delete"  # the file is gone from disk: drop its rows
+    EMBED = "embed"  # keep rows, embed what is missing for the task's model
+
+
+class TaskNotFound(LookupError):
+    """No task with that id."""
+
+
+class TaskStateError(ValueError):
+    """The task is in a state that does not allow the request."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """One file of a task, before it is stored."""
+
+    path: str
+    action: Action
+    size: int = 0
+    weight: float = 0.0  # estimated seconds of work; progress is weighted by it
+
+
+@dataclass(slots=True)
+class Task:
+    """A row of reindexing_tasks."""
+
+    id: str
+    scope: Scope
+    target_paths: list[str]
+    recursive: bool
+    embeddings_only: bool
+    incremental: bool
+    priority: Priority
+    status: TaskStatus
+    model_id: int | None
+    progress: float
+    items_total: int
+    items_completed: int
+    items_failed: int
+    symbols_extracted: int
+    chunks_created: int
+    embeddings_generated: int
+    current_path: str | None
+    error_message: str | None
+    message: str | None
+    created_at: float
+    started_at: float | None
+    completed_at: float | None
+    estimated_duration_seconds: float | None
+    items_cancelled: int = 0
+    items_pending: int = 0
+    files_processed: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """True once the task can change no more."""
+        return self.status in FINISHED
+
+    def scope_object(self) -> Any:
+        """The scope as an externally tagged object, per the contract."""
+        if self.scope is Scope.FILE:
+            return {"File": {"path": self.target_paths[0]}}
+        if self.scope is Scope.FILES:
+            return {"Files": {"paths": list(self.target_paths)}}
+        if self.scope is Scope.DIRECTORY:
+            return {"Directory": {"path": self.target_paths[0], "recursive": self.recursive}}
+        if self.scope is Scope.PROJECT:
+            return "Project"
+        return "EmbeddingsOnly"
+
+    def summary(self) -> dict[str, int]:
+        """The summary block of the contract."""
+        return {
+            "files_processed": self.files_processed,
+            "symbols_extracted": self.symbols_extracted,
+            "chunks_created": self.chunks_created,
+            "embeddings_generated": self.embeddings_generated,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A row of reindexing_task_items, as claimed by the worker."""
+
+    id: int
+    task_id: str
+    path: str
+    action: Action
+    priority: Priority
+    attempts: int
+    size: int
+    model_id: int | None
+    embeddings_only: bool
+    weight: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed item: its file and why."""
+
+    path: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who runs the worker."""
+
+    owner: str
+    pid: int
+    hostname: str
+    acquired_at: float
+    renewed_at: float
+    expires_at: float
+
+
+@dataclass(slots=True)
+class ItemOutcome:
+    """What processing one item produced, for the task's summary."""
+
+    symbols: int = 0
+    chunks: int = 0
+    embeddings: int = 0
+    processed: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
+DEFAULT_EMBED_CHARS_PER_S = 20_000.0
+PER_FILE_SECONDS = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """Throughput measured on this index, persisted in meta; progress weights come from it."""
+
+    parse_bytes_per_s: float = DEFAULT_PARSE_BYTES_PER_S
+    embed_chars_per_s: float = DEFAULT_EMBED_CHARS_PER_S
+
+    def weight(self, parse_bytes: int = 0, embed_chars: int = 0) -> float:
+        """Estimated seconds to parse and store `parse_bytes` and embed `embed_chars`."""
+        return (
+            PER_FILE_SECONDS
+            + parse_bytes / self.parse_bytes_per_s
+            + embed_chars / self.embed_chars_per_s
+        )
+
+    @classmethod
+    async def load(cls, storage: Storage) -> Rates:
+        """The rates recorded for this index (defaults until measured)."""
+        parse = await storage.get_meta("rate.parse_bytes_per_s")
+        embed = await storage.get_meta("rate.embed_chars_per_s")
+        return cls(
+            float(parse) if parse else DEFAULT_PARSE_BYTES_PER_S,
+            float(embed) if embed else DEFAULT_EMBED_CHARS_PER_S,
+        )
+
+
+def new_task_id(now: float | None = None) -> str:
+    """reindex_YYYYMMDDHHMMSS_<8 hex>."""
+    stamp = datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y%m%d%H%M%S")
+    return f"reindex_{stamp}_{secrets.token_hex(4)}"
