@@ -217,7 +217,10 @@ class Worker:
         waits, more_done, more_failed = await self._missing_texts(pending)
         # now that each file's remaining work is known, weigh its item by it
         parsed_bytes = {i.id: i.size for i in to_parse}
-        left = {item.id: sum(len(texts[h]) for h in missing) for item, _, texts, missing in waits}
+        left = {
+            item.id: sum(self._embed_cost(texts[h]) for h in missing)
+            for item, _, texts, missing in waits
+        }
         weights = {
             i.id: (
                 i.task_id,
@@ -247,6 +250,10 @@ class Worker:
                 log.exception("parsing %s failed", item.path)
                 results.append(exc)
         return results
+
+    def _embed_cost(self, text: str) -> int:
+        """Characters that cost model time: inputs are truncated to max_tokens (~4 chars each)."""
+        return min(len(text), self.settings.embed_max_tokens * 4)
 
     def _buffered(self) -> set[str]:
         return {h for h, _ in self._unflushed}
@@ -379,7 +386,8 @@ class Worker:
         started = time.perf_counter()
         try:
             vectors = await asyncio.to_thread(embedder.embed, texts)
-            self.rates.add("embed", sum(len(t) for t in texts), time.perf_counter() - started)
+            cost = sum(self._embed_cost(t) for t in texts)
+            self.rates.add("embed", cost, time.perf_counter() - started)
             self.texts_embedded += len(texts)
         except Exception as exc:
             log.exception("embedding a batch failed")
