@@ -194,13 +194,14 @@ class CodeIndexService:
         if isinstance(paths, str):
             paths = [paths]
         version = parser_version(self.settings)
+        embed_only = embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY
         planned = await plan(
             self.storage,
             self.workspace,
             scope=scope_enum,
             paths=list(paths),
             recursive=recursive,
-            embeddings_only=embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY,
+            embeddings_only=embed_only,
             incremental=incremental,
             parser_version=version,
         )
@@ -211,32 +212,23 @@ class CodeIndexService:
             message += f", {planned.unchanged} unchanged skipped"
         if not planned.items:
             message = "nothing to do: every file is up to date" if incremental else "nothing to do"
-        model_id = None
         active = await self.models.active()
-        if active is not None:
-            model_id = active.id
         task = await self.queue.create(
             scope=scope_enum,
             target_paths=planned.target_paths,
             recursive=recursive,
-            embeddings_only=embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY,
+            embeddings_only=embed_only,
             incremental=incremental,
             priority=prio,
             items=items,
-            model_id=model_id,
+            model_id=active.id if active is not None else None,
             estimate=estimate,
             message=message,
         )
         self._wake_worker()
-        if async_ or task.finished:
-            response = self._response(task)
-            if not async_:
-                response["result"] = await self._result(task)
-            return response
-        task = await self.wait(task.id, on_progress=on_progress, worker_grace=worker_grace)
-        response = self._response(task)
-        response["result"] = await self._result(task)
-        return response
+        if not async_ and not task.finished:
+            await self.wait(task.id, on_progress=on_progress, worker_grace=worker_grace)
+        return await self.reindex_response(task.id, with_result=not async_)
 
     async def _weigh(self, items: Sequence[PlannedItem]) -> list[PlannedItem]:
         """Give each item its estimated seconds, from the rates measured on this index.
