@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from codeindex import doorbell
 from codeindex.config import Settings, load_settings
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
@@ -52,6 +53,8 @@ from codeindex.workspace import Workspace
 log = logging.getLogger(__name__)
 
 WAIT_POLL_SECONDS = 0.05
+WAIT_QUICK_SECONDS = 2.0
+WAIT_QUICK_POLL_SECONDS = 0.01
 
 
 class CodeIndexService:
@@ -162,8 +165,11 @@ class CodeIndexService:
         return await self.queue.live_lease() is not None
 
     def _wake_worker(self) -> None:
-        if self.worker is not None:
+        """Work was committed: wake the worker, in this process or (by its doorbell) another."""
+        if self.runs_worker and self.worker is not None:
             self.worker.wake.set()
+        else:
+            doorbell.ring(self.settings.data_dir)
 
     # ---- force_reindex and companions -------------------------------------
 
@@ -334,8 +340,13 @@ class CodeIndexService:
             ):
                 self.start_worker(exit_when_idle=True)
             self.changed.clear()
+            # a short task is seen done at once; a long one is not polled for nothing
+            quick = time.monotonic() - started < WAIT_QUICK_SECONDS
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=WAIT_POLL_SECONDS)
+                await asyncio.wait_for(
+                    self.changed.wait(),
+                    timeout=WAIT_QUICK_POLL_SECONDS if quick else WAIT_POLL_SECONDS,
+                )
 
     async def _status_of(self, task: Task) -> dict[str, Any]:
         now = time.time()
@@ -403,7 +414,9 @@ class CodeIndexService:
 
     async def pause_reindex(self, task_id: str) -> dict[str, Any]:
         """Hold a task between items."""
-        return await self._status_of(await self.queue.pause(task_id))
+        task = await self.queue.pause(task_id)
+        self._wake_worker()
+        return await self._status_of(task)
 
     async def resume_reindex(self, task_id: str) -> dict[str, Any]:
         """Let a paused task go on."""

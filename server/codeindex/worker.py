@@ -26,6 +26,7 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
+from codeindex import doorbell
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
@@ -44,6 +45,8 @@ PROGRESS_SECONDS = 0.25
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
 IDLE_POLL_SECONDS = 0.05
+IDLE_POLL_WITH_DOORBELL_SECONDS = 0.5
+MAINTAIN_WHEN_QUIET_SECONDS = 2.0
 GC_MIN_UNREFERENCED = 1000
 
 
@@ -69,6 +72,7 @@ class Worker:
         self.vectors = vectors
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.wake = asyncio.Event()
+        self._doorbell = doorbell.Listener(settings.data_dir, self.wake)
         self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
         self.on_model_change = on_model_change
@@ -110,9 +114,11 @@ class Worker:
         log.info("worker %s holds the lease", self.owner)
         self.weights = await Rates.load(self.storage)
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
+        self._doorbell.open()
         try:
             await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
         finally:
+            self._doorbell.close()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
@@ -155,17 +161,25 @@ class Worker:
             if self._unflushed:
                 await self._flush(force=True)
                 continue
-            await self._maintain()
+            await self._save_rates()
             if self._model is None and self._model_error is None:
                 await self._ensure_model()  # once, while idle: the next request finds it loaded
             idle_since = idle_since or time.monotonic()
-            lingered = time.monotonic() - idle_since >= linger
-            if exit_when_idle and lingered and not await self.queue.has_runnable():
+            quiet = time.monotonic() - idle_since
+            leaving = exit_when_idle and quiet >= linger
+            if self._dirty_vectors and (leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS):
+                # not after every small task: an editor saving a file again soon would
+                # find the worker busy compacting instead of indexing
+                await self._maintain()
+            if leaving and not await self.queue.has_runnable():
                 return
             self.idle.set()
             self.wake.clear()
+            poll = (
+                IDLE_POLL_WITH_DOORBELL_SECONDS if self._doorbell.listening else IDLE_POLL_SECONDS
+            )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
+                await asyncio.wait_for(self.wake.wait(), timeout=poll)
 
     # ---- items ------------------------------------------------------------
 
@@ -431,13 +445,16 @@ class Worker:
         if done:
             await self._finish(done, [])
 
-    async def _maintain(self) -> None:
-        """Off the query path: save rates, drop vectors no chunk references, compact LanceDB."""
+    async def _save_rates(self) -> None:
+        """Persist the throughput measured since the last save; estimates use it."""
         measured = self.rates.measured()
         if measured:
             await self.storage.set_meta(measured)
             self.rates = RateMeter()
             self.weights = await Rates.load(self.storage)
+
+    async def _maintain(self) -> None:
+        """Off the query path: drop vectors no chunk references, compact LanceDB."""
         if not self._dirty_vectors or self._model is None:
             return
         self._dirty_vectors = False

@@ -63,7 +63,9 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     retrieval = await measure_retrieval(run)
     edit = await pick_edit(run)
     incremental = await measure_incremental(run, edit, cold.result.wall_seconds)
-    bump = await measure_parser_bump(run, cold.result.wall_seconds)
+    bump = await measure_parser_bump(
+        run, cold.result.wall_seconds, incremental.api_one_file_seconds
+    )
     run.log("queries: latency during a forced full reindex (bump 2)")
     queries = await measure_queries_during(run, workload, idle)
     priority = await measure_priority(run, edit)
