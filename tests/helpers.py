@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -69,3 +70,30 @@ def line_of(path: Path, needle: str) -> int:
         if needle in line:
             return number
     raise AssertionError(f"{needle!r} not in {path}")
+
+
+def background_workers(root: Path) -> list[int]:
+    """Pids of the `codeindex --root ROOT worker` processes alive now (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"codeindex" in argv and b"worker" in argv and str(root).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+def index_with_cli(root: Path, env: dict[str, str] | None = None) -> None:
+    """`codeindex index ROOT`, then wait for the background worker it started to exit.
+
+    The task is complete when `index` returns, but its worker may still be compacting
+    vectors and closing the database: a copy taken then could miss files.
+    """
+    proc = run_cli(root, "index", str(root), env=env)
+    assert proc.returncode == 0, proc.stderr
+    deadline = time.monotonic() + 120
+    while background_workers(root):
+        assert time.monotonic() < deadline, "the background worker did not exit"
+        time.sleep(0.05)

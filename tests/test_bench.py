@@ -45,7 +45,7 @@ def test_bench_quick_reports_every_figure(
         capture_output=True,
         text=True,
         env=cli_env(),
-        timeout=180,
+        timeout=540,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import NO_MODEL_ENV, cli_env, copy_tree, run_cli, run_json
+from tests.helpers import NO_MODEL_ENV, cli_env, copy_tree, index_with_cli, run_cli, run_json
 
 from codeindex.search import SearchError
 from codeindex.service import CodeIndexService
@@ -73,8 +73,7 @@ def minilm_template(
     """A polyglot subset indexed once with MiniLM by the real CLI."""
     root = copy_tree(polyglot_src, tmp_path_factory.mktemp("mini") / "ws", SUBSET)
     env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(minilm_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    proc = run_cli(root, "index", str(root), env=env)
-    assert proc.returncode == 0, proc.stderr
+    index_with_cli(root, env=env)
     return root
 
 
@@ -234,8 +233,7 @@ async def test_no_model_builds_the_index_and_explains(
 ) -> None:
     root = copy_tree(polyglot_src, tmp_path / "ws", SUBSET[:3])
     env = cli_env(**NO_MODEL_ENV)
-    proc = run_cli(root, "index", str(root), env=env)
-    assert proc.returncode == 0, proc.stderr
+    index_with_cli(root, env=env)
     status = run_json(root, "status", env=env)
     emb = status["embeddings"]
     assert emb["chunks_pending"] == emb["chunks_total"] > 0

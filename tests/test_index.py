@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.helpers import NO_MODEL_ENV, copy_tree, line_of, run_cli, run_json
+from tests.helpers import NO_MODEL_ENV, copy_tree, index_with_cli, line_of, run_cli, run_json
 
 from codeindex.service import CodeIndexService
 from codeindex.workspace import OutsideWorkspaceError
@@ -22,8 +22,7 @@ DJANGO_SUBSET = ["django/db/models", "django/utils", "django/http", "django/core
 def polyglot_index(polyglot_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """polyglot-small indexed once by the real CLI, without a model."""
     root = copy_tree(polyglot_src, tmp_path_factory.mktemp("ws") / "polyglot")
-    proc = run_cli(root, "index", str(root))
-    assert proc.returncode == 0, proc.stderr
+    index_with_cli(root)
     return root
 
 
@@ -31,8 +30,7 @@ def polyglot_index(polyglot_src: Path, tmp_path_factory: pytest.TempPathFactory)
 def django_index(django_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Django subset indexed once by the real CLI, without a model."""
     root = copy_tree(django_src, tmp_path_factory.mktemp("ws") / "django", DJANGO_SUBSET)
-    proc = run_cli(root, "index", str(root))
-    assert proc.returncode == 0, proc.stderr
+    index_with_cli(root)
     return root
 
 

@@ -8,6 +8,7 @@ one function that decides where the index lives; every front-end calls it.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -148,6 +149,26 @@ class Settings:
     def vectors_path(self) -> Path:
         """The LanceDB folder."""
         return self.data_dir / "vectors"
+
+    def worker_key(self) -> str:
+        """The settings that change what a worker produces: two workers with the same key
+        would index and embed alike."""
+        return json.dumps(
+            {
+                "max_file_size": self.max_file_size,
+                "max_chunk_chars": self.max_chunk_chars,
+                "embed_model": self.embed_model,
+                "embed_model_path": None
+                if self.embed_model_path is None
+                else str(self.embed_model_path),
+                "allow_download": self.allow_download,
+                "embed_batch_size": self.embed_batch_size,
+                "embed_max_tokens": self.embed_max_tokens,
+                "embed_threads": self.embed_threads,
+                "parser_version_bump": self.parser_version_bump,
+            },
+            sort_keys=True,
+        )
 
     def with_values(self, values: Mapping[str, Any]) -> Settings:
         """A copy with settings given by key (`embedding.model_path`, ...)."""

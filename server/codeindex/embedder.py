@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -183,7 +182,7 @@ def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbed
     try:
         model = TextEmbedding(
             model_name=plan.fastembed_name,
-            cache_dir=None if spec.cache_dir is None else str(spec.cache_dir),
+            cache_dir=str(_cache_dir(spec)),
             threads=spec.threads,
             **kwargs,
         )
@@ -375,11 +374,15 @@ def _slug(name: str) -> str:
 
 
 def _cache_dir(spec: ModelSpec) -> Path:
-    """fastembed's cache folder, decided as fastembed decides it (without creating it)."""
+    """Where downloaded models live (not created here): `FASTEMBED_CACHE_PATH` if set, else
+    the user's cache folder, not fastembed's own default under /tmp, which the system may
+    wipe (a model is downloaded once, not after every reboot)."""
     if spec.cache_dir is not None:
         return spec.cache_dir
-    default = Path(tempfile.gettempdir()) / "fastembed_cache"
-    return Path(os.environ.get("FASTEMBED_CACHE_PATH", default))
+    if os.environ.get("FASTEMBED_CACHE_PATH"):
+        return Path(os.environ["FASTEMBED_CACHE_PATH"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "codeindex" / "fastembed"
 
 
 def _in_cache(plan: _Plan, cache: Path) -> bool:

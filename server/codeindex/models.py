@@ -22,6 +22,7 @@ from codeindex.storage import Storage
 
 FAILURE_KEY = "model_failure"
 ACTIVE_KEY = "active_model_id"
+LOADED_KEY = "model_loaded_settings"  # the settings of the model a worker last loaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,13 @@ class ModelManager:
             return None
         return ModelUnavailable(data["reason"], data["hint"])
 
+    async def untried(self) -> bool:
+        """True when no worker has tried the configured model yet (settings changed since)."""
+        key = self.spec.settings_key()
+        if await self.storage.get_meta(LOADED_KEY) == key:
+            return False
+        return await self.remembered_failure() is None
+
     async def configured(self, *, allow_download: bool | None = None) -> tuple[Embedder, int]:
         """The configured model and its id; ModelUnavailable (remembered) when it cannot load."""
         async with self._lock:
@@ -98,6 +106,7 @@ class ModelManager:
                 )
                 raise
             model_id = await self.register(embedder.identity)
+            await self.storage.set_meta({LOADED_KEY: self.spec.settings_key()})
             self._by_id[model_id] = embedder
             self._configured = (embedder, model_id)
             return self._configured

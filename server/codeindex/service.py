@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -163,6 +164,23 @@ class CodeIndexService:
     async def worker_alive(self) -> bool:
         """True when some process holds an unexpired worker lease."""
         return await self.queue.live_lease() is not None
+
+    async def retire_mismatched_worker(self) -> bool:
+        """Ask a live worker of this host that serves with other settings to hand over.
+
+        Only a background worker (`--exit-when-idle`) agrees; it stops between two steps
+        and gives its unfinished items back. True when one was asked.
+        """
+        lease = await self.queue.live_lease()
+        if (
+            lease is None
+            or lease.settings_key == self.settings.worker_key()
+            or lease.hostname != socket.gethostname()
+        ):
+            return False
+        asked = await self.queue.request_retire(lease.owner)
+        doorbell.ring(self.settings.data_dir)
+        return asked
 
     def _wake_worker(self) -> None:
         """Work was committed: wake the worker, in this process or (by its doorbell) another."""

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ from codeindex import doorbell
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
+from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
 from codeindex.storage import FileRecord, Storage
@@ -82,6 +84,7 @@ class Worker:
         self._last_flush = time.monotonic()
         self._dirty_vectors = False
         self._lost = False
+        self._retired = False
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
         self.rates = RateMeter()
@@ -103,14 +106,31 @@ class Worker:
         (a lingering worker keeps its model loaded for the next request).
         """
         stop = stop or asyncio.Event()
-        ttl = self.settings.lease_seconds
-        while not await self.queue.acquire_lease(self.owner, ttl):
-            if exit_when_idle and not await self.queue.has_runnable():
+        while await self._hold_lease(exit_when_idle=exit_when_idle, linger=linger, stop=stop):
+            # Work queued while this worker was leaving: its client saw our lease and
+            # started no worker, so nobody else would do it. Take the lease again.
+            if not exit_when_idle or stop.is_set() or self._lost or self._retired:
                 return
+            if not await self.queue.has_runnable():
+                return
+            log.info("work arrived while worker %s was leaving; it stays", self.owner)
+
+    async def _hold_lease(
+        self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event
+    ) -> bool:
+        """Take the lease and drain; False when the lease was never taken."""
+        ttl = self.settings.lease_seconds
+        while not await self.queue.acquire_lease(self.owner, ttl, self.settings.worker_key()):
+            if (
+                exit_when_idle
+                and not await self.queue.has_runnable()
+                and not await self.queue.holder_retiring()  # we were started to succeed it
+            ):
+                return False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min(1.0, ttl / 4))
             if stop.is_set():
-                return
+                return False
         log.info("worker %s holds the lease", self.owner)
         self.weights = await Rates.load(self.storage)
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
@@ -126,6 +146,7 @@ class Worker:
                 with contextlib.suppress(Exception):
                     await self._flush(force=True)
                 await asyncio.shield(self.queue.release_lease(self.owner))
+        return True
 
     async def _renew(self, ttl: float) -> None:
         while True:
@@ -144,6 +165,19 @@ class Worker:
     async def _drain(self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event) -> None:
         idle_since: float | None = None
         while not stop.is_set() and not self._lost:
+            if await self.queue.retire_requested(self.owner):
+                if exit_when_idle:
+                    # a client with other settings started a worker of its own: hand over
+                    # now (items in hand go back to pending when the lease is released)
+                    log.info("worker %s hands over to a worker with newer settings", self.owner)
+                    self._retired = True
+                    return
+                # a foreground or editor-hosted worker keeps serving: its owner restarts it
+                log.warning(
+                    "a client with other settings asked this worker to hand over; "
+                    "restart it to apply them"
+                )
+                await self.queue.decline_retire(self.owner)
             if not self.idle.is_set():
                 idle_since = None
             self.idle.clear()
@@ -309,27 +343,33 @@ class Worker:
     async def _finish(
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
     ) -> None:
-        ended = await self.queue.finish_items(done, failed)
-        if ended:
-            await self._on_tasks_ended(ended)
+        await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended)
         self.on_change()
 
-    async def _on_tasks_ended(self, task_ids: list[str]) -> None:
-        """Record a finished full index; flip the active model once it has every vector."""
+    async def _on_tasks_ended(self, db: Any, task_ids: list[str], now: float) -> None:
+        """Record a finished full index; flip the active model once it has every vector.
+
+        Runs in the transaction that ends the tasks: a client that sees its embeddings-only
+        task end already gets answers from the new model's table (invariant 8).
+        """
+        meta: dict[str, str] = {}
         for task_id in task_ids:
-            task = await self.queue.get(task_id)
+            task = await self.queue.get(task_id)  # scope and options never change
             if task.scope is Scope.PROJECT and not task.embeddings_only:
-                await self.storage.set_meta({"last_full_index_at": str(task.completed_at)})
-        if self._model is None:
-            return
-        _, model_id, _ = self._model
-        active = await self.models.active()
-        if active is not None and active.id == model_id:
-            return
-        _, pending = await self.storage.pending_counts(model_id)
-        if pending == 0 and not len(self.backlog) and not self._unflushed:
-            await self.models.set_active(model_id)
-            log.info("active embedding model is now %s", model_id)
+                meta["last_full_index_at"] = str(now)
+        if self._model is not None:
+            _, model_id, _ = self._model
+            active = await self.models.active()
+            if active is None or active.id != model_id:
+                _, pending = await self.storage.pending_counts(model_id)
+                if pending == 0 and not len(self.backlog) and not self._unflushed:
+                    meta[ACTIVE_MODEL_KEY] = str(model_id)
+                    log.info("active embedding model is now %s", model_id)
+        await db.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            list(meta.items()),
+        )
 
     # ---- embeddings --------------------------------------------------------
 

@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("task", cmd_task, "show one reindex task")
     p.add_argument("task_id")
-    p.add_argument("--wait", action="store_true", help="wait for the task to end")
+    p.add_argument(
+        "--wait", action="store_true", help="wait for the task to end (exit 1 if it Failed)"
+    )
 
     for name in ("pause", "resume", "cancel"):
         p = add(name, control(name), f"{name} a reindex task")

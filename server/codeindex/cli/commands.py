@@ -40,6 +40,10 @@ async def _reindex(
     sync = kwargs.pop("async_") is False
     resp = await service.force_reindex(**kwargs)
     if resp["status"] not in ("Queued", "Running"):
+        if await service.models.untried():
+            # nothing changed on disk, but the model settings did: a worker with these
+            # settings loads the model and queues the task that fills its table
+            await _ensure_background_worker(service)
         return await service.reindex_response(resp["task_id"], with_result=sync)
     grace = await _ensure_background_worker(service)
     if not sync:
@@ -79,8 +83,12 @@ def _spawn_worker(settings: Settings) -> None:
 
 
 async def _ensure_background_worker(service: CodeIndexService) -> float:
-    """Start a worker process when none runs; return how long to give it to start."""
-    if await service.worker_alive():
+    """Start a worker process when none runs with our settings; return its grace time.
+
+    A lingering background worker started with other settings (another model, say) is
+    asked to hand over, so what the user configured now is what gets used.
+    """
+    if await service.worker_alive() and not await service.retire_mismatched_worker():
         return 0.0
     _spawn_worker(service.settings)
     return BACKGROUND_WORKER_GRACE
@@ -159,8 +167,9 @@ async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Show one task (optionally wait for it to end)."""
     if args.wait:
         await service.wait(args.task_id)
-    emit(args, await service.get_reindex_status(args.task_id), render_task)
-    return 0
+    status = await service.get_reindex_status(args.task_id)
+    emit(args, status, render_task)
+    return 1 if args.wait and status["status"] == "Failed" else 0
 
 
 def control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Awaitable[int]]:

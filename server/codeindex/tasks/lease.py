@@ -24,7 +24,8 @@ class LeaseHolding(WorkerSide):
     async def lease(self) -> Lease | None:
         """The current lease row, if any."""
         row = await self.storage.fetchone(
-            "SELECT owner, pid, hostname, acquired_at, renewed_at, expires_at FROM worker_lease"
+            "SELECT owner, pid, hostname, acquired_at, renewed_at, expires_at, settings_key "
+            "FROM worker_lease"
         )
         return None if row is None else Lease(*row)
 
@@ -37,7 +38,7 @@ class LeaseHolding(WorkerSide):
             return None
         return lease
 
-    async def acquire_lease(self, owner: str, ttl: float) -> bool:
+    async def acquire_lease(self, owner: str, ttl: float, settings_key: str = "") -> bool:
         """Take the lease if it is free, expired, or held by a dead local process.
 
         On a takeover, items a dead worker left `processing` go back to `pending`
@@ -56,11 +57,13 @@ class LeaseHolding(WorkerSide):
                     return False
             await db.execute(
                 "INSERT INTO worker_lease(id, owner, pid, hostname, acquired_at, renewed_at, "
-                "expires_at) VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "expires_at, settings_key, retire_requested) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT(id) DO UPDATE SET "
                 "owner = excluded.owner, pid = excluded.pid, hostname = excluded.hostname, "
                 "acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, "
-                "expires_at = excluded.expires_at",
-                (owner, os.getpid(), host, now, now, now + ttl),
+                "expires_at = excluded.expires_at, settings_key = excluded.settings_key, "
+                "retire_requested = 0",
+                (owner, os.getpid(), host, now, now, now + ttl, settings_key),
             )
             await self._recover(db, now)
         return True
@@ -108,6 +111,35 @@ class LeaseHolding(WorkerSide):
             kept = cur.rowcount > 0
             await cur.close()
         return kept
+
+    async def request_retire(self, owner: str) -> bool:
+        """Ask the worker `owner` to hand over once it is between steps; False if gone."""
+        async with self.storage.transaction() as db:
+            cur = await db.execute(
+                "UPDATE worker_lease SET retire_requested = 1 WHERE owner = ?", (owner,)
+            )
+            asked = cur.rowcount > 0
+            await cur.close()
+        return asked
+
+    async def retire_requested(self, owner: str) -> bool:
+        """True when a client asked the worker `owner` to hand over."""
+        row = await self.storage.fetchone(
+            "SELECT retire_requested FROM worker_lease WHERE owner = ?", (owner,)
+        )
+        return row is not None and bool(row[0])
+
+    async def decline_retire(self, owner: str) -> None:
+        """The worker `owner` keeps serving (it is not a background worker)."""
+        async with self.storage.transaction() as db:
+            await db.execute(
+                "UPDATE worker_lease SET retire_requested = 0 WHERE owner = ?", (owner,)
+            )
+
+    async def holder_retiring(self) -> bool:
+        """True when the lease holder was asked to hand over (its successor should wait)."""
+        row = await self.storage.fetchone("SELECT retire_requested FROM worker_lease")
+        return row is not None and bool(row[0])
 
     async def release_lease(self, owner: str) -> None:
         """Give the lease up (a clean exit): unfinished items go back to pending, uncounted."""

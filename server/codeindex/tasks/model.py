@@ -176,6 +176,7 @@ class Lease:
     acquired_at: float
     renewed_at: float
     expires_at: float
+    settings_key: str = ""  # what the worker serves with (Settings.worker_key())
 
 
 @dataclass(slots=True)

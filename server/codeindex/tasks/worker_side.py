@@ -7,11 +7,14 @@ pending item of any runnable task is always taken next (invariant 5).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from codeindex.storage import Storage
 from codeindex.tasks.model import Action, Item, ItemOutcome, Priority, TaskStatus
+
+OnEnd = Callable[[Any, list[str], float], Awaitable[None]]
+"""Called in the transaction that ends tasks: (connection, ended task ids, time)."""
 
 
 class WorkerSide:
@@ -80,10 +83,12 @@ class WorkerSide:
         self,
         done: Sequence[tuple[Item, ItemOutcome]],
         failed: Sequence[tuple[Item, str]] = (),
+        on_end: OnEnd | None = None,
     ) -> list[str]:
         """Mark items completed/failed and roll their counts into their tasks.
 
-        Returns the ids of tasks that ended with this call.
+        Returns the ids of tasks that ended with this call. `on_end(db, ended, now)` runs in
+        the same transaction, so whoever sees a task end also sees what its end changed.
         """
         if not done and not failed:
             return []
@@ -129,6 +134,8 @@ class WorkerSide:
                     touched.add(item.task_id)
                 await cur.close()
             ended = await self._settle(db, touched, now)
+            if ended and on_end is not None:
+                await on_end(db, ended, now)
         return ended
 
     async def cancel_items(self, items: Sequence[Item]) -> None:
