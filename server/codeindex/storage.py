@@ -96,6 +96,10 @@ class Storage:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # One read at a time from execute to close: while a statement of the read connection
+        # is open, SQLite keeps its snapshot, so a read interleaved with another would not see
+        # what was committed since that other read began (a task just created, say).
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Storage:
@@ -125,12 +129,12 @@ class Storage:
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query on the read connection."""
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._read_lock, self._reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a read query and return its first row (or None)."""
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._read_lock, self._reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:

@@ -513,6 +513,7 @@ class Worker:
         model = await self._ensure_model()
         if model is None:
             return 0
+        self._dirty_vectors = False  # what the idle maintenance would do is done here
         _, model_id, table = model
         unreferenced = await self.storage.unreferenced_embedded(model_id)
         if unreferenced:
