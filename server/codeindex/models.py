@@ -150,10 +150,6 @@ class ModelManager:
         )
         return None if row is None else ModelRow(*row)
 
-    async def set_active(self, model_id: int) -> None:
-        """Flip queries to another model's table, in one write."""
-        await self.storage.set_meta({ACTIVE_KEY: str(model_id)})
-
     async def embedder_for(self, model: ModelRow) -> Embedder:
         """An embedder for a recorded model (for queries), loaded from where it was found."""
         if model.id in self._by_id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +88,15 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     return conn
 
 
+async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> None:
+    """Set metadata values within a transaction the caller holds."""
+    await db.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        list(values.items()),
+    )
+
+
 class Storage:
     """The index database of one workspace."""
 
@@ -152,11 +161,7 @@ class Storage:
     async def set_meta(self, values: dict[str, str]) -> None:
         """Set metadata values in one transaction."""
         async with self.transaction() as db:
-            await db.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                list(values.items()),
-            )
+            await write_meta(db, values)
 
     # ---- files ------------------------------------------------------------
 

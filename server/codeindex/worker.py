@@ -34,7 +34,7 @@ from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
-from codeindex.storage import FileRecord, Storage
+from codeindex.storage import FileRecord, Storage, write_meta
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
@@ -124,7 +124,7 @@ class Worker:
             if (
                 exit_when_idle
                 and not await self.queue.has_runnable()
-                and not await self.queue.holder_retiring()  # we were started to succeed it
+                and not await self.queue.retire_requested()  # we were started to succeed it
             ):
                 return False
             with contextlib.suppress(TimeoutError):
@@ -365,11 +365,7 @@ class Worker:
                 if pending == 0 and not len(self.backlog) and not self._unflushed:
                     meta[ACTIVE_MODEL_KEY] = str(model_id)
                     log.info("active embedding model is now %s", model_id)
-        await db.executemany(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            list(meta.items()),
-        )
+        await write_meta(db, meta)
 
     # ---- embeddings --------------------------------------------------------
 

@@ -114,32 +114,32 @@ class LeaseHolding(WorkerSide):
 
     async def request_retire(self, owner: str) -> bool:
         """Ask the worker `owner` to hand over once it is between steps; False if gone."""
-        async with self.storage.transaction() as db:
-            cur = await db.execute(
-                "UPDATE worker_lease SET retire_requested = 1 WHERE owner = ?", (owner,)
-            )
-            asked = cur.rowcount > 0
-            await cur.close()
-        return asked
-
-    async def retire_requested(self, owner: str) -> bool:
-        """True when a client asked the worker `owner` to hand over."""
-        row = await self.storage.fetchone(
-            "SELECT retire_requested FROM worker_lease WHERE owner = ?", (owner,)
-        )
-        return row is not None and bool(row[0])
+        return await self._set_retire(owner, True)
 
     async def decline_retire(self, owner: str) -> None:
         """The worker `owner` keeps serving (it is not a background worker)."""
-        async with self.storage.transaction() as db:
-            await db.execute(
-                "UPDATE worker_lease SET retire_requested = 0 WHERE owner = ?", (owner,)
-            )
+        await self._set_retire(owner, False)
 
-    async def holder_retiring(self) -> bool:
-        """True when the lease holder was asked to hand over (its successor should wait)."""
-        row = await self.storage.fetchone("SELECT retire_requested FROM worker_lease")
+    async def retire_requested(self, owner: str | None = None) -> bool:
+        """True when a client asked the lease holder (`owner`, or whoever holds it) to hand
+        over: that worker stops, and a successor started for it waits for the lease."""
+        sql = "SELECT retire_requested FROM worker_lease"
+        row = await (
+            self.storage.fetchone(sql)
+            if owner is None
+            else self.storage.fetchone(f"{sql} WHERE owner = ?", (owner,))
+        )
         return row is not None and bool(row[0])
+
+    async def _set_retire(self, owner: str, requested: bool) -> bool:
+        async with self.storage.transaction() as db:
+            cur = await db.execute(
+                "UPDATE worker_lease SET retire_requested = ? WHERE owner = ?",
+                (int(requested), owner),
+            )
+            changed = cur.rowcount > 0
+            await cur.close()
+        return changed
 
     async def release_lease(self, owner: str) -> None:
         """Give the lease up (a clean exit): unfinished items go back to pending, uncounted."""
