@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.helpers import cli_env, copy_tree, index_with_cli
+
+from codeindex.service import CodeIndexService
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CODEINDEX_SHARED_DIR", REPO.parent / "shared")).resolve()
@@ -47,3 +52,35 @@ def tiny_model_path() -> Path:
     if not (TINY / "model.onnx").is_file():
         pytest.fail(f"missing model {TINY}")
     return TINY
+
+
+@pytest.fixture
+def tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> dict[str, str]:
+    env = {"CODEINDEX_EMBED_MODEL_PATH": str(tiny_model_path), "CODEINDEX_ALLOW_DOWNLOAD": "0"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def cobra_template(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """cobra-go indexed once with the tiny model; tests work on copies of it."""
+    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("tpl") / "ws", ["cobra-go"])
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    index_with_cli(root, env=env)
+    return root
+
+
+@pytest.fixture
+async def cobra(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> AsyncIterator[CodeIndexService]:
+    """An indexed copy of cobra-go, its service open with a worker in this process."""
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    service = await CodeIndexService.open(root, worker="in-process")
+    service.start_worker()
+    yield service
+    await service.close()

@@ -29,9 +29,11 @@ def cli_env(**extra: str) -> dict[str, str]:
 def run_cli(
     root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m codeindex --root ROOT ARGS...` as a subprocess."""
+    """Run `python -m codeindex --root ROOT ARGS...` as a subprocess, from the root folder
+    (relative paths on a command line are relative to where the user stands)."""
     return subprocess.run(
         [sys.executable, "-m", "codeindex", "--root", str(root), *args],
+        cwd=root if root.is_dir() else None,
         capture_output=True,
         text=True,
         env=env if env is not None else cli_env(**NO_MODEL_ENV),

@@ -31,7 +31,9 @@ async def test_a_ring_reaches_the_listener_and_nobody_else(tmp_path: Path) -> No
 
 async def test_the_worker_listens_while_it_holds_the_lease(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("def a():\n    return 1\n")
-    service = await CodeIndexService.open(tmp_path, {"embedding.allow_download": False})
+    service = await CodeIndexService.open(
+        tmp_path, {"embedding.allow_download": False}, worker="in-process"
+    )
     try:
         service.start_worker()
         answered = False

@@ -83,7 +83,7 @@ async def minilm(
 ) -> AsyncIterator[CodeIndexService]:
     monkeypatch.setenv("CODEINDEX_EMBED_MODEL_PATH", str(minilm_path))
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
-    service = await CodeIndexService.open(minilm_template)
+    service = await CodeIndexService.open(minilm_template, worker="in-process")
     yield service
     await service.close()
 
@@ -167,7 +167,7 @@ async def tiny_copy(
     shutil.copytree(minilm_template, root, symlinks=True)
     monkeypatch.setenv("CODEINDEX_EMBED_MODEL_PATH", str(tiny_model_path))
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="in-process")
     yield service
     await service.close()
 
@@ -240,7 +240,7 @@ async def test_no_model_builds_the_index_and_explains(
     assert "not in the fastembed cache" in emb["pending_reason"]
     assert "CODEINDEX_EMBED_MODEL_PATH" in emb["pending_reason"]
     semantic = run_cli(root, "search", "arguments", "--mode", "semantic", env=env)
-    assert semantic.returncode == 2
+    assert semantic.returncode == 3  # unavailable, not bad input
     assert "semantic search is unavailable" in semantic.stderr
     assert "CODEINDEX_EMBED_MODEL_PATH" in semantic.stderr
     default = run_json(root, "search", "arguments", env=env)
@@ -249,7 +249,7 @@ async def test_no_model_builds_the_index_and_explains(
 
     for key, value in NO_MODEL_ENV.items():
         monkeypatch.setenv(key, value)
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="in-process")
     try:
         with pytest.raises(SearchError, match="semantic search is unavailable"):
             await service.search("arguments", mode="semantic")
@@ -278,7 +278,7 @@ async def test_remembered_failure_is_not_retried_on_every_start(
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
     monkeypatch.delenv("CODEINDEX_EMBED_MODEL_PATH", raising=False)
     for attempt in range(2):
-        service = await CodeIndexService.open(root)
+        service = await CodeIndexService.open(root, worker="in-process")
         try:
             (root / "a.py").write_text(f"def a():\n    return {attempt}\n", encoding="utf-8")
             await service.force_reindex("project", async_=False)
@@ -304,7 +304,7 @@ async def test_a_configured_new_model_gets_its_table_filled_and_flipped(
     fill = [t for t in switching if t["scope"] == "EmbeddingsOnly"]
     assert len(fill) == 1, switching
     task = await service.wait(fill[0]["task_id"])
-    assert task.status.value == "Completed"
+    assert task["status"] == "Completed"
     status = await service.status()
     assert status["embeddings"]["active_model"]["name"] == "tiny-bert-128-onnx"
     assert status["embeddings"]["chunks_pending"] == 0

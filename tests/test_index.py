@@ -41,7 +41,7 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _symbols(root: Path, name: str) -> list[tuple[str, str, str | None, int]]:
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="in-process")
     try:
         hits = await service.find_symbols(name, match="exact")
         return [(h.path, h.kind, h.container, h.start_line) for h in hits]
@@ -154,7 +154,7 @@ async def test_django_symbols(
 
 
 async def test_chunks_cover_every_line_with_code(polyglot_index: Path) -> None:
-    service = await CodeIndexService.open(polyglot_index)
+    service = await CodeIndexService.open(polyglot_index, worker="in-process")
     try:
         rows = await service.storage.fetchall(
             "SELECT f.path, c.start_line, c.end_line, c.text FROM chunks c "
@@ -356,7 +356,7 @@ def test_bad_requests_get_clear_errors(tmp_path: Path, args: list[str], message:
 async def test_service_refuses_paths_outside(tmp_path: Path, no_model: None) -> None:
     root = tmp_path / "ws"
     root.mkdir()
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="in-process")
     try:
         with pytest.raises(OutsideWorkspaceError, match="outside the workspace"):
             await service.force_reindex("file", [str(tmp_path / "elsewhere.py")])
@@ -382,7 +382,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     proc = run_cli(root, "status")
-    assert proc.returncode == 2
+    assert proc.returncode == 3  # unavailable, not bad input
     assert "newer than" in proc.stderr and "upgrade codeindex" in proc.stderr
 
 

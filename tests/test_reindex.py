@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import background_workers, cli_env, copy_tree, index_with_cli, run_cli, run_json
+from tests.helpers import background_workers, cli_env, copy_tree, run_cli, run_json
 
 from codeindex import worker as worker_module
 from codeindex.service import CodeIndexService
@@ -29,38 +29,6 @@ from codeindex.workspace import OutsideWorkspaceError
 
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
 DJANGO_SLICE = ["django/db/models", "django/utils"]
-
-
-@pytest.fixture
-def tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> dict[str, str]:
-    env = {"CODEINDEX_EMBED_MODEL_PATH": str(tiny_model_path), "CODEINDEX_ALLOW_DOWNLOAD": "0"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
-
-
-@pytest.fixture(scope="session")
-def cobra_template(
-    polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """cobra-go indexed once with the tiny model; tests work on copies of it."""
-    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("tpl") / "ws", ["cobra-go"])
-    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    index_with_cli(root, env=env)
-    return root
-
-
-@pytest.fixture
-async def cobra(
-    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
-) -> AsyncIterator[CodeIndexService]:
-    """An indexed copy of cobra-go, its service open with a worker in this process."""
-    root = tmp_path / "ws"
-    shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root)
-    service.start_worker()
-    yield service
-    await service.close()
 
 
 def _append(path: Path, text: str) -> None:
@@ -171,7 +139,7 @@ async def test_async_returns_before_any_item_runs(
 ) -> None:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="none")
     try:
         resp = await service.force_reindex("project")
         assert resp["status"] == "Queued"
@@ -182,8 +150,9 @@ async def test_async_returns_before_any_item_runs(
         assert status["items_completed"] == 0 and status["status"] == "Queued"
         listed = await service.list_reindex_tasks(status="queued")
         assert [t["task_id"] for t in listed] == [resp["task_id"]]
+        service.start_worker()
         task = await service.wait(resp["task_id"])
-        assert task.status.value == "Completed"
+        assert task["status"] == "Completed"
     finally:
         await service.close()
 
@@ -214,7 +183,7 @@ async def test_pause_holds_and_resume_finishes(
 ) -> None:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="none")
     try:
         resp = await service.force_reindex("project")
         paused = await service.pause_reindex(resp["task_id"])
@@ -228,7 +197,7 @@ async def test_pause_holds_and_resume_finishes(
         resumed = await service.resume_reindex(resp["task_id"])
         assert resumed["status"] == "Queued"
         task = await service.wait(resp["task_id"])
-        assert task.status.value == "Completed" and task.items_completed == task.items_total
+        assert task["status"] == "Completed" and task["items_completed"] == task["items_total"]
     finally:
         await service.close()
 
@@ -239,22 +208,21 @@ async def cold_django(
 ) -> AsyncIterator[CodeIndexService]:
     """A Django slice with no index yet, its service open with a worker in this process."""
     root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="in-process")
     service.start_worker()
     yield service
     await service.close()
 
 
 async def _running(service: CodeIndexService, task_id: str) -> dict[str, Any]:
-    """Wait (on the worker's change events) until the task has started and done some work."""
-    while True:
-        status = await service.get_reindex_status(task_id)
-        if status["status"] == "Running" and status["progress"] > 0:
-            return status
-        if status["status"] not in ("Queued", "Running"):
-            raise AssertionError(f"task ended before it could be observed running: {status}")
-        service.changed.clear()
-        await asyncio.wait_for(service.changed.wait(), timeout=60)
+    """Wait (on the task's changes) until the task has started and done some work."""
+    async with asyncio.timeout(60):
+        async for status in service.watch(task_id):
+            if status["status"] == "Running" and status["progress"] > 0:
+                return dict(status)
+            if status["status"] not in ("Queued", "Running"):
+                raise AssertionError(f"task ended before it could be observed running: {status}")
+    raise AssertionError("the task ended unseen")
 
 
 async def test_cancel_stops_and_marks_the_rest(cold_django: CodeIndexService) -> None:
@@ -267,7 +235,7 @@ async def test_cancel_stops_and_marks_the_rest(cold_django: CodeIndexService) ->
     assert service.worker is not None
     await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
     final = await service.get_reindex_status(resp["task_id"])
-    assert final["status"] == "Cancelled" and task.status.value == "Cancelled"
+    assert final["status"] == "Cancelled" and task["status"] == "Cancelled"
     assert final["items_cancelled"] > 0
     assert final["items_pending"] == 0
     assert (
@@ -303,7 +271,7 @@ async def test_pause_while_running_holds_between_batches(cold_django: CodeIndexS
     )
     await service.resume_reindex(resp["task_id"])
     task = await service.wait(resp["task_id"])
-    assert task.status.value == "Completed" and task.items_completed == task.items_total
+    assert task["status"] == "Completed" and task["items_completed"] == task["items_total"]
     assert (await service.status())["embeddings"]["chunks_pending"] == 0
 
 
@@ -319,7 +287,7 @@ async def test_high_priority_is_served_during_a_long_low_priority_task(
     )
     high = await service.force_reindex("file", ["urgent.py"], priority="high")
     done = await service.wait(high["task_id"])
-    assert done.status.value == "Completed"
+    assert done["status"] == "Completed"
     low_now = await service.get_reindex_status(low["task_id"])
     assert low_now["status"] == "Running"
     assert low_now["items_completed"] < low_now["items_total"]
@@ -331,6 +299,8 @@ async def test_high_priority_is_served_during_a_long_low_priority_task(
 
 async def test_boost_raises_open_files(cobra: CodeIndexService) -> None:
     await cobra.stop_worker()
+    cobra.supervisor.mode = "none"
+    await cobra.start_session("lsp")
     resp = await cobra.force_reindex("project", priority="low")
     changed = await cobra.boost(["cobra-go/command.go"])
     assert changed == 1
@@ -380,7 +350,7 @@ async def test_killed_worker_is_replaced_and_nothing_is_lost_or_done_twice(
 ) -> None:
     root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
     env = cli_env(**tiny_env)
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="none")
     try:
         resp = await service.force_reindex("project")
         log = tmp_path / "workers.log"
@@ -395,10 +365,10 @@ async def test_killed_worker_is_replaced_and_nothing_is_lost_or_done_twice(
         assert killed_at["items_completed"] < killed_at["items_total"]
 
         second = _worker(root, env, log)
-        task = await service.wait(resp["task_id"], ensure_worker=False)
+        task = await service.wait(resp["task_id"])
         second.wait(timeout=120)
-        assert task.status.value == "Completed"
-        assert task.items_completed == task.items_total
+        assert task["status"] == "Completed"
+        assert task["items_completed"] == task["items_total"]
         rows = await service.storage.fetchall(
             "SELECT file_path, attempts, status FROM reindexing_task_items WHERE task_id = ?",
             (resp["task_id"],),
@@ -432,6 +402,7 @@ async def test_two_processes_enqueue_at_once_one_worker_serves_both(
     procs = [
         subprocess.Popen(
             [*cmd, "--scope", "file", "cobra-go/args.go"],
+            cwd=root,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -439,6 +410,7 @@ async def test_two_processes_enqueue_at_once_one_worker_serves_both(
         ),
         subprocess.Popen(
             [*cmd, "--scope", "directory", "cobra-go"],
+            cwd=root,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -450,11 +422,11 @@ async def test_two_processes_enqueue_at_once_one_worker_serves_both(
         out, err = await asyncio.to_thread(proc.communicate, timeout=120)
         assert proc.returncode == 0, err
         task_ids.append(json.loads(out)["task_id"])
-    service = await CodeIndexService.open(root)
+    service = await CodeIndexService.open(root, worker="none")
     try:
         for task_id in task_ids:
-            task = await asyncio.wait_for(service.wait(task_id, ensure_worker=False), 300)
-            assert task.status.value == "Completed"
+            task = await asyncio.wait_for(service.wait(task_id), 300)
+            assert task["status"] == "Completed"
     finally:
         await service.close()
         for pid in background_workers(root):

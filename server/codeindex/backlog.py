@@ -9,9 +9,9 @@ embedded once; an item is done when none of its texts is missing.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from codeindex.tasks import Item, ItemOutcome
+from codeindex.tasks import Item, ItemOutcome, Priority
 
 PRIORITIES = (0, 1, 2)
 
@@ -75,6 +75,27 @@ class Backlog:
                 entry.priority = priority
                 self._queues[priority][h] = entry
             entry.items.add(item.id)
+
+    def raise_paths(self, paths: set[str], priority: int) -> int:
+        """Serve the texts of waiting items of these files at `priority` (or better).
+
+        An editor opened a file whose item the worker already claimed: its texts move up.
+        Returns how many items were raised.
+        """
+        raised = 0
+        for waiting in self.waiting.values():
+            item = waiting.item
+            if item.path not in paths or item.priority <= priority:
+                continue
+            waiting.item = replace(item, priority=Priority(priority))
+            raised += 1
+            for h in waiting.missing:
+                entry = self._texts.get(h)
+                if entry is not None and priority < entry.priority:
+                    del self._queues[entry.priority][h]
+                    entry.priority = priority
+                    self._queues[priority][h] = entry
+        return raised
 
     def _runnable(self, entry: Text) -> bool:
         if not self.paused:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codeindex.errors import ConfigError
+
+__all__ = ["SETTINGS", "ConfigError", "Settings", "data_dir_for", "load_settings"]
+
 CONFIG_FILE = ".codeindex.toml"
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-
-
-class ConfigError(ValueError):
-    """A setting has a value we cannot use; the message names it and says what fits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +150,11 @@ class Settings:
         """The LanceDB folder."""
         return self.data_dir / "vectors"
 
-    def worker_key(self) -> str:
-        """The settings that change what a worker produces: two workers with the same key
-        would index and embed alike."""
+    def index_key(self) -> str:
+        """The settings that change what the index holds: two workers with the same key
+        index and embed alike. Batch size, threads and download permission only change
+        how fast or whether, so they are not in it: an editor and a shell with different
+        values of those share one worker."""
         return json.dumps(
             {
                 "max_file_size": self.max_file_size,
@@ -161,10 +163,7 @@ class Settings:
                 "embed_model_path": None
                 if self.embed_model_path is None
                 else str(self.embed_model_path),
-                "allow_download": self.allow_download,
-                "embed_batch_size": self.embed_batch_size,
                 "embed_max_tokens": self.embed_max_tokens,
-                "embed_threads": self.embed_threads,
                 "parser_version_bump": self.parser_version_bump,
             },
             sort_keys=True,

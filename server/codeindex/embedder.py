@@ -36,6 +36,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from codeindex.errors import ModelUnavailable
+
+__all__ = ["Embedder", "ModelIdentity", "ModelSpec", "ModelUnavailable", "load_embedder"]
+
 if TYPE_CHECKING:
     from fastembed import TextEmbedding
     from tokenizers import Tokenizer
@@ -101,18 +105,6 @@ class ModelIdentity:
         """A LanceDB-safe table name unique per key, e.g. `v_all_minilm_l6_v2_384_1a2b3c4d`."""
         slug = re.sub(r"[^a-z0-9]+", "_", self.name.rsplit("/", 1)[-1].lower()).strip("_")
         return f"v_{slug[:48] or 'model'}_{self.dim}_{self.fingerprint[:8]}"
-
-
-class ModelUnavailable(Exception):
-    """No model can be loaded; .reason says why, .hint what to set (env var / setting / command)."""
-
-    def __init__(self, reason: str, hint: str) -> None:
-        super().__init__(reason, hint)
-        self.reason = reason
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.reason}; {self.hint}"
 
 
 class Embedder(Protocol):

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from codeindex.errors import IndexUnusable
+
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-class SchemaError(RuntimeError):
+class SchemaError(IndexUnusable):
     """The database cannot be used with this version of codeindex."""
 
 

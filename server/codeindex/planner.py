@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeindex.storage import FileRow, Storage
-from codeindex.tasks import Action, PlannedItem, Scope
+from codeindex.tasks import Action, PlannedItem, Rates, Scope
 from codeindex.workspace import FileEntry, SkipFile, Workspace, WorkspaceError
 
 
@@ -105,6 +105,11 @@ async def plan(
         ]
         return Plan([], items, 0)
 
+    if scope is Scope.PROJECT and paths:
+        raise WorkspaceError(
+            "scope project covers the whole workspace and takes no paths: use scope "
+            "directory for a folder, file or files for files"
+        )
     if scope in (Scope.FILE, Scope.FILES, Scope.DIRECTORY) and not paths:
         raise WorkspaceError(f"scope {scope.value} needs paths: pass at least one path")
     if scope in (Scope.FILE, Scope.DIRECTORY) and len(paths) != 1:
@@ -130,7 +135,12 @@ async def plan(
                 f"folder {folder} does not exist in {workspace.root} and nothing under it is "
                 "indexed: check the path"
             )
-    entries = workspace.scan(folder, recursive=recursive).files if folder_abs.is_dir() else []
+    targets = [folder or "."] if scope is Scope.DIRECTORY else []
+    entries = (
+        (await asyncio.to_thread(workspace.scan, folder, recursive=recursive)).files
+        if folder_abs.is_dir()
+        else []
+    )
     rows_by_path = {r.path: r for r in rows_list}
     on_disk = {e.path for e in entries}
     deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows_by_path) if p not in on_disk]
@@ -140,14 +150,14 @@ async def plan(
             for e in entries
             if e.path in rows_by_path and rows_by_path[e.path].index_status == "indexed"
         ]
-        return Plan([folder] if folder else [], items, 0)
+        return Plan(targets, items, 0)
     unchanged = 0
     if incremental:
         entries, unchanged = await changed_files(
             storage, workspace, entries, rows_by_path, parser_version
         )
     items = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries] + deleted
-    return Plan([folder] if folder else [], items, unchanged)
+    return Plan(targets, items, unchanged)
 
 
 async def _plan_files(
@@ -196,3 +206,28 @@ async def _plan_files(
         entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
     items.extend(PlannedItem(e.path, Action.INDEX, e.size) for e in entries)
     return Plan(list(dict.fromkeys(resolved)), items, unchanged)
+
+
+async def weigh(storage: Storage, items: Sequence[PlannedItem]) -> list[PlannedItem]:
+    """Give each item its estimated seconds, from the rates measured on this index.
+
+    Progress is weighted by these, so it tracks time, not file counts.
+    """
+    if not items:
+        return []
+    rates = await Rates.load(storage)
+    known = await storage.file_sizes()
+    chunk_chars: dict[str, int] = {}
+    if any(i.action is Action.EMBED for i in items):
+        chunk_chars = await storage.chunk_chars_by_file()
+    weighed = []
+    for item in items:
+        if item.action is Action.INDEX:
+            new_text = known.get(item.path) != item.size
+            weight = rates.weight(item.size, item.size if new_text else 0)
+        elif item.action is Action.EMBED:
+            weight = rates.weight(0, chunk_chars.get(item.path, 0))
+        else:
+            weight = rates.weight()
+        weighed.append(replace(item, weight=weight))
+    return weighed

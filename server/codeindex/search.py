@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from codeindex.embedder import ModelUnavailable
+from codeindex.errors import BadArgument, ModelUnavailable, SemanticUnavailable
 from codeindex.models import ModelManager
 from codeindex.storage import Storage
 from codeindex.vectors import VectorStore, VectorTable
@@ -27,8 +27,8 @@ _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class SearchError(ValueError):
-    """A query that cannot be answered; the message says why and what to do."""
+class SearchError(BadArgument):
+    """A query that cannot be answered as asked; the message says why and what to do."""
 
 
 @dataclass(slots=True)
@@ -270,10 +270,10 @@ class SemanticSearcher:
         if active is None:
             failure = await self.models.remembered_failure()
             if failure is not None:
-                raise SearchError(
+                raise SemanticUnavailable(
                     f"semantic search is unavailable: {failure.reason}. {failure.hint}"
                 )
-            raise SearchError(
+            raise SemanticUnavailable(
                 "semantic search is unavailable: nothing has been embedded yet. Run "
                 "`codeindex index` (with a model: set CODEINDEX_EMBED_MODEL_PATH or "
                 "embedding.model_path), then search again"
@@ -281,12 +281,14 @@ class SemanticSearcher:
         try:
             embedder = await self.models.embedder_for(active)
         except ModelUnavailable as exc:
-            raise SearchError(f"semantic search is unavailable: {exc.reason}. {exc.hint}") from None
+            raise SemanticUnavailable(
+                f"semantic search is unavailable: {exc.reason}. {exc.hint}"
+            ) from None
         table = self._table
         if table is None or table.name != active.table_name:
             table = await asyncio.to_thread(self.vectors.open_table, active.table_name)
             if table is None:
-                raise SearchError(
+                raise SemanticUnavailable(
                     f"the vectors of model {active.name} are missing from {self.vectors.path}: "
                     "run `codeindex reindex --scope embeddings-only` to rebuild them"
                 )

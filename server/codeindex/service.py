@@ -1,9 +1,10 @@
-"""The one core every front-end calls: reindex, task control, search, status, validate.
+"""The one core every front-end calls: reindex, task control, watching, search, status, validate.
 
-The CLI, the language server and the MCP server each translate their protocol
-into calls on `CodeIndexService` and turn its plain results (dicts shaped as
-the reindex contract says) into their own messages. Nothing here knows about
-a protocol.
+The CLI, the language server and the MCP server each translate their protocol into
+calls on `CodeIndexService` and turn its typed results (`codeindex.contract`) into
+their own messages. Nothing here knows about a protocol. The service makes sure a
+worker serves the workspace (`supervisor`), and any front-end follows any task,
+whoever created it, through `watch()` (`watch`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codeindex import doorbell
 from codeindex.config import Settings, load_settings
+from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
+from codeindex.errors import BadArgument, SemanticUnavailable
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
-from codeindex.planner import plan
+from codeindex.planner import plan, weigh
 from codeindex.search import (
     MODES,
     Hit,
@@ -35,65 +36,87 @@ from codeindex.search import (
     lexical,
     symbols,
 )
-from codeindex.status import index_status, iso
+from codeindex.status import index_status
 from codeindex.storage import Storage
-from codeindex.tasks import (
-    Action,
-    PlannedItem,
-    Priority,
-    Queue,
-    Rates,
-    Scope,
-    Task,
-    TaskStatus,
-)
+from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
+from codeindex.tasks import Priority, Queue, Scope, TaskStatus, views
+from codeindex.validate import validate_index
 from codeindex.vectors import VectorStore
+from codeindex.watch import TaskFeed
 from codeindex.worker import Worker
 from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-WAIT_POLL_SECONDS = 0.05
-WAIT_QUICK_SECONDS = 2.0
-WAIT_QUICK_POLL_SECONDS = 0.01
+OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
 
 
 class CodeIndexService:
     """A workspace's index, its queue and its worker, behind one API."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        *,
+        worker: WorkerMode = "process",
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.storage = storage
         self.queue = Queue(storage)
-        self.workspace = Workspace(
-            settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
-        )
-        self.models = ModelManager(storage, settings)
         self.vectors = VectorStore(settings.vectors_path)
-        self.searcher = SemanticSearcher(storage, self.models, self.vectors)
+        self._overrides: dict[str, Any] = dict(overrides or {})
+        self._use(settings)
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._worker_stop = asyncio.Event()
-        self.changed = asyncio.Event()
+        self.feed = TaskFeed(self.queue)
+        self.supervisor = Supervisor(
+            self.queue,
+            settings,
+            mode=worker,
+            start_in_process=lambda: self.start_worker(exit_when_idle=True),
+            runs_in_process=lambda: self.runs_worker,
+        )
+        self.supervisor.overrides = self._overrides
+
+    def _use(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workspace = Workspace(
+            settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
+        )
+        self.models = ModelManager(self.storage, settings)
+        self.searcher = SemanticSearcher(self.storage, self.models, self.vectors)
 
     @classmethod
     async def open(
-        cls, root: Path | str, overrides: Mapping[str, Any] | None = None
+        cls,
+        root: Path | str,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        worker: WorkerMode = "process",
     ) -> CodeIndexService:
-        """Open (creating if needed) the index of the workspace at `root`."""
+        """Open (creating if needed) the index of the workspace at `root`.
+
+        `worker` says how a worker is started when work needs one: a background
+        process (the default), a task in this process, or never.
+        """
         settings = load_settings(root, overrides)
         storage = await Storage.open(settings.db_path)
-        return cls(settings, storage)
+        return cls(settings, storage, worker=worker, overrides=overrides)
 
     async def close(self) -> None:
-        """Stop the in-process worker (if any) and close the database."""
+        """End the session (if any), stop an in-process worker and close the database."""
+        await self.supervisor.end_session()
+        await self.feed.close()
         await self.stop_worker()
         await self.storage.close()
 
     # ---- the worker ------------------------------------------------------
 
     def _notify(self) -> None:
-        self.changed.set()
+        self.feed.nudge()
 
     def start_worker(
         self, *, exit_when_idle: bool = False, linger: float = 0.0
@@ -131,27 +154,12 @@ class CodeIndexService:
         if self.worker is not None:
             self.worker.wake.set()
 
-    async def _fill_new_model(self, model_id: int) -> None:
-        """The configured model is not the active one: queue the task that fills its table.
-
-        Queries keep using the active model until that task completes (invariant 8).
-        """
-        unfinished = await self.storage.scalar(
-            "SELECT count(*) FROM reindexing_tasks WHERE scope = 'embeddings-only' "
-            "AND status IN ('Queued', 'Running', 'Paused')"
-        )
-        if not unfinished:
-            resp = await self.force_reindex("embeddings-only", priority="low")
-            log.info("embedding model changed: queued %s to fill its table", resp["task_id"])
-
     async def stop_worker(self) -> None:
         """Stop the in-process worker after its current step and release the lease."""
         task = self._worker_task
         if task is None:
             return
-        self._worker_stop.set()
-        if self.worker is not None:
-            self.worker.wake.set()
+        self.request_worker_stop()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await task
         self._worker_task = None
@@ -165,29 +173,82 @@ class CodeIndexService:
         """True when some process holds an unexpired worker lease."""
         return await self.queue.live_lease() is not None
 
-    async def retire_mismatched_worker(self) -> bool:
-        """Ask a live worker of this host that serves with other settings to hand over.
+    async def ensure_worker(self) -> bool:
+        """Make sure a worker serves this workspace; True when one was started for it."""
+        return await self.supervisor.ensure_worker()
 
-        Only a background worker (`--exit-when-idle`) agrees; it stops between two steps
-        and gives its unfinished items back. True when one was asked.
+    async def _fill_new_model(self, model_id: int) -> None:
+        """The configured model is not the active one: queue the task that fills its table.
+
+        Queries keep using the active model until that task completes (invariant 8).
         """
-        lease = await self.queue.live_lease()
-        if (
-            lease is None
-            or lease.settings_key == self.settings.worker_key()
-            or lease.hostname != socket.gethostname()
-        ):
-            return False
-        asked = await self.queue.request_retire(lease.owner)
-        doorbell.ring(self.settings.data_dir)
-        return asked
+        if not await self.queue.count_unfinished(Scope.EMBEDDINGS_ONLY):
+            resp = await self.force_reindex("embeddings-only", priority="low")
+            log.info("embedding model changed: queued %s to fill its table", resp["task_id"])
 
     def _wake_worker(self) -> None:
         """Work was committed: wake the worker, in this process or (by its doorbell) another."""
+        self.feed.nudge()
         if self.runs_worker and self.worker is not None:
             self.worker.wake.set()
         else:
             doorbell.ring(self.settings.data_dir)
+
+    # ---- sessions of long-running front-ends -------------------------------
+
+    async def start_session(self, kind: str) -> str:
+        """Register this front-end (`lsp`, `mcp`) as a client; a worker serves while it lives.
+
+        Returns the client id that owns this session's open-file boosts.
+        """
+        return await self.supervisor.start_session(kind)
+
+    async def end_session(self) -> None:
+        """Drop this front-end's client row and its open-file boosts."""
+        await self.supervisor.end_session()
+
+    def _client(self) -> str:
+        if self.supervisor.client_id is None:
+            raise BadArgument("open files need a session: call start_session() first")
+        return self.supervisor.client_id
+
+    async def boost(self, paths: Sequence[str]) -> int:
+        """Files open in this session's editor go first, in every task (invariant 5).
+
+        Paths outside the workspace are ignored. Returns how many items were raised.
+        """
+        resolved = self._resolve_quietly(paths)
+        changed = await self.queue.boost(self._client(), resolved)
+        self._wake_worker()
+        return changed
+
+    async def unboost(self, paths: Sequence[str]) -> None:
+        """Files this session's editor closed: back to their queued priority."""
+        await self.queue.unboost(self._client(), self._resolve_quietly(paths))
+        self._wake_worker()
+
+    def _resolve_quietly(self, paths: Sequence[str]) -> list[str]:
+        resolved = []
+        for path in paths:
+            with contextlib.suppress(BadArgument):
+                resolved.append(self.workspace.resolve(path))
+        return resolved
+
+    async def apply_settings(self, overrides: Mapping[str, Any]) -> Settings:
+        """Use new settings (an editor's configuration changed); the old stay on error.
+
+        A worker serving with other index settings hands over to one with these.
+        """
+        merged = {**self._overrides, **overrides}
+        settings = load_settings(self.settings.root, merged)  # ConfigError: nothing changes
+        changed_index = settings.index_key() != self.settings.index_key()
+        self._overrides.clear()
+        self._overrides.update(merged)
+        self._use(settings)
+        self.supervisor.settings = settings
+        if changed_index and self.supervisor.mode != "none":
+            await self.ensure_worker()
+        return settings
 
     # ---- force_reindex and companions -------------------------------------
 
@@ -201,23 +262,24 @@ class CodeIndexService:
         async_: bool = True,
         incremental: bool = False,
         recursive: bool = True,
-        on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
-        worker_grace: float = 0.0,
-    ) -> dict[str, Any]:
+        on_progress: OnProgress | None = None,
+    ) -> ReindexResponse:
         """Create a reindex task; return at once (async) or when it ends (sync).
 
-        Sync: when no process runs a worker (for `worker_grace` seconds), one runs here.
+        A worker is started when none serves the workspace.
         """
         try:
             scope_enum = Scope(scope)
         except ValueError:
-            raise ValueError(
-                f"scope must be one of {', '.join(s.value for s in Scope)}; got {scope!r}"
+            raise BadArgument(
+                f"scope must be one of {', '.join(s.value for s in Scope)}; got {scope!r}",
+                field="scope",
+                given=scope if isinstance(scope, str) else None,
+                allowed=[s.value for s in Scope],
             ) from None
         prio = Priority.parse(priority)
         if isinstance(paths, str):
             paths = [paths]
-        version = parser_version(self.settings)
         embed_only = embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY
         planned = await plan(
             self.storage,
@@ -227,15 +289,21 @@ class CodeIndexService:
             recursive=recursive,
             embeddings_only=embed_only,
             incremental=incremental,
-            parser_version=version,
+            parser_version=parser_version(self.settings),
         )
-        items = await self._weigh(planned.items)
-        estimate = round(sum(i.weight for i in items), 2)
+        items = await weigh(self.storage, planned.items)
         message = f"{len(planned.items)} file(s) queued"
         if incremental:
             message += f", {planned.unchanged} unchanged skipped"
+        model_changed = False
         if not planned.items:
             message = "nothing to do: every file is up to date" if incremental else "nothing to do"
+            model_changed = await self.models.untried()
+            if model_changed:
+                message += (
+                    "; the configured embedding model changed: a worker loads it and queues an "
+                    "embeddings-only task to fill its table (`codeindex tasks` shows it)"
+                )
         active = await self.models.active()
         task = await self.queue.create(
             scope=scope_enum,
@@ -246,217 +314,107 @@ class CodeIndexService:
             priority=prio,
             items=items,
             model_id=active.id if active is not None else None,
-            estimate=estimate,
+            estimate=round(sum(i.weight for i in items), 2),
             message=message,
         )
         self._wake_worker()
+        if not task.finished or model_changed:
+            await self.ensure_worker()
         if not async_ and not task.finished:
-            await self.wait(task.id, on_progress=on_progress, worker_grace=worker_grace)
+            await self.wait(task.id, on_progress=on_progress)
         return await self.reindex_response(task.id, with_result=not async_)
 
-    async def _weigh(self, items: Sequence[PlannedItem]) -> list[PlannedItem]:
-        """Give each item its estimated seconds, from the rates measured on this index.
-
-        Progress is weighted by these, so it tracks time, not file counts.
-        """
-        if not items:
-            return []
-        rates = await Rates.load(self.storage)
-        known = {
-            str(r[0]): int(r[1])
-            for r in await self.storage.fetchall("SELECT path, size FROM files")
-        }
-        chunk_chars: dict[str, int] = {}
-        if any(i.action is Action.EMBED for i in items):
-            chunk_chars = {
-                str(r[0]): int(r[1])
-                for r in await self.storage.fetchall(
-                    "SELECT f.path, sum(length(c.text)) FROM chunks c "
-                    "JOIN files f ON f.id = c.file_id GROUP BY f.path"
-                )
-            }
-        weighed = []
-        for item in items:
-            if item.action is Action.INDEX:
-                new_text = known.get(item.path) != item.size
-                weight = rates.weight(item.size, item.size if new_text else 0)
-            elif item.action is Action.EMBED:
-                weight = rates.weight(0, chunk_chars.get(item.path, 0))
-            else:
-                weight = rates.weight()
-            weighed.append(replace(item, weight=weight))
-        return weighed
-
-    async def reindex_response(self, task_id: str, *, with_result: bool) -> dict[str, Any]:
+    async def reindex_response(self, task_id: str, *, with_result: bool) -> ReindexResponse:
         """The force_reindex response for a task, with its result when asked (sync)."""
         task = await self.queue.get(task_id)
-        response = self._response(task)
+        response = views.response(task)
         if with_result:
-            response["result"] = await self._result(task)
+            response["result"] = views.result(task, await self.queue.failures(task.id))
         return response
 
-    def _response(self, task: Task) -> dict[str, Any]:
-        return {
-            "task_id": task.id,
-            "scope": task.scope_object(),
-            "status": task.status.value,
-            "items_total": task.items_total,
-            "items_queued": task.items_pending,
-            "estimated_duration_seconds": task.estimated_duration_seconds,
-            "message": task.message,
-            "result": None,
-        }
+    def watch(self, task_id: str | None = None) -> AsyncIterator[TaskInfo]:
+        """Every change of any task (or of one), whoever created it, from any process.
 
-    async def _result(self, task: Task) -> dict[str, Any]:
-        failures = await self.queue.failures(task.id)
-        duration = (task.completed_at or time.time()) - (task.started_at or task.created_at)
-        return {
-            "items_completed": task.items_completed,
-            "items_failed": task.items_failed,
-            "duration_seconds": round(duration, 3),
-            "failures": [{"path": f.path, "error": f.error} for f in failures],
-            "summary": task.summary(),
-        }
-
-    async def wait(
-        self,
-        task_id: str,
-        *,
-        on_progress: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
-        ensure_worker: bool = True,
-        worker_grace: float = 0.0,
-    ) -> Task:
-        """Wait until a task ends, reporting its status as it changes.
-
-        With ensure_worker, a worker is started in this process when no process has run
-        one for `worker_grace` seconds (time for a worker process just spawned to start).
+        Yields the current state first (of that task, or of every unfinished task), then
+        each change; with a task id it ends after the task's final state.
         """
-        last: tuple[Any, ...] | None = None
-        started = time.monotonic()
-        while True:
-            task = await self.queue.get(task_id)
-            if on_progress is not None:
-                key = (
-                    task.status,
-                    task.progress,
-                    task.items_completed,
-                    task.items_failed,
-                    task.current_path,
-                )
-                if key != last:
-                    last = key
-                    maybe = on_progress(await self._status_of(task))
+        return self.feed.watch(task_id)
+
+    async def wait(self, task_id: str, *, on_progress: OnProgress | None = None) -> TaskInfo:
+        """Wait until a task ends, reporting its state as it changes; returns the final state.
+
+        While waiting, a worker is started again if the one serving dies. Bound the wait
+        with `asyncio.timeout` (the task goes on).
+        """
+        guard = asyncio.create_task(self._guard_worker(), name="codeindex-wait-guard")
+        try:
+            async for state in self.watch(task_id):
+                if on_progress is not None:
+                    maybe = on_progress(state)
                     if maybe is not None:
                         await maybe
-            if task.finished:
-                return task
-            if (
-                ensure_worker
-                and not self.runs_worker
-                and time.monotonic() - started >= worker_grace
-                and not await self.worker_alive()
-            ):
-                self.start_worker(exit_when_idle=True)
-            self.changed.clear()
-            # a short task is seen done at once; a long one is not polled for nothing
-            quick = time.monotonic() - started < WAIT_QUICK_SECONDS
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.changed.wait(),
-                    timeout=WAIT_QUICK_POLL_SECONDS if quick else WAIT_POLL_SECONDS,
-                )
+                if state["status"] in ("Completed", "Failed", "Cancelled"):
+                    return state
+        finally:
+            guard.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await guard
+        return await self.get_reindex_status(task_id)  # not reached: watch ends on the end
 
-    async def _status_of(self, task: Task) -> dict[str, Any]:
-        now = time.time()
-        eta = None
-        if task.started_at and 0 < task.progress < 1 and not task.finished:
-            elapsed = now - task.started_at
-            eta = round(elapsed * (1 - task.progress) / task.progress, 1)
-        failures = await self.queue.failures(task.id, limit=20)
-        return {
-            "task_id": task.id,
-            "scope": task.scope_object(),
-            "status": task.status.value,
-            "priority": Priority(task.priority).name.lower(),
-            "progress": round(task.progress, 4),
-            "items_total": task.items_total,
-            "items_completed": task.items_completed,
-            "items_failed": task.items_failed,
-            "items_cancelled": task.items_cancelled,
-            "items_pending": task.items_pending,
-            "current_file": task.current_path,
-            "created_at": iso(task.created_at),
-            "started_at": iso(task.started_at),
-            "completed_at": iso(task.completed_at),
-            "eta_seconds": eta,
-            "estimated_duration_seconds": task.estimated_duration_seconds,
-            "message": task.message,
-            "error_message": task.error_message,
-            "failures": [{"path": f.path, "error": f.error} for f in failures],
-            "summary": task.summary(),
-        }
+    async def _guard_worker(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            try:
+                if await self.queue.has_runnable():
+                    await self.ensure_worker()
+            except Exception:
+                log.exception("could not check the worker")
 
-    async def get_reindex_status(self, task_id: str) -> dict[str, Any]:
+    async def get_reindex_status(self, task_id: str) -> TaskInfo:
         """Status, progress, counts, current file, ETA, failures and summary of one task."""
-        return await self._status_of(await self.queue.get(task_id))
+        task = await self.queue.get(task_id)
+        return views.info(task, await self.queue.failures(task.id, limit=20))
 
     async def list_reindex_tasks(
         self, status: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
+    ) -> list[TaskListEntry]:
         """Tasks, newest first, optionally filtered by status."""
         wanted = None
         if status:
             try:
                 wanted = TaskStatus(status[:1].upper() + status[1:].lower())
             except ValueError:
-                raise ValueError(
+                raise BadArgument(
                     f"status must be one of {', '.join(s.value for s in TaskStatus)}; "
-                    f"got {status!r}"
+                    f"got {status!r}",
+                    field="status",
+                    given=status,
+                    allowed=[s.value for s in TaskStatus],
                 ) from None
-        tasks = await self.queue.list_tasks(wanted, limit)
-        return [
-            {
-                "task_id": t.id,
-                "scope": t.scope_object(),
-                "status": t.status.value,
-                "progress": round(t.progress, 4),
-                "items_total": t.items_total,
-                "items_completed": t.items_completed,
-                "items_failed": t.items_failed,
-                "created_at": iso(t.created_at),
-                "completed_at": iso(t.completed_at),
-                "message": t.message,
-            }
-            for t in tasks
-        ]
+        if limit < 1 or limit > 1000:
+            raise BadArgument(
+                f"limit must be from 1 to 1000; got {limit}", field="limit", given=limit
+            )
+        return [views.list_entry(t) for t in await self.queue.list_tasks(wanted, limit)]
 
-    async def pause_reindex(self, task_id: str) -> dict[str, Any]:
+    async def pause_reindex(self, task_id: str) -> TaskInfo:
         """Hold a task between items."""
-        task = await self.queue.pause(task_id)
+        await self.queue.pause(task_id)
         self._wake_worker()
-        return await self._status_of(task)
+        return await self.get_reindex_status(task_id)
 
-    async def resume_reindex(self, task_id: str) -> dict[str, Any]:
+    async def resume_reindex(self, task_id: str) -> TaskInfo:
         """Let a paused task go on."""
-        task = await self.queue.resume(task_id)
+        await self.queue.resume(task_id)
         self._wake_worker()
-        return await self._status_of(task)
+        await self.ensure_worker()
+        return await self.get_reindex_status(task_id)
 
-    async def cancel_reindex(self, task_id: str) -> dict[str, Any]:
+    async def cancel_reindex(self, task_id: str) -> TaskInfo:
         """Stop a task; what it already wrote stays (each file is whole, old or new)."""
-        task = await self.queue.cancel(task_id)
+        await self.queue.cancel(task_id)
         self._wake_worker()
-        return await self._status_of(task)
-
-    async def boost(self, paths: Sequence[str]) -> int:
-        """Files open in an editor: their items go first (invariant 5)."""
-        resolved = []
-        for path in paths:
-            with contextlib.suppress(ValueError):
-                resolved.append(self.workspace.resolve(path))
-        changed = await self.queue.boost(resolved)
-        self._wake_worker()
-        return changed
+        return await self.get_reindex_status(task_id)
 
     # ---- queries ---------------------------------------------------------
 
@@ -498,7 +456,7 @@ class CodeIndexService:
             )
             if isinstance(lex, BaseException):
                 raise lex
-            if isinstance(sem_or_error, SearchError) and mode != "hybrid":
+            if isinstance(sem_or_error, SemanticUnavailable) and mode != "hybrid":
                 sem: list[Hit] = []
                 note = f"{sem_or_error}; showing full-text results"
                 chosen = "lexical"
@@ -522,10 +480,10 @@ class CodeIndexService:
 
     async def status(self) -> dict[str, Any]:
         """Counts, versions, model, embeddings and queue: the get_index_status capability."""
-        return await index_status(self)
+        return await index_status(self.settings, self.storage, self.queue, self.models)
 
     async def validate(self) -> dict[str, Any]:
         """Check the index against the disk and itself; each problem names its fix."""
-        from codeindex.validate import validate_index
-
-        return await validate_index(self)
+        return await validate_index(
+            self.settings, self.storage, self.workspace, self.models, self.vectors
+        )

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from codeindex.config import Settings
 from codeindex.migrate import latest_version
+from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
+from codeindex.storage import Storage
+from codeindex.tasks import Queue
+from codeindex.tasks.views import iso
 
-if TYPE_CHECKING:
-    from codeindex.service import CodeIndexService
-
-
-def iso(ts: float | None) -> str | None:
-    """Unix seconds to an ISO-8601 UTC string."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+__all__ = ["index_status", "iso"]
 
 
 def _folder_size(path: Path) -> int:
@@ -31,37 +29,22 @@ def _folder_size(path: Path) -> int:
     return total
 
 
-async def index_status(service: CodeIndexService) -> dict[str, Any]:
+async def index_status(
+    settings: Settings, storage: Storage, queue: Queue, models: ModelManager
+) -> dict[str, Any]:
     """Counts, versions, model, embeddings and queue: the get_index_status capability."""
-    st = service.storage
-    by_status = {
-        str(r[0]): int(r[1])
-        for r in await st.fetchall("SELECT index_status, count(*) FROM files GROUP BY index_status")
-    }
-    by_language = {
-        str(r[0] or "text"): int(r[1])
-        for r in await st.fetchall(
-            "SELECT language, count(*) FROM files WHERE index_status = 'indexed' "
-            "GROUP BY language ORDER BY count(*) DESC"
-        )
-    }
+    st = storage
+    by_status = await st.files_by_status()
+    by_language = await st.files_by_language()
     problems = [
-        {"path": str(r[0]), "status": str(r[1]), "reason": str(r[2])}
-        for r in await st.fetchall(
-            "SELECT path, index_status, error FROM files WHERE index_status != 'indexed' "
-            "ORDER BY path LIMIT 50"
-        )
+        {"path": path, "status": status, "reason": reason}
+        for path, status, reason in await st.not_indexed()
     ]
-    syntax_errors = int(
-        await st.scalar(
-            "SELECT count(*) FROM files WHERE index_status = 'indexed' AND error IS NOT NULL"
-        )
-        or 0
-    )
+    syntax_errors = await st.count_with_syntax_errors()
     last_full = await st.get_meta("last_full_index_at")
-    lease = await service.queue.live_lease()
-    active = await service.models.active()
-    failure = await service.models.remembered_failure()
+    lease = await queue.live_lease()
+    active = await models.active()
+    failure = await models.remembered_failure()
     total, pending = await st.pending_counts(active.id if active else None)
     vectors: dict[str, Any] = {
         "active_model": None,
@@ -69,10 +52,10 @@ async def index_status(service: CodeIndexService) -> dict[str, Any]:
         "chunks_embedded": total - pending,
         "chunks_pending": pending,
         "pending_reason": None,
-        "vectors_bytes": await asyncio.to_thread(_folder_size, service.settings.vectors_path),
-        "configured_model": service.settings.embed_model,
+        "vectors_bytes": await asyncio.to_thread(_folder_size, settings.vectors_path),
+        "configured_model": settings.embed_model,
         "configured_model_path": (
-            str(service.settings.embed_model_path) if service.settings.embed_model_path else None
+            str(settings.embed_model_path) if settings.embed_model_path else None
         ),
     }
     if active is not None:
@@ -89,15 +72,13 @@ async def index_status(service: CodeIndexService) -> dict[str, Any]:
         vectors["pending_reason"] = "no model has been loaded yet"
     elif pending:
         vectors["pending_reason"] = "waiting for the worker"
-    db_bytes = sum(
-        p.stat().st_size for p in service.settings.data_dir.glob("index.db*") if p.is_file()
-    )
+    db_bytes = sum(p.stat().st_size for p in settings.data_dir.glob("index.db*") if p.is_file())
     return {
-        "workspace": str(service.settings.root),
-        "data_dir": str(service.settings.data_dir),
+        "workspace": str(settings.root),
+        "data_dir": str(settings.data_dir),
         "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
         "schema_version": latest_version(),
-        "parser_version": parser_version(service.settings),
+        "parser_version": parser_version(settings),
         "files": {
             "total": sum(by_status.values()),
             "by_status": by_status,
@@ -105,13 +86,13 @@ async def index_status(service: CodeIndexService) -> dict[str, Any]:
             "with_syntax_errors": syntax_errors,
             "not_indexed": problems,
         },
-        "symbols": int(await st.scalar("SELECT count(*) FROM symbols") or 0),
-        "chunks": int(await st.scalar("SELECT count(*) FROM chunks") or 0),
+        "symbols": await st.count_symbols(),
+        "chunks": await st.count_chunks(),
         "last_full_index_at": iso(float(last_full)) if last_full else None,
         "embeddings": vectors,
         "queue": {
-            "tasks_by_status": await service.queue.counts_by_status(),
-            "items_left": await service.queue.items_left(),
+            "tasks_by_status": await queue.counts_by_status(),
+            "items_left": await queue.items_left(),
             "worker": None
             if lease is None
             else {

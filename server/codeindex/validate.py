@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from codeindex.config import Settings
+from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import changed_files
-
-if TYPE_CHECKING:
-    from codeindex.service import CodeIndexService
+from codeindex.storage import Storage
+from codeindex.vectors import VectorStore
+from codeindex.workspace import Workspace
 
 
 def _problem(
@@ -28,22 +29,27 @@ def _fix_for(paths: list[str]) -> tuple[str, list[str]]:
     return "files", paths
 
 
-async def validate_index(service: CodeIndexService) -> dict[str, Any]:
+async def validate_index(
+    settings: Settings,
+    storage: Storage,
+    workspace: Workspace,
+    models: ModelManager,
+    vectors: VectorStore,
+) -> dict[str, Any]:
     """Integrity, disk drift, orphans, FTS sync, parser versions and vectors."""
-    st = service.storage
+    st = storage
     problems: list[dict[str, Any]] = []
 
-    integrity = await st.fetchall("PRAGMA quick_check")
-    messages = [str(r[0]) for r in integrity if str(r[0]) != "ok"]
+    messages = await st.quick_check()
     if messages:
         problems.append(_problem("integrity", "; ".join(messages[:5]), "project"))
 
     rows = {r.path: r for r in await st.files_under("")}
-    scan = await asyncio.to_thread(service.workspace.scan, "")
+    scan = await asyncio.to_thread(workspace.scan, "")
     on_disk = {e.path: e for e in scan.files}
     deleted = sorted(set(rows) - set(on_disk))
     new = sorted(set(on_disk) - set(rows))
-    version = parser_version(service.settings)
+    version = parser_version(settings)
     suspects = [
         e
         for p, e in on_disk.items()
@@ -51,7 +57,7 @@ async def validate_index(service: CodeIndexService) -> dict[str, Any]:
     ]
     changed, _ = await changed_files(
         st,
-        service.workspace,
+        workspace,
         suspects,
         {e.path: rows[e.path] for e in suspects},
         None,
@@ -109,20 +115,7 @@ async def validate_index(service: CodeIndexService) -> dict[str, Any]:
             )
         )
 
-    orphan_symbols = int(
-        await st.scalar(
-            "SELECT count(*) FROM symbols s WHERE NOT EXISTS "
-            "(SELECT 1 FROM files f WHERE f.id = s.file_id)"
-        )
-        or 0
-    )
-    orphan_chunks = int(
-        await st.scalar(
-            "SELECT count(*) FROM chunks c WHERE NOT EXISTS "
-            "(SELECT 1 FROM files f WHERE f.id = c.file_id)"
-        )
-        or 0
-    )
+    orphan_symbols, orphan_chunks = await st.orphans()
     if orphan_symbols or orphan_chunks:
         problems.append(
             _problem(
@@ -132,17 +125,9 @@ async def validate_index(service: CodeIndexService) -> dict[str, Any]:
             )
         )
 
-    fts_rows = int(await st.scalar("SELECT count(*) FROM chunks_fts") or 0)
-    chunk_rows = int(await st.scalar("SELECT count(*) FROM chunks") or 0)
-    fts_ok = fts_rows == chunk_rows
-    if fts_ok:
-        try:
-            async with st.transaction() as db:
-                await db.execute(
-                    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES('integrity-check', 1)"
-                )
-        except sqlite3.DatabaseError:
-            fts_ok = False
+    fts_rows = await st.count_fts_rows()
+    chunk_rows = await st.count_chunks()
+    fts_ok = fts_rows == chunk_rows and await st.fts_consistent()
     if not fts_ok:
         problems.append(
             _problem(
@@ -152,12 +137,10 @@ async def validate_index(service: CodeIndexService) -> dict[str, Any]:
             )
         )
 
-    active = await service.models.active()
+    active = await models.active()
     if active is not None:
-        table = await asyncio.to_thread(service.vectors.open_table, active.table_name)
-        recorded = int(
-            await st.scalar("SELECT count(*) FROM embeddings WHERE model_id = ?", (active.id,)) or 0
-        )
+        table = await asyncio.to_thread(vectors.open_table, active.table_name)
+        recorded = await st.count_embedded(active.id)
         present = 0 if table is None else await asyncio.to_thread(table.count)
         if present < recorded:
             problems.append(

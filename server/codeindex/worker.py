@@ -2,12 +2,13 @@
 
 For each item: read -> hash -> parse (in a thread) -> swap the file's rows in
 one transaction; its chunk texts without a vector join a backlog that is
-embedded in batches of similar length across files, flushed to LanceDB in
-few commits, and only then is the item marked completed (work is done only
-after it is written). Parsing comes before embedding at equal priority, so
-full-text and symbol search are ready early; a higher-priority item's texts
-are embedded before a lower-priority backlog. Pause and cancel are read
-between items and between batches (invariant 6).
+embedded in batches of similar length across files (`embedding_work`), and
+only then is the item marked completed (work is done only after it is
+written). Parsing comes before embedding at equal priority, so full-text and
+symbol search are ready early; a higher-priority item's texts are embedded
+before a lower-priority backlog. Pause and cancel are read between items and
+between batches (invariant 6). A background worker stays while any client (an
+editor or agent session) is alive, then lingers, then leaves.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -31,28 +31,25 @@ from codeindex import doorbell
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
+from codeindex.embedding_work import EmbeddingWork
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
 from codeindex.storage import FileRecord, Storage, write_meta
-from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope, TaskStatus
+from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
 
 log = logging.getLogger(__name__)
 
-WINDOW_BATCHES = 4
 CLAIM_BATCH = 16
-PROGRESS_SECONDS = 0.25
-FLUSH_VECTORS = 512
-FLUSH_SECONDS = 3.0
 IDLE_POLL_SECONDS = 0.05
 IDLE_POLL_WITH_DOORBELL_SECONDS = 0.5
 MAINTAIN_WHEN_QUIET_SECONDS = 2.0
-GC_MIN_UNREFERENCED = 1000
+BOOSTS_SECONDS = 0.5
 
 
-class Worker:
+class Worker(EmbeddingWork):
     """Drains the queue of one workspace while it holds the lease."""
 
     def __init__(
@@ -90,6 +87,7 @@ class Worker:
         self.rates = RateMeter()
         self.weights = Rates()
         self.texts_embedded = 0
+        self._boosts_read = 0.0
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -120,12 +118,10 @@ class Worker:
     ) -> bool:
         """Take the lease and drain; False when the lease was never taken."""
         ttl = self.settings.lease_seconds
-        while not await self.queue.acquire_lease(self.owner, ttl, self.settings.worker_key()):
-            if (
-                exit_when_idle
-                and not await self.queue.has_runnable()
-                and not await self.queue.retire_requested()  # we were started to succeed it
-            ):
+        while not await self.queue.acquire_lease(self.owner, ttl, self.settings.index_key()):
+            # A background worker that lost a start-up race with another front-end's leaves
+            # at once; one started to succeed a worker that is handing over waits for it.
+            if exit_when_idle and not await self.queue.retire_requested():
                 return False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min(1.0, ttl / 4))
@@ -182,6 +178,7 @@ class Worker:
                 idle_since = None
             self.idle.clear()
             await self._refresh_task_states()
+            await self._follow_boosts()
             best_text = self.backlog.best_priority()
             best_item = await self.queue.best_pending_priority()
             if best_item is not None and (best_text is None or best_item <= best_text):
@@ -200,7 +197,8 @@ class Worker:
                 await self._ensure_model()  # once, while idle: the next request finds it loaded
             idle_since = idle_since or time.monotonic()
             quiet = time.monotonic() - idle_since
-            leaving = exit_when_idle and quiet >= linger
+            # an editor or agent session keeps its worker (and the watcher beside it)
+            leaving = exit_when_idle and quiet >= linger and not await self._clients_alive()
             if self._dirty_vectors and (leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS):
                 # not after every small task: an editor saving a file again soon would
                 # find the worker busy compacting instead of indexing
@@ -214,6 +212,20 @@ class Worker:
             )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
+
+    async def _clients_alive(self) -> bool:
+        """Drop dead clients (and their boosts); True when a live one remains."""
+        await self.queue.expire_clients()
+        return await self.queue.live_clients() > 0
+
+    async def _follow_boosts(self) -> None:
+        """Files an editor opened after the worker claimed them go first in the backlog too."""
+        if not self.backlog.waiting or time.monotonic() - self._boosts_read < BOOSTS_SECONDS:
+            return
+        self._boosts_read = time.monotonic()
+        boosted = await self.queue.boosted_paths()
+        if boosted:
+            self.backlog.raise_paths(boosted, Priority.HIGH)
 
     # ---- items ------------------------------------------------------------
 
@@ -299,10 +311,6 @@ class Worker:
                 results.append(exc)
         return results
 
-    def _embed_cost(self, text: str) -> int:
-        """Characters that cost model time: inputs are truncated to max_tokens (~4 chars each)."""
-        return min(len(text), self.settings.embed_max_tokens * 4)
-
     def _buffered(self) -> set[str]:
         return {h for h, _ in self._unflushed}
 
@@ -366,154 +374,3 @@ class Worker:
                     meta[ACTIVE_MODEL_KEY] = str(model_id)
                     log.info("active embedding model is now %s", model_id)
         await write_meta(db, meta)
-
-    # ---- embeddings --------------------------------------------------------
-
-    async def _ensure_model(self) -> tuple[Embedder, int, VectorTable] | None:
-        if self._model is not None:
-            return self._model
-        if self._model_error is not None:
-            return None
-        try:
-            embedder, model_id = await self.models.configured()
-        except ModelUnavailable as exc:
-            self._model_error = exc
-            log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
-            return None
-        table = await asyncio.to_thread(
-            self.vectors.table, embedder.identity.table_name, embedder.identity.dim
-        )
-        await self._reconcile(model_id, table)
-        self._model = (embedder, model_id, table)
-        active = await self.models.active()
-        if active is not None and active.id != model_id and self.on_model_change is not None:
-            await self.on_model_change(model_id)
-        return self._model
-
-    async def _reconcile(self, model_id: int, table: VectorTable) -> None:
-        """Forget vectors SQLite believes exist but LanceDB lost (LanceDB is derived)."""
-        present = await asyncio.to_thread(table.hashes)
-        rows = await self.storage.fetchall(
-            "SELECT content_hash FROM embeddings WHERE model_id = ?", (model_id,)
-        )
-        lost = [str(r[0]) for r in rows if str(r[0]) not in present]
-        if lost:
-            log.warning("%d vectors missing from LanceDB; they will be embedded again", len(lost))
-            await self.storage.forget_embedded(model_id, lost)
-
-    async def _refresh_task_states(self) -> None:
-        """Read pause/cancel of the tasks whose items wait on embeddings (invariant 6)."""
-        backlog = self.backlog
-        if not backlog.tasks:
-            backlog.paused = set()
-            return
-        states = await self.queue.task_states(sorted(backlog.tasks))
-        backlog.paused = {t for t, s in states.items() if s is TaskStatus.PAUSED}
-        cancelled = {t for t, s in states.items() if s is TaskStatus.CANCELLED}
-        if cancelled:
-            dropped = [w.item for w in backlog.waiting.values() if w.item.task_id in cancelled]
-            for item in dropped:
-                backlog.drop(item.id)
-            await self.queue.cancel_items(dropped)
-            self.on_change()
-
-    async def _embed_next_batch(self) -> None:
-        model = self._model
-        if model is None:
-            return
-        embedder, _, _ = model
-        batch_size = self.settings.embed_batch_size
-        window = self.backlog.window(batch_size * WINDOW_BATCHES)
-        if not window:
-            return
-        oldest = window[0][0]
-        cap = self.settings.embed_max_tokens * 6
-        window.sort(key=lambda ht: min(len(ht[1].text), cap))
-        at = next(i for i, (h, _) in enumerate(window) if h == oldest)
-        start = max(0, min(at - batch_size // 2, len(window) - batch_size))
-        batch = window[start : start + batch_size]
-        texts = [t.text for _, t in batch]
-        started = time.perf_counter()
-        try:
-            vectors = await asyncio.to_thread(embedder.embed, texts)
-            cost = sum(self._embed_cost(t) for t in texts)
-            self.rates.add("embed", cost, time.perf_counter() - started)
-            self.texts_embedded += len(texts)
-        except Exception as exc:
-            log.exception("embedding a batch failed")
-            dropped = [self.backlog.drop(i) for i in {i for _, t in batch for i in t.items}]
-            items = [w.item for w in dropped if w is not None]
-            await self._finish([], [(it, f"embedding failed: {exc}") for it in items])
-            return
-        for (h, _), vector in zip(batch, vectors, strict=True):
-            self._unflushed.append((h, vector))
-            self.backlog.embedded(h)
-        urgent = any(t.priority == Priority.HIGH for _, t in batch)
-        await self._flush(force=urgent)
-        if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
-            self._progress_at = time.monotonic()
-            await self.queue.set_progress(self.backlog.partial_progress())
-
-    async def _flush(self, *, force: bool) -> None:
-        """Write buffered vectors in one LanceDB commit, then complete the items they finish."""
-        if self._model is None:
-            return
-        due = (
-            force
-            or len(self._unflushed) >= FLUSH_VECTORS
-            or not len(self.backlog)
-            or time.monotonic() - self._last_flush >= FLUSH_SECONDS
-        )
-        if not due:
-            return
-        _, model_id, table = self._model
-        written: set[str] = set()
-        if self._unflushed:
-            hashes = [h for h, _ in self._unflushed]
-            matrix = np.stack([v for _, v in self._unflushed]).astype(np.float32)
-            await asyncio.to_thread(table.add, hashes, matrix)
-            await self.storage.mark_embedded(model_id, hashes)
-            written = set(hashes)
-            self._unflushed = []
-            self._dirty_vectors = True
-        self._last_flush = time.monotonic()
-        done = [(w.item, w.outcome) for w in self.backlog.written(written)]
-        if done:
-            await self._finish(done, [])
-
-    async def _save_rates(self) -> None:
-        """Persist the throughput measured since the last save; estimates use it."""
-        measured = self.rates.measured()
-        if measured:
-            await self.storage.set_meta(measured)
-            self.rates = RateMeter()
-            self.weights = await Rates.load(self.storage)
-
-    async def _maintain(self) -> None:
-        """Off the query path: drop vectors no chunk references, compact LanceDB."""
-        if not self._dirty_vectors or self._model is None:
-            return
-        self._dirty_vectors = False
-        _, model_id, table = self._model
-        unreferenced = await self.storage.unreferenced_embedded(model_id)
-        if len(unreferenced) >= GC_MIN_UNREFERENCED:
-            await asyncio.to_thread(table.delete, unreferenced)
-            await self.storage.forget_embedded(model_id, unreferenced)
-        await asyncio.to_thread(table.optimize)
-
-    async def collect_garbage(self, older_than: timedelta = timedelta(minutes=1)) -> int:
-        """Drop every unreferenced vector now and clean old versions; returns how many.
-
-        Table versions younger than `older_than` are kept for readers still using them.
-        """
-        model = await self._ensure_model()
-        if model is None:
-            return 0
-        self._dirty_vectors = False  # what the idle maintenance would do is done here
-        _, model_id, table = model
-        unreferenced = await self.storage.unreferenced_embedded(model_id)
-        if unreferenced:
-            await asyncio.to_thread(table.delete, unreferenced)
-            await self.storage.forget_embedded(model_id, unreferenced)
-        await asyncio.to_thread(table.optimize, older_than)
-        return len(unreferenced)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pathspec
 
+from codeindex.errors import BadArgument, OutsideWorkspace
+
 IGNORE_FILES = (".gitignore", ".codeindexignore")
 EXCLUDED_DIR_NAMES = frozenset(
     {
@@ -53,11 +55,11 @@ _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
 _Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
 
 
-class WorkspaceError(ValueError):
+class WorkspaceError(BadArgument):
     """A path or file problem with a message that says what was wrong and what to do."""
 
 
-class OutsideWorkspaceError(WorkspaceError):
+class OutsideWorkspaceError(WorkspaceError, OutsideWorkspace):
     """A path that resolves outside the workspace root."""
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import resource
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +109,7 @@ class _ColdSampler:
     ready_progress: float | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def on_progress(self, status: dict[str, Any]) -> None:
+    def on_progress(self, status: Mapping[str, Any]) -> None:
         """Record (wall clock, reported progress)."""
         self.progress.append((time.time(), float(status["progress"])))
 

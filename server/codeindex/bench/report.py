@@ -162,6 +162,23 @@ def _rows_1_to_5(r: BenchReport) -> list[TargetRow]:
     ]
 
 
+FRONT_END_P95_MS = 50.0
+
+
+def _front_end_row(symbol_p95: float | None, lexical_p95: float | None) -> TargetRow:
+    """What a language server sees: symbol and lexical p95 during a full reindex, measured
+    in this process while the worker runs in its own (as the supervisor runs it)."""
+    worst = max((v for v in (symbol_p95, lexical_p95) if v is not None), default=None)
+    return TargetRow(
+        6,
+        "front-end p95 ms during a full reindex (not the worker's process): sym / lex",
+        f"{_ms(symbol_p95)} / {_ms(lexical_p95)}",
+        f"≤ {FRONT_END_P95_MS:.0f}",
+        None if worst is None else worst <= FRONT_END_P95_MS,
+        "queries.during",
+    )
+
+
 def _rows_6_to_11(r: BenchReport) -> list[TargetRow]:
     q, prog, prio, enq, mem, ret = (
         r.queries,
@@ -179,6 +196,7 @@ def _rows_6_to_11(r: BenchReport) -> list[TargetRow]:
             6, "query p50/p95 ms idle: sem / lex / hyb / sym", idle, "—", None, "queries.idle"
         ),
         TargetRow(6, "same during a full reindex", during, "—", None, "queries.during"),
+        _front_end_row(q.during["symbol"].p95_ms, q.during["lexical"].p95_ms),
         TargetRow(
             6,
             f"query p95 during reindex ÷ idle (worst mode, ≥{RATIO_FLOOR_MS:.0f} ms floor)",

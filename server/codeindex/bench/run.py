@@ -105,7 +105,7 @@ async def run_bench(config: BenchConfig) -> BenchReport:
             )
             logs = base / "logs"
             logs.mkdir()
-            service = await CodeIndexService.open(ws)
+            service = await CodeIndexService.open(ws, worker="none")
             run = Run(config, ws, logs, service)
             run.log(f"workspace {ws}: {files} files copied")
             try:

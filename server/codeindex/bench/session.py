@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from codeindex.bench.config import BenchConfig, BenchError, err
 from codeindex.bench.workspace import WorkerProcess, child_env, swapped_environ
+from codeindex.contract import TaskInfo
 from codeindex.service import CodeIndexService
 from codeindex.tasks import Task
 
@@ -63,7 +64,7 @@ class Run:
     async def bumped_service(self, bump: int) -> AsyncIterator[CodeIndexService]:
         """A second service whose settings carry CODEINDEX_PARSER_VERSION_BUMP=bump."""
         with swapped_environ(self.env(bump)):
-            service = await CodeIndexService.open(self.ws)
+            service = await CodeIndexService.open(self.ws, worker="none")
             try:
                 yield service
             finally:
@@ -112,21 +113,19 @@ async def await_task(
     service: CodeIndexService,
     task_id: str,
     worker: WorkerProcess | None,
-    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    on_progress: Callable[[TaskInfo], None] | None = None,
 ) -> Task:
-    """service.wait without starting a worker here; fail if the worker dies first."""
-    waiter = asyncio.ensure_future(
-        service.wait(task_id, ensure_worker=False, on_progress=on_progress)
-    )
+    """service.wait (the bench's service starts no worker); fail if the worker dies first."""
+    waiter = asyncio.ensure_future(service.wait(task_id, on_progress=on_progress))
     try:
         while True:
             done, _ = await asyncio.wait({waiter}, timeout=1.0)
             if done:
-                return waiter.result()
+                return await service.queue.get(task_id)
             if worker is not None and not worker.running:
                 done, _ = await asyncio.wait({waiter}, timeout=3.0)
                 if done:
-                    return waiter.result()
+                    return await service.queue.get(task_id)
                 raise BenchError(
                     f"the worker exited (code {worker.proc.returncode}) before task "
                     f"{task_id} ended:\n{worker.log_tail()}"

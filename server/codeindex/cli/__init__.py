@@ -35,26 +35,17 @@ from codeindex.cli.commands import (
     cmd_validate,
     cmd_worker,
     control,
+    following,
 )
 from codeindex.cli.render import err
-from codeindex.config import SETTINGS, ConfigError
-from codeindex.migrate import SchemaError
-from codeindex.search import SearchError
+from codeindex.config import SETTINGS
+from codeindex.errors import EXIT_INTERNAL, BadArgument, CodeIndexError, internal
 from codeindex.service import CodeIndexService
-from codeindex.tasks import Scope, TaskNotFound, TaskStateError
-from codeindex.workspace import WorkspaceError
+from codeindex.tasks import Scope
 
 __all__ = ["build_parser", "find_root", "main"]
 
-USER_ERRORS = (
-    WorkspaceError,
-    ConfigError,
-    SearchError,
-    TaskNotFound,
-    TaskStateError,
-    SchemaError,
-    ValueError,
-)
+log = logging.getLogger("codeindex.cli")
 
 
 def find_root(start: Path) -> Path:
@@ -138,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wait", action="store_true", help="wait for the task to end (exit 1 if it Failed)"
     )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --wait: give up waiting after this long (exit 1; the task goes on)",
+    )
 
     for name in ("pause", "resume", "cancel"):
         p = add(name, control(name), f"{name} a reindex task")
@@ -171,13 +168,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 def _setup_logging(args: argparse.Namespace) -> None:
-    level = getattr(logging, str(args.log_level).upper(), logging.WARNING)
-    handler: logging.Handler = (
-        logging.FileHandler(args.log_file, encoding="utf-8")
-        if args.log_file
-        else logging.StreamHandler(sys.stderr)
-    )
+    """Logs to stderr or --log-file; CodeIndexError (bad input) for a bad level or file."""
+    name = str(args.log_level).upper()
+    if name not in LOG_LEVELS:
+        raise BadArgument(
+            f"--log-level must be one of {', '.join(LOG_LEVELS)}; got {args.log_level!r}"
+        )
+    level = getattr(logging, name)
+    try:
+        handler: logging.Handler = (
+            logging.FileHandler(args.log_file, encoding="utf-8")
+            if args.log_file
+            else logging.StreamHandler(sys.stderr)
+        )
+    except OSError as exc:
+        raise BadArgument(
+            f"cannot write the log file {args.log_file}: {exc.strerror}; pass a writable path"
+        ) from None
     logging.basicConfig(
         level=level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -200,14 +211,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `codeindex` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args)
-    if args.command == "bench":  # runs its own event loop and services
-        return int(args.func(args))
     try:
+        _setup_logging(args)
+        if args.command == "bench":  # runs its own event loop and services
+            return int(args.func(args))
         return asyncio.run(_run(args))
-    except USER_ERRORS as exc:
+    except CodeIndexError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
+        if following.task_id is not None:
+            err.print(
+                f"task {following.task_id} goes on in the background: `codeindex task "
+                f"{following.task_id}` shows it, `codeindex cancel {following.task_id}` stops it"
+            )
         return 130
+    except Exception as exc:
+        log.exception("unexpected error")
+        err.print(f"[red]error:[/] {escape(internal(exc).message)}")
+        return EXIT_INTERNAL

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from codeindex.cli.render import (
     ProgressBar,
     emit,
+    err,
     render_hits,
     render_model,
     render_reindex,
@@ -26,77 +27,47 @@ from codeindex.cli.render import (
     render_tasks,
     render_validation,
 )
-from codeindex.config import Settings
-from codeindex.embedder import ModelUnavailable
+from codeindex.contract import TaskInfo
+from codeindex.errors import ModelUnavailable
 from codeindex.service import CodeIndexService
 
-BACKGROUND_WORKER_GRACE = 15.0
+
+class Following:
+    """The task a sync command waits on: named when the wait is interrupted."""
+
+    task_id: str | None = None
+
+    def seen(self, state: TaskInfo) -> None:
+        self.task_id = state["task_id"]
+
+
+following = Following()
 
 
 async def _reindex(
     service: CodeIndexService, args: argparse.Namespace, *, label: str, **kwargs: Any
 ) -> dict[str, Any]:
-    """force_reindex; work is done by a background worker (with a progress bar when sync)."""
-    sync = kwargs.pop("async_") is False
-    resp = await service.force_reindex(**kwargs)
-    if resp["status"] not in ("Queued", "Running"):
-        if await service.models.untried():
-            # nothing changed on disk, but the model settings did: a worker with these
-            # settings loads the model and queues the task that fills its table
-            await _ensure_background_worker(service)
-        return await service.reindex_response(resp["task_id"], with_result=sync)
-    grace = await _ensure_background_worker(service)
-    if not sync:
-        return resp
-    if not args.json and sys.stderr.isatty():
+    """force_reindex; a background worker does the work (with a progress bar when sync)."""
+    sync = kwargs["async_"] is False
+    if sync and not args.json and sys.stderr.isatty():
         with ProgressBar(label) as bar:
-            await service.wait(resp["task_id"], on_progress=bar.update, worker_grace=grace)
-    else:
-        await service.wait(resp["task_id"], worker_grace=grace)
-    return await service.reindex_response(resp["task_id"], with_result=True)
+
+            def show(state: TaskInfo) -> None:
+                following.seen(state)
+                bar.update(state)
+
+            return dict(await service.force_reindex(**kwargs, on_progress=show))
+    return dict(await service.force_reindex(**kwargs, on_progress=following.seen))
 
 
-def _spawn_worker(settings: Settings) -> None:
-    """Start `codeindex worker` in the background, lingering after the queue empties."""
-    log_path = settings.data_dir / "worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "codeindex",
-        "--root",
-        str(settings.root),
-        "worker",
-        "--exit-when-idle",
-        "--linger",
-        str(settings.linger_seconds),
-    ]
-    with open(log_path, "ab") as log_file:
-        subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            start_new_session=True,
-            close_fds=True,
-        )
-
-
-async def _ensure_background_worker(service: CodeIndexService) -> float:
-    """Start a worker process when none runs with our settings; return its grace time.
-
-    A lingering background worker started with other settings (another model, say) is
-    asked to hand over, so what the user configured now is what gets used.
-    """
-    if await service.worker_alive() and not await service.retire_mismatched_worker():
-        return 0.0
-    _spawn_worker(service.settings)
-    return BACKGROUND_WORKER_GRACE
+def _from_cwd(paths: list[str]) -> list[str]:
+    """Relative paths on the command line mean relative to where the user stands."""
+    return [p if os.path.isabs(p) else os.path.join(os.getcwd(), p) for p in paths]
 
 
 async def cmd_index(service: CodeIndexService, args: argparse.Namespace) -> int:
     """First or full index of the workspace."""
-    has_index = await service.storage.scalar("SELECT count(*) FROM files")
+    has_index = await service.storage.count_files()
     resp = await _reindex(
         service,
         args,
@@ -115,7 +86,7 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
         service,
         args,
         scope=args.scope,
-        paths=args.paths,
+        paths=_from_cwd(args.paths),
         priority=args.priority,
         embeddings_only=args.embeddings_only,
         async_=not args.sync,
@@ -166,7 +137,19 @@ async def cmd_tasks(service: CodeIndexService, args: argparse.Namespace) -> int:
 async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Show one task (optionally wait for it to end)."""
     if args.wait:
-        await service.wait(args.task_id)
+        status = await service.get_reindex_status(args.task_id)
+        if status["status"] == "Paused":
+            err.print(
+                f"task {args.task_id} is paused: it ends only after `codeindex resume "
+                f"{args.task_id}` (or `codeindex cancel {args.task_id}`)"
+            )
+        try:
+            async with asyncio.timeout(args.timeout):
+                await service.wait(args.task_id, on_progress=following.seen)
+        except TimeoutError:
+            err.print(f"task {args.task_id} did not end within {args.timeout:g} s; it goes on")
+            emit(args, await service.get_reindex_status(args.task_id), render_task)
+            return 1
     status = await service.get_reindex_status(args.task_id)
     emit(args, status, render_task)
     return 1 if args.wait and status["status"] == "Failed" else 0

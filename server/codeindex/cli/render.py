@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.console import Console
@@ -63,7 +63,7 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, status: dict[str, Any]) -> None:
+    def update(self, status: Mapping[str, Any]) -> None:
         total = max(status["items_total"], 1)
         done = status["items_completed"] + status["items_failed"]
         if self.task is None:

@@ -12,7 +12,7 @@ import socket
 import time
 from typing import Any
 
-from codeindex.tasks.model import Lease
+from codeindex.tasks.model import Lease, pid_alive
 from codeindex.tasks.worker_side import WorkerSide
 
 MAX_ATTEMPTS = 3
@@ -34,7 +34,7 @@ class LeaseHolding(WorkerSide):
         lease = await self.lease()
         if lease is None or lease.expires_at < time.time():
             return None
-        if lease.hostname == socket.gethostname() and not _pid_alive(lease.pid):
+        if lease.hostname == socket.gethostname() and not pid_alive(lease.pid):
             return None
         return lease
 
@@ -52,7 +52,7 @@ class LeaseHolding(WorkerSide):
             ) as cur:
                 row = await cur.fetchone()
             if row is not None and row[0] != owner:
-                holder_dead = row[2] == host and not _pid_alive(int(row[1]))
+                holder_dead = row[2] == host and not pid_alive(int(row[1]))
                 if row[3] > now and not holder_dead:
                     return False
             await db.execute(
@@ -150,13 +150,3 @@ class LeaseHolding(WorkerSide):
                 (owner,),
             )
             await db.execute("DELETE FROM worker_lease WHERE owner = ?", (owner,))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

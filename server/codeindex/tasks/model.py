@@ -6,6 +6,7 @@ writes, the errors it raises, task ids, and the throughput rates progress weight
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from codeindex.contract import ScopeObject, Summary, TaskStatusName
+from codeindex.errors import BadArgument, UnknownTask, WrongState
 from codeindex.storage import Storage
 
 
@@ -41,7 +44,12 @@ class Priority(IntEnum):
         try:
             return cls[str(value).upper()]
         except KeyError:
-            raise ValueError(f"priority must be one of high, normal, low; got {value!r}") from None
+            raise BadArgument(
+                f"priority must be one of high, normal, low; got {value!r}",
+                field="priority",
+                given=value,
+                allowed=["high", "normal", "low"],
+            ) from None
 
 
 class TaskStatus(StrEnum):
@@ -66,11 +74,11 @@ class Action(StrEnum):
     EMBED = "embed"  # keep rows, embed what is missing for the task's model
 
 
-class TaskNotFound(LookupError):
+class TaskNotFound(UnknownTask):
     """No task with that id."""
 
 
-class TaskStateError(ValueError):
+class TaskStateError(WrongState):
     """The task is in a state that does not allow the request."""
 
 
@@ -116,23 +124,29 @@ class Task:
     files_processed: int = 0
 
     @property
+    def status_name(self) -> TaskStatusName:
+        """The status as the contract spells it."""
+        return self.status.value
+
+    @property
     def finished(self) -> bool:
         """True once the task can change no more."""
         return self.status in FINISHED
 
-    def scope_object(self) -> Any:
+    def scope_object(self) -> ScopeObject:
         """The scope as an externally tagged object, per the contract."""
+        first = self.target_paths[0] if self.target_paths else "."
         if self.scope is Scope.FILE:
-            return {"File": {"path": self.target_paths[0]}}
+            return {"File": {"path": first}}
         if self.scope is Scope.FILES:
             return {"Files": {"paths": list(self.target_paths)}}
         if self.scope is Scope.DIRECTORY:
-            return {"Directory": {"path": self.target_paths[0], "recursive": self.recursive}}
+            return {"Directory": {"path": first, "recursive": self.recursive}}
         if self.scope is Scope.PROJECT:
             return "Project"
         return "EmbeddingsOnly"
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> Summary:
         """The summary block of the contract."""
         return {
             "files_processed": self.files_processed,
@@ -176,7 +190,7 @@ class Lease:
     acquired_at: float
     renewed_at: float
     expires_at: float
-    settings_key: str = ""  # what the worker serves with (Settings.worker_key())
+    settings_key: str = ""  # what the worker serves with (Settings.index_key())
 
 
 @dataclass(slots=True)
@@ -219,6 +233,17 @@ class Rates:
             float(parse) if parse else DEFAULT_PARSE_BYTES_PER_S,
             float(embed) if embed else DEFAULT_EMBED_CHARS_PER_S,
         )
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def new_task_id(now: float | None = None) -> str:

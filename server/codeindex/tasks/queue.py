@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from codeindex.storage import Storage
+from codeindex.tasks.clients import ClientSide, live_boosts
 from codeindex.tasks.lease import LeaseHolding
 from codeindex.tasks.model import (
     Failure,
@@ -62,7 +63,7 @@ def _task(row: Any) -> Task:
     )
 
 
-class Queue(LeaseHolding):
+class Queue(LeaseHolding, ClientSide):
     """Task and item rows of one index.db.
 
     Creating, reading and controlling tasks are here; the worker's side (claim, finish,
@@ -93,8 +94,7 @@ class Queue(LeaseHolding):
         task_id = new_task_id(now)
         status = TaskStatus.QUEUED if items else TaskStatus.COMPLETED
         async with self.storage.transaction() as db:
-            async with db.execute("SELECT file_path FROM boosted_paths") as cur:
-                boosted = {str(r[0]) for r in await cur.fetchall()}
+            boosted = await live_boosts(db, now)
             await db.execute(
                 "INSERT INTO reindexing_tasks(id, scope, target_paths, recursive, embeddings_only, "
                 "incremental, priority, status, model_id, progress, items_total, created_at, "
@@ -121,14 +121,15 @@ class Queue(LeaseHolding):
                 ),
             )
             await db.executemany(
-                "INSERT INTO reindexing_task_items(task_id, file_path, action, priority, status, "
-                "size, weight) VALUES (?,?,?,?,'pending',?,?)",
+                "INSERT INTO reindexing_task_items(task_id, file_path, action, priority, "
+                "base_priority, status, size, weight) VALUES (?,?,?,?,?,'pending',?,?)",
                 [
                     (
                         task_id,
                         item.path,
                         item.action.value,
                         int(Priority.HIGH if item.path in boosted else priority),
+                        int(priority),
                         item.size,
                         item.weight,
                     )
@@ -166,6 +167,39 @@ class Queue(LeaseHolding):
             (*params, limit),
         )
         return [_task(r) for r in rows]
+
+    async def recent_states(self, since: float) -> dict[str, tuple[Any, ...]]:
+        """A cheap fingerprint of every task unfinished or ended since `since`, by id.
+
+        Two reads of a task give equal fingerprints when nothing a watcher shows changed.
+        """
+        rows = await self.storage.fetchall(
+            "SELECT id, status, progress, items_completed, items_failed, current_path, message, "
+            "completed_at FROM reindexing_tasks WHERE status IN ('Queued', 'Running', 'Paused') "
+            "OR completed_at >= ? OR created_at >= ?",
+            (since, since),
+        )
+        return {str(r[0]): tuple(r[1:]) for r in rows}
+
+    async def unfinished(self) -> list[Task]:
+        """Tasks queued, running or paused, oldest first."""
+        rows = await self.storage.fetchall(
+            f"SELECT {_TASK_COLUMNS} FROM reindexing_tasks "
+            "WHERE status IN ('Queued', 'Running', 'Paused') ORDER BY created_at, rowid"
+        )
+        return [_task(r) for r in rows]
+
+    async def count_unfinished(self, scope: Scope | None = None) -> int:
+        """Unfinished tasks (of one scope)."""
+        where, params = ("AND scope = ?", [scope.value]) if scope else ("", [])
+        return int(
+            await self.storage.scalar(
+                "SELECT count(*) FROM reindexing_tasks WHERE status IN "
+                f"('Queued', 'Running', 'Paused') {where}",
+                params,
+            )
+            or 0
+        )
 
     async def failures(self, task_id: str, limit: int = 100) -> list[Failure]:
         """Failed items of a task, in order."""
@@ -223,10 +257,9 @@ class Queue(LeaseHolding):
         """Let a paused task run again."""
         task = await self.get(task_id)
         if task.status is not TaskStatus.PAUSED:
-            if task.status in (TaskStatus.QUEUED, TaskStatus.RUNNING):
-                return task
             raise TaskStateError(
-                f"task {task_id} is {task.status.value}: only a paused task can be resumed"
+                f"task {task_id} is {task.status.value}, not paused: only a paused task can "
+                "be resumed (nothing was changed)"
             )
         async with self.storage.transaction() as db:
             await db.execute(
@@ -241,9 +274,9 @@ class Queue(LeaseHolding):
         """Stop a task: its pending items are cancelled; the worker drops the rest."""
         task = await self.get(task_id)
         if task.finished:
-            if task.status is TaskStatus.CANCELLED:
-                return task
-            raise TaskStateError(f"task {task_id} already ended ({task.status.value})")
+            raise TaskStateError(
+                f"task {task_id} already ended ({task.status.value}): there is nothing to cancel"
+            )
         now = time.time()
         async with self.storage.transaction() as db:
             await db.execute(
@@ -258,23 +291,3 @@ class Queue(LeaseHolding):
                 (now, task_id),
             )
         return await self.get(task_id)
-
-    async def boost(self, paths: Sequence[str]) -> int:
-        """Raise pending items of these files to high priority; remember them for new tasks."""
-        now = time.time()
-        async with self.storage.transaction() as db:
-            await db.execute("DELETE FROM boosted_paths")
-            await db.executemany(
-                "INSERT OR REPLACE INTO boosted_paths(file_path, boosted_at) VALUES (?, ?)",
-                [(p, now) for p in paths],
-            )
-            changed = 0
-            for path in paths:
-                cur = await db.execute(
-                    "UPDATE reindexing_task_items SET priority = 0 "
-                    "WHERE file_path = ? AND status = 'pending' AND priority > 0",
-                    (path,),
-                )
-                changed += cur.rowcount
-                await cur.close()
-        return changed

@@ -21,6 +21,7 @@ import aiosqlite
 
 from codeindex.migrate import migrate
 from codeindex.parser import Symbol
+from codeindex.storage.stats import StatsQueries
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -88,6 +89,14 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     return conn
 
 
+def _prepare_data_dir(folder: Path) -> None:
+    """Create the data dir with a `.gitignore` of `*`, so git and editors leave it alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by codeindex: this folder is derived data\n*\n", "utf-8")
+
+
 async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> None:
     """Set metadata values within a transaction the caller holds."""
     await db.executemany(
@@ -97,7 +106,7 @@ async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> Non
     )
 
 
-class Storage:
+class Storage(StatsQueries):
     """The index database of one workspace."""
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
@@ -113,7 +122,7 @@ class Storage:
     @classmethod
     async def open(cls, path: Path) -> Storage:
         """Open (creating and migrating as needed) the database at `path`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_prepare_data_dir, path.parent)
         await asyncio.to_thread(migrate, path)
         writer = await _connect(path, readonly=False)
         reader = await _connect(path, readonly=True)

@@ -1,0 +1,215 @@
+"""The worker's embedding side: the model, the backlog of texts, batches, LanceDB writes.
+
+A mixin of `Worker`. Texts without a vector wait in the backlog by priority; batches of
+similar length go to the model in a thread; vectors are buffered and written to the
+model's LanceDB table in few commits, and only then are the items they finish marked
+completed (work is done only after it is written). Pause and cancel are read between
+batches (invariant 6). Vector clean-up and compaction run only while the worker is idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from codeindex.backlog import Backlog
+from codeindex.config import Settings
+from codeindex.embedder import Embedder, ModelUnavailable
+from codeindex.models import ModelManager
+from codeindex.pipeline import RateMeter
+from codeindex.storage import Storage
+from codeindex.tasks import Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
+from codeindex.vectors import VectorStore, VectorTable
+
+log = logging.getLogger(__name__)
+
+WINDOW_BATCHES = 4
+PROGRESS_SECONDS = 0.25
+FLUSH_VECTORS = 512
+FLUSH_SECONDS = 3.0
+GC_MIN_UNREFERENCED = 1000
+
+
+class EmbeddingWork(ABC):
+    """Embedding and vector writes of the worker."""
+
+    storage: Storage
+    queue: Queue
+    settings: Settings
+    models: ModelManager
+    vectors: VectorStore
+    backlog: Backlog
+    rates: RateMeter
+    weights: Rates
+    texts_embedded: int
+    on_change: Callable[[], None]
+    on_model_change: Callable[[int], Awaitable[None]] | None
+    _model: tuple[Embedder, int, VectorTable] | None
+    _model_error: ModelUnavailable | None
+    _unflushed: list[tuple[str, npt.NDArray[np.float32]]]
+    _last_flush: float
+    _dirty_vectors: bool
+    _progress_at: float
+
+    def _embed_cost(self, text: str) -> int:
+        """Characters that cost model time: inputs are truncated to max_tokens (~4 chars each)."""
+        return min(len(text), self.settings.embed_max_tokens * 4)
+
+    @abstractmethod
+    async def _finish(
+        self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
+    ) -> None: ...
+
+    async def _ensure_model(self) -> tuple[Embedder, int, VectorTable] | None:
+        if self._model is not None:
+            return self._model
+        if self._model_error is not None:
+            return None
+        try:
+            embedder, model_id = await self.models.configured()
+        except ModelUnavailable as exc:
+            self._model_error = exc
+            log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
+            return None
+        table = await asyncio.to_thread(
+            self.vectors.table, embedder.identity.table_name, embedder.identity.dim
+        )
+        await self._reconcile(model_id, table)
+        self._model = (embedder, model_id, table)
+        active = await self.models.active()
+        if active is not None and active.id != model_id and self.on_model_change is not None:
+            await self.on_model_change(model_id)
+        return self._model
+
+    async def _reconcile(self, model_id: int, table: VectorTable) -> None:
+        """Forget vectors SQLite believes exist but LanceDB lost (LanceDB is derived)."""
+        present = await asyncio.to_thread(table.hashes)
+        recorded = await self.storage.embedded_hashes(model_id)
+        lost = [h for h in recorded if h not in present]
+        if lost:
+            log.warning("%d vectors missing from LanceDB; they will be embedded again", len(lost))
+            await self.storage.forget_embedded(model_id, lost)
+
+    async def _refresh_task_states(self) -> None:
+        """Read pause/cancel of the tasks whose items wait on embeddings (invariant 6)."""
+        backlog = self.backlog
+        if not backlog.tasks:
+            backlog.paused = set()
+            return
+        states = await self.queue.task_states(sorted(backlog.tasks))
+        backlog.paused = {t for t, s in states.items() if s is TaskStatus.PAUSED}
+        cancelled = {t for t, s in states.items() if s is TaskStatus.CANCELLED}
+        if cancelled:
+            dropped = [w.item for w in backlog.waiting.values() if w.item.task_id in cancelled]
+            for item in dropped:
+                backlog.drop(item.id)
+            await self.queue.cancel_items(dropped)
+            self.on_change()
+
+    async def _embed_next_batch(self) -> None:
+        model = self._model
+        if model is None:
+            return
+        embedder, _, _ = model
+        batch_size = self.settings.embed_batch_size
+        window = self.backlog.window(batch_size * WINDOW_BATCHES)
+        if not window:
+            return
+        oldest = window[0][0]
+        cap = self.settings.embed_max_tokens * 6
+        window.sort(key=lambda ht: min(len(ht[1].text), cap))
+        at = next(i for i, (h, _) in enumerate(window) if h == oldest)
+        start = max(0, min(at - batch_size // 2, len(window) - batch_size))
+        batch = window[start : start + batch_size]
+        texts = [t.text for _, t in batch]
+        started = time.perf_counter()
+        try:
+            vectors = await asyncio.to_thread(embedder.embed, texts)
+            cost = sum(self._embed_cost(t) for t in texts)
+            self.rates.add("embed", cost, time.perf_counter() - started)
+            self.texts_embedded += len(texts)
+        except Exception as exc:
+            log.exception("embedding a batch failed")
+            dropped = [self.backlog.drop(i) for i in {i for _, t in batch for i in t.items}]
+            items = [w.item for w in dropped if w is not None]
+            await self._finish([], [(it, f"embedding failed: {exc}") for it in items])
+            return
+        for (h, _), vector in zip(batch, vectors, strict=True):
+            self._unflushed.append((h, vector))
+            self.backlog.embedded(h)
+        urgent = any(t.priority == Priority.HIGH for _, t in batch)
+        await self._flush(force=urgent)
+        if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
+            self._progress_at = time.monotonic()
+            await self.queue.set_progress(self.backlog.partial_progress())
+
+    async def _flush(self, *, force: bool) -> None:
+        """Write buffered vectors in one LanceDB commit, then complete the items they finish."""
+        if self._model is None:
+            return
+        due = (
+            force
+            or len(self._unflushed) >= FLUSH_VECTORS
+            or not len(self.backlog)
+            or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        )
+        if not due:
+            return
+        _, model_id, table = self._model
+        written: set[str] = set()
+        if self._unflushed:
+            hashes = [h for h, _ in self._unflushed]
+            matrix = np.stack([v for _, v in self._unflushed]).astype(np.float32)
+            await asyncio.to_thread(table.add, hashes, matrix)
+            await self.storage.mark_embedded(model_id, hashes)
+            written = set(hashes)
+            self._unflushed = []
+            self._dirty_vectors = True
+        self._last_flush = time.monotonic()
+        done = [(w.item, w.outcome) for w in self.backlog.written(written)]
+        if done:
+            await self._finish(done, [])
+
+    async def _save_rates(self) -> None:
+        """Persist the throughput measured since the last save; estimates use it."""
+        measured = self.rates.measured()
+        if measured:
+            await self.storage.set_meta(measured)
+            self.rates = RateMeter()
+            self.weights = await Rates.load(self.storage)
+
+    async def _maintain(self) -> None:
+        """Off the query path: drop vectors no chunk references, compact LanceDB."""
+        if not self._dirty_vectors or self._model is None:
+            return
+        self._dirty_vectors = False
+        _, model_id, table = self._model
+        unreferenced = await self.storage.unreferenced_embedded(model_id)
+        if len(unreferenced) >= GC_MIN_UNREFERENCED:
+            await asyncio.to_thread(table.delete, unreferenced)
+            await self.storage.forget_embedded(model_id, unreferenced)
+        await asyncio.to_thread(table.optimize)
+
+    async def collect_garbage(self, older_than: timedelta = timedelta(minutes=1)) -> int:
+        """Drop every unreferenced vector now and clean old versions; returns how many.
+
+        Table versions younger than `older_than` are kept for readers still using them.
+        """
+        model = await self._ensure_model()
+        if model is None:
+            return 0
+        self._dirty_vectors = False  # what the idle maintenance would do is done here
+        _, model_id, table = model
+        unreferenced = await self.storage.unreferenced_embedded(model_id)
+        if unreferenced:
+            await asyncio.to_thread(table.delete, unreferenced)
+            await self.storage.forget_embedded(model_id, unreferenced)
+        await asyncio.to_thread(table.optimize, older_than)
+        return len(unreferenced)

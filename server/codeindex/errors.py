@@ -1,0 +1,114 @@
+"""Errors with one root: every failure a user can act on is a `CodeIndexError` with a stable code.
+
+Each front-end maps the same kinds to its own protocol from the class attributes:
+the CLI exits with `exit_code`, the language server answers a JSON-RPC error with
+`jsonrpc_code`, the MCP server returns a tool error whose text is the message and whose
+structured content carries `code` and `data`. An exception that is not a
+`CodeIndexError` is a bug: front-ends report it as `internal`, never as bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+
+JSONRPC_INVALID_PARAMS = -32602
+JSONRPC_INTERNAL = -32603
+
+
+class CodeIndexError(Exception):
+    """A failure with a message that says what was wrong and what to do."""
+
+    code: ClassVar[str] = "internal"
+    exit_code: ClassVar[int] = EXIT_INTERNAL
+    jsonrpc_code: ClassVar[int] = JSONRPC_INTERNAL
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data: dict[str, Any] = {k: v for k, v in data.items() if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON: code, message and any details (field, given, allowed...)."""
+        return {"code": self.code, "message": self.message, **self.data}
+
+
+class BadArgument(CodeIndexError):
+    """An argument or setting the caller gave has a value that cannot be used."""
+
+    code = "bad_argument"
+    exit_code = EXIT_BAD_INPUT
+    jsonrpc_code = JSONRPC_INVALID_PARAMS
+
+
+class OutsideWorkspace(BadArgument):
+    """A path that resolves outside the workspace root (invariant 7)."""
+
+    code = "outside_workspace"
+
+
+class ConfigError(BadArgument):
+    """A setting has a value we cannot use; the message names it and says what fits."""
+
+    code = "bad_setting"
+
+
+class UnknownTask(BadArgument):
+    """No reindex task has that id."""
+
+    code = "unknown_task"
+
+
+class WrongState(CodeIndexError):
+    """The task is in a state that does not allow the request (say, resume of a finished task)."""
+
+    code = "wrong_state"
+    exit_code = EXIT_BAD_INPUT
+    jsonrpc_code = -32002
+
+
+class ModelUnavailable(CodeIndexError):
+    """No embedding model can be loaded; `reason` says why and `hint` what to set."""
+
+    code = "model_unavailable"
+    exit_code = EXIT_UNAVAILABLE
+    jsonrpc_code = -32003
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(f"{reason}; {hint}", reason=reason, hint=hint)
+        self.reason = reason
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.reason}; {self.hint}"
+
+
+class SemanticUnavailable(CodeIndexError):
+    """Semantic search cannot answer yet (no model, nothing embedded, vectors missing)."""
+
+    code = "semantic_unavailable"
+    exit_code = EXIT_UNAVAILABLE
+    jsonrpc_code = -32005
+
+
+class IndexUnusable(CodeIndexError):
+    """The index cannot be opened or written (newer schema, corrupt file, read-only folder)."""
+
+    code = "index_unusable"
+    exit_code = EXIT_UNAVAILABLE
+    jsonrpc_code = -32004
+
+
+class InternalError(CodeIndexError):
+    """A bug: something failed that should not have. The log has the traceback."""
+
+
+def internal(exc: BaseException) -> InternalError:
+    """Wrap an unexpected exception for a user: say it is a bug, not bad input."""
+    return InternalError(
+        f"internal error ({type(exc).__name__}: {exc}); this is a bug in codeindex, not in "
+        "your input: the log has the traceback (--log-level DEBUG / --log-file)"
+    )

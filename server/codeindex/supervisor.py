@@ -1,0 +1,219 @@
+"""Who makes sure a worker serves the workspace, and where it runs.
+
+The worker runs in a process of its own (`codeindex worker --exit-when-idle`), started
+by whichever front-end first finds work and no live worker. Not in the front-end's
+process, because:
+- a crash of tree-sitter or ONNX Runtime (native code) would end the editor's language
+  server or the agent's MCP server with it; in its own process it ends only the worker,
+  which the supervisor replaces, and the task goes on (items in flight go back to pending);
+- parsing holds the GIL and embedding keeps both cores busy: beside them, a server in the
+  same process answers `workspace/symbol` late; in another process it answers at once;
+- the worker outlives the front-end that started it, so the CLI, an editor and an agent
+  share one worker and one loaded model, and the first to come finds it warm.
+
+Exactly one worker per workspace holds the lease (invariant 4). The supervisor starts a
+worker only when no live process holds the lease and the one it started last is not
+still starting; a worker started in a race with another front-end's finds the lease
+taken and exits at once. A front-end with a session (`start_session`) registers as a
+client: the worker stays while any client lives (the watcher runs beside it), and the
+session re-checks every `CHECK_SECONDS` that a worker is alive, so a SIGKILLed worker is
+replaced within about a second and its task finishes.
+
+A worker serving with other index settings (another model, chunk size, ...) is asked to
+hand over when it is a background worker: it stops between two steps and gives its items
+back; a successor started with the new settings takes the lease. Settings that change
+only speed (threads, batch size, download permission) never cause a hand-over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from codeindex import doorbell
+from codeindex.config import SETTINGS, Settings
+from codeindex.tasks import Queue
+
+log = logging.getLogger(__name__)
+
+WorkerMode = Literal["process", "in-process", "none"]
+CHECK_SECONDS = 1.0
+CLIENT_TTL_SECONDS = 15.0
+_ENV_OF = {s.key: s.env for s in SETTINGS}
+
+
+def worker_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
+    """The environment of a worker process: ours, plus settings given as overrides."""
+    env = dict(os.environ)
+    for key, value in overrides.items():
+        if value is not None and key in _ENV_OF:
+            env[_ENV_OF[key]] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+def spawn_worker(settings: Settings, overrides: Mapping[str, Any]) -> int:
+    """Start `codeindex worker --exit-when-idle` in a session of its own; returns its pid.
+
+    It logs to `<data dir>/worker.log` and outlives the front-end that started it.
+    """
+    log_path = settings.data_dir / "worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "codeindex",
+        "--root",
+        str(settings.root),
+        "worker",
+        "--exit-when-idle",
+        "--linger",
+        str(settings.linger_seconds),
+    ]
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        pid = os.posix_spawn(
+            sys.executable,
+            command,
+            worker_environment(overrides),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(log_fd)
+    log.info("started worker process %d for %s", pid, settings.root)
+    return pid
+
+
+def _running_child(pid: int | None) -> bool:
+    """True while a worker process we started has not exited (reaping it once it has)."""
+    if pid is None:
+        return False
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+class Supervisor:
+    """Makes sure a worker serves the workspace; keeps a front-end's client row alive."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        settings: Settings,
+        *,
+        mode: WorkerMode,
+        start_in_process: Callable[[], Any],
+        runs_in_process: Callable[[], bool],
+    ) -> None:
+        self.queue = queue
+        self.settings = settings
+        self.overrides: Mapping[str, Any] = {}
+        self.mode = mode
+        self._start_in_process = start_in_process
+        self._runs_in_process = runs_in_process
+        self._spawned: int | None = None
+        self._lock = asyncio.Lock()
+        self.client_id: str | None = None
+        self.client_kind = ""
+        self._session: asyncio.Task[None] | None = None
+        self.spawned_pids: list[int] = []
+        self._asked: set[str] = set()
+
+    async def ensure_worker(self) -> bool:
+        """Start a worker when no live one serves this workspace; True when one was started.
+
+        A background worker serving with other index settings is asked to hand over first.
+        """
+        if self.mode == "none":
+            return False
+        async with self._lock:
+            if self._runs_in_process():
+                return False
+            lease = await self.queue.live_lease()
+            if lease is not None and lease.settings_key == self.settings.index_key():
+                return False
+            if _running_child(self._spawned):
+                return False  # started, not holding the lease yet (or waiting to succeed one)
+            if lease is not None and not await self._hand_over(lease.owner, lease.hostname):
+                return False
+            if self.mode == "in-process":
+                self._start_in_process()
+            else:
+                self._spawned = spawn_worker(self.settings, self.overrides)
+                self.spawned_pids.append(self._spawned)
+            return True
+
+    async def _hand_over(self, owner: str, hostname: str) -> bool:
+        """Ask a worker of this host with other settings to hand over, once; True when asked.
+
+        A foreground worker declines (its owner restarts it); it is not asked again.
+        """
+        if hostname != socket.gethostname() or owner in self._asked:
+            return False
+        self._asked.add(owner)
+        asked = await self.queue.request_retire(owner)
+        doorbell.ring(self.settings.data_dir)
+        if asked:
+            log.info("asked worker %s to hand over to one with the current settings", owner)
+        return asked
+
+    # ---- sessions ---------------------------------------------------------------------
+
+    async def start_session(self, kind: str) -> str:
+        """Register this front-end as a client and keep a worker alive while it lives."""
+        if self.client_id is None:
+            self.client_id = f"{kind}:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+            self.client_kind = kind
+        await self.queue.register_client(self.client_id, kind, CLIENT_TTL_SECONDS)
+        if self._session is None or self._session.done():
+            self._session = asyncio.create_task(self._keep(), name="codeindex-session")
+            self._session.add_done_callback(_log_death)
+        return self.client_id
+
+    async def end_session(self) -> None:
+        """Stop supervising and drop this client (and its open-file boosts)."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await session
+        if self.client_id is not None:
+            client_id, self.client_id = self.client_id, None
+            with contextlib.suppress(Exception):
+                await self.queue.drop_client(client_id)
+
+    async def _keep(self) -> None:
+        assert self.client_id is not None
+        renewed = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() - renewed >= CLIENT_TTL_SECONDS / 3:
+                    if not await self.queue.renew_client(self.client_id, CLIENT_TTL_SECONDS):
+                        await self.queue.register_client(
+                            self.client_id, self.client_kind, CLIENT_TTL_SECONDS
+                        )
+                    await self.queue.expire_clients()
+                    renewed = loop.time()
+                await self.ensure_worker()
+            except Exception:
+                log.exception("supervising the worker failed; trying again")
+            await asyncio.sleep(CHECK_SECONDS)
+
+
+def _log_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the session supervisor stopped", exc_info=task.exception())
