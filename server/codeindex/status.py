@@ -102,6 +102,7 @@ async def index_status(service: CodeIndexService) -> dict[str, Any]:
             "total": sum(by_status.values()),
             "by_status": by_status,
             "by_language": by_language,
+            "by_encoding": await st.files_by_encoding(),
             "with_syntax_errors": syntax_errors,
             "not_indexed": problems,
         },

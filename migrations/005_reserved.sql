@@ -1,0 +1,2 @@
+-- Placeholder for the migration number the lead engineer reserved (issue 14); replaced by
+-- that migration when the branches are merged. It changes nothing.
