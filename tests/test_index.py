@@ -511,6 +511,18 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     assert "newer than" in proc.stderr and "upgrade codeindex" in proc.stderr
 
 
+def test_a_workspace_whose_own_name_is_not_utf8_is_indexed(tmp_path: Path) -> None:
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9"))
+    root.mkdir()
+    (root / "good.py").write_text("def good():\n    return 1\n", encoding="utf-8")
+    proc = run_cli(root, "index", str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert run_json(root, "symbols", "good")[0]["path"] == "good.py"
+    status = run_json(root, "status")
+    assert status["workspace"] == f"{tmp_path}/caf\\xe9"
+    assert status["data_dir"] == f"{tmp_path}/caf\\xe9/.codeindex"
+
+
 def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeindex.migrate import latest_version
 from codeindex.pipeline import parser_version
+from codeindex.workspace import printable
 
 if TYPE_CHECKING:
     from codeindex.service import CodeIndexService
@@ -93,8 +94,8 @@ async def index_status(service: CodeIndexService) -> dict[str, Any]:
         p.stat().st_size for p in service.settings.data_dir.glob("index.db*") if p.is_file()
     )
     return {
-        "workspace": str(service.settings.root),
-        "data_dir": str(service.settings.data_dir),
+        "workspace": printable(str(service.settings.root)),
+        "data_dir": printable(str(service.settings.data_dir)),
         "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
         "schema_version": latest_version(),
         "parser_version": parser_version(service.settings),
