@@ -383,6 +383,21 @@ def test_status_counts_files_by_encoding_and_binaries_stay_skipped(encoded_index
     }
 
 
+def test_the_django_files_not_in_utf8_are_indexed(django_src: Path, tmp_path: Path) -> None:
+    css = "tests/staticfiles_tests/project/nonutf8/nonutf8.css"
+    sample = "tests/i18n/commands/not_utf8.sample"
+    root = copy_tree(django_src, tmp_path / "django", [css, sample, "django/core/paginator.py"])
+    proc = run_cli(root, "index", str(root), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "Completed"
+    files = run_json(root, "status")["files"]
+    assert files["by_status"] == {"indexed": 3}
+    assert files["by_encoding"] == {"cp1252": 2}
+    for query, path in [("éviter", css), ("Øyvind", sample)]:
+        hits = run_json(root, "search", query, "--mode", "lexical")["hits"]
+        assert [(h["path"], h["line"]) for h in hits] == [(path, 1)], query
+
+
 def test_a_file_rewritten_in_latin1_stays_indexed(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()
