@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import NO_MODEL_ENV, cli_env, copy_tree, index_with_cli, run_cli, run_json
 
-from codeindex.search import SearchError
+from codeindex.errors import SemanticUnavailable
 from codeindex.service import CodeIndexService
 
 SUBSET = [
@@ -251,7 +251,7 @@ async def test_no_model_builds_the_index_and_explains(
         monkeypatch.setenv(key, value)
     service = await CodeIndexService.open(root, worker="in-process")
     try:
-        with pytest.raises(SearchError, match="semantic search is unavailable"):
+        with pytest.raises(SemanticUnavailable, match="semantic search is unavailable"):
             await service.search("arguments", mode="semantic")
     finally:
         await service.close()

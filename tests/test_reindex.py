@@ -157,25 +157,32 @@ async def test_async_returns_before_any_item_runs(
         await service.close()
 
 
-async def test_failed_file_is_reported_and_others_go_on(cobra: CodeIndexService) -> None:
-    root = cobra.settings.root
-    (root / "cobra-go/broken.go").write_bytes(b"package cobra\n// caf\xe9\n")
-    _append(root / "cobra-go/args.go", "\nfunc StillIndexed() {}\n")
-    resp = await cobra.force_reindex(
-        "files", ["cobra-go/broken.go", "cobra-go/args.go"], async_=False
-    )
-    assert resp["status"] == "Failed"
-    result = resp["result"]
-    assert result["items_completed"] == 1 and result["items_failed"] == 1
-    assert result["failures"] == [
-        {
-            "path": "cobra-go/broken.go",
-            "error": "not valid UTF-8 at byte 20: invalid continuation byte",
-        }
-    ]
-    assert await cobra.find_symbols("StillIndexed")
-    again = await cobra.force_reindex("file", ["cobra-go/command.go"], async_=False)
-    assert again["status"] == "Completed"  # the queue went on
+async def test_failed_file_is_reported_and_others_go_on(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    service = await CodeIndexService.open(root, worker="none")  # no worker yet: items wait
+    try:
+        (root / "cobra-go/broken.go").write_text("package cobra\n", encoding="utf-8")
+        _append(root / "cobra-go/args.go", "\nfunc StillIndexed() {}\n")
+        resp = await service.force_reindex("files", ["cobra-go/broken.go", "cobra-go/args.go"])
+        # Between planning and reading, the file becomes unreadable (even for root).
+        (root / "cobra-go/broken.go").unlink()
+        (root / "cobra-go/broken.go").symlink_to("broken.go")
+        service.start_worker()
+        task = await service.wait(resp["task_id"])
+        assert task["status"] == "Failed"
+        result = await service.get_reindex_status(resp["task_id"])
+        assert result["items_completed"] == 1 and result["items_failed"] == 1
+        assert result["failures"] == [
+            {"path": "cobra-go/broken.go", "error": "unreadable: Too many levels of symbolic links"}
+        ]
+        assert await service.find_symbols("StillIndexed")
+        again = await service.force_reindex("file", ["cobra-go/command.go"], async_=False)
+        assert again["status"] == "Completed"  # the queue went on
+    finally:
+        await service.close()
 
 
 async def test_pause_holds_and_resume_finishes(

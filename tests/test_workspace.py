@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from codeindex.workspace import (
+    BadFileNameError,
     FileEntry,
     OutsideWorkspaceError,
     SkipFile,
     Workspace,
     WorkspaceError,
     hash_bytes,
+    printable,
+    valid_name,
 )
 
 
@@ -332,19 +336,117 @@ def test_read_text(tmp_path: Path) -> None:
     assert src.mtime_ns == (ws.root / "a.py").stat().st_mtime_ns
 
 
-def test_read_strips_bom_but_hashes_raw_bytes(tmp_path: Path) -> None:
-    raw = codecs.BOM_UTF8 + b"x = 1\n"
+# Text in each encoding, written out as an editor would save it. The latin-1 text has no
+# byte in 0x80..0x9F, where latin-1 and cp1252 differ, so it reads the same in cp1252: the
+# encoding reported is cp1252, the text is right.
+GERMAN = 'def grüße():\n    """Gibt „Grüße“ zurück – für alle."""\n    return "Größe"\n'
+FRENCH = "def café():\n    return 'déjà vu, naïve façade, hôtel, élève'\n"
+DJANGO_CSS = b"/* \xe9viter \xe9crasement */\n.test { margin: 1 rem; }\n"
+DJANGO_SAMPLE = b"Copyright (c) 2009 \xd8yvind Sean Kinsey, oyvind@kinsey.no"
+
+
+def _in(text: str, encoding: str, bom: bytes = b"") -> bytes:
+    return bom + text.encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "encoding"),
+    [
+        pytest.param(_in(GERMAN, "utf-8"), GERMAN, None, id="utf-8"),
+        pytest.param(_in(GERMAN, "utf-8", codecs.BOM_UTF8), GERMAN, "utf-8-sig", id="utf-8-bom"),
+        pytest.param(
+            _in(GERMAN, "utf-16-le", codecs.BOM_UTF16_LE), GERMAN, "utf-16-le", id="utf-16-le-bom"
+        ),
+        pytest.param(
+            _in(GERMAN, "utf-16-be", codecs.BOM_UTF16_BE), GERMAN, "utf-16-be", id="utf-16-be-bom"
+        ),
+        pytest.param(
+            _in(GERMAN, "utf-32-le", codecs.BOM_UTF32_LE), GERMAN, "utf-32-le", id="utf-32-le-bom"
+        ),
+        pytest.param(
+            _in(GERMAN, "utf-32-be", codecs.BOM_UTF32_BE), GERMAN, "utf-32-be", id="utf-32-be-bom"
+        ),
+        pytest.param(_in(GERMAN, "cp1252"), GERMAN, "cp1252", id="cp1252"),
+        pytest.param(_in(FRENCH, "latin-1"), FRENCH, "cp1252", id="latin-1"),
+        pytest.param(DJANGO_CSS, DJANGO_CSS.decode("cp1252"), "cp1252", id="django-css"),
+        pytest.param(DJANGO_SAMPLE, DJANGO_SAMPLE.decode("cp1252"), "cp1252", id="django-sample"),
+        pytest.param(
+            _in("msg = 'Zażółć gęślą jaźń — łódź płynie po rzece'\n", "cp1250"),
+            "msg = 'Zażółć gęślą jaźń — łódź płynie po rzece'\n",
+            "cp1250",
+            id="cp1250-polish",
+        ),
+        pytest.param(
+            _in("def привет():\n    return 'Привет, мир! Это проверка кодировки.'\n", "cp1251"),
+            "def привет():\n    return 'Привет, мир! Это проверка кодировки.'\n",
+            "cp1251",
+            id="cp1251-russian",
+        ),
+        pytest.param(
+            _in("def привет():\n    return 'Привет, мир! Это проверка кодировки.'\n", "koi8-r"),
+            "def привет():\n    return 'Привет, мир! Это проверка кодировки.'\n",
+            "koi8-r",
+            id="koi8-r-russian",
+        ),
+        pytest.param(
+            _in("x = 'こんにちは世界、これは日本語のテストです。'\n", "shift_jis"),
+            "x = 'こんにちは世界、これは日本語のテストです。'\n",
+            "cp932",  # Microsoft's superset of Shift JIS
+            id="shift-jis",
+        ),
+        pytest.param(
+            _in("x = '你好世界，这是一个中文测试。'\n", "gb18030"),
+            "x = '你好世界，这是一个中文测试。'\n",
+            "gb18030",
+            id="gb18030",
+        ),
+        pytest.param(
+            _in("x = '안녕하세요 세계, 이것은 한국어 테스트입니다.'\n", "cp949"),
+            "x = '안녕하세요 세계, 이것은 한국어 테스트입니다.'\n",
+            "cp949",
+            id="cp949-korean",
+        ),
+        pytest.param(
+            b"# -*- coding: cp1251 -*-\nname = '\xe9t\xe9'\n",
+            "# -*- coding: cp1251 -*-\nname = 'йtй'\n",
+            "cp1251",
+            id="declared-coding",
+        ),
+        pytest.param(
+            "# «Grüße» → ok\nname = 'caf".encode() + b"\xe9'\n",
+            "# «Grüße» → ok\nname = 'caf\ufffd'\n",
+            "utf-8 (invalid bytes replaced)",
+            id="utf-8-with-a-stray-byte",
+        ),
+        pytest.param(
+            codecs.BOM_UTF16_LE + "x = 1\n".encode("utf-16-le") + b"\n",
+            "x = 1\n\ufffd",
+            "utf-16-le (invalid bytes replaced)",
+            id="utf-16-cut-short",
+        ),
+        pytest.param(b"ok = 1\n\xff\xfe", "ok = 1\nÿþ", "cp1252", id="two-high-bytes"),
+    ],
+)
+def test_read_decodes_as_an_editor_would(
+    tmp_path: Path, raw: bytes, text: str, encoding: str | None
+) -> None:
     ws = workspace(tmp_path, {"a.py": raw})
     src = ws.read("a.py")
-    assert src.text == "x = 1\n"
-    assert src.content_hash == hash_bytes(raw)
+    assert (src.text, src.encoding) == (text, encoding)
+    assert src.content_hash == hash_bytes(raw)  # the bytes on disk, not the text
     assert src.size == len(raw)
+
+
+# Bytes 1..255: no NUL byte, and read in any single-byte code page, noise.
+NOISE = bytes(range(1, 256)) * 4
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"
 
 
 @pytest.mark.parametrize(
     ("content", "rel", "reason"),
     [
         pytest.param(b"abc\0def", "a.py", "binary file (NUL byte in the first 8 KiB)", id="nul"),
+        pytest.param(PNG, "image", "binary file (NUL byte in the first 8 KiB)", id="png-no-suffix"),
         pytest.param(b"text", "logo.PNG", "binary file (.png)", id="binary-extension"),
         pytest.param(
             b"x" * (2 * 1024 * 1024),
@@ -353,24 +455,25 @@ def test_read_strips_bom_but_hashes_raw_bytes(tmp_path: Path) -> None:
             id="2MiB",
         ),
         pytest.param(
-            b"ok = 1\n\xff\xfe",
-            "bad.py",
-            "not valid UTF-8 at byte 7: invalid start byte",
-            id="invalid-utf8",
+            NOISE,
+            "noise.py",
+            "not text: not valid UTF-8 (byte 127), and no legacy encoding decodes it plausibly",
+            id="noise-without-nul",
         ),
         pytest.param(
-            codecs.BOM_UTF8 + b"ab\xc3",
-            "bom_bad.py",
-            "not valid UTF-8 at byte 5: unexpected end of data",
-            id="invalid-utf8-after-bom",
+            codecs.BOM_UTF16_LE + "a\0b".encode("utf-16-le"),
+            "a.py",
+            "binary file (NUL character in the first 8 KiB of its utf-16-le text)",
+            id="utf-16-bom-then-nul",
         ),
     ],
 )
-def test_read_skips_bad_content(tmp_path: Path, content: bytes, rel: str, reason: str) -> None:
+def test_read_skips_what_is_not_text(tmp_path: Path, content: bytes, rel: str, reason: str) -> None:
     ws = workspace(tmp_path, {rel: content})
     with pytest.raises(SkipFile) as info:
         ws.read(rel)
     assert info.value.reason == reason
+    assert info.value.kind == "skipped"  # not a failure: the task goes on as Completed
 
 
 def test_read_skips_a_file_that_vanished_after_the_scan(tmp_path: Path) -> None:
@@ -415,6 +518,106 @@ def test_read_skips_bad_symlinks(tmp_path: Path, link: str, reason: str) -> None
     with pytest.raises(SkipFile) as info:
         ws.read(link)
     assert info.value.reason == reason.format(secret=secret)
+
+
+# -- names that are not valid UTF-8 -----------------------------------------------------
+
+
+def bad_name(root: Path, rel: bytes, content: bytes | None = b"def bad():\n    pass\n") -> str:
+    """Create a file (or, with content None, a folder) whose name has bytes that are not UTF-8;
+    return its name as Python sees it (with lone surrogates)."""
+    path = os.fsencode(root) + b"/" + rel
+    if content is None:
+        os.mkdir(path)
+    else:
+        with open(path, "wb") as f:
+            f.write(content)
+    return os.fsdecode(rel)
+
+
+def assert_clean(*texts: str) -> None:
+    """Each text can be stored in SQLite, written as JSON and printed on a UTF-8 terminal."""
+    for text in texts:
+        text.encode("utf-8")
+        json.dumps(text, ensure_ascii=False).encode("utf-8")
+
+
+def test_scan_skips_names_that_are_not_utf8_and_lists_the_rest(tmp_path: Path) -> None:
+    ws = workspace(tmp_path, {"good.py": "x = 1\n", "sub/ok.py": "y = 2\n"})
+    bad_name(ws.root, b"bad\xff.py")
+    bad_name(ws.root, b"d\xfe", None)
+    bad_name(ws.root, b"d\xfe/inner.py")
+    bad_name(ws.root, b"sub/caf\xe9.py")
+    bad_name(ws.root, b"ignored\xff.log")
+    (ws.root / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    os.symlink(b"bad\xff.py", os.fsencode(ws.root / "alias.py"))  # a good name for a bad one
+    os.symlink(b"gone\xff.py", os.fsencode(ws.root / "dangling"))
+
+    result = ws.scan()
+
+    assert [f.path for f in result.files] == [".gitignore", "alias.py", "good.py", "sub/ok.py"]
+    assert {s.path: s.reason for s in result.skipped} == {
+        "bad\\xff.py": "file name is not valid UTF-8: rename it to a UTF-8 name to index it",
+        "d\\xfe": "folder name is not valid UTF-8, so nothing under it is indexed: "
+        "rename it to a UTF-8 name to index it",
+        "dangling": "dangling symlink (-> gone\\xff.py)",
+        "sub/caf\\xe9.py": "file name is not valid UTF-8: rename it to a UTF-8 name to index it",
+    }
+    assert_clean(*(f.path for f in result.files))
+    assert_clean(*(t for s in result.skipped for t in (s.path, s.reason)))
+    assert ws.read("alias.py").text == "def bad():\n    pass\n"
+
+
+def test_a_name_that_is_not_utf8_is_refused_with_a_printable_reason(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    name = bad_name(ws.root, b"bad\xff.py")
+    folder = bad_name(ws.root, b"d\xfe", None)
+
+    assert ws.stat(name) is None
+    with pytest.raises(SkipFile) as skip:
+        ws.read(name)
+    assert (
+        skip.value.reason == "file name is not valid UTF-8: rename it to a UTF-8 name to index it"
+    )
+    for given, shown, what in [
+        (name, "bad\\xff.py", "file name"),
+        (str(ws.root / name), "bad\\xff.py", "file name"),
+        (folder, "d\\xfe", "folder name"),
+        (f"{folder}/new.py", "d\\xfe/new.py", "file name"),
+    ]:
+        with pytest.raises(BadFileNameError) as info:
+            ws.resolve(given)
+        assert info.value.shown == shown
+        assert str(info.value).startswith(f"'{shown}': {what} is not valid UTF-8")
+        assert_clean(str(info.value))
+        with pytest.raises(WorkspaceError):  # what callers catch today
+            ws.resolve(given)
+
+
+def test_path_errors_are_printable_whatever_the_root(tmp_path: Path) -> None:
+    root = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9")
+    os.mkdir(root)
+    ws = Workspace(Path(root), Path(root) / ".codeindex")
+    for call in (lambda: ws.scan("missing"), lambda: ws.resolve("/etc/passwd")):
+        with pytest.raises(WorkspaceError) as info:
+            call()
+        assert "caf\\xe9" in str(info.value)
+        assert_clean(str(info.value))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        pytest.param("plain.py", "plain.py", id="ascii"),
+        pytest.param("café.py", "café.py", id="utf-8"),
+        pytest.param(os.fsdecode(b"bad\xff.py"), "bad\\xff.py", id="undecodable-byte"),
+        pytest.param(os.fsdecode(b"caf\xc3\xa9\xe9.py"), "café\\xe9.py", id="mixed"),
+        pytest.param("lone\ud800.py", "lone\\ud800.py", id="other-lone-surrogate"),
+    ],
+)
+def test_printable(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    assert valid_name(text) == (text == shown)
 
 
 # -- the real corpus -----------------------------------------------------------------------

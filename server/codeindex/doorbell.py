@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ SUPPORTED = sys.platform.startswith("linux")
 
 def address(data_dir: Path) -> str:
     """The abstract socket name of the worker of the index in `data_dir`."""
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(os.fsencode(data_dir.resolve())).hexdigest()[:32]
     return f"\0codeindex-worker-{digest}"
 
 

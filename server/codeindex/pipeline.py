@@ -55,6 +55,7 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
         index_status="indexed",
         parser_version=parser_version(settings),
         error=result.error,
+        encoding=source.encoding,
         symbols=result.symbols,
         chunks=chunks,
     )

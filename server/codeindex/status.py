@@ -14,6 +14,7 @@ from codeindex.pipeline import parser_version
 from codeindex.storage import Storage
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
+from codeindex.workspace import printable
 
 __all__ = ["index_status", "iso"]
 
@@ -74,8 +75,8 @@ async def index_status(
         vectors["pending_reason"] = "waiting for the worker"
     db_bytes = sum(p.stat().st_size for p in settings.data_dir.glob("index.db*") if p.is_file())
     return {
-        "workspace": str(settings.root),
-        "data_dir": str(settings.data_dir),
+        "workspace": printable(str(settings.root)),
+        "data_dir": printable(str(settings.data_dir)),
         "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
         "schema_version": latest_version(),
         "parser_version": parser_version(settings),
@@ -83,6 +84,7 @@ async def index_status(
             "total": sum(by_status.values()),
             "by_status": by_status,
             "by_language": by_language,
+            "by_encoding": await st.files_by_encoding(),
             "with_syntax_errors": syntax_errors,
             "not_indexed": problems,
         },

@@ -130,6 +130,8 @@ def render_status(data: dict[str, Any]) -> None:
         f"{files['total']} " + ", ".join(f"{k} {v}" for k, v in sorted(files["by_status"].items())),
     )
     table.add_row("languages", ", ".join(f"{k} {v}" for k, v in files["by_language"].items()))
+    if files.get("by_encoding"):
+        table.add_row("not UTF-8", ", ".join(f"{k} {v}" for k, v in files["by_encoding"].items()))
     table.add_row("symbols / chunks", f"{data['symbols']} / {data['chunks']}")
     table.add_row("last full index", str(data["last_full_index_at"]))
     table.add_row("schema / parser", f"{data['schema_version']} / {data['parser_version']}")

@@ -40,6 +40,7 @@ class FileRow:
     indexed_at: float
     parser_version: int
     error: str | None
+    encoding: str | None  # None: UTF-8 without a byte-order mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +66,14 @@ class FileRecord:
     index_status: str
     parser_version: int
     error: str | None
+    encoding: str | None = None  # None: UTF-8 without a byte-order mark
     symbols: Sequence[Symbol] = ()
     chunks: Sequence[NewChunk] = ()
 
 
 _FILE_COLUMNS = (
     "id, path, language, size, mtime_ns, content_hash, index_status, indexed_at, "
-    "parser_version, error"
+    "parser_version, error, encoding"
 )
 
 
@@ -179,6 +181,14 @@ class Storage(StatsQueries):
         row = await self.fetchone(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
         return None if row is None else _file_row(row)
 
+    async def files_by_encoding(self) -> dict[str, int]:
+        """How many indexed files were read in each encoding other than plain UTF-8."""
+        rows = await self.fetchall(
+            "SELECT encoding, count(*) FROM files WHERE index_status = 'indexed' "
+            "AND encoding IS NOT NULL GROUP BY encoding ORDER BY count(*) DESC, encoding"
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def files_under(self, prefix: str = "", *, recursive: bool = True) -> list[FileRow]:
         """Rows of files under a folder prefix ('' = all), sorted by path."""
         if not prefix:
@@ -233,11 +243,12 @@ class Storage(StatsQueries):
             now,
             record.parser_version,
             record.error,
+            record.encoding,
         )
         if found is None:
             async with db.execute(
                 "INSERT INTO files(language, size, mtime_ns, content_hash, index_status, "
-                "indexed_at, parser_version, error, path) VALUES (?,?,?,?,?,?,?,?,?)",
+                "indexed_at, parser_version, error, encoding, path) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (*values, record.path),
             ) as cur:
                 file_id = int(cur.lastrowid or 0)
@@ -247,7 +258,7 @@ class Storage(StatsQueries):
             await db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
             await db.execute(
                 "UPDATE files SET language=?, size=?, mtime_ns=?, content_hash=?, "
-                "index_status=?, indexed_at=?, parser_version=?, error=? WHERE id=?",
+                "index_status=?, indexed_at=?, parser_version=?, error=?, encoding=? WHERE id=?",
                 (*values, file_id),
             )
         if record.symbols:

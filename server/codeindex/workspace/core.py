@@ -1,0 +1,109 @@
+"""`Workspace`: a root with its ignore rules, its scan, path resolution and safe reads."""
+
+from __future__ import annotations
+
+import os
+import stat as st_mode
+from pathlib import Path
+
+from codeindex.workspace.ignore import IgnoreRules
+from codeindex.workspace.paths import (
+    BadFileNameError,
+    OutsideWorkspaceError,
+    WorkspaceError,
+    quoted,
+    valid_name,
+)
+from codeindex.workspace.reading import MIB, Source, read_source
+from codeindex.workspace.scan import FileEntry, ScanResult, scan_tree
+
+
+class Workspace:
+    """A workspace root with its ignore rules, scan and safe file reads."""
+
+    def __init__(self, root: Path, data_dir: Path, *, max_file_bytes: int = MIB) -> None:
+        self.root = Path(root).resolve()
+        self.data_dir = Path(data_dir).resolve()
+        self.max_file_bytes = max_file_bytes
+        self._root_str = str(self.root)
+        self._prefix = self._root_str.rstrip(os.sep) + os.sep
+        data_rel = self.rel_of(str(self.data_dir))
+        self.ignore = IgnoreRules(self._root_str, data_rel or None)
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def rel_of(self, abs_path: str) -> str | None:
+        """Relative POSIX path of a normalised absolute path, or None when outside the root."""
+        if abs_path == self._root_str:
+            return ""
+        if not abs_path.startswith(self._prefix):
+            return None
+        rel = abs_path[len(self._prefix) :]
+        return rel if os.sep == "/" else rel.replace(os.sep, "/")
+
+    def abs_path(self, rel: str) -> str:
+        """The absolute path of a relative POSIX path inside the root."""
+        return os.path.join(self._root_str, rel) if rel else self._root_str
+
+    def resolve(self, path: str | os.PathLike[str]) -> str:
+        """Resolve an absolute or root-relative path to a relative POSIX path inside the root.
+
+        Raises OutsideWorkspaceError for a path that leads outside the root, BadFileNameError
+        (a WorkspaceError) for one whose name is not valid UTF-8.
+        """
+        raw = os.fspath(path)
+        joined = os.path.join(self._root_str, raw)
+        try:
+            real = os.path.realpath(joined)
+        except (ValueError, OSError) as exc:
+            raise WorkspaceError(
+                f"{quoted(raw)} is not a usable path ({exc}): pass a valid path"
+            ) from exc
+        real_rel = self.rel_of(real)
+        if real_rel is None:
+            raise OutsideWorkspaceError(
+                f"{quoted(raw)} resolves to {real}, outside the workspace {self.root}: "
+                "pass a path inside it"
+            )
+        lexical_rel = self.rel_of(os.path.normpath(joined))
+        # Keep the path as written (e.g. through a symlinked folder) when it is the same file.
+        if (
+            lexical_rel is not None
+            and lexical_rel != real_rel
+            and valid_name(lexical_rel)
+            and os.path.realpath(self.abs_path(lexical_rel)) == real
+        ):
+            return lexical_rel
+        if not valid_name(real_rel):
+            raise BadFileNameError(real_rel, os.path.isdir(real))
+        return real_rel
+
+    # -- ignore rules, scan, stat, read --------------------------------------------------
+
+    def is_ignored(self, rel: str, *, is_dir: bool = False) -> bool:
+        """Whether a relative path (or any folder above it) is excluded from the index."""
+        return self.ignore.is_ignored(rel, is_dir=is_dir)
+
+    def scan(self, under: str = "", *, recursive: bool = True) -> ScanResult:
+        """List the indexable files under a folder (all depths unless `recursive` is False)."""
+        return scan_tree(self, under, recursive=recursive)
+
+    def stat(self, rel: str) -> FileEntry | None:
+        """Size and mtime of an indexable regular file; None when missing, ignored, special,
+        or named with bytes that are not UTF-8."""
+        if not valid_name(rel):
+            return None
+        path = self.abs_path(rel)
+        try:
+            s = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        if not st_mode.S_ISREG(s.st_mode) or self.rel_of(os.path.realpath(path)) is None:
+            return None
+        if self.is_ignored(rel):
+            return None
+        return FileEntry(rel, s.st_size, s.st_mtime_ns)
+
+    def read(self, rel: str) -> Source:
+        """Read one file as text, or raise SkipFile saying why it cannot be indexed."""
+        return read_source(self, rel)

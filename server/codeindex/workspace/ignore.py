@@ -1,0 +1,134 @@
+"""Which paths are left out of the index: default excludes plus `.gitignore`/`.codeindexignore`.
+
+Ignore files apply from the deepest folder up, the first one with an opinion winning (as in
+git); each folder's rules are read once and re-read only when one of its ignore files
+changes (inode, size or mtime). Default excludes drop version-control folders, virtualenvs
+and caches (a folder holding `pyvenv.cfg` or `CACHEDIR.TAG`), build output, Cargo's `target`
+beside a `Cargo.toml`, the data dir, and compiled files.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st_mode
+
+import pathspec
+
+IGNORE_FILES = (".gitignore", ".codeindexignore")
+EXCLUDED_DIR_NAMES = frozenset(
+    {
+        *(".git", ".hg", ".svn", ".codeindex", "node_modules", "__pycache__", ".venv", ".tox"),
+        *(".nox", "build", "dist", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".next"),
+        ".gradle",
+    }
+)
+# A folder holding one of these is a virtualenv or a cache (https://bford.info/cachedir/).
+EXCLUDED_DIR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
+EXCLUDED_FILE_NAMES = frozenset({".DS_Store"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".exe")
+
+_IgnoreKey = tuple[tuple[int, int, int] | None, ...]
+Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+
+
+def file_name_excluded(name: str) -> bool:
+    """Whether a file is excluded by its name alone (compiled files, .DS_Store)."""
+    return name in EXCLUDED_FILE_NAMES or name.endswith(EXCLUDED_SUFFIXES)
+
+
+def spec_ignored(specs: Specs, rel: str, is_dir: bool) -> bool:
+    """Apply the ignore files from the deepest folder up; the first one with an opinion wins."""
+    for base, spec in reversed(specs):
+        sub = rel[len(base) :] + "/" if is_dir else rel[len(base) :]
+        include = spec.check_file(sub).include
+        if include is not None:
+            return include
+    return False
+
+
+class IgnoreRules:
+    """The ignore rules of one workspace root, with a cache of each folder's ignore files."""
+
+    def __init__(self, root: str, data_rel: str | None) -> None:
+        self._root = root
+        self._data_rel = data_rel
+        self._cache: dict[str, tuple[_IgnoreKey, pathspec.GitIgnoreSpec | None]] = {}
+
+    def _abs(self, rel: str) -> str:
+        return os.path.join(self._root, rel) if rel else self._root
+
+    def load(self, dir_rel: str) -> pathspec.GitIgnoreSpec | None:
+        """The combined ignore rules of one folder, re-read only when its ignore files change."""
+        base = self._abs(dir_rel)
+        key: list[tuple[int, int, int] | None] = []
+        for name in IGNORE_FILES:
+            try:
+                s = os.lstat(os.path.join(base, name))
+            except OSError:
+                key.append(None)
+                continue
+            # Like git, a symlinked ignore file is not followed.
+            key.append((s.st_ino, s.st_size, s.st_mtime_ns) if st_mode.S_ISREG(s.st_mode) else None)
+        frozen_key = tuple(key)
+        cached = self._cache.get(dir_rel)
+        if cached is not None and cached[0] == frozen_key:
+            return cached[1]
+        lines: list[str] = []
+        for name, k in zip(IGNORE_FILES, frozen_key, strict=True):
+            if k is None:
+                continue
+            try:
+                with open(os.path.join(base, name), encoding="utf-8", errors="replace") as f:
+                    lines.extend(f.read().splitlines())
+            except OSError:
+                continue
+        spec: pathspec.GitIgnoreSpec | None = pathspec.GitIgnoreSpec.from_lines(lines)
+        if spec is not None and all(p.include is None for p in spec.patterns):
+            spec = None
+        self._cache[dir_rel] = (frozen_key, spec)
+        return spec
+
+    def specs_for(self, dir_rel: str) -> Specs:
+        """The ignore rules that apply inside `dir_rel`, from the root down."""
+        parts = dir_rel.split("/") if dir_rel else []
+        specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        for i in range(len(parts) + 1):
+            d = "/".join(parts[:i])
+            spec = self.load(d)
+            if spec is not None:
+                specs.append((d + "/" if d else "", spec))
+        return tuple(specs)
+
+    def dir_excluded(self, rel: str, name: str, parent_has_cargo: bool) -> bool:
+        """Default excludes for a folder that can be decided from its name and its parent."""
+        return (
+            name in EXCLUDED_DIR_NAMES
+            or rel == self._data_rel
+            or (name == "target" and parent_has_cargo)
+        )
+
+    def is_ignored(self, rel: str, *, is_dir: bool = False) -> bool:
+        """Whether a relative path (or any folder above it) is excluded from the index."""
+        if not rel:
+            return False
+        parts = rel.split("/")
+        specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        for i, name in enumerate(parts):
+            parent = "/".join(parts[:i])
+            spec = self.load(parent)
+            if spec is not None:
+                specs.append((parent + "/" if parent else "", spec))
+            cur = f"{parent}/{name}" if parent else name
+            as_dir = is_dir or i < len(parts) - 1
+            if as_dir:
+                cur_abs = self._abs(cur)
+                cargo = os.path.exists(os.path.join(self._abs(parent), "Cargo.toml"))
+                if self.dir_excluded(cur, name, cargo) or any(
+                    os.path.exists(os.path.join(cur_abs, m)) for m in EXCLUDED_DIR_MARKERS
+                ):
+                    return True
+            elif file_name_excluded(name):
+                return True
+            if spec_ignored(tuple(specs), cur, as_dir):
+                return True
+        return False
