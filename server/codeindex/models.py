@@ -13,29 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelIdentity, ModelSpec, ModelUnavailable, load_embedder
 from codeindex.storage import Storage
+from codeindex.storage.models import ModelRow
 
 FAILURE_KEY = "model_failure"
 ACTIVE_KEY = "active_model_id"
 LOADED_KEY = "model_loaded_settings"  # the settings of the model a worker last loaded
-
-
-@dataclass(frozen=True, slots=True)
-class ModelRow:
-    """A row of `models`."""
-
-    id: int
-    key: str
-    name: str
-    dim: int
-    fingerprint: str
-    source: str
-    table_name: str
 
 
 def spec_from(settings: Settings) -> ModelSpec:
@@ -113,29 +100,16 @@ class ModelManager:
 
     async def register(self, identity: ModelIdentity) -> int:
         """Record a model (once) and make it active if no model is; return its id."""
-        async with self.storage.transaction() as db:
-            await db.execute("DELETE FROM meta WHERE key = ?", (FAILURE_KEY,))
-            await db.execute(
-                "INSERT OR IGNORE INTO models(key, name, dim, fingerprint, source, table_name, "
-                "created_at) VALUES (?,?,?,?,?,?,?)",
-                (
-                    identity.key,
-                    identity.name,
-                    identity.dim,
-                    identity.fingerprint,
-                    identity.source,
-                    identity.table_name,
-                    time.time(),
-                ),
-            )
-            async with db.execute("SELECT id FROM models WHERE key = ?", (identity.key,)) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            model_id = int(row[0])
-            await db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (ACTIVE_KEY, str(model_id))
-            )
-        return model_id
+        row = ModelRow(
+            0,
+            identity.key,
+            identity.name,
+            identity.dim,
+            identity.fingerprint,
+            identity.source,
+            identity.table_name,
+        )
+        return await self.storage.register_model(row, active_key=ACTIVE_KEY, forget_key=FAILURE_KEY)
 
     async def active(self) -> ModelRow | None:
         """The model whose table answers queries."""
@@ -144,11 +118,7 @@ class ModelManager:
 
     async def get(self, model_id: int) -> ModelRow | None:
         """One model row."""
-        row = await self.storage.fetchone(
-            "SELECT id, key, name, dim, fingerprint, source, table_name FROM models WHERE id = ?",
-            (model_id,),
-        )
-        return None if row is None else ModelRow(*row)
+        return await self.storage.model(model_id)
 
     async def embedder_for(self, model: ModelRow) -> Embedder:
         """An embedder for a recorded model (for queries), loaded from where it was found."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,11 @@ from typing import Any
 from codeindex import doorbell
 from codeindex.config import Settings, load_settings
 from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
-from codeindex.errors import BadArgument, SemanticUnavailable
+from codeindex.errors import BadArgument
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import plan, weigh
-from codeindex.search import (
-    MODES,
-    Hit,
-    SearchError,
-    SearchResult,
-    SemanticSearcher,
-    SymbolHit,
-    annotate_freshness,
-    fuse,
-    lexical,
-    symbols,
-)
+from codeindex.search import Search, SearchResult, SymbolHit
 from codeindex.status import index_status
 from codeindex.storage import Storage
 from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
@@ -87,7 +75,7 @@ class CodeIndexService:
             settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
         )
         self.models = ModelManager(self.storage, settings)
-        self.searcher = SemanticSearcher(self.storage, self.models, self.vectors)
+        self.searcher = Search(self.storage, self.workspace, self.models, self.vectors)
 
     @classmethod
     async def open(
@@ -428,53 +416,15 @@ class CodeIndexService:
         language: str | None = None,
     ) -> SearchResult:
         """Semantic, lexical or hybrid search (hybrid by default once vectors exist)."""
-        started = time.perf_counter()
-        if mode is not None and mode not in MODES:
-            raise SearchError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-        if limit < 1 or limit > 1000:
-            raise SearchError(f"limit must be between 1 and 1000; got {limit}")
-        prefix = self.workspace.resolve(path) if path else None
-        active = await self.models.active()
-        note = None
-        chosen = mode or ("hybrid" if active is not None else "lexical")
-        if mode is None and active is None:
-            note = "semantic search unavailable: nothing embedded yet; showing full-text results"
-        if chosen == "lexical":
-            hits = await lexical(
-                self.storage, query, limit=limit, path_prefix=prefix, language=language
-            )
-        elif chosen == "semantic":
-            hits = await self.searcher.search(
-                query, limit=limit, path_prefix=prefix, language=language
-            )
-        else:
-            depth = max(limit * 3, 30)
-            lex, sem_or_error = await asyncio.gather(
-                lexical(self.storage, query, limit=depth, path_prefix=prefix, language=language),
-                self.searcher.search(query, limit=depth, path_prefix=prefix, language=language),
-                return_exceptions=True,
-            )
-            if isinstance(lex, BaseException):
-                raise lex
-            if isinstance(sem_or_error, SemanticUnavailable) and mode != "hybrid":
-                sem: list[Hit] = []
-                note = f"{sem_or_error}; showing full-text results"
-                chosen = "lexical"
-            elif isinstance(sem_or_error, BaseException):
-                raise sem_or_error
-            else:
-                sem = sem_or_error
-            hits = fuse([lex, sem], limit)
-        await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
-        model = active.name if active is not None and chosen != "lexical" else None
-        elapsed = (time.perf_counter() - started) * 1000
-        return SearchResult(query, chosen, hits, note, elapsed, model)
+        return await self.searcher.search(
+            query, mode=mode, limit=limit, path=path, language=language
+        )
 
     async def find_symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
     ) -> list[SymbolHit]:
         """Symbols by exact name, prefix or substring."""
-        return await symbols(self.storage, name, match=match, kind=kind, limit=limit)
+        return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
 
     # ---- status ---------------------------------------------------------
 

@@ -82,18 +82,7 @@ class MemoryResult:
 
 async def _search_ready(service: CodeIndexService, task_id: str) -> bool:
     """No item of the task is pending and every planned file has its files row."""
-    pending = await service.storage.scalar(
-        "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? AND status = 'pending'",
-        (task_id,),
-    )
-    if pending:
-        return False
-    missing = await service.storage.scalar(
-        "SELECT count(*) FROM reindexing_task_items i LEFT JOIN files f ON f.path = i.file_path "
-        "WHERE i.task_id = ? AND i.action = 'index' AND f.id IS NULL",
-        (task_id,),
-    )
-    return not missing
+    return await service.storage.task_items_unparsed(task_id) == 0
 
 
 @dataclass(slots=True)
@@ -181,7 +170,7 @@ async def measure_cold(run: Run) -> ColdRun:
     await sampler.check_ready(1.0)
     await worker.finish()
     run.log(f"cold index done in {wall:.1f}s ({task.items_completed} files)")
-    chunks = int(await service.storage.scalar("SELECT count(*) FROM chunks") or 0)
+    chunks = await service.storage.count_chunks()
     children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     files = task.items_total
     ready_s = sampler.ready_seconds

@@ -78,10 +78,7 @@ class _Samples:
 
 async def query_workload(service: CodeIndexService) -> list[tuple[str, str]]:
     """The fixed queries in every text mode, plus symbol names sampled from the index."""
-    rows = await service.storage.fetchall(
-        "SELECT DISTINCT name FROM symbols WHERE length(name) >= 4 ORDER BY name"
-    )
-    names = [str(r[0]) for r in rows]
+    names = await service.storage.symbol_names(min_length=4)
     picked = random.Random(SEED).sample(names, min(len(QUERIES), len(names)))
     workload: list[tuple[str, str]] = []
     for i, text in enumerate(QUERIES):

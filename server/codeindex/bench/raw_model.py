@@ -44,10 +44,7 @@ async def _embedder(service: CodeIndexService) -> FastEmbedder:
 
 async def distinct_texts(service: CodeIndexService) -> list[str]:
     """Every distinct chunk text of the index, ordered by its hash."""
-    rows = await service.storage.fetchall(
-        "SELECT content_hash, min(text) FROM chunks GROUP BY content_hash ORDER BY content_hash"
-    )
-    return [str(r[1]) for r in rows]
+    return await service.storage.distinct_chunk_texts()
 
 
 def _seconds(fn: Callable[[list[str]], object], texts: list[str]) -> float:

@@ -107,11 +107,7 @@ def _append_line(path: Path, line: str) -> None:
 async def pick_edit(run: Run) -> _Edit:
     """A mid-sized source file in a language whose line comment we know, picked with SEED."""
     langs = sorted(COMMENT_PREFIX)
-    rows = await run.service.storage.fetchall(
-        f"SELECT path, language, size FROM files WHERE index_status = 'indexed' "
-        f"AND language IN ({','.join('?' * len(langs))}) ORDER BY path",
-        langs,
-    )
+    rows = await run.service.storage.indexed_files_in(langs)
     if not rows:
         raise BenchError("no indexed source file in a known language to edit")
     mid = [r for r in rows if 1000 <= int(r[2]) <= 30000] or list(rows)

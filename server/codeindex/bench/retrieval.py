@@ -108,21 +108,13 @@ def comment_probes(root: Path, defs: dict[str, list[int]]) -> list[_Probe]:
 
 async def _probes(run: Run) -> tuple[str, list[_Probe]]:
     storage = run.service.storage
-    rows = await storage.fetchall(
-        "SELECT path FROM files WHERE language = 'python' AND index_status = 'indexed' "
-        "ORDER BY path"
-    )
+    rows = await storage.indexed_files_in(["python"])
     if rows:
-        paths = [str(r[0]) for r in rows]
+        paths = [path for path, _, _ in rows]
         return "python-docstrings", await asyncio.to_thread(python_probes, run.ws, paths)
-    rows = await storage.fetchall(
-        "SELECT f.path, s.start_line FROM symbols s JOIN files f ON f.id = s.file_id "
-        "WHERE s.kind IN ('function', 'method') AND f.index_status = 'indexed' "
-        "ORDER BY f.path, s.start_line"
-    )
     defs: dict[str, list[int]] = {}
-    for path, line in rows:
-        defs.setdefault(str(path), []).append(int(line))
+    for path, line in await storage.definition_lines():
+        defs.setdefault(path, []).append(line)
     return "doc-comments", await asyncio.to_thread(comment_probes, run.ws, defs)
 
 

@@ -21,6 +21,8 @@ import aiosqlite
 
 from codeindex.migrate import migrate
 from codeindex.parser import Symbol
+from codeindex.storage.models import ModelQueries
+from codeindex.storage.search import SearchQueries
 from codeindex.storage.stats import StatsQueries
 
 BUSY_TIMEOUT_MS = 30_000
@@ -108,7 +110,7 @@ async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> Non
     )
 
 
-class Storage(StatsQueries):
+class Storage(StatsQueries, SearchQueries, ModelQueries):
     """The index database of one workspace."""
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):

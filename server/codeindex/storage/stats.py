@@ -131,3 +131,43 @@ class StatsQueries(ABC):
         """Changes when any other connection commits (`PRAGMA data_version`): a cheap poll."""
         rows = await self.fetchall("PRAGMA data_version")
         return int(rows[0][0])
+
+    # ---- for `codeindex bench` ----------------------------------------------------
+
+    async def task_items_unparsed(self, task_id: str) -> int:
+        """Items of a task still pending, or to index but without their `files` row yet."""
+        pending = await self.scalar(
+            "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? AND status = 'pending'",
+            (task_id,),
+        )
+        missing = await self.scalar(
+            "SELECT count(*) FROM reindexing_task_items i LEFT JOIN files f "
+            "ON f.path = i.file_path WHERE i.task_id = ? AND i.action = 'index' AND f.id IS NULL",
+            (task_id,),
+        )
+        return int(pending or 0) + int(missing or 0)
+
+    async def distinct_chunk_texts(self) -> list[str]:
+        """Every distinct chunk text of the index, ordered by its hash."""
+        rows = await self.fetchall(
+            "SELECT content_hash, min(text) FROM chunks GROUP BY content_hash ORDER BY content_hash"
+        )
+        return [str(r[1]) for r in rows]
+
+    async def indexed_files_in(self, languages: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(path, language, size) of indexed files in these languages, by path."""
+        rows = await self.fetchall(
+            "SELECT path, language, size FROM files WHERE index_status = 'indexed' "
+            f"AND language IN ({','.join('?' * len(languages))}) ORDER BY path",
+            list(languages),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def definition_lines(self) -> list[tuple[str, int]]:
+        """(path, line) of every function and method of indexed files, in order."""
+        rows = await self.fetchall(
+            "SELECT f.path, s.start_line FROM symbols s JOIN files f ON f.id = s.file_id "
+            "WHERE s.kind IN ('function', 'method') AND f.index_status = 'indexed' "
+            "ORDER BY f.path, s.start_line"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]

@@ -1,0 +1,116 @@
+"""Search: full-text (FTS5, bm25), symbols, semantic (LanceDB) and hybrid (RRF).
+
+Modules: `hits` (what search returns, fusion, freshness), `lexical` (full-text and
+symbols), `semantic` (the active model's table). `Search` picks and combines them:
+hybrid by default once vectors exist, full-text before, and full-text with a note when
+semantic search cannot answer and no mode was asked for. Each hit says how fresh it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from codeindex.errors import SemanticUnavailable
+from codeindex.models import ModelManager
+from codeindex.search.hits import (
+    MODES,
+    Hit,
+    Mode,
+    SearchError,
+    SearchResult,
+    SymbolHit,
+    annotate_freshness,
+    fuse,
+)
+from codeindex.search.lexical import STOP_WORDS, fts_query, lexical, symbols
+from codeindex.search.semantic import SemanticSearcher
+from codeindex.storage import Storage
+from codeindex.vectors import VectorStore
+from codeindex.workspace import Workspace
+
+__all__ = [
+    "MODES",
+    "STOP_WORDS",
+    "Hit",
+    "Mode",
+    "Search",
+    "SearchError",
+    "SearchResult",
+    "SemanticSearcher",
+    "SymbolHit",
+    "fts_query",
+    "fuse",
+    "lexical",
+    "symbols",
+]
+
+
+class Search:
+    """Answers queries over one index: full-text, semantic, hybrid and symbols."""
+
+    def __init__(
+        self, storage: Storage, workspace: Workspace, models: ModelManager, vectors: VectorStore
+    ) -> None:
+        self.storage = storage
+        self.workspace = workspace
+        self.models = models
+        self.semantic = SemanticSearcher(storage, models, vectors)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        mode: str | None = None,
+        limit: int = 10,
+        path: str | None = None,
+        language: str | None = None,
+    ) -> SearchResult:
+        """Semantic, lexical or hybrid search (hybrid by default once vectors exist)."""
+        started = time.perf_counter()
+        if mode is not None and mode not in MODES:
+            raise SearchError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        if limit < 1 or limit > 1000:
+            raise SearchError(f"limit must be between 1 and 1000; got {limit}")
+        prefix = self.workspace.resolve(path) if path else None
+        active = await self.models.active()
+        note = None
+        chosen = mode or ("hybrid" if active is not None else "lexical")
+        if mode is None and active is None:
+            note = "semantic search unavailable: nothing embedded yet; showing full-text results"
+        if chosen == "lexical":
+            hits = await lexical(
+                self.storage, query, limit=limit, path_prefix=prefix, language=language
+            )
+        elif chosen == "semantic":
+            hits = await self.semantic.search(
+                query, limit=limit, path_prefix=prefix, language=language
+            )
+        else:
+            depth = max(limit * 3, 30)
+            lex, sem_or_error = await asyncio.gather(
+                lexical(self.storage, query, limit=depth, path_prefix=prefix, language=language),
+                self.semantic.search(query, limit=depth, path_prefix=prefix, language=language),
+                return_exceptions=True,
+            )
+            if isinstance(lex, BaseException):
+                raise lex
+            if isinstance(sem_or_error, SemanticUnavailable) and mode != "hybrid":
+                sem: list[Hit] = []
+                note = f"{sem_or_error}; showing full-text results"
+                chosen = "lexical"
+            elif isinstance(sem_or_error, BaseException):
+                raise sem_or_error
+            else:
+                sem = sem_or_error
+            hits = fuse([lex, sem], limit)
+        await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
+        model = active.name if active is not None and chosen != "lexical" else None
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchResult(query, chosen, hits, note, elapsed, model)
+
+    async def symbols(
+        self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
+    ) -> list[SymbolHit]:
+        """Symbols by exact name, prefix or substring."""
+        return await symbols(self.storage, name, match=match, kind=kind, limit=limit)

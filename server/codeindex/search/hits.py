@@ -1,0 +1,166 @@
+"""What search returns: hits, results, symbol hits; rank fusion and freshness of hits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from codeindex.errors import BadArgument
+from codeindex.storage import Storage
+from codeindex.storage.search import ChunkRow, SymbolRow
+from codeindex.workspace import Workspace
+
+Mode = Literal["lexical", "semantic", "hybrid"]
+MODES: tuple[str, ...] = ("lexical", "semantic", "hybrid")
+RRF_K = 60
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class SearchError(BadArgument):
+    """A query that cannot be answered as asked; the message says why and what to do."""
+
+
+@dataclass(slots=True)
+class Hit:
+    """One search result."""
+
+    path: str
+    start_line: int
+    end_line: int
+    line: int
+    snippet: str
+    symbol: str | None
+    language: str | None
+    score: float
+    freshness: str = "fresh"  # fresh | stale | pending_embedding
+    chunk_id: int = 0
+    content_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        data.pop("content_hash")
+        return data
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """Hits plus the mode that produced them and a note when a mode was unavailable."""
+
+    query: str
+    mode: str
+    hits: list[Hit] = field(default_factory=list)
+    note: str | None = None
+    elapsed_ms: float = 0.0
+    model: str | None = None  # the embedding model that answered the semantic part
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "model": self.model,
+            "note": self.note,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolHit:
+    """One symbol found by name."""
+
+    name: str
+    kind: str
+    container: str | None
+    path: str
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    language: str | None
+
+    @classmethod
+    def of(cls, row: SymbolRow) -> SymbolHit:
+        """From a storage row."""
+        return cls(*(getattr(row, f) for f in row.__dataclass_fields__))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def _best_line(text: str, start_line: int, query: str) -> tuple[int, str]:
+    words = [w.lower() for w in WORD.findall(query)]
+    lines = text.split("\n")
+    best, best_score = 0, -1
+    for i, line in enumerate(lines):
+        low = line.lower()
+        score = sum(1 for w in words if w in low)
+        if score > best_score:
+            best, best_score = i, score
+    snippet = lines[best].strip()
+    if len(snippet) > 200:
+        snippet = snippet[:197] + "..."
+    return start_line + best, snippet
+
+
+def hit_of(row: ChunkRow, score: float, query: str) -> Hit:
+    """A hit for a chunk, its line and snippet the one that best matches the query."""
+    line, snippet = _best_line(row.text, row.start_line, query)
+    return Hit(
+        path=row.path,
+        start_line=row.start_line,
+        end_line=row.end_line,
+        line=line,
+        snippet=snippet,
+        symbol=row.symbol,
+        language=row.language,
+        score=score,
+        chunk_id=row.id,
+        content_hash=row.content_hash,
+    )
+
+
+def fuse(rankings: Sequence[list[Hit]], limit: int) -> list[Hit]:
+    """Reciprocal-rank fusion: score = sum of 1 / (60 + rank) over the rankings."""
+    scores: dict[int, float] = {}
+    first: dict[int, Hit] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            first.setdefault(hit.chunk_id, hit)
+    ordered = sorted(scores, key=lambda cid: -scores[cid])[:limit]
+    fused = []
+    for cid in ordered:
+        hit = first[cid]
+        hit.score = scores[cid]
+        fused.append(hit)
+    return fused
+
+
+async def annotate_freshness(
+    storage: Storage, workspace: Workspace, model_id: int | None, hits: list[Hit]
+) -> None:
+    """Mark each hit fresh, stale (changed on disk since indexed) or pending_embedding."""
+    if not hits:
+        return
+    paths = sorted({h.path for h in hits})
+    recorded = await storage.recorded_stats(paths)
+    stale: set[str] = set()
+    for path in paths:
+        entry = workspace.stat(path)
+        if entry is None or recorded.get(path) != (entry.size, entry.mtime_ns):
+            stale.add(path)
+    embedded = (
+        await storage.embedded_among(model_id, [h.content_hash for h in hits])
+        if model_id is not None
+        else set()
+    )
+    for hit in hits:
+        if hit.path in stale:
+            hit.freshness = "stale"
+        elif hit.content_hash not in embedded:
+            hit.freshness = "pending_embedding"

@@ -1,0 +1,94 @@
+"""Semantic search: the query embedded with the active model, nearest texts from LanceDB.
+
+A semantic hit is a content hash; it is joined back to the *current* chunks in
+SQLite, so a vector whose text no chunk holds any more is skipped, and one
+vector serves every chunk with that text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from codeindex.errors import ModelUnavailable, SemanticUnavailable
+from codeindex.models import ModelManager
+from codeindex.search.hits import Hit, SearchError, hit_of
+from codeindex.storage import Storage
+from codeindex.vectors import VectorStore, VectorTable
+
+
+class SemanticSearcher:
+    """Embeds queries with the active model and searches its LanceDB table."""
+
+    REFRESH_SECONDS = 1.0
+
+    def __init__(self, storage: Storage, models: ModelManager, vectors: VectorStore) -> None:
+        self.storage = storage
+        self.models = models
+        self.vectors = vectors
+        self._table: VectorTable | None = None
+        self._refreshed = 0.0
+
+    async def _active_table(self) -> tuple[Any, VectorTable, int]:
+        active = await self.models.active()
+        if active is None:
+            failure = await self.models.remembered_failure()
+            if failure is not None:
+                raise SemanticUnavailable(
+                    f"semantic search is unavailable: {failure.reason}. {failure.hint}"
+                )
+            raise SemanticUnavailable(
+                "semantic search is unavailable: nothing has been embedded yet. Run "
+                "`codeindex index` (with a model: set CODEINDEX_EMBED_MODEL_PATH or "
+                "embedding.model_path), then search again"
+            )
+        try:
+            embedder = await self.models.embedder_for(active)
+        except ModelUnavailable as exc:
+            raise SemanticUnavailable(
+                f"semantic search is unavailable: {exc.reason}. {exc.hint}"
+            ) from None
+        table = self._table
+        if table is None or table.name != active.table_name:
+            table = await asyncio.to_thread(self.vectors.open_table, active.table_name)
+            if table is None:
+                raise SemanticUnavailable(
+                    f"the vectors of model {active.name} are missing from {self.vectors.path}: "
+                    "run `codeindex reindex --scope embeddings-only` to rebuild them"
+                )
+            self._table = table
+            self._refreshed = time.monotonic()
+        elif time.monotonic() - self._refreshed > self.REFRESH_SECONDS:
+            await asyncio.to_thread(table.refresh)
+            self._refreshed = time.monotonic()
+        return embedder, table, active.id
+
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        path_prefix: str | None = None,
+        language: str | None = None,
+    ) -> list[Hit]:
+        """Chunks nearest in meaning to the query, from the active model's table."""
+        if not query.strip():
+            raise SearchError("query is empty: type what the code does")
+        embedder, table, _ = await self._active_table()
+
+        def run() -> list[tuple[str, float]]:
+            vector = embedder.embed([query])[0]
+            k = limit * (20 if (path_prefix or language) else 3)
+            return table.search(vector, k)
+
+        scored = await asyncio.to_thread(run)
+        if not scored:
+            return []
+        order = {h: i for i, (h, _) in enumerate(scored)}
+        score_of = dict(scored)
+        rows = await self.storage.chunks_with_hashes(
+            list(order), path_prefix=path_prefix, language=language
+        )
+        rows.sort(key=lambda r: (order[r.content_hash], r.path, r.start_line))
+        return [hit_of(r, score_of[r.content_hash], query) for r in rows[:limit]]

@@ -1,0 +1,139 @@
+"""The queries behind search: full-text (FTS5, bm25), symbols by name, chunks by text hash.
+
+A mixin of `Storage`: the search package decides what to ask; the SQL lives here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+NameMatch = Literal["exact", "prefix", "substring"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    """A chunk with its file, as search reads it."""
+
+    id: int
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    language: str | None
+    text: str
+    content_hash: str
+    rank: float = 0.0  # bm25 (lower is better) for full-text rows
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolRow:
+    """A symbol with its file."""
+
+    name: str
+    kind: str
+    container: str | None
+    path: str
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    language: str | None
+
+
+_CHUNK = "c.id, f.path, c.start_line, c.end_line, c.symbol, f.language, c.text, c.content_hash"
+
+
+def _filters(path_prefix: str | None, language: str | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if path_prefix:
+        prefix = path_prefix.rstrip("/")
+        clauses.append("(f.path = ? OR substr(f.path, 1, ?) = ?)")
+        params += [prefix, len(prefix) + 1, prefix + "/"]
+    if language:
+        clauses.append("f.language = ?")
+        params.append(language)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+class SearchQueries(ABC):
+    """Full-text, symbol and chunk look-ups; `Storage` provides the connections."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+
+    async def match_chunks(
+        self, match: str, *, limit: int, path_prefix: str | None, language: str | None
+    ) -> list[ChunkRow]:
+        """Chunks matching an FTS5 query, best bm25 first (symbol names weigh double)."""
+        where, params = _filters(path_prefix, language)
+        rows = await self.fetchall(
+            f"SELECT {_CHUNK}, bm25(chunks_fts, 1.0, 2.0) AS rank "
+            "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} "
+            "ORDER BY rank LIMIT ?",
+            (match, *params, limit),
+        )
+        return [ChunkRow(*r) for r in rows]
+
+    async def chunks_with_hashes(
+        self, hashes: Sequence[str], *, path_prefix: str | None, language: str | None
+    ) -> list[ChunkRow]:
+        """Current chunks whose text has one of these hashes."""
+        if not hashes:
+            return []
+        where, params = _filters(path_prefix, language)
+        rows = await self.fetchall(
+            f"SELECT {_CHUNK} FROM chunks c JOIN files f ON f.id = c.file_id "
+            f"WHERE c.content_hash IN ({','.join('?' * len(hashes))}){where}",
+            (*hashes, *params),
+        )
+        return [ChunkRow(*r) for r in rows]
+
+    async def symbols_named(
+        self, name: str, how: NameMatch, *, kind: str | None, limit: int
+    ) -> list[SymbolRow]:
+        """Symbols whose name matches exactly, by prefix or by substring (any case).
+
+        Exact names first, then shorter names, then by path and line.
+        """
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clause, value = {
+            "exact": ("s.name = ? COLLATE NOCASE", name),
+            "prefix": ("s.name LIKE ? ESCAPE '\\'", escaped + "%"),
+            "substring": ("s.name LIKE ? ESCAPE '\\'", "%" + escaped + "%"),
+        }[how]
+        params: list[Any] = [value]
+        if kind:
+            clause += " AND s.kind = ?"
+            params.append(kind)
+        rows = await self.fetchall(
+            "SELECT s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, "
+            f"s.end_col, f.language FROM symbols s JOIN files f ON f.id = s.file_id "
+            f"WHERE {clause} "
+            "ORDER BY (s.name = ?) DESC, length(s.name), f.path, s.start_line LIMIT ?",
+            (*params, name, limit),
+        )
+        return [SymbolRow(*r) for r in rows]
+
+    async def recorded_stats(self, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) recorded for these files, by path."""
+        if not paths:
+            return {}
+        rows = await self.fetchall(
+            f"SELECT path, size, mtime_ns FROM files WHERE path IN ({','.join('?' * len(paths))})",
+            paths,
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    async def symbol_names(self, min_length: int = 4) -> list[str]:
+        """Distinct symbol names at least `min_length` long, sorted."""
+        rows = await self.fetchall(
+            "SELECT DISTINCT name FROM symbols WHERE length(name) >= ? ORDER BY name",
+            (min_length,),
+        )
+        return [str(r[0]) for r in rows]
