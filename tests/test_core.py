@@ -267,6 +267,10 @@ def test_a_bug_is_reported_as_internal_not_as_bad_input(
     async def broken(self: CodeIndexService) -> dict[str, Any]:
         raise IndexError("list index out of range")
 
+    async def create() -> None:
+        await (await CodeIndexService.open(tmp_path, worker="none")).close()
+
+    asyncio.run(create())
     monkeypatch.setattr(CodeIndexService, "status", broken)
     code = main(["--root", str(tmp_path), "status"])
     assert code == 70

@@ -563,7 +563,11 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
                 (status, error, file_id),
             )
         conn.execute("ALTER TABLE files DROP COLUMN encoding")
-        conn.execute("DELETE FROM schema_version WHERE version = 6")
+        # undo the later migrations too (007: crash suspects), so 006 onwards runs again
+        conn.execute("DROP INDEX items_suspect")
+        conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN suspect")
+        conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN crashes")
+        conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
     assert run_json(root, "symbols", "wide") == []
 

@@ -210,6 +210,8 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
         if info.kind is Path:
             path = Path(str(raw)).expanduser()
             return path if path.is_absolute() else (root / path).resolve()
+        if info.kind is int and isinstance(raw, float | bool):
+            raise ValueError(raw)  # 1.5 is not a size, and int(1.5) would make it 1
         value = info.kind(raw)
     except (TypeError, ValueError):
         raise ConfigError(

@@ -201,6 +201,7 @@ class ValidationReport(TypedDict):
     files_checked: int
     problems: list[Problem]
     skipped_paths: list[SkippedPathInfo]
+    warnings: list[str]
 
 
 # ---- argument checking --------------------------------------------------------------------

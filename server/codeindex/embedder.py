@@ -265,6 +265,11 @@ def _plan(spec: ModelSpec) -> _Plan:
         )
 
     folder = spec.path.expanduser().resolve()
+    if folder.is_file():
+        raise ModelUnavailable(
+            f"model path {spec.path} is a file, not a folder",
+            f"give the folder that holds it ({folder.parent}): {_FOLDER_HINT}",
+        )
     if not folder.is_dir():
         raise ModelUnavailable(f"model folder {spec.path} does not exist", _FOLDER_HINT)
     config = _read_json(folder / "config.json")

@@ -22,6 +22,8 @@ import numpy.typing as npt
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
+from codeindex.errors import VectorsDamaged
+from codeindex.faults import crash_point
 from codeindex.models import ModelManager
 from codeindex.pipeline import RateMeter
 from codeindex.storage import Storage
@@ -78,24 +80,69 @@ class EmbeddingWork(ABC):
             self._model_error = exc
             log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
             return None
-        table = await asyncio.to_thread(
-            self.vectors.table, embedder.identity.table_name, embedder.identity.dim
-        )
-        await self._reconcile(model_id, table)
+        name, dim = embedder.identity.table_name, embedder.identity.dim
+        try:
+            table = await asyncio.to_thread(self.vectors.table, name, dim)
+            lost = await self._reconcile(model_id, table)
+        except VectorsDamaged as exc:
+            table, lost = await self._rebuild_table(model_id, name, dim, exc), True
         self._model = (embedder, model_id, table)
         active = await self.models.active()
-        if active is not None and active.id != model_id and self.on_model_change is not None:
-            await self.on_model_change(model_id)
+        if active is not None and active.id != model_id:
+            await self._fill(model_id)  # the configured model is new: fill its table
+        elif (
+            lost or (await self.storage.pending_counts(model_id))[1]
+        ) and not await self.queue.count_unfinished():
+            await self._fill(model_id)  # pending embeddings always have work queued for them
         return self._model
 
-    async def _reconcile(self, model_id: int, table: VectorTable) -> None:
-        """Forget vectors SQLite believes exist but LanceDB lost (LanceDB is derived)."""
+    async def _fill(self, model_id: int) -> None:
+        if self.on_model_change is not None:
+            await self.on_model_change(model_id)
+
+    async def _reconcile(self, model_id: int, table: VectorTable) -> bool:
+        """Forget vectors SQLite believes exist but LanceDB lost (LanceDB is derived).
+
+        True when some were lost.
+        """
         present = await asyncio.to_thread(table.hashes)
         recorded = await self.storage.embedded_hashes(model_id)
         lost = [h for h in recorded if h not in present]
         if lost:
             log.warning("%d vectors missing from LanceDB; they will be embedded again", len(lost))
             await self.storage.forget_embedded(model_id, lost)
+        return bool(lost)
+
+    async def _rebuild_table(
+        self, model_id: int, name: str, dim: int, why: Exception | str
+    ) -> VectorTable:
+        """A damaged or vanished table: keep it aside, start an empty one, embed again.
+
+        SQLite forgets the model's vectors, so every chunk is pending and the fill task
+        (queued by the caller) embeds them again; nothing is deleted.
+        """
+        aside = await asyncio.to_thread(self.vectors.set_aside, name)
+        log.error(
+            "the vectors of %s cannot be used (%s); %s; embedding again",
+            name,
+            why,
+            f"the damaged table is kept as {aside}" if aside else "its folder is gone",
+        )
+        await self.storage.forget_all_embedded(model_id)
+        return await asyncio.to_thread(self.vectors.table, name, dim)
+
+    async def _check_vectors(self) -> None:
+        """While idle: a table whose folder vanished (say, `rm -rf vectors`) is rebuilt."""
+        model = self._model
+        if model is None:
+            return
+        embedder, model_id, _ = model
+        name, dim = embedder.identity.table_name, embedder.identity.dim
+        if await asyncio.to_thread(self.vectors.exists, name):
+            return
+        table = await self._rebuild_table(model_id, name, dim, "its folder was removed")
+        self._model = (embedder, model_id, table)
+        await self._fill(model_id)
 
     async def _refresh_task_states(self) -> None:
         """Read pause/cancel of the tasks whose items wait on embeddings (invariant 6)."""
@@ -131,6 +178,7 @@ class EmbeddingWork(ABC):
         texts = [t.text for _, t in batch]
         started = time.perf_counter()
         try:
+            crash_point("embed")
             vectors = await asyncio.to_thread(embedder.embed, texts)
             cost = sum(self._embed_cost(t) for t in texts)
             self.rates.add("embed", cost, time.perf_counter() - started)
@@ -167,7 +215,16 @@ class EmbeddingWork(ABC):
         if self._unflushed:
             hashes = [h for h, _ in self._unflushed]
             matrix = np.stack([v for _, v in self._unflushed]).astype(np.float32)
-            await asyncio.to_thread(table.add, hashes, matrix)
+            crash_point("vectors")
+            try:
+                await asyncio.to_thread(table.add, hashes, matrix)
+            except VectorsDamaged as exc:
+                embedder = self._model[0]
+                identity = embedder.identity
+                table = await self._rebuild_table(model_id, identity.table_name, identity.dim, exc)
+                self._model = (embedder, model_id, table)
+                await asyncio.to_thread(table.add, hashes, matrix)
+                await self._fill(model_id)
             await self.storage.mark_embedded(model_id, hashes)
             written = set(hashes)
             self._unflushed = []
@@ -190,12 +247,18 @@ class EmbeddingWork(ABC):
         if not self._dirty_vectors or self._model is None:
             return
         self._dirty_vectors = False
-        _, model_id, table = self._model
-        unreferenced = await self.storage.unreferenced_embedded(model_id)
-        if len(unreferenced) >= GC_MIN_UNREFERENCED:
-            await asyncio.to_thread(table.delete, unreferenced)
-            await self.storage.forget_embedded(model_id, unreferenced)
-        await asyncio.to_thread(table.optimize)
+        embedder, model_id, table = self._model
+        try:
+            unreferenced = await self.storage.unreferenced_embedded(model_id)
+            if len(unreferenced) >= GC_MIN_UNREFERENCED:
+                await asyncio.to_thread(table.delete, unreferenced)
+                await self.storage.forget_embedded(model_id, unreferenced)
+            await asyncio.to_thread(table.optimize)
+        except VectorsDamaged as exc:
+            identity = embedder.identity
+            table = await self._rebuild_table(model_id, identity.table_name, identity.dim, exc)
+            self._model = (embedder, model_id, table)
+            await self._fill(model_id)
 
     async def collect_garbage(self, older_than: timedelta = timedelta(minutes=1)) -> int:
         """Drop every unreferenced vector now and clean old versions; returns how many.

@@ -94,6 +94,14 @@ class SemanticUnavailable(CodeIndexError):
     jsonrpc_code = -32005
 
 
+class VectorsDamaged(CodeIndexError):
+    """A model's vector table cannot be read or written (files damaged or removed)."""
+
+    code = "vectors_damaged"
+    exit_code = EXIT_UNAVAILABLE
+    jsonrpc_code = -32006
+
+
 class IndexUnusable(CodeIndexError):
     """The index cannot be opened or written (newer schema, corrupt file, read-only folder)."""
 

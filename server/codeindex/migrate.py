@@ -23,6 +23,10 @@ class SchemaError(IndexUnusable):
     """The database cannot be used with this version of codeindex."""
 
 
+class IndexDamaged(SchemaError):
+    """The database file is not a database, or is corrupt."""
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One numbered SQL file."""
@@ -117,10 +121,13 @@ def migrate(db_path: Path) -> int:
                 conn.execute("ROLLBACK")
                 raise
         return latest
+    except sqlite3.OperationalError as exc:  # locked, unreadable, out of space: not damage
+        raise SchemaError(f"{db_path} cannot be opened now ({exc}): try again") from None
     except sqlite3.DatabaseError as exc:
-        raise SchemaError(
-            f"{db_path} cannot be opened as a codeindex database ({exc}): move it away and "
-            "run `codeindex index` to rebuild"
+        raise IndexDamaged(
+            f"{db_path} cannot be opened as a codeindex database ({exc}): it is damaged. "
+            "`codeindex index` keeps it aside (renamed, nothing is deleted) and rebuilds the "
+            "index from the files on disk"
         ) from None
     finally:
         conn.close()

@@ -84,14 +84,16 @@ class CodeIndexService:
         overrides: Mapping[str, Any] | None = None,
         *,
         worker: WorkerMode = "process",
+        create: bool = True,
     ) -> CodeIndexService:
-        """Open (creating if needed) the index of the workspace at `root`.
+        """Open the index of the workspace at `root`, creating it if needed (`create`).
 
         `worker` says how a worker is started when work needs one: a background
-        process (the default), a task in this process, or never.
+        process (the default), a task in this process, or never. Without `create`, a
+        workspace with no index raises NoIndex (nothing is created).
         """
         settings = load_settings(root, overrides)
-        storage = await Storage.open(settings.db_path)
+        storage = await Storage.open(settings.db_path, create=create)
         return cls(settings, storage, worker=worker, overrides=overrides)
 
     async def close(self) -> None:
@@ -435,5 +437,5 @@ class CodeIndexService:
     async def validate(self) -> dict[str, Any]:
         """Check the index against the disk and itself; each problem names its fix."""
         return await validate_index(
-            self.settings, self.storage, self.workspace, self.models, self.vectors
+            self.settings, self.storage, self.workspace, self.models, self.vectors, self.queue
         )

@@ -12,6 +12,7 @@ from codeindex.migrate import latest_version
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.storage import Storage
+from codeindex.storage.opening import REBUILT_KEY
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
 from codeindex.workspace import printable
@@ -43,6 +44,14 @@ async def index_status(
     ]
     syntax_errors = await st.count_with_syntax_errors()
     last_full = await st.get_meta("last_full_index_at")
+    rebuilt = await st.get_meta(REBUILT_KEY)
+    storage_note = None if st.writable else "read-only: reading works, changes are refused"
+    if rebuilt:
+        at, _, aside = rebuilt.partition("|")
+        storage_note = (
+            f"the index was found damaged and rebuilt at {iso(float(at))}; the damaged file "
+            f"is kept as {aside}"
+        )
     lease = await queue.live_lease()
     active = await models.active()
     failure = await models.remembered_failure()
@@ -78,6 +87,7 @@ async def index_status(
         "workspace": printable(str(settings.root)),
         "data_dir": printable(str(settings.data_dir)),
         "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
+        "storage_note": storage_note,
         "schema_version": latest_version(),
         "parser_version": parser_version(settings),
         "files": {
@@ -86,6 +96,9 @@ async def index_status(
             "by_language": by_language,
             "by_encoding": await st.files_by_encoding(),
             "with_syntax_errors": syntax_errors,
+            "syntax_errors": [
+                {"path": path, "reason": reason} for path, reason in await st.with_syntax_errors()
+            ],
             "not_indexed": problems,
         },
         "symbols": await st.count_symbols(),

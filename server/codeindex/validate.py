@@ -6,10 +6,12 @@ import asyncio
 from typing import Any
 
 from codeindex.config import Settings
+from codeindex.errors import VectorsDamaged
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import changed_files
 from codeindex.storage import Storage
+from codeindex.tasks import Queue
 from codeindex.vectors import VectorStore
 from codeindex.workspace import Workspace
 
@@ -29,12 +31,56 @@ def _fix_for(paths: list[str]) -> tuple[str, list[str]]:
     return "files", paths
 
 
+async def _vector_problems(
+    st: Storage, queue: Queue, models: ModelManager, vectors: VectorStore
+) -> list[dict[str, Any]]:
+    """The active model's table: readable, holding every vector SQLite records; and no
+    chunk pending embedding without a task that will embed it."""
+    active = await models.active()
+    if active is None:
+        return []
+    found: list[dict[str, Any]] = []
+    try:
+        table = await asyncio.to_thread(vectors.open_table, active.table_name)
+        if table is not None:
+            await asyncio.to_thread(table.refresh)
+        present = set() if table is None else await asyncio.to_thread(table.hashes)
+    except VectorsDamaged as exc:
+        return [_problem("vectors_damaged", str(exc), "embeddings-only")]
+    missing = set(await st.embedded_hashes(active.id)) - present
+    if missing:
+        found.append(
+            _problem(
+                "vectors",
+                f"{len(missing)} vector(s) of model {active.name} are missing from LanceDB",
+                "embeddings-only",
+            )
+        )
+    _, pending = await st.pending_counts(active.id)
+    if (
+        pending
+        and not missing
+        and not await queue.count_unfinished()
+        and await models.remembered_failure() is None
+    ):
+        found.append(
+            _problem(
+                "pending",
+                f"{pending} chunk text(s) have no vector of model {active.name} and no task "
+                "will embed them",
+                "embeddings-only",
+            )
+        )
+    return found
+
+
 async def validate_index(
     settings: Settings,
     storage: Storage,
     workspace: Workspace,
     models: ModelManager,
     vectors: VectorStore,
+    queue: Queue,
 ) -> dict[str, Any]:
     """Integrity, disk drift, orphans, FTS sync, parser versions and vectors."""
     st = storage
@@ -127,7 +173,8 @@ async def validate_index(
 
     fts_rows = await st.count_fts_rows()
     chunk_rows = await st.count_chunks()
-    fts_ok = fts_rows == chunk_rows and await st.fts_consistent()
+    # FTS5's check is a write statement: on read-only storage only the counts are compared
+    fts_ok = fts_rows == chunk_rows and (not st.writable or await st.fts_consistent())
     if not fts_ok:
         problems.append(
             _problem(
@@ -137,24 +184,12 @@ async def validate_index(
             )
         )
 
-    active = await models.active()
-    if active is not None:
-        table = await asyncio.to_thread(vectors.open_table, active.table_name)
-        recorded = await st.count_embedded(active.id)
-        present = 0 if table is None else await asyncio.to_thread(table.count)
-        if present < recorded:
-            problems.append(
-                _problem(
-                    "vectors",
-                    f"{recorded - present} vector(s) of model {active.name} are missing "
-                    "from LanceDB",
-                    "embeddings-only",
-                )
-            )
+    problems.extend(await _vector_problems(st, queue, models, vectors))
 
     return {
         "ok": not problems,
         "files_checked": len(on_disk),
         "problems": problems,
         "skipped_paths": [{"path": s.path, "reason": s.reason} for s in scan.skipped],
+        "warnings": [f"{where}: {why}" for where, why in sorted(workspace.ignore.problems.items())],
     }

@@ -11,14 +11,18 @@ for 30,000 rows of 384 dims, while a dot product over the same rows in numpy tak
 first search and again whenever the table version it sees has changed.
 
 All methods are synchronous; callers run them in threads. One writer thread and any
-number of searching threads may share a `VectorTable`.
+number of searching threads may share a `VectorTable`. Whatever LanceDB raises about a
+table (damaged or vanished files) comes out as `VectorsDamaged`: the worker sets the
+table aside and rebuilds it from SQLite's chunks, search falls back to full text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,9 +31,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from codeindex.errors import CodeIndexError, VectorsDamaged
+
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
     from lancedb.table import Table
+
+
+@contextlib.contextmanager
+def _lance(what: str) -> Iterator[None]:
+    """Turn what LanceDB raises about a table's files into VectorsDamaged."""
+    try:
+        yield
+    except CodeIndexError:
+        raise
+    except Exception as exc:
+        raise VectorsDamaged(
+            f"the vectors of {what} cannot be used ({type(exc).__name__}: {exc}); they are "
+            "derived data: `codeindex reindex --scope embeddings-only` rebuilds them, and "
+            "full-text search works meanwhile",
+            table=what,
+        ) from exc
+
 
 HASH = "hash"
 VECTOR = "vector"
@@ -54,7 +77,7 @@ class VectorStore:
             return existing
         db = self._connect(create=True)
         assert db is not None
-        with self._lock:
+        with self._lock, _lance(name):
             handle = db.create_table(name, schema=_schema(dim), exist_ok=True)
             table = self._tables.setdefault(name, VectorTable(handle, name, _dim_of(handle)))
         if table.dim != dim:
@@ -70,7 +93,7 @@ class VectorStore:
         db = self._connect(create=False)
         if db is None or name not in self.table_names():
             return None
-        with self._lock:
+        with self._lock, _lance(name):
             handle = db.open_table(name)
             return self._tables.setdefault(name, VectorTable(handle, name, _dim_of(handle)))
 
@@ -81,12 +104,13 @@ class VectorStore:
             return []
         names: list[str] = []
         token: str | None = None
-        while True:
-            page = db.list_tables(page_token=token)
-            names.extend(page.tables)
-            token = page.page_token
-            if not token:
-                return sorted(names)
+        with _lance(str(self.path)):
+            while True:
+                page = db.list_tables(page_token=token)
+                names.extend(page.tables)
+                token = page.page_token
+                if not token:
+                    return sorted(names)
 
     def drop_table(self, name: str) -> None:
         """Delete the table and its files; a missing table is not an error."""
@@ -95,6 +119,22 @@ class VectorStore:
         db = self._connect(create=False)
         if db is not None and name in self.table_names():
             db.drop_table(name)
+
+    def exists(self, name: str) -> bool:
+        """Whether the table's folder is on disk (someone may have deleted `vectors/`)."""
+        return (self.path / f"{name}.lance").is_dir()
+
+    def set_aside(self, name: str) -> Path | None:
+        """Move a damaged table's folder out of LanceDB's sight (kept, renamed); forget it."""
+        with self._lock:
+            self._tables.pop(name, None)
+            self._db = None
+        folder = self.path / f"{name}.lance"
+        if not folder.exists():
+            return None
+        aside = self.path / f"{name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+        folder.rename(aside)
+        return aside
 
     def size_bytes(self) -> int:
         """On-disk size of the whole folder."""
@@ -114,8 +154,9 @@ class VectorStore:
                     return None
                 import lancedb
 
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._db = lancedb.connect(self.path)
+                with _lance(str(self.path)):
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    self._db = lancedb.connect(self.path)
             return self._db
 
 
@@ -150,7 +191,7 @@ class VectorTable:
             first.setdefault(digest, index)
         if not first:
             return
-        with self._lock:
+        with self._lock, _lance(self.name):
             present = self._present(list(first))
             keep = [index for digest, index in first.items() if digest not in present]
             if keep:
@@ -161,7 +202,8 @@ class VectorTable:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dim:
             raise ValueError(f"expected a {self.dim}-dim query vector, got {query.shape[0]}")
-        rows = self._current_rows()
+        with _lance(self.name):
+            rows = self._current_rows()
         count = rows.matrix.shape[0]
         if limit <= 0 or count == 0:
             return []
@@ -175,7 +217,7 @@ class VectorTable:
 
     def hashes(self) -> set[str]:
         """Every hash in the table."""
-        with self._lock:
+        with self._lock, _lance(self.name):
             try:
                 data = self._handle.search().select([HASH]).limit(None).to_arrow()
             except RuntimeError:
@@ -185,14 +227,14 @@ class VectorTable:
 
     def count(self) -> int:
         """Number of rows."""
-        with self._lock:
+        with self._lock, _lance(self.name):
             return int(self._handle.count_rows())
 
     def delete(self, hashes: Iterable[str]) -> int:
         """Delete the rows of these hashes (vectors no chunk references); return how many."""
         unique = list(dict.fromkeys(hashes))
         deleted = 0
-        with self._lock:
+        with self._lock, _lance(self.name):
             for start in range(0, len(unique), _IN_LIST):
                 predicate = _in_predicate(unique[start : start + _IN_LIST])
                 found = int(self._handle.count_rows(predicate))
@@ -203,13 +245,13 @@ class VectorTable:
 
     def refresh(self) -> None:
         """See the commits another process made since this table was opened or refreshed."""
-        with self._lock:
+        with self._lock, _lance(self.name):
             self._checkout_latest()
 
     def optimize(self, older_than: timedelta = timedelta(minutes=1)) -> None:
         """Compact small files and delete versions older than `older_than` (at least 1 ms)."""
         keep = max(older_than, timedelta(milliseconds=1))
-        with self._lock:
+        with self._lock, _lance(self.name):
             self._handle.optimize(cleanup_older_than=keep)
 
     def _current_rows(self) -> _Rows:

@@ -32,6 +32,7 @@ from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.embedding_work import EmbeddingWork
+from codeindex.faults import crash_point
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
@@ -147,6 +148,7 @@ class Worker(EmbeddingWork):
     async def _renew(self, ttl: float) -> None:
         while True:
             await asyncio.sleep(ttl / 3)
+            crash_point("renew")
             try:
                 kept = await self.queue.renew_lease(self.owner, ttl)
             except Exception:
@@ -195,6 +197,7 @@ class Worker(EmbeddingWork):
             await self._save_rates()
             if self._model is None and self._model_error is None:
                 await self._ensure_model()  # once, while idle: the next request finds it loaded
+            await self._check_vectors()
             idle_since = idle_since or time.monotonic()
             quiet = time.monotonic() - idle_since
             # an editor or agent session keeps its worker (and the watcher beside it)
@@ -263,6 +266,7 @@ class Worker(EmbeddingWork):
             log.exception("could not store a batch of %d files", len(items))
             await self._finish([], [(i, f"could not store: {exc}") for i in items])
             return
+        await self.queue.cleared(items)  # a suspect read and parsed alone: innocent
         self.on_change()
         pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]] = []
         for (item, record), (_, n_symbols, n_chunks) in zip(records, stored, strict=True):
@@ -304,6 +308,7 @@ class Worker(EmbeddingWork):
     def _parse_all(self, items: list[Item]) -> list[Parsed | SkipFile | Exception]:
         results: list[Parsed | SkipFile | Exception] = []
         for item in items:
+            crash_point("parse", item.path)
             try:
                 results.append(read_and_parse(self.workspace, self.settings, item.path))
             except Exception as exc:  # one bad file never stops the batch (invariant 9)

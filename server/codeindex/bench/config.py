@@ -48,6 +48,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     source = Path(args.path).expanduser().resolve()
     if not source.is_dir():
         raise BenchError(f"{source} is not a folder: pass the tree to measure")
+    if not any(files for _, _, files in os.walk(source)):
+        raise BenchError(f"{source} holds no files: pass a tree of source code to measure")
     raw = args.model_path or os.environ.get("CODEINDEX_EMBED_MODEL_PATH")
     if not raw:
         raise BenchError(

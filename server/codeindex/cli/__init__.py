@@ -48,6 +48,26 @@ __all__ = ["build_parser", "find_root", "main"]
 log = logging.getLogger("codeindex.cli")
 
 
+def _number(kind: type, low: float, high: float | None = None) -> Any:
+    """An argparse type: a number of `kind` from `low` (to `high`), else a clear error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {bound}")
+        return value
+
+    return parse
+
+
+LIMIT = _number(int, 1, 1000)
+SECONDS = _number(float, 0)
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` that holds an index, else `start`."""
     start = start.resolve()
@@ -107,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("search", cmd_search, "search code: hybrid (default once embedded), semantic, lexical")
     p.add_argument("query")
     p.add_argument("--mode", choices=["hybrid", "semantic", "lexical"])
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=LIMIT, default=10)
     p.add_argument("--path", help="only under this path prefix")
     p.add_argument("--lang", help="only this language (e.g. python, go, rust, typescript)")
 
@@ -115,14 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--match", choices=["auto", "exact", "prefix", "substring"], default="auto")
     p.add_argument("--kind", help="function, method, class, struct, interface, ...")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=LIMIT, default=50)
 
     add("status", cmd_status, "files, symbols, chunks, embeddings, queue and worker")
     add("validate", cmd_validate, "check the index; exit 1 with the fix for each problem")
 
     p = add("tasks", cmd_tasks, "list reindex tasks, newest first")
     p.add_argument("--status", help="Queued, Running, Paused, Completed, Failed or Cancelled")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=LIMIT, default=20)
 
     p = add("task", cmd_task, "show one reindex task")
     p.add_argument("task_id")
@@ -131,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=SECONDS,
         metavar="SECONDS",
         help="with --wait: give up waiting after this long (exit 1; the task goes on)",
     )
@@ -144,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
     p.add_argument(
         "--linger",
-        type=float,
+        type=SECONDS,
         default=0.0,
         metavar="SECONDS",
         help="with --exit-when-idle: stay this long after the queue empties",
@@ -199,7 +219,8 @@ async def _run(args: argparse.Namespace) -> int:
         root = args.path
     else:
         root = args.root or find_root(Path.cwd())
-    service = await CodeIndexService.open(root)
+    creates = args.command in ("index", "reindex", "worker", "model")
+    service = await CodeIndexService.open(root, create=creates)
     try:
         result: int = await args.func(service, args)
         return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +27,18 @@ from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def shown(text: Any) -> str:
+    """A path or name safe to print on a terminal: control and direction-changing characters
+    (a newline, an RTL override) are shown escaped instead of acting."""
+    value = str(text)
+    if all(unicodedata.category(ch) not in ("Cc", "Cf") for ch in value):
+        return value
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode("unicode_escape").decode()
+        for ch in value
+    )
 
 
 def emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> None:
@@ -87,7 +100,7 @@ def render_reindex(resp: dict[str, Any]) -> None:
             f"{summary['embeddings_generated']} embeddings"
         )
         for failure in result["failures"][:20]:
-            out.print(f"  failed: {failure['path']}: {failure['error']}")
+            out.print(f"  failed: {shown(failure['path'])}: {failure['error']}")
     elif resp.get("estimated_duration_seconds") is not None:
         out.print(
             f"estimated {resp['estimated_duration_seconds']}s; "
@@ -102,7 +115,7 @@ def render_hits(result: dict[str, Any]) -> None:
     if not result["hits"]:
         out.print("no results")
     for hit in result["hits"]:
-        where = f"{hit['path']}:{hit['line']}"
+        where = f"{shown(hit['path'])}:{hit['line']}"
         extra = f" [{hit['symbol']}]" if hit["symbol"] else ""
         fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
         out.print(f"{where}{extra}{fresh}  {hit['snippet']}")
@@ -114,7 +127,9 @@ def render_symbols(data: list[dict[str, Any]]) -> None:
         out.print("no symbols")
     for s in data:
         container = f"{s['container']}." if s["container"] else ""
-        out.print(f"{s['path']}:{s['start_line']}  {s['kind']} {container}{s['name']}")
+        out.print(
+            f"{shown(s['path'])}:{s['start_line']}  {s['kind']} {container}{shown(s['name'])}"
+        )
 
 
 def render_status(data: dict[str, Any]) -> None:
@@ -125,6 +140,8 @@ def render_status(data: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None)
     table.add_row("workspace", data["workspace"])
     table.add_row("data dir", f"{data['data_dir']} ({data['data_dir_bytes'] / 1e6:.1f} MB)")
+    if data.get("storage_note"):
+        table.add_row("", data["storage_note"])
     table.add_row(
         "files",
         f"{files['total']} " + ", ".join(f"{k} {v}" for k, v in sorted(files["by_status"].items())),
@@ -148,21 +165,33 @@ def render_status(data: dict[str, Any]) -> None:
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]
     table.add_row("worker", f"pid {worker['pid']} on {worker['host']}" if worker else "none")
+    if worker is None and queue["items_left"]:
+        table.add_row(
+            "",
+            "no worker runs: the next `codeindex index` or `reindex` (or an editor or agent "
+            "session) starts one and the unfinished tasks go on; `codeindex worker` runs one now",
+        )
     out.print(table)
     for p in files["not_indexed"][:20]:
-        out.print(f"  {p['status']}: {p['path']}: {p['reason']}")
+        out.print(f"  {p['status']}: {shown(p['path'])}: {p['reason']}")
+    if files.get("with_syntax_errors"):
+        out.print(f"  {files['with_syntax_errors']} indexed file(s) with syntax errors:")
+        for p in files.get("syntax_errors", [])[:10]:
+            out.print(f"    {shown(p['path'])}: {p['reason']}")
 
 
 def render_validation(data: dict[str, Any]) -> None:
     """The validation report: what was skipped, each problem and its fix."""
     for skipped in data["skipped_paths"]:
-        out.print(f"not indexed: {skipped['path']}: {skipped['reason']}")
+        out.print(f"not indexed: {shown(skipped['path'])}: {skipped['reason']}")
+    for warning in data.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {escape(shown(warning))}")
     if data["ok"]:
         out.print(f"index is valid ({data['files_checked']} files checked)")
         return
     for p in data["problems"]:
         fix = p["fix"]
-        paths = " ".join(fix.get("paths", [])[:5])
+        paths = " ".join(shown(p) for p in fix.get("paths", [])[:5])
         more = "" if len(fix.get("paths", [])) <= 5 else " ..."
         out.print(f"{p['kind']}: {p['detail']}")
         out.print(f"  fix: codeindex reindex --scope {fix['scope']} {paths}{more}".rstrip())
@@ -189,13 +218,13 @@ def render_task(t: dict[str, Any]) -> None:
         f"{t['items_pending']} left, {t['items_cancelled']} cancelled of {t['items_total']}"
     )
     if t["current_file"]:
-        out.print(f"  now: {t['current_file']}")
+        out.print(f"  now: {shown(t['current_file'])}")
     if t["eta_seconds"] is not None:
         out.print(f"  ETA {t['eta_seconds']}s")
     if t["message"]:
         out.print(f"  {t['message']}")
     for f in t["failures"]:
-        out.print(f"  failed: {f['path']}: {f['error']}")
+        out.print(f"  failed: {shown(f['path'])}: {f['error']}")
 
 
 def render_model(data: dict[str, Any]) -> None:

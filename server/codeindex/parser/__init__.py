@@ -87,8 +87,11 @@ def parse(text: str, language: str | None, *, max_chunk_chars: int = 1000) -> Pa
     if root.has_error:
         rows = _error_rows(root)
         noun = "line" if len(rows) == 1 else "lines"
+        where = f" near {noun} {', '.join(map(str, rows))}" if rows else ""
         error = (
-            f"syntax errors near {noun} {', '.join(map(str, rows))}" if rows else "syntax errors"
+            f"syntax errors{where}: the parser could not read that part (unfinished code, or "
+            "nesting deeper than its grammar follows), so symbols there may be missing; "
+            "the whole text is still in full-text search"
         )
     chunks = _chunks(lines, root, max_chars, defs)
     return ParseResult(language, _symbols(defs, lines, data), chunks, error)

@@ -95,7 +95,8 @@ class Search:
             )
             if isinstance(lex, BaseException):
                 raise lex
-            if isinstance(sem_or_error, SemanticUnavailable) and mode != "hybrid":
+            if isinstance(sem_or_error, SemanticUnavailable):
+                # hybrid asked for or chosen: the full-text half still answers
                 sem: list[Hit] = []
                 note = f"{sem_or_error}; showing full-text results"
                 chosen = "lexical"
@@ -104,6 +105,8 @@ class Search:
             else:
                 sem = sem_or_error
             hits = fuse([lex, sem], limit)
+        if not hits and language:
+            await self._known("language", language, await self.storage.languages())
         await annotate_freshness(self.storage, self.workspace, active.id if active else None, hits)
         model = active.name if active is not None and chosen != "lexical" else None
         elapsed = (time.perf_counter() - started) * 1000
@@ -113,4 +116,20 @@ class Search:
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
     ) -> list[SymbolHit]:
         """Symbols by exact name, prefix or substring."""
-        return await symbols(self.storage, name, match=match, kind=kind, limit=limit)
+        found = await symbols(self.storage, name, match=match, kind=kind, limit=limit)
+        if not found and kind:
+            await self._known("kind", kind, await self.storage.symbol_kinds())
+        return found
+
+    @staticmethod
+    async def _known(field: str, value: str, present: list[str]) -> None:
+        """A filter that matched nothing: say so when no row has that value at all."""
+        if value not in present:
+            listed = ", ".join(present) or "none yet (nothing is indexed)"
+            raise SearchError(
+                f"no indexed {'file' if field == 'language' else 'symbol'} has {field} "
+                f"{value!r}; the {field}s in this index are: {listed}",
+                field=field,
+                given=value,
+                allowed=present,
+            )

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-from codeindex.errors import ModelUnavailable, SemanticUnavailable
+from codeindex.errors import ModelUnavailable, SemanticUnavailable, VectorsDamaged
 from codeindex.models import ModelManager
 from codeindex.search.hits import Hit, SearchError, hit_of
 from codeindex.storage import Storage
@@ -75,14 +75,18 @@ class SemanticSearcher:
         """Chunks nearest in meaning to the query, from the active model's table."""
         if not query.strip():
             raise SearchError("query is empty: type what the code does")
-        embedder, table, _ = await self._active_table()
+        try:
+            embedder, table, _ = await self._active_table()
 
-        def run() -> list[tuple[str, float]]:
-            vector = embedder.embed([query])[0]
-            k = limit * (20 if (path_prefix or language) else 3)
-            return table.search(vector, k)
+            def run() -> list[tuple[str, float]]:
+                vector = embedder.embed([query])[0]
+                k = limit * (20 if (path_prefix or language) else 3)
+                return table.search(vector, k)
 
-        scored = await asyncio.to_thread(run)
+            scored = await asyncio.to_thread(run)
+        except VectorsDamaged as exc:
+            self._table = None  # open it afresh next time (the worker may have rebuilt it)
+            raise SemanticUnavailable(f"semantic search is unavailable: {exc}") from None
         if not scored:
             return []
         order = {h: i for i, (h, _) in enumerate(scored)}

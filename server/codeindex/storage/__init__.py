@@ -19,13 +19,12 @@ from typing import Any
 
 import aiosqlite
 
-from codeindex.migrate import migrate
+from codeindex.faults import crash_point
 from codeindex.parser import Symbol
 from codeindex.storage.models import ModelQueries
+from codeindex.storage.opening import REBUILT_KEY, Opened, connect, prepare, read_only_error
 from codeindex.storage.search import SearchQueries
 from codeindex.storage.stats import StatsQueries
-
-BUSY_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,24 +82,6 @@ def _file_row(row: Any) -> FileRow:
     return FileRow(*row)
 
 
-async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    if readonly:
-        await conn.execute("PRAGMA query_only=ON")
-    return conn
-
-
-def _prepare_data_dir(folder: Path) -> None:
-    """Create the data dir with a `.gitignore` of `*`, so git and editors leave it alone."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by codeindex: this folder is derived data\n*\n", "utf-8")
-
-
 async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> None:
     """Set metadata values within a transaction the caller holds."""
     await db.executemany(
@@ -113,10 +94,17 @@ async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> Non
 class Storage(StatsQueries, SearchQueries, ModelQueries):
     """The index database of one workspace."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        opened: Opened | None = None,
+    ):
         self.path = path
         self._writer = writer
         self._reader = reader
+        self.opened = opened or Opened(writable=True)
         self._write_lock = asyncio.Lock()
         # One read at a time from execute to close: while a statement of the read connection
         # is open, SQLite keeps its snapshot, so a read interleaved with another would not see
@@ -124,13 +112,21 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         self._read_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Storage:
-        """Open (creating and migrating as needed) the database at `path`."""
-        await asyncio.to_thread(_prepare_data_dir, path.parent)
-        await asyncio.to_thread(migrate, path)
-        writer = await _connect(path, readonly=False)
-        reader = await _connect(path, readonly=True)
-        return cls(path, writer, reader)
+    async def open(cls, path: Path, *, create: bool = True) -> Storage:
+        """Open the database at `path`: creating and migrating it as needed (`create`), or
+        only when it exists; read-only when it cannot be written (see `opening`)."""
+        opened = await asyncio.to_thread(prepare, path, create=create)
+        writer = await connect(path, readonly=False, opened=opened)
+        reader = await connect(path, readonly=True, opened=opened)
+        storage = cls(path, writer, reader, opened)
+        if opened.set_aside is not None:
+            await storage.set_meta({REBUILT_KEY: f"{time.time()}|{opened.set_aside}"})
+        return storage
+
+    @property
+    def writable(self) -> bool:
+        """False on read-only storage: reads work, writes raise IndexUnusable."""
+        return self.opened.writable
 
     async def close(self) -> None:
         """Close both connections."""
@@ -140,6 +136,8 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One short write transaction; commits on success, rolls back on error."""
+        if not self.opened.writable:
+            raise read_only_error(self.path)
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -147,6 +145,7 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
+            crash_point("commit")
             await self._writer.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -357,6 +356,11 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
                 "DELETE FROM embeddings WHERE model_id = ? AND content_hash = ?",
                 [(model_id, h) for h in hashes],
             )
+
+    async def forget_all_embedded(self, model_id: int) -> None:
+        """The model's vector table was lost: none of its vectors exist any more."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,))
 
     async def unreferenced_embedded(self, model_id: int) -> list[str]:
         """Hashes with a vector that no chunk references any more."""

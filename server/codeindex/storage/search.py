@@ -130,6 +130,17 @@ class SearchQueries(ABC):
         )
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
+    async def languages(self) -> list[str]:
+        """Languages of indexed files (`text` for files without a grammar), sorted."""
+        rows = await self.fetchall(
+            "SELECT DISTINCT coalesce(language, 'text') FROM files WHERE index_status = 'indexed'"
+        )
+        return sorted(str(r[0]) for r in rows)
+
+    async def symbol_kinds(self) -> list[str]:
+        """Kinds of the symbols in the index, sorted."""
+        return sorted(str(r[0]) for r in await self.fetchall("SELECT DISTINCT kind FROM symbols"))
+
     async def symbol_names(self, min_length: int = 4) -> list[str]:
         """Distinct symbol names at least `min_length` long, sorted."""
         rows = await self.fetchall(

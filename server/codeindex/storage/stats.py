@@ -52,6 +52,15 @@ class StatsQueries(ABC):
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def with_syntax_errors(self, limit: int = 20) -> list[tuple[str, str]]:
+        """(path, error) of indexed files whose parse had errors."""
+        rows = await self.fetchall(
+            "SELECT path, error FROM files WHERE index_status = 'indexed' AND error IS NOT NULL "
+            "ORDER BY path LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def count_with_syntax_errors(self) -> int:
         """Indexed files whose parse had errors."""
         return int(

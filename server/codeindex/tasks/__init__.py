@@ -13,7 +13,7 @@ recovery from a dead worker).
 
 from __future__ import annotations
 
-from codeindex.tasks.lease import MAX_ATTEMPTS, LeaseHolding
+from codeindex.tasks.lease import MAX_CRASHES, LeaseHolding
 from codeindex.tasks.model import (
     DEFAULT_EMBED_CHARS_PER_S,
     DEFAULT_PARSE_BYTES_PER_S,
@@ -41,7 +41,7 @@ __all__ = [
     "DEFAULT_EMBED_CHARS_PER_S",
     "DEFAULT_PARSE_BYTES_PER_S",
     "FINISHED",
-    "MAX_ATTEMPTS",
+    "MAX_CRASHES",
     "PER_FILE_SECONDS",
     "Action",
     "Failure",

@@ -1,8 +1,10 @@
 """The worker lease: exactly one process claims items, and a dead holder's work is recovered.
 
 Taking the lease over from a dead or expired holder puts the items it left
-`processing` back to `pending` (or fails them after MAX_ATTEMPTS tries) and settles
-their tasks as finishing items does.
+`processing` back to `pending` as suspects: each is then tried alone. A file is blamed
+only for a death that happened while it was tried alone (proven); after
+MAX_CRASHES such deaths it fails with that reason. Files that were merely in flight
+when a kill from outside hit are retried, never failed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from codeindex.tasks.model import Lease, pid_alive
 from codeindex.tasks.worker_side import WorkerSide
 
-MAX_ATTEMPTS = 3
+MAX_CRASHES = 3
 
 
 class LeaseHolding(WorkerSide):
@@ -42,7 +44,7 @@ class LeaseHolding(WorkerSide):
         """Take the lease if it is free, expired, or held by a dead local process.
 
         On a takeover, items a dead worker left `processing` go back to `pending`
-        (or fail after MAX_ATTEMPTS tries), so nothing is lost or done twice.
+        (suspects, each tried alone next; see the module docstring), so nothing is lost.
         """
         now = time.time()
         host = socket.gethostname()
@@ -76,10 +78,15 @@ class LeaseHolding(WorkerSide):
             (now,),
         )
         await db.execute(
+            "UPDATE reindexing_task_items SET crashes = crashes + 1 "
+            "WHERE status = 'processing' AND suspect = 2"
+        )
+        await db.execute(
             "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, "
-            "error_message = 'the worker stopped ' || attempts || ' times while processing "
-            "this file; it is skipped' WHERE status = 'processing' AND attempts >= ?",
-            (now, MAX_ATTEMPTS),
+            "error_message = 'the worker process died ' || crashes || ' times while it "
+            "processed this file alone; the file is skipped (reindex it to try again)' "
+            "WHERE status = 'processing' AND crashes >= ?",
+            (now, MAX_CRASHES),
         )
         async with db.execute(
             "SELECT DISTINCT task_id FROM reindexing_task_items WHERE status = 'failed' "
@@ -96,7 +103,8 @@ class LeaseHolding(WorkerSide):
                 (task_id,),
             )
         await db.execute(
-            "UPDATE reindexing_task_items SET status = 'pending' WHERE status = 'processing'"
+            "UPDATE reindexing_task_items SET status = 'pending', suspect = 1 "
+            "WHERE status = 'processing'"
         )
         await self._settle(db, set(failed_tasks), now)
 

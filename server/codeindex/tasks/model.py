@@ -170,6 +170,7 @@ class Item:
     model_id: int | None
     embeddings_only: bool
     weight: float = 0.0
+    suspect: bool = False  # in flight when a worker died: tried alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,14 +237,20 @@ class Rates:
 
 
 def pid_alive(pid: int) -> bool:
-    """True when a process with this pid exists on this host."""
+    """True when a process with this pid runs on this host (a zombie does not: a container
+    whose first process does not reap orphans keeps killed workers as zombies)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b") ")[2][:1]
+    except OSError:
+        return True  # no /proc here: trust kill()
+    return state != b"Z"
 
 
 def new_task_id(now: float | None = None) -> str:

@@ -13,6 +13,11 @@ from typing import Any
 from codeindex.storage import Storage
 from codeindex.tasks.model import Action, Item, ItemOutcome, Priority, TaskStatus
 
+_ITEM_COLUMNS = (
+    "i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, t.model_id, "
+    "t.embeddings_only, i.weight, i.suspect"
+)
+
 OnEnd = Callable[[Any, list[str], float], Awaitable[None]]
 """Called in the transaction that ends tasks: (connection, ended task ids, time)."""
 
@@ -35,25 +40,29 @@ class WorkerSide:
     async def claim(self, limit: int = 1, owner: str | None = None) -> list[Item]:
         """Take the best pending items of any runnable task (invariant 5).
 
-        At most `limit` items, all of the best priority pending, oldest first.
+        At most `limit` items, all of the best priority pending, oldest first. A suspect
+        (in flight when a worker died) is taken alone, so a crash it causes is proven.
         """
         now = time.time()
         async with self.storage.transaction() as db:
             async with db.execute(
-                "SELECT i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, "
-                "t.model_id, t.embeddings_only, i.weight FROM reindexing_task_items i "
+                f"SELECT {_ITEM_COLUMNS} FROM reindexing_task_items i "
                 "JOIN reindexing_tasks t ON t.id = i.task_id "
                 "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
-                "ORDER BY i.priority, i.id LIMIT ?",
+                "ORDER BY i.priority, i.suspect DESC, i.id LIMIT ?",
                 (limit,),
             ) as cur:
                 rows = [r for r in await cur.fetchall()]
             if not rows:
                 return []
-            rows = [r for r in rows if r[4] == rows[0][4]]
+            if rows[0][10]:
+                rows = rows[:1]
+            else:
+                rows = [r for r in rows if r[4] == rows[0][4] and not r[10]]
             await db.executemany(
                 "UPDATE reindexing_task_items SET status = 'processing', started_at = ?, "
-                "attempts = attempts + 1, worker = ? WHERE id = ?",
+                "attempts = attempts + 1, worker = ?, suspect = CASE WHEN suspect > 0 "
+                "THEN 2 ELSE 0 END WHERE id = ?",
                 [(now, owner, r[0]) for r in rows],
             )
             latest: dict[str, str] = {str(r[1]): str(r[2]) for r in rows}
@@ -75,9 +84,19 @@ class WorkerSide:
                 model_id=r[7],
                 embeddings_only=bool(r[8]),
                 weight=float(r[9]),
+                suspect=bool(r[10]),
             )
             for r in rows
         ]
+
+    async def cleared(self, items: Sequence[Item]) -> None:
+        """Suspects tried alone that went through without killing the worker: innocent."""
+        suspects = [(i.id,) for i in items if i.suspect]
+        if suspects:
+            async with self.storage.transaction() as db:
+                await db.executemany(
+                    "UPDATE reindexing_task_items SET suspect = 0 WHERE id = ?", suspects
+                )
 
     async def finish_items(
         self,

@@ -72,11 +72,29 @@ class Workspace:
             and lexical_rel != real_rel
             and valid_name(lexical_rel)
             and os.path.realpath(self.abs_path(lexical_rel)) == real
+            and not self._through_loop(lexical_rel)
         ):
             return lexical_rel
         if not valid_name(real_rel):
             raise BadFileNameError(real_rel, os.path.isdir(real))
         return real_rel
+
+    def _through_loop(self, rel: str) -> bool:
+        """True when `rel` passes through a symlink to one of its own ancestors (`up -> ..`).
+
+        The scan never follows such a link, so a path through it is an alias of files
+        indexed under their real path: the real path is used instead.
+        """
+        parts = rel.split("/")
+        for i in range(1, len(parts) + 1):
+            link = self.abs_path("/".join(parts[:i]))
+            if not os.path.islink(link):
+                continue
+            target = os.path.realpath(link)
+            parent = os.path.dirname(link)
+            if parent == target or parent.startswith(target.rstrip(os.sep) + os.sep):
+                return True
+        return False
 
     # -- ignore rules, scan, stat, read --------------------------------------------------
 

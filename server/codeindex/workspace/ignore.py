@@ -46,6 +46,15 @@ def spec_ignored(specs: Specs, rel: str, is_dir: bool) -> bool:
     return False
 
 
+def _pattern_problem(line: str) -> str | None:
+    """Why an ignore-file line cannot be used (git skips such lines too), or None."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except Exception as exc:  # pathspec raises its own errors, re.error or ValueError
+        return f"pattern {line!r} is not valid ({exc}); the line is skipped"
+    return None
+
+
 class IgnoreRules:
     """The ignore rules of one workspace root, with a cache of each folder's ignore files."""
 
@@ -53,6 +62,8 @@ class IgnoreRules:
         self._root = root
         self._data_rel = data_rel
         self._cache: dict[str, tuple[_IgnoreKey, pathspec.GitIgnoreSpec | None]] = {}
+        # "path/.gitignore:LINE" -> why that line is left out; the rest of the file applies
+        self.problems: dict[str, str] = {}
 
     def _abs(self, rel: str) -> str:
         return os.path.join(self._root, rel) if rel else self._root
@@ -75,13 +86,22 @@ class IgnoreRules:
             return cached[1]
         lines: list[str] = []
         for name, k in zip(IGNORE_FILES, frozen_key, strict=True):
+            shown = f"{dir_rel}/{name}" if dir_rel else name
+            for key_ in [p for p in self.problems if p.startswith(f"{shown}:")]:
+                del self.problems[key_]
             if k is None:
                 continue
             try:
                 with open(os.path.join(base, name), encoding="utf-8", errors="replace") as f:
-                    lines.extend(f.read().splitlines())
+                    text = f.read()
             except OSError:
                 continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                problem = _pattern_problem(line)
+                if problem is None:
+                    lines.append(line)
+                else:
+                    self.problems[f"{shown}:{number}"] = problem
         spec: pathspec.GitIgnoreSpec | None = pathspec.GitIgnoreSpec.from_lines(lines)
         if spec is not None and all(p.include is None for p in spec.patterns):
             spec = None
