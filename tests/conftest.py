@@ -1,9 +1,15 @@
-"""Shared fixtures: the real corpora and models from ../shared, unpacked once per session."""
+"""Shared fixtures: the real corpora and models, unpacked once per session.
+
+They come from one folder, `$CODEINDEX_TEST_DATA` (default: `shared` beside the repository),
+which `scripts/fetch-test-data` fills. Without it the run stops before the first test.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,14 +20,30 @@ from tests.helpers import cli_env, copy_tree, index_with_cli
 from codeindex.service import CodeIndexService
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("CODEINDEX_SHARED_DIR", REPO.parent / "shared")).resolve()
-MINILM = SHARED / "models" / "all-MiniLM-L6-v2-onnx"
-TINY = SHARED / "models" / "tiny-bert-128-onnx"
+TEST_DATA = Path(os.environ.get("CODEINDEX_TEST_DATA") or REPO.parent / "shared").resolve()
+FETCH = REPO / "scripts" / "fetch-test-data"
+MINILM = TEST_DATA / "models" / "all-MiniLM-L6-v2-onnx"
+TINY = TEST_DATA / "models" / "tiny-bert-128-onnx"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one line that says what to run, when the test data is incomplete."""
+    check = subprocess.run(
+        [sys.executable, str(FETCH), "--check", str(TEST_DATA)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        first = check.stdout.splitlines()[0] if check.stdout else check.stderr.strip()
+        pytest.exit(
+            f"test data incomplete ({first}): run scripts/fetch-test-data {TEST_DATA}, "
+            "or set CODEINDEX_TEST_DATA to a folder it filled",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 def _unpack(archive: Path, dest: Path) -> Path:
-    if not archive.is_file():
-        pytest.fail(f"missing corpus {archive}: ../shared must sit beside the repository")
     with tarfile.open(archive) as tar:
         tar.extractall(dest, filter="data")
     return dest
@@ -30,27 +52,27 @@ def _unpack(archive: Path, dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def polyglot_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """polyglot-small unpacked (read-only by convention: copy it before changing files)."""
-    return _unpack(SHARED / "corpus" / "polyglot-small.tar.gz", tmp_path_factory.mktemp("polyglot"))
+    return _unpack(
+        TEST_DATA / "corpus" / "polyglot-small.tar.gz", tmp_path_factory.mktemp("polyglot")
+    )
 
 
 @pytest.fixture(scope="session")
 def django_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Django 5.2.8 tree unpacked (read-only by convention)."""
-    root = _unpack(SHARED / "corpus" / "django-5.2.8.tar.gz", tmp_path_factory.mktemp("django"))
+    root = _unpack(TEST_DATA / "corpus" / "django-5.2.8.tar.gz", tmp_path_factory.mktemp("django"))
     return root / "django-5.2.8"
 
 
 @pytest.fixture(scope="session")
 def minilm_path() -> Path:
-    if not (MINILM / "model.onnx").is_file():
-        pytest.fail(f"missing model {MINILM}")
+    """all-MiniLM-L6-v2 as ONNX: the real default model (slow on this machine)."""
     return MINILM
 
 
 @pytest.fixture(scope="session")
 def tiny_model_path() -> Path:
-    if not (TINY / "model.onnx").is_file():
-        pytest.fail(f"missing model {TINY}")
+    """A 2-layer BERT with random weights, 128 dimensions: fast, meaningless vectors."""
     return TINY
 
 
