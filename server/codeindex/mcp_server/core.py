@@ -43,7 +43,6 @@ HINTS: dict[str, str] = {
     "unknown_task": "list_reindex_tasks lists the known task ids",
     "wrong_state": "get_reindex_status shows the task's state",
     "model_unavailable": "lexical search and find_symbol work without a model",
-    "index_unusable": "get_index_status and validate_index say more",
 }
 
 
