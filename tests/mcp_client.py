@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import jsonschema
 import mcp_types as types
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -71,3 +72,15 @@ async def call_error(session: ClientSession, tool: str, args: dict[str, Any]) ->
     assert result.is_error, f"{tool}({args}) should have failed: {result.structured_content}"
     assert result.content and isinstance(result.content[0], types.TextContent)
     return result.content[0].text
+
+
+async def until_finished(
+    session: ClientSession, task_id: str, within: float = 300
+) -> dict[str, Any]:
+    """Follow a task through get_reindex_status until it ends; its final state."""
+    with anyio.fail_after(within):
+        while True:
+            info = await call_ok(session, "get_reindex_status", {"task_id": task_id})
+            if info["status"] in ("Completed", "Failed", "Cancelled"):
+                return info
+            await anyio.sleep(0.1)
