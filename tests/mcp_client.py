@@ -67,11 +67,22 @@ async def call_ok(session: ClientSession, tool: str, args: dict[str, Any]) -> di
 
 
 async def call_error(session: ClientSession, tool: str, args: dict[str, Any]) -> str:
-    """Call a tool that must answer with a tool error (isError); the error's text."""
+    """Call a tool that must answer with a tool error (isError); the error's text.
+
+    The text starts with the error's code; `_meta` carries the code, the message and the
+    details (field, given, allowed) when the core gives them. An error has no structured
+    content (that is for results, checked against the output schema).
+    """
     result = await session.call_tool(tool, args)
     assert result.is_error, f"{tool}({args}) should have failed: {result.structured_content}"
     assert result.content and isinstance(result.content[0], types.TextContent)
-    return result.content[0].text
+    text = result.content[0].text
+    assert result.structured_content is None
+    assert result.meta is not None
+    error = result.meta["codeindex/error"]
+    assert isinstance(error, dict) and error["message"] in text
+    assert text.startswith(f"{error['code']}: ")
+    return text
 
 
 async def until_finished(

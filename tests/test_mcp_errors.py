@@ -28,49 +28,49 @@ def workspace(polyglot_ws: Path) -> Path:
 
 BAD_CALLS = [
     ("force_reindex", {"scope": "everything"}, "bad_argument: scope must be one of file, files"),
-    ("force_reindex", {}, "bad_argument: scope must be one of"),
+    ("force_reindex", {}, "bad_argument: scope is required: one of file, files"),
     ("force_reindex", {"scope": 5}, "scope must be one of"),
     ("force_reindex", {"scope": "files", "paths": "a.go"}, "paths must be an array of strings"),
-    ("force_reindex", {"scope": "files", "paths": [1]}, "paths must be an array of strings"),
+    ("force_reindex", {"scope": "files", "paths": [1]}, "paths[0] must be a non-empty string"),
     ("force_reindex", {"scope": "project", "priority": "urgent"}, "priority must be one of high"),
     ("force_reindex", {"scope": "project", "priority": 1}, "priority must be one of high"),
     ("force_reindex", {"scope": "project", "embeddings_only": "yes"}, "embeddings_only must be"),
     ("force_reindex", {"scope": "project", "async": "false"}, "async must be true or false"),
     ("force_reindex", {"scope": "project", "incremental": 1}, "incremental must be true or"),
     ("force_reindex", {"scope": "directory", "paths": ["x"], "recursive": []}, "recursive must"),
-    ("force_reindex", {"scope": "project", "force": True}, "unknown argument(s) 'force'"),
+    ("force_reindex", {"scope": "project", "force": True}, "has no field 'force'; its fields"),
     ("force_reindex", {"scope": "file", "paths": []}, "bad_argument: scope file needs paths"),
     ("force_reindex", {"scope": "embeddings-only", "paths": ["a"]}, "takes no paths"),
     ("force_reindex", {"scope": "file", "paths": ["a\x00b.go"]}, "bad_argument"),
     ("force_reindex", {"scope": "file", "paths": ["/etc/passwd"]}, "outside_workspace"),
     ("force_reindex", {"scope": "file", "paths": ["../outside.go"]}, "outside_workspace"),
     ("force_reindex", {"scope": "directory", "paths": ["/tmp"]}, "outside_workspace"),
-    ("get_reindex_status", {"task_id": 42}, "task_id must be a task id like reindex_"),
-    ("get_reindex_status", {"task_id": "nope"}, "task_id must be a task id"),
-    ("get_reindex_status", {}, "task_id must be a task id"),
+    ("get_reindex_status", {"task_id": 42}, "task_id must be a string; got 42"),
+    ("get_reindex_status", {"task_id": "nope"}, "unknown_task: no reindex task 'nope'"),
+    ("get_reindex_status", {}, "task_id is required"),
     ("get_reindex_status", {"task_id": "reindex_20200101000000_00000000"}, "unknown_task"),
     ("cancel_reindex", {"task_id": "reindex_20200101000000_00000000"}, "list_reindex_tasks"),
     ("pause_reindex", {"task_id": ["x"]}, "task_id must be"),
-    ("resume_reindex", {"task_id": None}, "task_id must be"),
+    ("resume_reindex", {"task_id": None}, "task_id is required"),
     ("list_reindex_tasks", {"status": "Done"}, "status must be one of Queued"),
     ("list_reindex_tasks", {"status": 3}, "status must be one of"),
     ("list_reindex_tasks", {"limit": 0}, "limit must be a whole number from 1 to 1000"),
     ("list_reindex_tasks", {"limit": "5"}, "limit must be a whole number"),
     ("list_reindex_tasks", {"limit": 2.5}, "limit must be a whole number"),
     ("search_code", {"query": ""}, "query must be a non-empty string"),
-    ("search_code", {"query": 5}, "query must be a non-empty string"),
+    ("search_code", {"query": 5}, "query must be a string; got 5"),
     ("search_code", {"query": "x", "mode": "fuzzy"}, "mode must be one of hybrid"),
     ("search_code", {"query": "x", "limit": 5000}, "limit must be a whole number from 1 to"),
     ("search_code", {"query": "x", "limit": True}, "limit must be a whole number"),
     ("search_code", {"query": "x", "path": 7}, "path must be a string"),
     ("search_code", {"query": "x", "language": ["go"]}, "language must be a string"),
     ("search_code", {"query": "x", "path": "/etc"}, "outside_workspace"),
-    ("find_symbol", {"name": 3}, "name must be a non-empty string"),
+    ("find_symbol", {"name": 3}, "name must be a string; got 3"),
     ("find_symbol", {"name": "x", "match": "regex"}, "match must be one of auto, exact"),
     ("find_symbol", {"name": "x", "kind": 9}, "kind must be a string"),
     ("find_symbol", {"name": "x", "limit": -1}, "limit must be a whole number"),
     ("get_index_status", {"verbose": True}, "get_index_status takes no arguments"),
-    ("validate_index", {"fix": True}, "unknown argument(s) 'fix'"),
+    ("validate_index", {"fix": True}, "validate_index takes no arguments; got 'fix'"),
 ]
 
 
@@ -89,6 +89,9 @@ async def test_bad_input_gives_a_clear_tool_error_and_the_server_goes_on(
         for scope, path in (("directory", "cobra-go/etc"), ("file", "cobra-go/hosts")):
             text = await call_error(s, "force_reindex", {"scope": scope, "paths": [path]})
             assert text.startswith("outside_workspace: ") and "/etc" in text
+        too_many = ["cobra-go/args.go"] * 10_001
+        text = await call_error(s, "force_reindex", {"scope": "files", "paths": too_many})
+        assert "paths has 10001 entries; at most 10000 are allowed" in text
         many = [f"cobra-go/missing_{n}.go" for n in range(10_000)]
         text = await call_error(s, "force_reindex", {"scope": "files", "paths": many})
         assert text.startswith("bad_argument: cobra-go/missing_0.go does not exist")

@@ -7,9 +7,10 @@ translation onto `CodeIndexService`.
 
 Modules: `app` (the server, its lifespan, stdio), `tools` (names, descriptions,
 schemas, annotations), `handlers` (one function per tool), `summaries` (the text
-beside each structured result), `results` and `schema` (result types and the
-output schemas made from them), `contract` (argument checking), `core` (the seam to
-the core: sessions and errors).
+beside each structured result), `schema` (output schemas from the core's typed
+results, `codeindex.contract`), `index_status` (the one result the core does not
+type yet), `core` (the seam to the core: the session, errors as tool results).
+Arguments are checked by `codeindex.contract`, as in every front-end.
 """
 
 from __future__ import annotations

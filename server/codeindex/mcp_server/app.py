@@ -121,8 +121,21 @@ async def list_tools(
     return TOOL_LIST
 
 
-def _tool_error(text: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+ERROR_META_KEY = "codeindex/error"
+
+
+def _tool_error(report: core.ErrorReport) -> types.CallToolResult:
+    """A tool error: the text says what was wrong and what is allowed.
+
+    The details (code, message, field, given, allowed) ride in `_meta`, not in
+    `structuredContent`: clients check structured content against the tool's output
+    schema even on an error (the Inspector does), and an error is not a result.
+    """
+    return types.CallToolResult(
+        content=[types.TextContent(text=report.text)],
+        is_error=True,
+        _meta={ERROR_META_KEY: report.to_dict()},
+    )
 
 
 async def call_tool(
@@ -136,27 +149,13 @@ async def call_tool(
             message=f"unknown tool {params.name!r}; the tools are "
             + ", ".join(t.name for t in tools.TOOLS),
         )
-    args = params.arguments or {}
-    unknown = sorted(set(args) - set(spec.properties))
-    if unknown:
-        takes = ", ".join(spec.properties) or "no arguments"
-        return _tool_error(
-            f"bad_argument: unknown argument(s) {', '.join(map(repr, unknown))}; "
-            f"{spec.name} takes {takes}"
-        )
     try:
         service = await ctx.lifespan_context.service(ctx)
-        outcome = await HANDLERS[spec.name](service, args, ctx.session.report_progress)
+        outcome = await HANDLERS[spec.name](
+            service, params.arguments or {}, ctx.session.report_progress
+        )
     except Exception as exc:
-        report = core.report_of(exc)
-        if report is None:
-            log.exception("tool %s failed", spec.name)
-            report = core.ErrorReport(
-                "internal",
-                f"{type(exc).__name__}: {exc}. This is a bug in codeindex; the server's log "
-                "(stderr) has the details",
-            )
-        return _tool_error(report.text)
+        return _tool_error(core.report_of(exc))
     return types.CallToolResult(
         content=[types.TextContent(text=outcome.summary)], structured_content=outcome.data
     )

@@ -14,7 +14,10 @@ from typing import Any
 
 import anyio
 
-from codeindex.mcp_server import contract, core, summaries
+from codeindex import contract
+from codeindex.contract import TaskInfo
+from codeindex.errors import BadArgument
+from codeindex.mcp_server import core, summaries
 from codeindex.service import CodeIndexService
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -25,14 +28,14 @@ Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 class Outcome:
     """A tool's answer: the structured result and its text summary."""
 
-    data: dict[str, Any]
+    data: Mapping[str, object]
     summary: str
 
 
 Handler = Callable[[CodeIndexService, Mapping[str, Any], Progress], Awaitable[Outcome]]
 
 
-def _progress_reporter(progress: Progress) -> Callable[[dict[str, Any]], Awaitable[None]]:
+def _progress_reporter(progress: Progress) -> Callable[[TaskInfo], Awaitable[None]]:
     """Task changes -> progress notifications: percent done, files done, the file in progress.
 
     The percentage is the task's progress, weighted by the work each file needs (so it
@@ -41,7 +44,7 @@ def _progress_reporter(progress: Progress) -> Callable[[dict[str, Any]], Awaitab
     """
     last = -1.0
 
-    async def on_change(info: dict[str, Any]) -> None:
+    async def on_change(info: TaskInfo) -> None:
         nonlocal last
         finished = info["status"] in ("Completed", "Failed", "Cancelled")
         percent = 100.0 if finished else round(100 * float(info["progress"]), 1)
@@ -100,17 +103,27 @@ def _control(verb: str) -> Handler:
         service: CodeIndexService, args: Mapping[str, Any], progress: Progress
     ) -> Outcome:
         method = getattr(service, f"{verb}_reindex")
-        info: dict[str, Any] = await method(contract.task_id_arg(args))
+        info: TaskInfo = await method(contract.task_id_arg(args))
         return Outcome(info, summaries.task(info))
 
     control.__doc__ = f"{verb.capitalize()} a task."
     return control
 
 
+def _no_args(tool: str, args: Mapping[str, Any]) -> None:
+    if args:
+        raise BadArgument(
+            f"{tool} takes no arguments; got {', '.join(map(repr, sorted(args)))}",
+            field=sorted(args)[0],
+            allowed=[],
+        )
+
+
 async def get_index_status(
     service: CodeIndexService, args: Mapping[str, Any], progress: Progress
 ) -> Outcome:
     """What the index holds."""
+    _no_args("get_index_status", args)
     status = await service.status()
     return Outcome(status, summaries.status(status))
 
@@ -119,6 +132,7 @@ async def validate_index(
     service: CodeIndexService, args: Mapping[str, Any], progress: Progress
 ) -> Outcome:
     """Problems, each with the force_reindex arguments that fix it."""
+    _no_args("validate_index", args)
     report = await service.validate()
     return Outcome(report, summaries.validation(report))
 

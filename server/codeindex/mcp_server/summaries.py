@@ -6,7 +6,10 @@ an agent can act on (what happened, what to call next).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
 
 MAX_LINES = 20
 
@@ -26,7 +29,7 @@ def _more(lines: list[str], total: int, what: str) -> list[str]:
     return lines
 
 
-def reindex(resp: dict[str, Any]) -> str:
+def reindex(resp: ReindexResponse) -> str:
     """force_reindex: the task, and its result when sync."""
     head = (
         f"task {resp['task_id']} ({_scope(resp['scope'])}): {resp['status']}, "
@@ -48,7 +51,7 @@ def reindex(resp: dict[str, Any]) -> str:
     return "\n".join(lines + _more(failures, result["items_failed"], "failures"))
 
 
-def task(info: dict[str, Any]) -> str:
+def task(info: TaskInfo) -> str:
     """A task's state in one or two lines."""
     text = (
         f"task {info['task_id']} ({_scope(info['scope'])}): {info['status']}, "
@@ -64,7 +67,7 @@ def task(info: dict[str, Any]) -> str:
     return text
 
 
-def tasks(entries: list[dict[str, Any]]) -> str:
+def tasks(entries: Sequence[TaskListEntry]) -> str:
     """list_reindex_tasks: one line per task."""
     if not entries:
         return "no reindex tasks"

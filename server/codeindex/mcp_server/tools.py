@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from codeindex.mcp_server import contract, results
+from codeindex import contract
+from codeindex.mcp_server.index_status import IndexStatus
 from codeindex.mcp_server.schema import schema_of
 
 
@@ -48,8 +49,12 @@ class ToolSpec:
 
 TASK_ID = {
     "type": "string",
-    "pattern": contract.TASK_ID.pattern,
-    "description": "A task id as force_reindex returns it, e.g. reindex_20250101120000_0a1b2c3d.",
+    "minLength": 1,
+    "maxLength": contract.MAX_TEXT,
+    "description": (
+        "A task id as force_reindex and list_reindex_tasks give it, "
+        "e.g. reindex_20250101120000_0a1b2c3d."
+    ),
 }
 
 REINDEX_PROPERTIES: dict[str, Any] = {
@@ -65,7 +70,8 @@ REINDEX_PROPERTIES: dict[str, Any] = {
     },
     "paths": {
         "type": "array",
-        "items": {"type": "string"},
+        "items": {"type": "string", "minLength": 1},
+        "maxItems": contract.MAX_PATHS,
         "default": [],
         "description": (
             "Workspace-relative or absolute paths for file/files/directory. A path that "
@@ -117,7 +123,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         properties=REINDEX_PROPERTIES,
         required=("scope",),
-        result=results.ReindexResponse,
+        result=contract.ReindexResponse,
         read_only=False,
     ),
     ToolSpec(
@@ -130,7 +136,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         properties={"task_id": TASK_ID},
         required=("task_id",),
-        result=results.TaskInfo,
+        result=contract.TaskInfo,
     ),
     ToolSpec(
         name="list_reindex_tasks",
@@ -145,12 +151,12 @@ TOOLS: tuple[ToolSpec, ...] = (
             "limit": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": contract.MAX_LIST_LIMIT,
-                "default": 50,
+                "maximum": contract.MAX_LIMIT,
+                "default": 20,
                 "description": "At most this many tasks.",
             },
         },
-        result=results.TaskList,
+        result=contract.TaskList,
     ),
     *(
         ToolSpec(
@@ -159,7 +165,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             description=description,
             properties={"task_id": TASK_ID},
             required=("task_id",),
-            result=results.TaskInfo,
+            result=contract.TaskInfo,
             read_only=False,
         )
         for verb, description in (
@@ -188,7 +194,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "worker."
         ),
         properties={},
-        result=results.IndexStatus,
+        result=IndexStatus,
     ),
     ToolSpec(
         name="validate_index",
@@ -200,7 +206,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "ready to pass to force_reindex as they are."
         ),
         properties={},
-        result=results.ValidationReport,
+        result=contract.ValidationReport,
     ),
     ToolSpec(
         name="search_code",
@@ -215,11 +221,12 @@ TOOLS: tuple[ToolSpec, ...] = (
             "query": {
                 "type": "string",
                 "minLength": 1,
+                "maxLength": contract.MAX_TEXT,
                 "description": "What to look for: words, code, or a description.",
             },
             "mode": {
                 "type": "string",
-                "enum": list(contract.MODES),
+                "enum": list(contract.SEARCH_MODES),
                 "description": (
                     "hybrid, semantic or lexical. Default: hybrid once embeddings exist, "
                     "lexical before (the result's note says when a mode fell back)."
@@ -228,7 +235,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "limit": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": contract.MAX_SEARCH_LIMIT,
+                "maximum": contract.MAX_LIMIT,
                 "default": 10,
                 "description": "At most this many hits.",
             },
@@ -242,7 +249,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
         },
         required=("query",),
-        result=results.SearchResponse,
+        result=contract.SearchResponse,
     ),
     ToolSpec(
         name="find_symbol",
@@ -253,10 +260,15 @@ TOOLS: tuple[ToolSpec, ...] = (
             "that order)."
         ),
         properties={
-            "name": {"type": "string", "minLength": 1, "description": "The name or part of it."},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": contract.MAX_TEXT,
+                "description": "The name or part of it.",
+            },
             "match": {
                 "type": "string",
-                "enum": list(contract.MATCHES),
+                "enum": list(contract.SYMBOL_MATCHES),
                 "default": "auto",
                 "description": "How the name matches.",
             },
@@ -267,13 +279,13 @@ TOOLS: tuple[ToolSpec, ...] = (
             "limit": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": contract.MAX_SYMBOL_LIMIT,
+                "maximum": contract.MAX_LIMIT,
                 "default": 50,
                 "description": "At most this many symbols.",
             },
         },
         required=("name",),
-        result=results.SymbolList,
+        result=contract.SymbolList,
     ),
 )
 
