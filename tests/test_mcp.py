@@ -14,7 +14,7 @@ import jsonschema
 import mcp_types as types
 import pytest
 from mcp.client.session import ClientRequestContext
-from tests.helpers import copy_tree
+from tests.helpers import background_workers, copy_tree
 from tests.mcp_client import call_ok, mcp_session, until_finished
 
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
@@ -245,6 +245,37 @@ async def test_async_reindex_returns_a_task_that_completes(
     assert final["status"] == "Completed"
     assert final["items_completed"] == final["items_total"] == created["items_total"] > 10
     assert final["progress"] == 1.0 and final["priority"] == "high"
+
+
+async def test_a_second_server_shares_the_queue_and_the_worker(
+    workspace: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    async with mcp_session(tiny_model_path, log, workspace=workspace) as first:
+        with anyio.fail_after(120):  # the session's worker process takes the lease
+            while True:
+                status = await call_ok(first, "get_index_status", {})
+                if status["queue"]["worker"] is not None:
+                    break
+                await anyio.sleep(0.1)
+        serving = set(background_workers(workspace))
+        assert len(serving) == 1
+        async with mcp_session(tiny_model_path, log, workspace=workspace) as second:
+            created = await call_ok(second, "force_reindex", {"scope": "project"})
+            seen = await call_ok(first, "list_reindex_tasks", {"limit": 1})
+            assert [t["task_id"] for t in seen["tasks"]] == [created["task_id"]]
+            workers = set(serving)
+            with anyio.fail_after(300):
+                while True:
+                    workers.update(background_workers(workspace))
+                    info = await call_ok(
+                        first, "get_reindex_status", {"task_id": created["task_id"]}
+                    )
+                    if info["status"] in ("Completed", "Failed", "Cancelled"):
+                        break
+                    await anyio.sleep(0.1)
+            assert info["status"] == "Completed"
+            assert workers == serving, f"worker processes seen: {sorted(workers)}"
 
 
 async def test_a_cancelled_sync_call_cancels_its_task(
