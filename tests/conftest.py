@@ -106,3 +106,22 @@ async def cobra(
     service.start_worker()
     yield service
     await service.close()
+
+
+@pytest.fixture(scope="session")
+def polyglot_indexed(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The whole polyglot corpus indexed once with the tiny model (read-only: use copies)."""
+    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("indexed") / "ws")
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    index_with_cli(root, env=env)
+    return root
+
+
+@pytest.fixture
+def polyglot_ws(polyglot_indexed: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the indexed polyglot corpus, to change at will."""
+    root = tmp_path / "ws"
+    shutil.copytree(polyglot_indexed, root, symlinks=True)
+    return root

@@ -178,6 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow fastembed to download the model now (needs network)",
     )
 
+    p = add("mcp", None, "serve the index to coding agents over MCP (stdio)", json_flag=False)
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="workspace root (default: --root, else the client's first MCP root, else as for "
+        "every command)",
+    )
+
     from codeindex.bench import add_bench_parser
 
     add_bench_parser(sub)
@@ -236,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(args)
         if args.command == "bench":  # runs its own event loop and services
             return int(args.func(args))
+        if args.command == "mcp":  # stdout is the wire: nothing but MCP goes there
+            from codeindex.mcp_server import main as mcp_main
+
+            return mcp_main(args.workspace or args.root, find_root(Path.cwd()))
         return asyncio.run(_run(args))
     except CodeIndexError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

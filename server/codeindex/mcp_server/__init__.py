@@ -1,0 +1,40 @@
+"""`codeindex mcp`: the MCP front-end, for coding agents (Claude Code, Cursor, Cline, ...).
+
+The only package that imports the `mcp` SDK. Ten tools over stdio: force_reindex and
+its companions (get_reindex_status, list_reindex_tasks, pause/resume/cancel_reindex),
+get_index_status, validate_index, search_code and find_symbol. Each is a thin
+translation onto `CodeIndexService`.
+
+Modules: `app` (the server, its lifespan, stdio), `tools` (names, descriptions,
+schemas, annotations), `handlers` (one function per tool), `summaries` (the text
+beside each structured result), `schema` (output schemas from the core's typed
+results, `codeindex.contract`), `index_status` (the one result the core does not
+type yet), `core` (the seam to the core: the session, errors as tool results).
+Arguments are checked by `codeindex.contract`, as in every front-end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def main(
+    workspace: Path | None, default_root: Path, overrides: Mapping[str, Any] | None = None
+) -> int:
+    """Run the MCP server on stdio until the client goes; the exit code."""
+    from codeindex.mcp_server.app import serve_stdio
+
+    if workspace is not None and not workspace.is_dir():
+        sys.stderr.write(f"error: the workspace {workspace} is not a folder: pass a folder\n")
+        return 2
+    try:
+        asyncio.run(serve_stdio(workspace, default_root, overrides))
+    except KeyboardInterrupt:
+        return 130
+    return 0

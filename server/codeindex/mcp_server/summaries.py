@@ -1,0 +1,138 @@
+"""Short text summaries of the tools' results, for clients that show only text.
+
+The structured result carries everything; a summary says the gist in a few lines
+an agent can act on (what happened, what to call next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
+
+MAX_LINES = 20
+
+
+def _scope(scope: Any) -> str:
+    if isinstance(scope, str):
+        return scope
+    (kind, target), *_ = scope.items()
+    if "paths" in target:
+        return f"{kind} ({len(target['paths'])} paths)"
+    return f"{kind} {target['path']}"
+
+
+def _more(lines: list[str], total: int, what: str) -> list[str]:
+    if total > len(lines):
+        lines.append(f"... and {total - len(lines)} more {what} (see the structured result)")
+    return lines
+
+
+def reindex(resp: ReindexResponse) -> str:
+    """force_reindex: the task, and its result when sync."""
+    head = (
+        f"task {resp['task_id']} ({_scope(resp['scope'])}): {resp['status']}, "
+        f"{resp['items_total']} file(s)"
+    )
+    lines = [head + (f"; {resp['message']}" if resp.get("message") else "")]
+    result = resp.get("result")
+    if result is None:
+        if resp["status"] in ("Queued", "Running", "Paused"):
+            lines.append(f"follow it with get_reindex_status task_id={resp['task_id']}")
+        return "\n".join(lines)
+    summary = result["summary"]
+    lines.append(
+        f"{result['items_completed']} done, {result['items_failed']} failed in "
+        f"{result['duration_seconds']} s: {summary['symbols_extracted']} symbols, "
+        f"{summary['chunks_created']} chunks, {summary['embeddings_generated']} embeddings"
+    )
+    failures = [f"failed: {f['path']}: {f['error']}" for f in result["failures"][:MAX_LINES]]
+    return "\n".join(lines + _more(failures, result["items_failed"], "failures"))
+
+
+def task(info: TaskInfo) -> str:
+    """A task's state in one or two lines."""
+    text = (
+        f"task {info['task_id']} ({_scope(info['scope'])}): {info['status']}, "
+        f"{round(100 * info['progress'])}%, {info['items_completed']}/{info['items_total']} "
+        f"done, {info['items_failed']} failed"
+    )
+    if info.get("current_file"):
+        text += f", now {info['current_file']}"
+    if info.get("eta_seconds") is not None:
+        text += f", about {info['eta_seconds']} s left"
+    if info.get("error_message"):
+        text += f"\nerror: {info['error_message']}"
+    return text
+
+
+def tasks(entries: Sequence[TaskListEntry]) -> str:
+    """list_reindex_tasks: one line per task."""
+    if not entries:
+        return "no reindex tasks"
+    lines = [
+        f"{t['task_id']} {t['status']} {round(100 * t['progress'])}% "
+        f"{t['items_completed']}/{t['items_total']} {_scope(t['scope'])}"
+        for t in entries[:MAX_LINES]
+    ]
+    return "\n".join(_more(lines, len(entries), "tasks"))
+
+
+def status(st: dict[str, Any]) -> str:
+    """get_index_status: counts, embeddings, queue."""
+    files, emb, queue = st["files"], st["embeddings"], st["queue"]
+    model = emb["active_model"]["name"] if emb["active_model"] else "none"
+    lines = [
+        f"workspace {st['workspace']}: {files['total']} files "
+        f"({', '.join(f'{k} {v}' for k, v in files['by_status'].items()) or 'none'}), "
+        f"{st['symbols']} symbols, {st['chunks']} chunks",
+        f"embeddings: {emb['chunks_embedded']}/{emb['chunks_total']} chunks, model {model}"
+        + (f"; pending: {emb['pending_reason']}" if emb["chunks_pending"] else ""),
+        f"queue: {queue['items_left']} item(s) left; worker "
+        + (f"pid {queue['worker']['pid']}" if queue["worker"] else "none"),
+    ]
+    return "\n".join(lines)
+
+
+def validation(report: dict[str, Any]) -> str:
+    """validate_index: ok, or each problem with its fix."""
+    if report["ok"]:
+        return f"index is valid ({report['files_checked']} files checked)"
+    lines = [f"{len(report['problems'])} problem(s) in {report['files_checked']} files:"]
+    for problem in report["problems"][:MAX_LINES]:
+        fix = problem["fix"]
+        paths = fix.get("paths", [])
+        shown = f", paths {paths[:5]}" + (" ..." if len(paths) > 5 else "") if paths else ""
+        lines.append(
+            f"- {problem['kind']}: {problem['detail']}; fix: force_reindex "
+            f"scope={fix['scope']}{shown}"
+        )
+    return "\n".join(lines)
+
+
+def search(result: dict[str, Any]) -> str:
+    """search_code: one line per hit."""
+    hits = result["hits"]
+    head = f"{len(hits)} hit(s), {result['mode']} search"
+    if result.get("note"):
+        head += f" ({result['note']})"
+    lines = [head]
+    for hit in hits[:MAX_LINES]:
+        symbol = f" [{hit['symbol']}]" if hit.get("symbol") else ""
+        fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
+        first = hit["snippet"].strip().split("\n", 1)[0][:120]
+        lines.append(f"{hit['path']}:{hit['start_line']}-{hit['end_line']}{symbol}{fresh}  {first}")
+    return "\n".join(_more(lines, len(hits) + 1, "hits"))
+
+
+def symbols(found: list[dict[str, Any]]) -> str:
+    """find_symbol: one line per definition."""
+    if not found:
+        return "no symbol found"
+    lines = [
+        f"{s['kind']} {s['container'] + '.' if s.get('container') else ''}{s['name']} "
+        f"{s['path']}:{s['start_line']}-{s['end_line']}"
+        for s in found[:MAX_LINES]
+    ]
+    return "\n".join(_more(lines, len(found), "symbols"))

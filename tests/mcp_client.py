@@ -1,0 +1,97 @@
+"""Helpers for the MCP tests: `codeindex mcp` as a subprocess, driven by the SDK's stdio client."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import jsonschema
+import mcp_types as types
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.session import ListRootsFnT
+
+
+def server_env(model: Path) -> dict[str, str]:
+    """Environment of the server: the tiny model, no downloads, no lingering workers."""
+    return {
+        "CODEINDEX_EMBED_MODEL_PATH": str(model),
+        "CODEINDEX_ALLOW_DOWNLOAD": "0",
+        "CODEINDEX_WORKER_LINGER": "0",
+        "CODEINDEX_LOG_LEVEL": "INFO",
+    }
+
+
+@asynccontextmanager
+async def mcp_session(
+    model: Path,
+    log_path: Path,
+    *,
+    workspace: Path | None = None,
+    cwd: Path | None = None,
+    list_roots: ListRootsFnT | None = None,
+    extra_args: Sequence[str] = (),
+) -> AsyncIterator[ClientSession]:
+    """Start `python -m codeindex mcp`, initialize a session, yield it; stop the server after."""
+    args = ["-m", "codeindex", "mcp", *extra_args]
+    if workspace is not None:
+        args += ["--workspace", str(workspace)]
+    params = StdioServerParameters(
+        command=sys.executable, args=args, env=server_env(model), cwd=cwd or workspace
+    )
+    with log_path.open("a", encoding="utf-8") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write, list_roots_callback=list_roots) as session,
+        ):
+            await session.initialize()
+            yield session
+
+
+async def call_ok(session: ClientSession, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Call a tool that must succeed; its structured result, checked against its output schema."""
+    result = await session.call_tool(tool, args)
+    text = result.content[0].text if result.content else ""
+    assert not result.is_error, f"{tool}({args}) failed: {text}"
+    assert isinstance(result.content[0], types.TextContent) and text.strip()
+    structured = result.structured_content
+    assert isinstance(structured, dict)
+    tools = {t.name: t for t in (await session.list_tools()).tools}
+    schema = tools[tool].output_schema
+    assert schema is not None
+    jsonschema.Draft202012Validator(schema).validate(structured)
+    return structured
+
+
+async def call_error(session: ClientSession, tool: str, args: dict[str, Any]) -> str:
+    """Call a tool that must answer with a tool error (isError); the error's text.
+
+    The text starts with the error's code; `_meta` carries the code, the message and the
+    details (field, given, allowed) when the core gives them. An error has no structured
+    content (that is for results, checked against the output schema).
+    """
+    result = await session.call_tool(tool, args)
+    assert result.is_error, f"{tool}({args}) should have failed: {result.structured_content}"
+    assert result.content and isinstance(result.content[0], types.TextContent)
+    text = result.content[0].text
+    assert result.structured_content is None
+    assert result.meta is not None
+    error = result.meta["codeindex/error"]
+    assert isinstance(error, dict) and error["message"] in text
+    assert text.startswith(f"{error['code']}: ")
+    return text
+
+
+async def until_finished(
+    session: ClientSession, task_id: str, within: float = 300
+) -> dict[str, Any]:
+    """Follow a task through get_reindex_status until it ends; its final state."""
+    with anyio.fail_after(within):
+        while True:
+            info = await call_ok(session, "get_reindex_status", {"task_id": task_id})
+            if info["status"] in ("Completed", "Failed", "Cancelled"):
+                return info
+            await anyio.sleep(0.1)
