@@ -12,7 +12,7 @@ methods, or raise `BadArgument` naming the field, what was given and what is all
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from codeindex.errors import BadArgument
 
@@ -176,19 +176,19 @@ class SymbolList(TypedDict):
     symbols: list[SymbolInfo]
 
 
-class Fix(TypedDict, total=False):
+class Fix(TypedDict):
     """The force_reindex arguments that fix a problem."""
 
     scope: str
-    paths: list[str]
+    paths: NotRequired[list[str]]
 
 
-class Problem(TypedDict, total=False):
+class Problem(TypedDict):
     kind: str
     detail: str
     fix: Fix
-    paths: list[str]
-    reasons: dict[str, str | None]
+    paths: NotRequired[list[str]]
+    reasons: NotRequired[dict[str, str | None]]
 
 
 class SkippedPathInfo(TypedDict):

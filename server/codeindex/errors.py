@@ -116,7 +116,10 @@ class InternalError(CodeIndexError):
 
 def internal(exc: BaseException) -> InternalError:
     """Wrap an unexpected exception for a user: say it is a bug, not bad input."""
+    text = str(exc)
+    if len(text) > 300:
+        text = text[:300] + "..."
     return InternalError(
-        f"internal error ({type(exc).__name__}: {exc}); this is a bug in codeindex, not in "
-        "your input: the log has the traceback (--log-level DEBUG / --log-file)"
+        f"internal error ({type(exc).__name__}: {text}); this is a bug in codeindex, not in "
+        "your input: run again with --log-level DEBUG to see where it happened"
     )

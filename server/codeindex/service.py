@@ -366,7 +366,7 @@ class CodeIndexService:
         return views.info(task, await self.queue.failures(task.id, limit=20))
 
     async def list_reindex_tasks(
-        self, status: str | None = None, limit: int = 50
+        self, status: str | None = None, limit: int = 20
     ) -> list[TaskListEntry]:
         """Tasks, newest first, optionally filtered by status."""
         wanted = None

@@ -12,10 +12,11 @@ process, because:
   share one worker and one loaded model, and the first to come finds it warm.
 
 Exactly one worker per workspace holds the lease (invariant 4). The supervisor starts a
-worker only when no live process holds the lease and the one it started last is not
-still starting; a worker started in a race with another front-end's finds the lease
-taken and exits at once. A front-end with a session (`start_session`) registers as a
-client: the worker stays while any client lives (the watcher runs beside it), and the
+worker only when no live process holds the lease: in one transaction it takes the lease
+on the new worker's behalf (a reservation the worker takes over, tied to its pid), so a
+front-end starting at the same moment sees the lease taken and starts none. A front-end
+with a session (`start_session`) registers as a client: the worker stays while any
+client lives (the watcher runs beside it), and the
 session re-checks every `CHECK_SECONDS` that a worker is alive, so a SIGKILLed worker is
 replaced within about a second and its task finishes.
 
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 WorkerMode = Literal["process", "in-process", "none"]
 CHECK_SECONDS = 1.0
+START_SECONDS = 60.0  # a worker that has not taken its reserved lease by then is not coming
 CLIENT_TTL_SECONDS = 15.0
 _ENV_OF = {s.key: s.env for s in SETTINGS}
 
@@ -58,7 +60,9 @@ def worker_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-def spawn_worker(settings: Settings, overrides: Mapping[str, Any]) -> int:
+def spawn_worker(
+    settings: Settings, overrides: Mapping[str, Any], reservation: str | None = None
+) -> int:
     """Start `codeindex worker --exit-when-idle` in a session of its own; returns its pid.
 
     It logs to `<data dir>/worker.log` and outlives the front-end that started it.
@@ -75,6 +79,7 @@ def spawn_worker(settings: Settings, overrides: Mapping[str, Any]) -> int:
         "--exit-when-idle",
         "--linger",
         str(settings.linger_seconds),
+        *(["--reservation", reservation] if reservation else []),
     ]
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
@@ -151,9 +156,20 @@ class Supervisor:
                 return False
             if self.mode == "in-process":
                 self._start_in_process()
-            else:
-                self._spawned = spawn_worker(self.settings, self.overrides)
-                self.spawned_pids.append(self._spawned)
+                return True
+            token = None
+            if lease is None:
+                # hold the lease for the worker we start: a front-end starting at the same
+                # moment sees it taken and starts none
+                token = secrets.token_hex(8)
+                if not await self.queue.reserve_lease(
+                    token, START_SECONDS, self.settings.index_key()
+                ):
+                    return False
+            self._spawned = spawn_worker(self.settings, self.overrides, token)
+            self.spawned_pids.append(self._spawned)
+            if token is not None:
+                await self.queue.assign_reservation(token, self._spawned)
             return True
 
     async def _hand_over(self, owner: str, hostname: str) -> bool:

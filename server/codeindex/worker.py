@@ -89,6 +89,7 @@ class Worker(EmbeddingWork):
         self.weights = Rates()
         self.texts_embedded = 0
         self._boosts_read = 0.0
+        self.reservation: str | None = None  # the lease held for this worker by its starter
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -119,7 +120,9 @@ class Worker(EmbeddingWork):
     ) -> bool:
         """Take the lease and drain; False when the lease was never taken."""
         ttl = self.settings.lease_seconds
-        while not await self.queue.acquire_lease(self.owner, ttl, self.settings.index_key()):
+        while not await self.queue.acquire_lease(
+            self.owner, ttl, self.settings.index_key(), reservation=self.reservation
+        ):
             # A background worker that lost a start-up race with another front-end's leaves
             # at once; one started to succeed a worker that is handing over waits for it.
             if exit_when_idle and not await self.queue.retire_requested():

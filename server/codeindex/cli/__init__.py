@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --exit-when-idle: stay this long after the queue empties",
     )
+    p.add_argument("--reservation", help=argparse.SUPPRESS)  # the lease its starter holds
 
     p = add("model", cmd_model, "embedding model: `model check` says what loads from where")
     p.add_argument("action", choices=["check"])
@@ -262,6 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return 130
     except Exception as exc:
-        log.exception("unexpected error")
+        log.debug("unexpected error", exc_info=True)
         err.print(f"[red]error:[/] {escape(internal(exc).message)}")
         return EXIT_INTERNAL

@@ -170,6 +170,8 @@ def control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Await
 async def cmd_worker(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Run the worker in the foreground."""
     task = service.start_worker(exit_when_idle=args.exit_when_idle, linger=args.linger)
+    if service.worker is not None:
+        service.worker.reservation = args.reservation  # before the task first runs
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, service.request_worker_stop)

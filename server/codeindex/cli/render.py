@@ -164,7 +164,13 @@ def render_status(data: dict[str, Any]) -> None:
     tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]
-    table.add_row("worker", f"pid {worker['pid']} on {worker['host']}" if worker else "none")
+    starting = worker is not None and str(worker["owner"]).startswith("reserved:")
+    table.add_row(
+        "worker",
+        "none"
+        if worker is None
+        else f"pid {worker['pid']} on {worker['host']}" + (" (starting)" if starting else ""),
+    )
     if worker is None and queue["items_left"]:
         table.add_row(
             "",

@@ -18,6 +18,7 @@ from codeindex.tasks.model import Lease, pid_alive
 from codeindex.tasks.worker_side import WorkerSide
 
 MAX_CRASHES = 3
+RESERVED = "reserved:"  # owner of a lease held for a worker being started
 
 
 class LeaseHolding(WorkerSide):
@@ -40,7 +41,44 @@ class LeaseHolding(WorkerSide):
             return None
         return lease
 
-    async def acquire_lease(self, owner: str, ttl: float, settings_key: str = "") -> bool:
+    async def reserve_lease(self, token: str, ttl: float, settings_key: str) -> bool:
+        """Hold the lease for a worker about to be started, so that no other front-end starts
+        one too; False when a live worker (or another reservation) holds it.
+
+        The worker started with `token` takes it over (`acquire_lease(..., reservation=)`);
+        `assign_reservation` records its pid, so a worker that dies before taking it frees
+        the lease at once. A reservation nobody takes expires after `ttl`.
+        """
+        now = time.time()
+        host = socket.gethostname()
+        async with self.storage.transaction() as db:
+            async with db.execute(
+                "SELECT pid, hostname, expires_at FROM worker_lease WHERE id = 1"
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and row[2] > now and not (row[1] == host and not pid_alive(row[0])):
+                return False
+            await db.execute(
+                "INSERT INTO worker_lease(id, owner, pid, hostname, acquired_at, renewed_at, "
+                "expires_at, settings_key, retire_requested) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, "
+                "hostname = excluded.hostname, acquired_at = excluded.acquired_at, "
+                "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at, "
+                "settings_key = excluded.settings_key, retire_requested = 0",
+                (f"{RESERVED}{token}", os.getpid(), host, now, now, now + ttl, settings_key),
+            )
+        return True
+
+    async def assign_reservation(self, token: str, pid: int) -> None:
+        """The worker started for a reservation has this pid: its life is the lease's."""
+        async with self.storage.transaction() as db:
+            await db.execute(
+                "UPDATE worker_lease SET pid = ? WHERE owner = ?", (pid, f"{RESERVED}{token}")
+            )
+
+    async def acquire_lease(
+        self, owner: str, ttl: float, settings_key: str = "", reservation: str | None = None
+    ) -> bool:
         """Take the lease if it is free, expired, or held by a dead local process.
 
         On a takeover, items a dead worker left `processing` go back to `pending`
@@ -53,7 +91,12 @@ class LeaseHolding(WorkerSide):
                 "SELECT owner, pid, hostname, expires_at FROM worker_lease WHERE id = 1"
             ) as cur:
                 row = await cur.fetchone()
-            if row is not None and row[0] != owner:
+            reserved_for_us = (
+                reservation is not None
+                and row is not None
+                and (row[0] == f"{RESERVED}{reservation}")
+            )
+            if row is not None and row[0] != owner and not reserved_for_us:
                 holder_dead = row[2] == host and not pid_alive(int(row[1]))
                 if row[3] > now and not holder_dead:
                     return False

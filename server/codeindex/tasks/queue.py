@@ -145,7 +145,9 @@ class Queue(LeaseHolding, ClientSide):
         )
         if row is None:
             raise TaskNotFound(
-                f"no reindex task {task_id!r}: `codeindex tasks` lists the known task ids"
+                f"no reindex task {task_id!r}: list the tasks to see the known task ids",
+                field="task_id",
+                given=task_id,
             )
         task = _task(row)
         counts = await self.storage.fetchall(

@@ -17,6 +17,9 @@ from codeindex.workspace.paths import (
 from codeindex.workspace.reading import MIB, Source, read_source
 from codeindex.workspace.scan import FileEntry, ScanResult, scan_tree
 
+MAX_PATH = 4096  # PATH_MAX on Linux
+MAX_NAME = 255  # NAME_MAX
+
 
 class Workspace:
     """A workspace root with its ignore rules, scan and safe file reads."""
@@ -52,6 +55,13 @@ class Workspace:
         (a WorkspaceError) for one whose name is not valid UTF-8.
         """
         raw = os.fspath(path)
+        shown = raw if len(raw) <= 120 else f"{raw[:60]}...{raw[-40:]} ({len(raw)} characters)"
+        longest = max(len(part.encode("utf-8", "surrogateescape")) for part in raw.split("/"))
+        if len(raw) > MAX_PATH or longest > MAX_NAME:
+            raise WorkspaceError(
+                f"{quoted(shown)} is too long for a path (at most {MAX_PATH} characters, "
+                f"{MAX_NAME} bytes per name): pass a real path in the workspace"
+            )
         joined = os.path.join(self._root_str, raw)
         try:
             real = os.path.realpath(joined)
