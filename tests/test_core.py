@@ -342,6 +342,28 @@ async def test_a_killed_worker_never_ends_a_session_and_the_task_finishes(
         _kill_workers(root)
 
 
+async def test_front_ends_starting_together_start_one_worker(
+    cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEINDEX_WORKER_LINGER", "0")
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    services = [await CodeIndexService.open(root) for _ in range(4)]
+    queuer = await CodeIndexService.open(root, worker="none")
+    try:
+        await queuer.force_reindex("directory", ["cobra-go"], async_=True)
+        started = await asyncio.gather(*(s.ensure_worker() for s in services))
+        assert started.count(True) == 1
+        pids = [pid for s in services for pid in s.supervisor.spawned_pids]
+        assert len(pids) == 1
+        lease = await services[1].queue.live_lease()
+        assert lease is not None and lease.pid == pids[0]
+    finally:
+        for service in [*services, queuer]:
+            await service.close()
+        _kill_workers(root)
+
+
 @pytest.mark.parametrize(
     ("given", "field"),
     [

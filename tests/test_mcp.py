@@ -173,12 +173,6 @@ async def test_validate_gives_fixes_that_force_reindex_takes_as_they_are(
     assert report["ok"] is True, report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fault: a long-running front-end's validate counts vectors on a LanceDB "
-    "handle opened before the worker (another process) wrote new ones, and nothing refreshes "
-    "it (VectorTable.refresh() is never called): 'N vector(s) missing' until a restart",
-)
 async def test_validate_in_a_running_server_sees_vectors_the_worker_wrote(
     workspace: Path, tiny_model_path: Path, tmp_path: Path
 ) -> None:

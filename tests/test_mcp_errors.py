@@ -110,11 +110,6 @@ async def test_bad_input_gives_a_clear_tool_error_and_the_server_goes_on(
         assert (await call_ok(s, "validate_index", {}))["files_checked"] > 300
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fault (issue 12, very long paths): the core raises OSError 'File name too "
-    "long' for such a path; the MCP server reports it as an internal error and goes on",
-)
 async def test_a_path_too_long_is_bad_input(
     workspace: Path, tiny_model_path: Path, tmp_path: Path
 ) -> None:
