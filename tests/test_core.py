@@ -167,7 +167,7 @@ async def test_a_boost_reaches_an_item_the_worker_already_claimed(
     cobra.supervisor.mode = "none"
     await cobra.start_session("lsp")
     resp = await cobra.force_reindex("project", priority="low")
-    claimed = await cobra.queue.claim(16, owner="test")
+    claimed = await cobra.queue.claim(16)
     path = claimed[-1].path
     await cobra.boost([path])
     row = await cobra.storage.fetchone(

@@ -26,7 +26,7 @@ from codeindex.errors import VectorsDamaged
 from codeindex.faults import crash_point
 from codeindex.models import ModelManager
 from codeindex.pipeline import RateMeter
-from codeindex.storage import Storage
+from codeindex.storage import LeaseLost, Storage
 from codeindex.tasks import Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 
@@ -42,6 +42,7 @@ GC_MIN_UNREFERENCED = 1000
 class EmbeddingWork(ABC):
     """Embedding and vector writes of the worker."""
 
+    owner: str
     storage: Storage
     queue: Queue
     settings: Settings
@@ -216,6 +217,9 @@ class EmbeddingWork(ABC):
             hashes = [h for h, _ in self._unflushed]
             matrix = np.stack([v for _, v in self._unflushed]).astype(np.float32)
             crash_point("vectors")
+            lease = await self.queue.lease()
+            if lease is None or lease.owner != self.owner:
+                raise LeaseLost(f"worker {self.owner} no longer holds the lease")
             try:
                 await asyncio.to_thread(table.add, hashes, matrix)
             except VectorsDamaged as exc:
@@ -225,7 +229,7 @@ class EmbeddingWork(ABC):
                 self._model = (embedder, model_id, table)
                 await asyncio.to_thread(table.add, hashes, matrix)
                 await self._fill(model_id)
-            await self.storage.mark_embedded(model_id, hashes)
+            await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []
             self._dirty_vectors = True

@@ -33,7 +33,6 @@ import contextlib
 import logging
 import os
 import secrets
-import socket
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -41,6 +40,7 @@ from typing import Any, Literal
 from codeindex import doorbell
 from codeindex.config import SETTINGS, Settings
 from codeindex.tasks import Queue
+from codeindex.tasks.model import host_id
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class Supervisor:
 
         A foreground worker declines (its owner restarts it); it is not asked again.
         """
-        if hostname != socket.gethostname() or owner in self._asked:
+        if hostname != host_id() or owner in self._asked:
             return False
         self._asked.add(owner)
         asked = await self.queue.request_retire(owner)
@@ -191,7 +191,7 @@ class Supervisor:
     async def start_session(self, kind: str) -> str:
         """Register this front-end as a client and keep a worker alive while it lives."""
         if self.client_id is None:
-            self.client_id = f"{kind}:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+            self.client_id = f"{kind}:{host_id()}:{os.getpid()}:{secrets.token_hex(4)}"
             self.client_kind = kind
         await self.queue.register_client(self.client_id, kind, CLIENT_TTL_SECONDS)
         if self._session is None or self._session.done():

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import os
 import secrets
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -36,8 +35,9 @@ from codeindex.faults import crash_point
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
-from codeindex.storage import FileRecord, Storage, write_meta
+from codeindex.storage import FileRecord, LeaseLost, Storage, write_meta
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
+from codeindex.tasks.model import host_id
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.workspace import SkipFile, Workspace
 
@@ -70,7 +70,7 @@ class Worker(EmbeddingWork):
         self.settings = settings
         self.models = models
         self.vectors = vectors
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.owner = f"{host_id()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.wake = asyncio.Event()
         self._doorbell = doorbell.Listener(settings.data_dir, self.wake)
         self.idle = asyncio.Event()
@@ -137,6 +137,9 @@ class Worker(EmbeddingWork):
         self._doorbell.open()
         try:
             await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
+        except LeaseLost:
+            log.error("worker %s was replaced by another; it stops writing", self.owner)
+            self._lost = True
         finally:
             self._doorbell.close()
             renewer.cancel()
@@ -264,7 +267,11 @@ class Worker(EmbeddingWork):
             else:
                 failed.append((item, f"{type(result).__name__}: {result}"))
         try:
-            stored = await self.storage.apply_files([r for _, r in records], deletes)
+            stored = await self.storage.apply_files(
+                [r for _, r in records], deletes, fence=self.owner
+            )
+        except LeaseLost:
+            raise
         except Exception as exc:
             log.exception("could not store a batch of %d files", len(items))
             await self._finish([], [(i, f"could not store: {exc}") for i in items])
@@ -359,7 +366,7 @@ class Worker(EmbeddingWork):
     async def _finish(
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
     ) -> None:
-        await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended)
+        await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended, fence=self.owner)
         self.on_change()
 
     async def _on_tasks_ended(self, db: Any, task_ids: list[str], now: float) -> None:

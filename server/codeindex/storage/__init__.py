@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol
 from codeindex.storage.models import ModelQueries
@@ -82,6 +83,12 @@ def _file_row(row: Any) -> FileRow:
     return FileRow(*row)
 
 
+class LeaseLost(CodeIndexError):
+    """A worker tried to write after another took its lease over (fencing)."""
+
+    code = "lease_lost"
+
+
 async def write_meta(db: aiosqlite.Connection, values: Mapping[str, str]) -> None:
     """Set metadata values within a transaction the caller holds."""
     await db.executemany(
@@ -134,13 +141,23 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         await self._writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One short write transaction; commits on success, rolls back on error."""
+    async def transaction(self, fence: str | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """One short write transaction; commits on success, rolls back on error.
+
+        With `fence` (a worker's lease owner), LeaseLost when that worker no longer holds
+        the lease: a worker that was replaced writes nothing more.
+        """
         if not self.opened.writable:
             raise read_only_error(self.path)
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                if fence is not None:
+                    async with self._writer.execute(
+                        "SELECT 1 FROM worker_lease WHERE owner = ?", (fence,)
+                    ) as cur:
+                        if await cur.fetchone() is None:
+                            raise LeaseLost(f"worker {fence} no longer holds the lease")
                 yield self._writer
             except BaseException:
                 await self._writer.execute("ROLLBACK")
@@ -214,7 +231,7 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         return (await self.apply_files([record], []))[0]
 
     async def apply_files(
-        self, records: Sequence[FileRecord], deletes: Sequence[str]
+        self, records: Sequence[FileRecord], deletes: Sequence[str], fence: str | None = None
     ) -> list[tuple[int, int, int]]:
         """Swap several files' rows and drop deleted files' rows, in ONE transaction.
 
@@ -223,7 +240,7 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         """
         now = time.time()
         stored: list[tuple[int, int, int]] = []
-        async with self.transaction() as db:
+        async with self.transaction(fence) as db:
             for record in records:
                 stored.append(await self._replace(db, record, now))
             for path in deletes:
@@ -341,9 +358,11 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             found.update(str(r[0]) for r in rows)
         return found
 
-    async def mark_embedded(self, model_id: int, hashes: Iterable[str]) -> None:
+    async def mark_embedded(
+        self, model_id: int, hashes: Iterable[str], fence: str | None = None
+    ) -> None:
         """Record that the model's LanceDB table now holds these texts' vectors."""
-        async with self.transaction() as db:
+        async with self.transaction(fence) as db:
             await db.executemany(
                 "INSERT OR IGNORE INTO embeddings(model_id, content_hash) VALUES (?, ?)",
                 [(model_id, h) for h in hashes],

@@ -11,13 +11,12 @@ queued with. Two editors never overwrite each other's boosts.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from codeindex.storage import Storage
-from codeindex.tasks.model import Priority, pid_alive
+from codeindex.tasks.model import Priority, host_id, pid_alive
 
 _LIVE = "expires_at > ?"
 
@@ -35,7 +34,7 @@ class ClientSide:
                 "INSERT INTO clients(id, kind, pid, hostname, started_at, renewed_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at",
-                (client_id, kind, os.getpid(), socket.gethostname(), now, now, now + ttl),
+                (client_id, kind, os.getpid(), host_id(), now, now, now + ttl),
             )
 
     async def renew_client(self, client_id: str, ttl: float) -> bool:
@@ -61,7 +60,7 @@ class ClientSide:
     async def expire_clients(self) -> int:
         """Drop clients that stopped renewing or whose local process died; returns how many."""
         now = time.time()
-        host = socket.gethostname()
+        host = host_id()
         rows = await self.storage.fetchall("SELECT id, pid, hostname, expires_at FROM clients")
         dead = [
             str(r[0])

@@ -10,11 +10,10 @@ when a kill from outside hit are retried, never failed.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from typing import Any
 
-from codeindex.tasks.model import Lease, pid_alive
+from codeindex.tasks.model import Lease, host_id, pid_alive
 from codeindex.tasks.worker_side import WorkerSide
 
 MAX_CRASHES = 3
@@ -37,7 +36,7 @@ class LeaseHolding(WorkerSide):
         lease = await self.lease()
         if lease is None or lease.expires_at < time.time():
             return None
-        if lease.hostname == socket.gethostname() and not pid_alive(lease.pid):
+        if lease.hostname == host_id() and not pid_alive(lease.pid):
             return None
         return lease
 
@@ -50,7 +49,7 @@ class LeaseHolding(WorkerSide):
         the lease at once. A reservation nobody takes expires after `ttl`.
         """
         now = time.time()
-        host = socket.gethostname()
+        host = host_id()
         async with self.storage.transaction() as db:
             async with db.execute(
                 "SELECT pid, hostname, expires_at FROM worker_lease WHERE id = 1"
@@ -85,7 +84,7 @@ class LeaseHolding(WorkerSide):
         (suspects, each tried alone next; see the module docstring), so nothing is lost.
         """
         now = time.time()
-        host = socket.gethostname()
+        host = host_id()
         async with self.storage.transaction() as db:
             async with db.execute(
                 "SELECT owner, pid, hostname, expires_at FROM worker_lease WHERE id = 1"

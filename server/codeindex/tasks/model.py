@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -234,6 +235,17 @@ class Rates:
             float(parse) if parse else DEFAULT_PARSE_BYTES_PER_S,
             float(embed) if embed else DEFAULT_EMBED_CHARS_PER_S,
         )
+
+
+def host_id() -> str:
+    """This machine as the lease and client rows name it: the host name, plus the process
+    namespace when there is one. Containers that share a host name but not their processes
+    get different ids, so one never judges the other's pids (it waits for expiry instead)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}#{namespace}"
 
 
 def pid_alive(pid: int) -> bool:

@@ -44,7 +44,7 @@ class WorkerSide:
         (in flight when a worker died) is taken alone, so a crash it causes is proven.
         """
         now = time.time()
-        async with self.storage.transaction() as db:
+        async with self.storage.transaction(owner) as db:
             async with db.execute(
                 f"SELECT {_ITEM_COLUMNS} FROM reindexing_task_items i "
                 "JOIN reindexing_tasks t ON t.id = i.task_id "
@@ -103,6 +103,7 @@ class WorkerSide:
         done: Sequence[tuple[Item, ItemOutcome]],
         failed: Sequence[tuple[Item, str]] = (),
         on_end: OnEnd | None = None,
+        fence: str | None = None,
     ) -> list[str]:
         """Mark items completed/failed and roll their counts into their tasks.
 
@@ -113,7 +114,7 @@ class WorkerSide:
             return []
         now = time.time()
         touched: set[str] = set()
-        async with self.storage.transaction() as db:
+        async with self.storage.transaction(fence) as db:
             for item, outcome in done:
                 cur = await db.execute(
                     "UPDATE reindexing_task_items SET status = 'completed', completed_at = ?, "
