@@ -100,3 +100,157 @@ async def test_an_edit_is_searchable_without_asking(cobra: CodeIndexService) -> 
     assert status["watcher"]["events_seen"] >= 1
     assert status["watcher"]["tasks_queued"] == 1
     await assert_valid(cobra)
+
+
+async def test_a_new_file_is_indexed(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    before = await task_ids(cobra)
+    write(cobra.settings.root / "cobra-go" / "fresh.go", go_func("Fresh", "freshlyminted"))
+    await until(lambda: found(cobra, "freshlyminted"), "the new file to be searchable")
+    states = await settled(cobra, before)
+    assert [s["scope"] for s in states] == [{"Files": {"paths": ["cobra-go/fresh.go"]}}]
+    assert (await cobra.find_symbols("Fresh", match="exact"))[0].path == "cobra-go/fresh.go"
+    await assert_valid(cobra)
+
+
+async def test_a_deleted_file_leaves_the_index(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    before = await task_ids(cobra)
+    assert await cobra.find_symbols("GenMarkdownTree", match="exact")
+    (cobra.settings.root / "cobra-go" / "doc" / "md_docs.go").unlink()
+
+    async def gone() -> bool:
+        return await cobra.storage.get_file("cobra-go/doc/md_docs.go") is None
+
+    await until(gone, "the deleted file's row to go")
+    await settled(cobra, before)
+    assert not await cobra.find_symbols("GenMarkdownTree", match="exact")
+    await assert_valid(cobra)
+
+
+async def test_a_rename_keeps_its_vectors(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    before = await task_ids(cobra)
+    doc = cobra.settings.root / "cobra-go" / "doc"
+    (doc / "md_docs.go").rename(doc / "markdown.go")
+
+    async def moved() -> bool:
+        old = await cobra.storage.get_file("cobra-go/doc/md_docs.go")
+        new = await cobra.storage.get_file("cobra-go/doc/markdown.go")
+        return old is None and new is not None
+
+    await until(moved, "the renamed file's rows to move")
+    states = await settled(cobra, before)
+    assert sum(s["summary"]["embeddings_generated"] for s in states) == 0
+    assert sum(s["summary"]["files_processed"] for s in states) >= 1
+    hits = await cobra.find_symbols("GenMarkdownTree", match="exact")
+    assert [h.path for h in hits] == ["cobra-go/doc/markdown.go"]
+    assert (await cobra.status())["embeddings"]["chunks_pending"] == 0
+    await assert_valid(cobra)
+
+
+async def test_a_burst_of_500_writes_is_a_few_tasks(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    before = await task_ids(cobra)
+    folder = cobra.settings.root / "cobra-go" / "doc"
+    for n in range(500):
+        write(folder / f"burst_{n:03}.go", go_func(f"Burst{n}", f"burstword{n}"))
+
+    async def all_indexed() -> bool:
+        rows = await cobra.storage.files_under("cobra-go/doc")
+        return sum(1 for r in rows if "/burst_" in r.path) == 500
+
+    await until(all_indexed, "the 500 files to be indexed", timeout=180)
+    states = await settled(cobra, before)
+    assert 1 <= len(states) <= 5, [s["items_total"] for s in states]
+    assert sum(s["items_total"] for s in states) >= 500
+    assert (await found(cobra, "burstword499")) == {"cobra-go/doc/burst_499.go"}
+    await assert_valid(cobra)
+
+
+async def test_changes_under_ignored_folders_queue_nothing(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    root = cobra.settings.root
+    before = await task_ids(cobra)
+    write(root / "cobra-go" / ".gitignore", "generated/\n")
+    await until(lambda: found(cobra, "generated"), "the new .gitignore to be indexed")
+    await settled(cobra, before)
+    before = await task_ids(cobra)
+    seen = (await cobra.status())["watcher"]["events_seen"]
+    write(root / "cobra-go" / "generated" / "gen.go", go_func("Gen", "generatedword"))
+    write(root / "node_modules" / "left-pad" / "index.js", "module.exports = 'padword'\n")
+    write(root / "cobra-go" / "doc" / "__pycache__" / "x.pyc", "not code")
+
+    async def events_handled() -> bool:
+        return (await cobra.status())["watcher"]["events_seen"] > seen
+
+    await until(events_handled, "the watcher to look at the changes")
+    assert await task_ids(cobra) == before
+    assert not await found(cobra, "generatedword")
+    assert not await found(cobra, "padword")
+    await assert_valid(cobra)
+
+
+async def test_a_gitignore_edit_drops_a_folder_and_brings_it_back(cobra: CodeIndexService) -> None:
+    await watching(cobra)
+    root = cobra.settings.root
+    doc_files = {r.path for r in await cobra.storage.files_under("cobra-go/doc")}
+    assert len(doc_files) > 5
+
+    async def doc_rows() -> set[str]:
+        return {r.path for r in await cobra.storage.files_under("cobra-go/doc")}
+
+    before = await task_ids(cobra)
+    write(root / "cobra-go" / ".gitignore", "# docs are generated elsewhere\ndoc/\n")
+    await until(lambda: _empty(doc_rows()), "the ignored folder's files to leave the index")
+    states = await settled(cobra, before)
+    assert {"Directory": {"path": "cobra-go", "recursive": True}} in [s["scope"] for s in states]
+    assert not await cobra.find_symbols("GenMarkdownTree", match="exact")
+    await assert_valid(cobra)
+
+    before = await task_ids(cobra)
+    write(root / "cobra-go" / ".gitignore", "# nothing ignored\n")
+
+    async def back() -> bool:
+        return await doc_rows() == doc_files
+
+    await until(back, "the folder's files to come back")
+    states = await settled(cobra, before)
+    # the files that came back kept their vectors: only the .gitignore's new line is embedded
+    assert sum(s["summary"]["embeddings_generated"] for s in states) == 1
+    assert await cobra.find_symbols("GenMarkdownTree", match="exact")
+    await assert_valid(cobra)
+
+
+async def _empty(rows: Awaitable[set[str]]) -> bool:
+    return not await rows
+
+
+async def test_a_folder_moved_in_and_out_is_followed(
+    cobra: CodeIndexService, tmp_path: Path
+) -> None:
+    await watching(cobra)
+    outside = tmp_path / "outside" / "extras"
+    write(outside / "one.go", go_func("MovedOne", "movedinword"))
+    write(outside / "deeper" / "two.go", go_func("MovedTwo", "movedinword"))
+    target = cobra.settings.root / "cobra-go" / "extras"
+    before = await task_ids(cobra)
+    outside.rename(target)
+    want = {"cobra-go/extras/one.go", "cobra-go/extras/deeper/two.go"}
+    await until(lambda: _equal(found(cobra, "movedinword"), want), "the moved-in folder's files")
+    await settled(cobra, before)
+    await assert_valid(cobra)
+
+    before = await task_ids(cobra)
+    target.rename(tmp_path / "outside" / "gone")
+
+    async def dropped() -> bool:
+        return not await cobra.storage.files_under("cobra-go/extras")
+
+    await until(dropped, "the moved-out folder's files to leave the index")
+    await settled(cobra, before)
+    await assert_valid(cobra)
+
+
+async def _equal(value: Awaitable[set[str]], want: set[str]) -> bool:
+    return await value == want
