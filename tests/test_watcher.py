@@ -21,15 +21,17 @@ from typing import Any
 import pytest
 from tests.helpers import background_workers
 
+from codeindex.config import load_settings
+from codeindex.errors import ConfigError
 from codeindex.service import CodeIndexService
 
 DEADLINE = 60.0
 FINISHED = ("Completed", "Failed", "Cancelled")
 
 
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = DEADLINE) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
+async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float = DEADLINE) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
     while True:
         value = await check()
         if value:
@@ -82,7 +84,8 @@ def write(path: Path, text: str) -> None:
 
 
 def go_func(name: str, token: str) -> str:
-    return f'package cobra\n\n// {name} says {token}.\nfunc {name}() string {{\n\treturn "{token}"\n}}\n'
+    body = f'func {name}() string {{\n\treturn "{token}"\n}}\n'
+    return f"package cobra\n\n// {name} says {token}.\n{body}"
 
 
 async def test_an_edit_is_searchable_without_asking(cobra: CodeIndexService) -> None:
@@ -160,7 +163,7 @@ async def test_a_burst_of_500_writes_is_a_few_tasks(cobra: CodeIndexService) -> 
         rows = await cobra.storage.files_under("cobra-go/doc")
         return sum(1 for r in rows if "/burst_" in r.path) == 500
 
-    await until(all_indexed, "the 500 files to be indexed", timeout=180)
+    await until(all_indexed, "the 500 files to be indexed", seconds=180)
     states = await settled(cobra, before)
     assert 1 <= len(states) <= 5, [s["items_total"] for s in states]
     assert sum(s["items_total"] for s in states) >= 500
@@ -254,3 +257,228 @@ async def test_a_folder_moved_in_and_out_is_followed(
 
 async def _equal(value: Awaitable[set[str]], want: set[str]) -> bool:
     return await value == want
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def cobra_copy(cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]) -> Path:
+    """An indexed copy of cobra-go with no process running on it."""
+    root = tmp_path / "ws"
+    shutil.copytree(cobra_template, root, symlinks=True)
+    return root
+
+
+async def test_a_branch_switch_in_git_is_followed(cobra_copy: Path) -> None:
+    root = cobra_copy
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "main")
+    git(root, "checkout", "-q", "-b", "feature")
+    write(root / "cobra-go" / "feature.go", go_func("Feature", "featureword"))
+    (root / "cobra-go" / "doc" / "md_docs.go").unlink()
+    with (root / "cobra-go" / "args.go").open("a", encoding="utf-8") as fh:
+        fh.write(go_func("ArgsExtra", "argsfeatureword"))
+    git(root, "mv", "cobra-go/doc/util.go", "cobra-go/doc/utilities.go")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feature")
+    git(root, "checkout", "-q", "main")
+    service = await CodeIndexService.open(root, worker="in-process")
+    service.start_worker()
+    try:
+        state = await watching(service)
+        # checkout rewrote files with new mtimes but the same text: hashed, nothing queued
+        assert state["last_reconciliation"]["task_id"] is None
+
+        async def on(branch: str) -> bool:
+            feature = await service.storage.get_file("cobra-go/feature.go")
+            removed = await service.storage.get_file("cobra-go/doc/md_docs.go")
+            renamed = await service.storage.get_file("cobra-go/doc/utilities.go")
+            extra = await found(service, "argsfeatureword")
+            if branch == "feature":
+                return bool(feature and not removed and renamed and extra)
+            return bool(not feature and removed and not renamed and not extra)
+
+        before = await task_ids(service)
+        git(root, "checkout", "-q", "feature")
+        await until(lambda: on("feature"), "the index to follow the feature branch")
+        await settled(service, before)
+        await assert_valid(service)
+
+        before = await task_ids(service)
+        git(root, "checkout", "-q", "main")
+        await until(lambda: on("main"), "the index to follow main again")
+        states = await settled(service, before)
+        # back on main every text had a vector already
+        assert sum(s["summary"]["embeddings_generated"] for s in states) == 0
+        await assert_valid(service)
+    finally:
+        await service.close()
+
+
+async def test_changes_made_while_nothing_ran_are_caught_when_a_server_starts(
+    cobra_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEINDEX_WORKER_LINGER", "0")
+    root = cobra_copy
+    cobra = root / "cobra-go"
+    with (cobra / "args.go").open("a", encoding="utf-8") as fh:
+        fh.write(go_func("WhileAway", "whileawayedit"))
+    write(cobra / "offline.go", go_func("Offline", "offlineword"))
+    (cobra / "doc" / "md_docs.go").unlink()
+    (cobra / "doc" / "util.go").rename(cobra / "doc" / "utilities.go")
+    write(cobra / ".gitignore", "doc/man_*\n")
+    expected_gone = {"cobra-go/doc/md_docs.go", "cobra-go/doc/util.go"} | {
+        f"cobra-go/doc/{p.name}" for p in (cobra / "doc").glob("man_*")
+    }
+    service = await CodeIndexService.open(root, worker="process")
+    try:
+        await service.start_session("mcp")
+        state = await watching(service)
+        reconciliation = state["last_reconciliation"]
+        assert reconciliation["task_id"] is not None
+        # args.go, offline.go, utilities.go, .gitignore in; md_docs, util, 3 man_* files out
+        assert reconciliation["files_changed"] == 4 + len(expected_gone)
+        final = await service.wait(reconciliation["task_id"])
+        assert final["status"] == "Completed"
+        assert final["priority"] == "low"
+        assert await found(service, "whileawayedit") == {"cobra-go/args.go"}
+        assert await found(service, "offlineword") == {"cobra-go/offline.go"}
+        assert await service.storage.get_file("cobra-go/doc/utilities.go") is not None
+        assert not await service.storage.paths_with_rows(sorted(expected_gone))
+        assert final["summary"]["embeddings_generated"] > 0
+        await assert_valid(service)
+    finally:
+        await service.close()
+    await until(_no_workers(root), "the worker to leave after the session")
+
+
+def _no_workers(root: Path) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not background_workers(root)
+
+    return check
+
+
+async def test_one_watcher_serves_two_front_ends_and_dies_with_its_worker(
+    cobra_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEINDEX_WORKER_LINGER", "0")
+    root = cobra_copy
+    editor = await CodeIndexService.open(root, worker="process")
+    agent = await CodeIndexService.open(root, worker="process")
+    try:
+        await editor.start_session("lsp")
+        await agent.start_session("mcp")
+        state = await watching(editor)
+        assert (await agent.status())["watcher"]["owner"] == state["owner"]
+        lease = await agent.queue.live_lease()
+        assert lease is not None and lease.owner == state["owner"]
+        # both sessions may start a worker at once; the one without the lease leaves at once
+        await until(_workers_are(root, [lease.pid]), "one worker process, the lease holder's")
+
+        before = await task_ids(editor)
+        with (root / "cobra-go" / "args.go").open("a", encoding="utf-8") as fh:
+            fh.write(go_func("OnceOnly", "onceonlyword"))
+        await until(lambda: found(agent, "onceonlyword"), "the edit to be searchable")
+        assert len(await settled(editor, before)) == 1
+
+        os.kill(lease.pid, signal.SIGKILL)
+        # a dead worker's watcher is not shown active, although it could not say so
+        await until(_watcher_inactive(agent), "the killed worker's watcher to show inactive")
+        state = await watching(agent)  # a session started a new worker, and a new watcher
+        assert state["owner"] != lease.owner
+        lease = await agent.queue.live_lease()
+        assert lease is not None and lease.owner == state["owner"]
+        await until(_workers_are(root, [lease.pid]), "one worker process again")
+        write(root / "cobra-go" / "after.go", go_func("AfterKill", "afterkillword"))
+        await until(lambda: found(editor, "afterkillword"), "the new watcher to see a write")
+        await assert_valid(editor)
+    finally:
+        await editor.close()
+        await agent.close()
+    await until(_no_workers(root), "the worker to leave after both sessions")
+    assert not (await _status_after(root))["watcher"]["active"]
+
+
+def _workers_are(root: Path, pids: list[int]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return background_workers(root) == pids
+
+    return check
+
+
+def _watcher_inactive(service: CodeIndexService) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not (await service.status())["watcher"]["active"]
+
+    return check
+
+
+async def _status_after(root: Path) -> dict[str, Any]:
+    service = await CodeIndexService.open(root, worker="none")
+    try:
+        return await service.status()
+    finally:
+        await service.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        pytest.param("watch.enabled", "sometimes", "CODEINDEX_WATCH", id="enabled-not-bool"),
+        pytest.param("watch.debounce_ms", "soon", "CODEINDEX_WATCH_DEBOUNCE_MS", id="debounce"),
+        pytest.param("watch.debounce_ms", 0, "must be positive", id="debounce-zero"),
+        pytest.param("watch.reconcile_seconds", -1, "must be positive", id="reconcile-neg"),
+    ],
+)
+def test_bad_watch_settings_are_refused(tmp_path: Path, key: str, value: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path, {key: value})
+
+
+def test_watch_settings_come_from_the_environment_and_never_hand_the_worker_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = load_settings(tmp_path)
+    assert (default.watch_enabled, default.watch_debounce_ms) == (True, 100)
+    assert default.watch_reconcile_seconds == 300
+    monkeypatch.setenv("CODEINDEX_WATCH", "off")
+    monkeypatch.setenv("CODEINDEX_WATCH_DEBOUNCE_MS", "250")
+    monkeypatch.setenv("CODEINDEX_RECONCILE_SECONDS", "0")
+    changed = load_settings(tmp_path)
+    assert (changed.watch_enabled, changed.watch_debounce_ms) == (False, 250)
+    assert changed.watch_reconcile_seconds == 0
+    assert changed.index_key() == default.index_key()
+
+
+async def test_with_watching_off_the_worker_runs_no_watcher(cobra_copy: Path) -> None:
+    root = cobra_copy
+    service = await CodeIndexService.open(root, {"watch.enabled": False}, worker="in-process")
+    service.start_worker()
+    try:
+
+        async def serving() -> bool:
+            lease = await service.queue.live_lease()
+            worker = service.worker
+            return lease is not None and worker is not None and lease.owner == worker.owner
+
+        await until(serving, "the worker to take the lease")
+        assert not (await service.status())["watcher"]["active"]
+        before = await task_ids(service)
+        write(root / "cobra-go" / "unwatched.go", go_func("Unwatched", "unwatchedword"))
+        resp = await service.force_reindex("project", incremental=True, async_=False)
+        # nothing was queued on its own: the file waited for the pass that was asked for
+        assert resp["result"]["summary"]["files_processed"] == 1
+        assert await task_ids(service) - before == {resp["task_id"]}
+        assert not (await service.status())["watcher"]["active"]
+        await assert_valid(service)
+    finally:
+        await service.close()

@@ -68,6 +68,7 @@ class Recorder:
                 TASKS: "0",
                 LAST_EVENT: "",
                 ERROR: error or "",
+                RECONCILED: "",  # this watcher's first pass is under way
             }
         )
 
