@@ -29,6 +29,12 @@ DEADLINE = 60.0
 FINISHED = ("Completed", "Failed", "Cancelled")
 
 
+@pytest.fixture(autouse=True)
+def watch_on(no_watcher: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest turns the watcher off for other tests; these turn it back on."""
+    monkeypatch.setenv("CODEINDEX_WATCH", "1")
+
+
 async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float = DEADLINE) -> Any:
     """Poll `check` until it returns something truthy; fail with `what` after `seconds`."""
     deadline = time.monotonic() + seconds

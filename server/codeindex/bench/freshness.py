@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         ws, _ = prepare_workspace(args.tree.resolve(), Path(tmp), quick=False)
         env = child_env(args.model_path.resolve())
         env["CODEINDEX_WORKER_LINGER"] = "0"
+        env["CODEINDEX_WATCH"] = "1"
         with swapped_environ(env):
             result = asyncio.run(measure(ws, args.edits))
     lat = result["write_to_searchable_ms"]
