@@ -105,6 +105,8 @@ async def test_an_edit_is_searchable_without_asking(cobra: CodeIndexService) -> 
     assert [s["scope"] for s in states] == [{"Files": {"paths": ["cobra-go/args.go"]}}]
     assert states[0]["priority"] == "normal"
     assert (await found(cobra, "zebracornedit")) == {"cobra-go/args.go"}
+    # an editor's hint about the same write queues nothing while a watcher is active
+    assert await cobra.notice_changes(["cobra-go/args.go"]) == []
     status = await cobra.status()
     assert status["watcher"]["events_seen"] >= 1
     assert status["watcher"]["tasks_queued"] == 1
@@ -172,6 +174,7 @@ async def test_a_burst_of_500_writes_is_a_few_tasks(cobra: CodeIndexService) -> 
     await until(all_indexed, "the 500 files to be indexed", seconds=180)
     states = await settled(cobra, before)
     assert 1 <= len(states) <= 5, [s["items_total"] for s in states]
+    assert all(s["priority"] == "low" for s in states if s["items_total"] > 200)
     assert sum(s["items_total"] for s in states) >= 500
     assert (await found(cobra, "burstword499")) == {"cobra-go/doc/burst_499.go"}
     await assert_valid(cobra)
@@ -485,6 +488,21 @@ async def test_with_watching_off_the_worker_runs_no_watcher(cobra_copy: Path) ->
         assert resp["result"]["summary"]["files_processed"] == 1
         assert await task_ids(service) - before == {resp["task_id"]}
         assert not (await service.status())["watcher"]["active"]
+        await assert_valid(service)
+
+        # an editor's hints (LSP didChangeWatchedFiles) take the watcher's path instead
+        write(root / "cobra-go" / "hinted.go", go_func("Hinted", "hintedword"))
+        (root / "cobra-go" / "args.go").unlink()
+        outside = str(root.parent / "elsewhere.go")
+        created = await service.notice_changes(
+            ["cobra-go/hinted.go", str(root / "cobra-go" / "args.go"), "cobra-go/.git", outside]
+        )
+        assert len(created) == 1
+        final = await service.wait(created[0])
+        assert final["scope"] == {"Files": {"paths": ["cobra-go/args.go", "cobra-go/hinted.go"]}}
+        assert await found(service, "hintedword") == {"cobra-go/hinted.go"}
+        assert await service.storage.get_file("cobra-go/args.go") is None
+        assert await service.notice_changes(["cobra-go/hinted.go"]) == []  # nothing changed
         await assert_valid(service)
     finally:
         await service.close()

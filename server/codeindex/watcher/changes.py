@@ -172,6 +172,10 @@ async def queue_changes(service: CodeIndexService, changes: Changes, source: str
     if not files and not folders:
         return []
     priority = Priority.LOW if len(files) + len(folders) > LARGE_BATCH else Priority.NORMAL
+    if len(files) > LARGE_BATCH:
+        # a branch switch, a code generator: one scan of their folder (in a thread) costs
+        # less than looking files up one by one
+        folders.add(common_folder(parent_of(f) for f in files))
     requests: list[tuple[Scope, list[str]]] = []
     if folders:
         top = common_folder(folders)
