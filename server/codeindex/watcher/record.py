@@ -25,6 +25,7 @@ RECONCILED = "watch.reconciled_at"
 RECONCILE_TOOK = "watch.reconcile_seconds"
 RECONCILE_CHANGED = "watch.reconcile_changed"
 RECONCILE_TASK = "watch.reconcile_task"
+FLUSH_SECONDS = 1.0
 
 
 class Reconciliation(TypedDict):
@@ -57,6 +58,9 @@ class Recorder:
         self.owner = owner
         self.events = 0
         self.tasks = 0
+        self._last_event = 0.0
+        self._dirty = False
+        self._written = 0.0
 
     async def started(self, error: str | None) -> None:
         """A watcher (or, with an error, reconciliation alone) runs beside this worker."""
@@ -73,11 +77,29 @@ class Recorder:
         )
 
     async def batch(self, events: int, tasks: int) -> None:
-        """One batch of events was looked at and queued `tasks` tasks."""
+        """One batch of events was looked at and queued `tasks` tasks.
+
+        Counts are written at once when tasks were queued, else at most every
+        FLUSH_SECONDS (`flush_if_due`): a busy file that is ignored costs no write per batch.
+        """
         self.events += events
         self.tasks += tasks
+        self._last_event = time.time()
+        self._dirty = True
+        if tasks:
+            await self.flush()
+
+    async def flush_if_due(self) -> None:
+        """Write counts not written yet once FLUSH_SECONDS passed since the last write."""
+        if self._dirty and time.monotonic() - self._written >= FLUSH_SECONDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the counts now."""
+        self._dirty = False
+        self._written = time.monotonic()
         await self.storage.set_meta(
-            {EVENTS: str(self.events), TASKS: str(self.tasks), LAST_EVENT: str(time.time())}
+            {EVENTS: str(self.events), TASKS: str(self.tasks), LAST_EVENT: str(self._last_event)}
         )
 
     async def failed(self, error: str) -> None:
@@ -98,6 +120,8 @@ class Recorder:
     async def stopped(self) -> None:
         """The worker is giving up the lease: the watcher is no longer active."""
         if (await self.storage.get_meta(OWNER)) == self.owner:
+            if self._dirty:
+                await self.flush()
             await self.storage.set_meta({OWNER: "", STOPPED: str(time.time())})
 
 

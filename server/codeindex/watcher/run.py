@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 1_000  # an idle watcher still writes its last counts within about a second
 STOP_SECONDS = 10.0
 QUEUE_POLL_SECONDS = 1.0
 MAX_DEBOUNCE_FACTOR = 20
@@ -132,20 +132,17 @@ class Watcher:
                     "passes still keep the index fresh"
                 )
                 return
-            if isinstance(raw, str):
-                continue  # 'timeout' (nothing happened), 'stop', 'signal'
-            await self._handle(raw)
+            try:
+                if not isinstance(raw, str):  # else 'timeout', 'stop' or 'signal'
+                    await self._handle(raw)
+                await self.recorder.flush_if_due()
+            except Exception:  # a locked database, say: these changes wait for a reconciliation
+                log.exception("the watcher could not queue a batch; the next reconciliation will")
 
     async def _handle(self, raw: set[tuple[int, str]]) -> None:
-        try:
-            changes, created = await sort_and_queue(
-                self.service, [(Change(kind), path) for kind, path in raw], "watcher"
-            )
-        except Exception:
-            log.exception(
-                "could not queue %d changed path(s); the next reconciliation will", len(raw)
-            )
-            return
+        changes, created = await sort_and_queue(
+            self.service, [(Change(kind), path) for kind, path in raw], "watcher"
+        )
         if changes.events:
             log.info(
                 "watcher: %d event(s), %d ignored, %d task(s) queued",
