@@ -8,8 +8,8 @@ side takes a batch once no new event arrived for `watch.debounce_ms` (at most 20
 long after the first), sorts it in a thread and queues its tasks. The OS may drop events
 without telling anyone, and nothing watches while no worker runs: a reconciling pass (an
 incremental pass over the whole tree at low priority, stat first, hash only what differs)
-runs when the lease is taken and every `watch.reconcile_seconds` while the queue is idle,
-and queues nothing when nothing changed.
+runs when the lease is taken and every `watch.reconcile_seconds`, each once no task is
+queued, running or paused, and queues nothing when nothing changed.
 """
 
 from __future__ import annotations
@@ -157,8 +157,9 @@ class Watcher:
     async def _reconcile_loop(self) -> None:
         period = self.settings.watch_reconcile_seconds
         while True:
-            if await self.service.queue.has_runnable():
-                # a pass now would queue pending files a second time: once the queue is idle
+            if await self.service.queue.count_unfinished():
+                # a pass now would queue files in hand a second time, or resume the work of
+                # a paused task: once every task has ended
                 await asyncio.sleep(QUEUE_POLL_SECONDS)
                 continue
             await self.reconcile()
