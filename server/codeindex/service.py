@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.validate import validate_index
 from codeindex.vectors import VectorStore
 from codeindex.watch import TaskFeed
-from codeindex.watcher import Change, Watcher, sort_and_queue, watcher_status
+from codeindex.watcher import Watcher, hinted_changes
 from codeindex.worker import Worker
 from codeindex.workspace import Workspace
 
@@ -368,13 +367,7 @@ class CodeIndexService:
         is queued; otherwise what really changed gets incremental tasks. Paths outside the
         workspace and ignored paths are left alone. Returns the ids of the tasks created.
         """
-        lease = await self.queue.live_lease()
-        if (await watcher_status(self.storage, lease.owner if lease else None))["active"]:
-            return []
-        root = str(self.workspace.root)
-        raw = [(Change.added, os.path.join(root, os.fspath(p))) for p in paths]
-        _, created = await sort_and_queue(self, raw, "editor")
-        return created
+        return await hinted_changes(self, paths)
 
     async def reindex_response(self, task_id: str, *, with_result: bool) -> ReindexResponse:
         """The force_reindex response for a task, with its result when asked (sync)."""

@@ -7,7 +7,13 @@ that changed into incremental tasks, for the watcher and for hints from editors
 
 from watchfiles import Change
 
-from codeindex.watcher.changes import Changes, queue_changes, sort_and_queue, sort_changes
+from codeindex.watcher.changes import (
+    Changes,
+    hinted_changes,
+    queue_changes,
+    sort_and_queue,
+    sort_changes,
+)
 from codeindex.watcher.record import WatcherStatus, watcher_status
 from codeindex.watcher.run import Watcher
 
@@ -16,6 +22,7 @@ __all__ = [
     "Changes",
     "Watcher",
     "WatcherStatus",
+    "hinted_changes",
     "queue_changes",
     "sort_and_queue",
     "sort_changes",

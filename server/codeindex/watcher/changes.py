@@ -16,7 +16,7 @@ import logging
 import os
 import posixpath
 import stat as st_mode
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from watchfiles import Change
 
 from codeindex.errors import BadArgument
 from codeindex.tasks import Priority, Scope
+from codeindex.watcher.record import watcher_status
 from codeindex.workspace import EXCLUDED_DIR_MARKERS, IGNORE_FILES, Workspace, valid_name
 from codeindex.workspace.ignore import Specs, file_name_excluded, spec_ignored
 
@@ -202,3 +203,15 @@ async def sort_and_queue(
     """Sort changes in a thread, then queue their tasks."""
     changes = await asyncio.to_thread(sort_changes, service.workspace, list(raw))
     return changes, await queue_changes(service, changes, source)
+
+
+async def hinted_changes(service: CodeIndexService, paths: Sequence[str]) -> list[str]:
+    """Paths a client saw change (LSP `workspace/didChangeWatchedFiles`): queued like the
+    watcher's changes, unless a watcher is active (it saw them too). Returns task ids."""
+    lease = await service.queue.live_lease()
+    if (await watcher_status(service.storage, lease.owner if lease else None))["active"]:
+        return []
+    root = str(service.workspace.root)
+    raw = [(Change.added, os.path.join(root, os.fspath(p))) for p in paths]
+    _, created = await sort_and_queue(service, raw, "editor")
+    return created
