@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import background_workers
+from tests.helpers import background_workers, cli_env, run_cli
 
 from codeindex.config import load_settings
 from codeindex.errors import ConfigError
@@ -364,6 +364,11 @@ async def test_changes_made_while_nothing_ran_are_caught_when_a_server_starts(
         assert not await service.storage.paths_with_rows(sorted(expected_gone))
         assert final["summary"]["embeddings_generated"] > 0
         await assert_valid(service)
+        shown = await asyncio.to_thread(run_cli, root, "status", env=cli_env())
+        assert shown.returncode == 0, shown.stderr
+        line = " ".join(shown.stdout.split())
+        assert "watcher active since" in line
+        assert f"{4 + len(expected_gone)} changed file(s), task {final['task_id']}" in line
     finally:
         await service.close()
     await until(_no_workers(root), "the worker to leave after the session")
