@@ -24,6 +24,9 @@ from tests.helpers import background_workers, cli_env, run_cli
 from codeindex.config import load_settings
 from codeindex.errors import ConfigError
 from codeindex.service import CodeIndexService
+from codeindex.watcher import Change, sort_changes
+from codeindex.watcher.changes import common_folder
+from codeindex.workspace import Workspace
 
 DEADLINE = 60.0
 FINISHED = ("Completed", "Failed", "Cancelled")
@@ -511,3 +514,53 @@ async def test_with_watching_off_the_worker_runs_no_watcher(cobra_copy: Path) ->
         await assert_valid(service)
     finally:
         await service.close()
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        pytest.param(["", "a/b.py"], "", id="root"),
+        pytest.param(["a/b/c.py", "a/b/d/e.py"], "a/b", id="nested"),
+        pytest.param(["a/x.py", "b/y.py"], "", id="siblings"),
+        pytest.param(["ab/x", "a/y"], "", id="prefix-is-not-a-folder"),
+        pytest.param(["a/b"], "a/b", id="one"),
+    ],
+)
+def test_common_folder(paths: list[str], expected: str) -> None:
+    assert common_folder(paths) == expected
+
+
+def test_changes_are_sorted_with_the_scan_rules(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root / ".gitignore", "logs/\n*.tmp\n")
+    write(root / "src" / "a.py", "x = 1\n")
+    write(root / "src" / "skip.tmp", "scratch\n")
+    write(root / "logs" / "today.py", "ignored = True\n")
+    write(root / "node_modules" / "p" / "index.js", "1\n")
+    write(root / "pkg" / ".codeindexignore", "gen/\n")
+    write(root / "outside.py", "elsewhere = 1\n")
+    (root / "new_folder").mkdir()
+    (root / "src" / "link_out.py").symlink_to(tmp_path / "elsewhere.py")
+    write(tmp_path / "elsewhere.py", "out = 1\n")
+    workspace = Workspace(root, root / ".codeindex")
+    write(root / ".codeindex" / "index.db", "")
+    raw = [
+        (Change.modified, str(root / "src" / "a.py")),
+        (Change.added, str(root / "src" / "skip.tmp")),
+        (Change.added, str(root / "logs" / "today.py")),
+        (Change.added, str(root / "node_modules" / "p" / "index.js")),
+        (Change.modified, str(root / "pkg" / ".codeindexignore")),
+        (Change.added, str(root / "new_folder")),
+        (Change.modified, str(root / "src")),
+        (Change.deleted, str(root / "src" / "gone.py")),
+        (Change.modified, str(root / "src" / "link_out.py")),
+        (Change.modified, str(root / ".codeindex" / "index.db")),
+        (Change.modified, str(tmp_path / "elsewhere.py")),
+    ]
+    changes = sort_changes(workspace, raw)
+    assert changes.files == {"src/a.py", "pkg/.codeindexignore"}
+    assert changes.folders == {"pkg", "new_folder"}
+    # may have rows from before (rules changed, or deleted): looked up in the index
+    assert changes.gone == {"src/gone.py", "src/skip.tmp", "src/link_out.py"}
+    assert changes.events == 9  # the data dir and paths outside the root are not events
+    assert changes.ignored == 4

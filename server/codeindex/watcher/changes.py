@@ -119,7 +119,11 @@ def sort_changes(workspace: Workspace, raw: Iterable[tuple[Change, str]]) -> Cha
             # its own metadata
             if kind is Change.added and not verdicts.folder_ignored(rel):
                 changes.folders.add(rel)
-        elif not st_mode.S_ISREG(s.st_mode) or verdicts.file_ignored(rel):
+        elif (
+            not st_mode.S_ISREG(s.st_mode)
+            or verdicts.file_ignored(rel)
+            or workspace.rel_of(os.path.realpath(workspace.abs_path(rel))) is None
+        ):
             changes.ignored += 1
             changes.gone.add(rel)  # indexed before its rules changed? then it goes
         else:
