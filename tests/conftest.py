@@ -49,6 +49,13 @@ def _unpack(archive: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True)
+def no_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No file watcher beside test workers (test_watcher turns it on): a test that edits
+    files and then asks for a reindex must not race one."""
+    monkeypatch.setenv("CODEINDEX_WATCH", "0")
+
+
 @pytest.fixture(scope="session")
 def polyglot_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """polyglot-small unpacked (read-only by convention: copy it before changing files)."""

@@ -18,10 +18,13 @@ NO_MODEL_ENV = {"CODEINDEX_ALLOW_DOWNLOAD": "0", "CODEINDEX_EMBED_MODEL_PATH": "
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment for a CLI subprocess: no inherited codeindex settings, plus `extra`.
 
-    Background workers exit as soon as the queue is empty, unless `extra` says otherwise.
+    Background workers exit as soon as the queue is empty and run no file watcher (a test
+    that edits files and then asks for a reindex must not race one), unless `extra` says
+    otherwise.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_")}
     env["CODEINDEX_WORKER_LINGER"] = "0"
+    env["CODEINDEX_WATCH"] = "0"
     env.update(extra)
     return env
 

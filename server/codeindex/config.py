@@ -108,6 +108,29 @@ SETTINGS: tuple[SettingInfo, ...] = (
         float,
         "A worker that has not renewed its lease for this long is replaced.",
     ),
+    SettingInfo(
+        "watch.enabled",
+        "CODEINDEX_WATCH",
+        True,
+        bool,
+        "Keep the index fresh on its own: watch files and reconcile while a worker runs.",
+    ),
+    SettingInfo(
+        "watch.debounce_ms",
+        "CODEINDEX_WATCH_DEBOUNCE_MS",
+        100,
+        int,
+        "Changes are queued once none arrived for this long (at most 20 times as long).",
+    ),
+    SettingInfo(
+        "watch.reconcile_seconds",
+        "CODEINDEX_RECONCILE_SECONDS",
+        300.0,
+        float,
+        "A cheap pass over the whole tree this often catches what the watcher missed "
+        "(0: only when a worker starts).",
+        allow_zero=True,
+    ),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -137,6 +160,9 @@ class Settings:
     embed_threads: int | None = None
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
+    watch_enabled: bool = True
+    watch_debounce_ms: int = 100
+    watch_reconcile_seconds: float = 300.0
     parser_version_bump: int = 0
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -191,6 +217,8 @@ def _attr(key: str) -> str:
         }.get(name, f"embed_{name}")
     if section == "worker":
         return name
+    if section == "watch":
+        return f"watch_{name}"
     return name
 
 

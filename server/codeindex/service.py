@@ -22,15 +22,16 @@ from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
 from codeindex.errors import BadArgument
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
-from codeindex.planner import plan, weigh
+from codeindex.planner import Plan, plan, weigh
 from codeindex.search import Search, SearchResult, SymbolHit
 from codeindex.status import index_status
 from codeindex.storage import Storage
 from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
-from codeindex.tasks import Priority, Queue, Scope, TaskStatus, views
+from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.validate import validate_index
 from codeindex.vectors import VectorStore
 from codeindex.watch import TaskFeed
+from codeindex.watcher import Watcher, hinted_changes
 from codeindex.worker import Worker
 from codeindex.workspace import Workspace
 
@@ -123,6 +124,7 @@ class CodeIndexService:
             self.vectors,
             on_change=self._notify,
             on_model_change=self._fill_new_model,
+            on_lease=self._watcher if self.settings.watch_enabled else None,
         )
         worker = self.worker
 
@@ -137,6 +139,10 @@ class CodeIndexService:
 
         self._worker_task = asyncio.create_task(run(), name="codeindex-worker")
         return self._worker_task
+
+    def _watcher(self, owner: str) -> Watcher:
+        """The file watcher that runs beside this process's worker while it holds the lease."""
+        return Watcher(self, owner)
 
     def request_worker_stop(self) -> None:
         """Ask the in-process worker to stop after its current step (signal-safe)."""
@@ -281,7 +287,6 @@ class CodeIndexService:
             incremental=incremental,
             parser_version=parser_version(self.settings),
         )
-        items = await weigh(self.storage, planned.items)
         message = f"{len(planned.items)} file(s) queued"
         if incremental:
             message += f", {planned.unchanged} unchanged skipped"
@@ -294,18 +299,8 @@ class CodeIndexService:
                     "; the configured embedding model changed: a worker loads it and queues an "
                     "embeddings-only task to fill its table (`codeindex tasks` shows it)"
                 )
-        active = await self.models.active()
-        task = await self.queue.create(
-            scope=scope_enum,
-            target_paths=planned.target_paths,
-            recursive=recursive,
-            embeddings_only=embed_only,
-            incremental=incremental,
-            priority=prio,
-            items=items,
-            model_id=active.id if active is not None else None,
-            estimate=round(sum(i.weight for i in items), 2),
-            message=message,
+        task = await self._create(
+            scope_enum, planned, prio, embed_only, incremental, recursive, message
         )
         self._wake_worker()
         if not task.finished or model_changed:
@@ -313,6 +308,66 @@ class CodeIndexService:
         if not async_ and not task.finished:
             await self.wait(task.id, on_progress=on_progress)
         return await self.reindex_response(task.id, with_result=not async_)
+
+    async def _create(
+        self,
+        scope: Scope,
+        planned: Plan,
+        priority: Priority,
+        embeddings_only: bool,
+        incremental: bool,
+        recursive: bool,
+        message: str,
+    ) -> Task:
+        items = await weigh(self.storage, planned.items)
+        active = await self.models.active()
+        return await self.queue.create(
+            scope=scope,
+            target_paths=planned.target_paths,
+            recursive=recursive,
+            embeddings_only=embeddings_only,
+            incremental=incremental,
+            priority=priority,
+            items=items,
+            model_id=active.id if active is not None else None,
+            estimate=round(sum(i.weight for i in items), 2),
+            message=message,
+        )
+
+    async def queue_changes(
+        self, scope: Scope, paths: Sequence[str], *, priority: Priority, source: str
+    ) -> Task | None:
+        """An incremental task for changes seen on disk (by the watcher, a reconciling pass,
+        an editor's hint); no task at all when nothing changed. BadArgument for bad paths."""
+        planned = await plan(
+            self.storage,
+            self.workspace,
+            scope=scope,
+            paths=list(paths),
+            recursive=True,
+            embeddings_only=False,
+            incremental=True,
+            parser_version=parser_version(self.settings),
+        )
+        if not planned.items:
+            return None
+        message = (
+            f"{source}: {len(planned.items)} changed file(s) queued, "
+            f"{planned.unchanged} unchanged skipped"
+        )
+        task = await self._create(scope, planned, priority, False, True, True, message)
+        self._wake_worker()
+        await self.ensure_worker()
+        return task
+
+    async def notice_changes(self, paths: Sequence[str]) -> list[str]:
+        """Paths a client saw change on disk (LSP `workspace/didChangeWatchedFiles`).
+
+        Hints into the watcher's path: while a watcher is active it saw them too and nothing
+        is queued; otherwise what really changed gets incremental tasks. Paths outside the
+        workspace and ignored paths are left alone. Returns the ids of the tasks created.
+        """
+        return await hinted_changes(self, paths)
 
     async def reindex_response(self, task_id: str, *, with_result: bool) -> ReindexResponse:
         """The force_reindex response for a task, with its result when asked (sync)."""

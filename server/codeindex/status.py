@@ -15,6 +15,7 @@ from codeindex.storage import Storage
 from codeindex.storage.opening import REBUILT_KEY
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
+from codeindex.watcher import watcher_status
 from codeindex.workspace import printable
 
 __all__ = ["index_status", "iso"]
@@ -105,6 +106,7 @@ async def index_status(
         "chunks": await st.count_chunks(),
         "last_full_index_at": iso(float(last_full)) if last_full else None,
         "embeddings": vectors,
+        "watcher": await watcher_status(st, lease.owner if lease else None),
         "queue": {
             "tasks_by_status": await queue.counts_by_status(),
             "items_left": await queue.items_left(),

@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -63,7 +64,10 @@ class Worker(EmbeddingWork):
         *,
         on_change: Callable[[], None] | None = None,
         on_model_change: Callable[[int], Awaitable[None]] | None = None,
+        on_lease: Callable[[str], AbstractAsyncContextManager[object]] | None = None,
     ) -> None:
+        """`on_lease(owner)` gives what runs beside the worker while it holds the lease
+        (the file watcher): entered when the lease is taken, left before it is released."""
         self.storage = storage
         self.queue = Queue(storage)
         self.workspace = workspace
@@ -76,6 +80,7 @@ class Worker(EmbeddingWork):
         self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
         self.on_model_change = on_model_change
+        self.on_lease = on_lease
         self.backlog = Backlog()
         self._progress_at = 0.0
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
@@ -135,8 +140,10 @@ class Worker(EmbeddingWork):
         self.weights = await Rates.load(self.storage)
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
         self._doorbell.open()
+        companion = self.on_lease(self.owner) if self.on_lease else contextlib.nullcontext()
         try:
-            await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
+            async with companion:
+                await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
         except LeaseLost:
             log.error("worker %s was replaced by another; it stops writing", self.owner)
             self._lost = True

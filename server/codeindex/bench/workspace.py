@@ -32,6 +32,8 @@ def child_env(model: Path, bump: int = 0) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env["CODEINDEX_EMBED_MODEL_PATH"] = str(model)
     env["CODEINDEX_ALLOW_DOWNLOAD"] = "0"
+    # the bench edits files and asks for each reindex it times: a watcher would race it
+    env["CODEINDEX_WATCH"] = "0"
     if bump:
         env["CODEINDEX_PARSER_VERSION_BUMP"] = str(bump)
     return env

@@ -177,6 +177,7 @@ def render_status(data: dict[str, Any]) -> None:
             "no worker runs: the next `codeindex index` or `reindex` (or an editor or agent "
             "session) starts one and the unfinished tasks go on; `codeindex worker` runs one now",
         )
+    table.add_row("watcher", _watcher_line(data.get("watcher")))
     out.print(table)
     for p in files["not_indexed"][:20]:
         out.print(f"  {p['status']}: {shown(p['path'])}: {p['reason']}")
@@ -184,6 +185,28 @@ def render_status(data: dict[str, Any]) -> None:
         out.print(f"  {files['with_syntax_errors']} indexed file(s) with syntax errors:")
         for p in files.get("syntax_errors", [])[:10]:
             out.print(f"    {shown(p['path'])}: {p['reason']}")
+
+
+def _watcher_line(watcher: Mapping[str, Any] | None) -> str:
+    if not watcher:
+        return "none"
+    if watcher["active"]:
+        line = (
+            f"active since {watcher['since']}, {watcher['events_seen']} event(s) seen, "
+            f"{watcher['tasks_queued']} task(s) queued"
+        )
+    else:
+        line = "not active (it runs beside a worker)"
+    if watcher["error"]:
+        line += f"; {watcher['error']}"
+    last = watcher["last_reconciliation"]
+    if last:
+        found = f"{last['files_changed']} changed file(s), task {last['task_id']}"
+        line += (
+            f"; last reconciled {last['at']} in {last['duration_seconds']:.2f} s: "
+            f"{found if last['files_changed'] else 'nothing changed'}"
+        )
+    return line
 
 
 def render_validation(data: dict[str, Any]) -> None:

@@ -180,3 +180,30 @@ class StatsQueries(ABC):
             "ORDER BY f.path, s.start_line"
         )
         return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def paths_with_rows(self, paths: Sequence[str]) -> set[str]:
+        """Which of these paths have a row in `files` (in batches of 500)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(paths))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = await self.fetchall(f"SELECT path FROM files WHERE path IN ({marks})", part)
+            found.update(str(r[0]) for r in rows)
+        return found
+
+    async def has_files_under(self, folder: str) -> bool:
+        """Whether any file row lies below a folder."""
+        base = folder.rstrip("/") + "/"
+        # paths below "a/b/" sort from "a/b/" up to "a/b0" ("0" follows "/")
+        row = await self.scalar(
+            "SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1", (base, base[:-1] + "0")
+        )
+        return row is not None
+
+    async def meta_with_prefix(self, prefix: str) -> dict[str, str]:
+        """The metadata values whose keys start with a prefix, by key."""
+        rows = await self.fetchall(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
