@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeindex.storage import FileRow, Storage
-from codeindex.tasks import Action, PlannedItem, Rates, Scope
+from codeindex.tasks import Action, PlannedItem, Priority, Queue, Rates, Scope, Task
 from codeindex.workspace import FileEntry, SkipFile, Workspace, WorkspaceError
 
 
@@ -231,3 +231,34 @@ async def weigh(storage: Storage, items: Sequence[PlannedItem]) -> list[PlannedI
             weight = rates.weight()
         weighed.append(replace(item, weight=weight))
     return weighed
+
+
+async def create_task(
+    queue: Queue,
+    storage: Storage,
+    *,
+    scope: Scope,
+    planned: Plan,
+    priority: Priority,
+    options: tuple[bool, bool, bool],
+    model_id: int | None,
+    message: str,
+) -> Task:
+    """Weigh a plan's items and insert its task with them in one transaction.
+
+    `options` are (embeddings_only, incremental, recursive).
+    """
+    embeddings_only, incremental, recursive = options
+    items = await weigh(storage, planned.items)
+    return await queue.create(
+        scope=scope,
+        target_paths=planned.target_paths,
+        recursive=recursive,
+        embeddings_only=embeddings_only,
+        incremental=incremental,
+        priority=priority,
+        items=items,
+        model_id=model_id,
+        estimate=round(sum(i.weight for i in items), 2),
+        message=message,
+    )

@@ -20,10 +20,12 @@ from codeindex import doorbell
 from codeindex.config import Settings, load_settings
 from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
 from codeindex.errors import BadArgument
+from codeindex.local_worker import LocalWorker
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
-from codeindex.planner import Plan, plan, weigh
+from codeindex.planner import Plan, create_task, plan
 from codeindex.search import Search, SearchResult, SymbolHit
+from codeindex.sessions import Sessions
 from codeindex.status import index_status
 from codeindex.storage import Storage
 from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
 
 
-class CodeIndexService:
+class CodeIndexService(Sessions):
     """A workspace's index, its queue and its worker, behind one API."""
 
     def __init__(
@@ -57,9 +59,7 @@ class CodeIndexService:
         self.vectors = VectorStore(settings.vectors_path)
         self._overrides: dict[str, Any] = dict(overrides or {})
         self._use(settings)
-        self.worker: Worker | None = None
-        self._worker_task: asyncio.Task[None] | None = None
-        self._worker_stop = asyncio.Event()
+        self.local = LocalWorker(self._new_worker)
         self.feed = TaskFeed(self.queue)
         self.supervisor = Supervisor(
             self.queue,
@@ -109,14 +109,8 @@ class CodeIndexService:
     def _notify(self) -> None:
         self.feed.nudge()
 
-    def start_worker(
-        self, *, exit_when_idle: bool = False, linger: float = 0.0
-    ) -> asyncio.Task[None]:
-        """Run a worker in this process; it waits for the lease if another process holds it."""
-        if self._worker_task is not None and not self._worker_task.done():
-            return self._worker_task
-        self._worker_stop = asyncio.Event()
-        self.worker = Worker(
+    def _new_worker(self) -> Worker:
+        return Worker(
             self.storage,
             self.workspace,
             self.settings,
@@ -126,44 +120,34 @@ class CodeIndexService:
             on_model_change=self._fill_new_model,
             on_lease=self._watcher if self.settings.watch_enabled else None,
         )
-        worker = self.worker
-
-        async def run() -> None:
-            try:
-                await worker.run(
-                    exit_when_idle=exit_when_idle, linger=linger, stop=self._worker_stop
-                )
-            except Exception:
-                log.exception("the worker stopped with an error")
-                raise
-
-        self._worker_task = asyncio.create_task(run(), name="codeindex-worker")
-        return self._worker_task
 
     def _watcher(self, owner: str) -> Watcher:
         """The file watcher that runs beside this process's worker while it holds the lease."""
         return Watcher(self, owner)
 
+    def start_worker(
+        self, *, exit_when_idle: bool = False, linger: float = 0.0
+    ) -> asyncio.Task[None]:
+        """Run a worker in this process; it waits for the lease if another process holds it."""
+        return self.local.start(exit_when_idle=exit_when_idle, linger=linger)
+
+    @property
+    def worker(self) -> Worker | None:
+        """The worker of this process, if one was started here."""
+        return self.local.worker
+
     def request_worker_stop(self) -> None:
         """Ask the in-process worker to stop after its current step (signal-safe)."""
-        self._worker_stop.set()
-        if self.worker is not None:
-            self.worker.wake.set()
+        self.local.request_stop()
 
     async def stop_worker(self) -> None:
         """Stop the in-process worker after its current step and release the lease."""
-        task = self._worker_task
-        if task is None:
-            return
-        self.request_worker_stop()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await task
-        self._worker_task = None
+        await self.local.stop()
 
     @property
     def runs_worker(self) -> bool:
         """True while this process runs a worker task."""
-        return self._worker_task is not None and not self._worker_task.done()
+        return self.local.running
 
     async def worker_alive(self) -> bool:
         """True when some process holds an unexpired worker lease."""
@@ -190,62 +174,6 @@ class CodeIndexService:
         else:
             doorbell.ring(self.settings.data_dir)
 
-    # ---- sessions of long-running front-ends -------------------------------
-
-    async def start_session(self, kind: str) -> str:
-        """Register this front-end (`lsp`, `mcp`) as a client; a worker serves while it lives.
-
-        Returns the client id that owns this session's open-file boosts.
-        """
-        return await self.supervisor.start_session(kind)
-
-    async def end_session(self) -> None:
-        """Drop this front-end's client row and its open-file boosts."""
-        await self.supervisor.end_session()
-
-    def _client(self) -> str:
-        if self.supervisor.client_id is None:
-            raise BadArgument("open files need a session: call start_session() first")
-        return self.supervisor.client_id
-
-    async def boost(self, paths: Sequence[str]) -> int:
-        """Files open in this session's editor go first, in every task (invariant 5).
-
-        Paths outside the workspace are ignored. Returns how many items were raised.
-        """
-        resolved = self._resolve_quietly(paths)
-        changed = await self.queue.boost(self._client(), resolved)
-        self._wake_worker()
-        return changed
-
-    async def unboost(self, paths: Sequence[str]) -> None:
-        """Files this session's editor closed: back to their queued priority."""
-        await self.queue.unboost(self._client(), self._resolve_quietly(paths))
-        self._wake_worker()
-
-    def _resolve_quietly(self, paths: Sequence[str]) -> list[str]:
-        resolved = []
-        for path in paths:
-            with contextlib.suppress(BadArgument):
-                resolved.append(self.workspace.resolve(path))
-        return resolved
-
-    async def apply_settings(self, overrides: Mapping[str, Any]) -> Settings:
-        """Use new settings (an editor's configuration changed); the old stay on error.
-
-        A worker serving with other index settings hands over to one with these.
-        """
-        merged = {**self._overrides, **overrides}
-        settings = load_settings(self.settings.root, merged)  # ConfigError: nothing changes
-        changed_index = settings.index_key() != self.settings.index_key()
-        self._overrides.clear()
-        self._overrides.update(merged)
-        self._use(settings)
-        self.supervisor.settings = settings
-        if changed_index and self.supervisor.mode != "none":
-            await self.ensure_worker()
-        return settings
-
     # ---- force_reindex and companions -------------------------------------
 
     async def force_reindex(
@@ -264,15 +192,7 @@ class CodeIndexService:
 
         A worker is started when none serves the workspace.
         """
-        try:
-            scope_enum = Scope(scope)
-        except ValueError:
-            raise BadArgument(
-                f"scope must be one of {', '.join(s.value for s in Scope)}; got {scope!r}",
-                field="scope",
-                given=scope if isinstance(scope, str) else None,
-                allowed=[s.value for s in Scope],
-            ) from None
+        scope_enum = Scope.parse(scope)
         prio = Priority.parse(priority)
         if isinstance(paths, str):
             paths = [paths]
@@ -319,18 +239,15 @@ class CodeIndexService:
         recursive: bool,
         message: str,
     ) -> Task:
-        items = await weigh(self.storage, planned.items)
         active = await self.models.active()
-        return await self.queue.create(
+        return await create_task(
+            self.queue,
+            self.storage,
             scope=scope,
-            target_paths=planned.target_paths,
-            recursive=recursive,
-            embeddings_only=embeddings_only,
-            incremental=incremental,
+            planned=planned,
             priority=priority,
-            items=items,
+            options=(embeddings_only, incremental, recursive),
             model_id=active.id if active is not None else None,
-            estimate=round(sum(i.weight for i in items), 2),
             message=message,
         )
 
@@ -424,18 +341,7 @@ class CodeIndexService:
         self, status: str | None = None, limit: int = 20
     ) -> list[TaskListEntry]:
         """Tasks, newest first, optionally filtered by status."""
-        wanted = None
-        if status:
-            try:
-                wanted = TaskStatus(status[:1].upper() + status[1:].lower())
-            except ValueError:
-                raise BadArgument(
-                    f"status must be one of {', '.join(s.value for s in TaskStatus)}; "
-                    f"got {status!r}",
-                    field="status",
-                    given=status,
-                    allowed=[s.value for s in TaskStatus],
-                ) from None
+        wanted = TaskStatus.parse(status) if status else None
         if limit < 1 or limit > 1000:
             raise BadArgument(
                 f"limit must be from 1 to 1000; got {limit}", field="limit", given=limit

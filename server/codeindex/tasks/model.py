@@ -29,6 +29,20 @@ class Scope(StrEnum):
     PROJECT = "project"
     EMBEDDINGS_ONLY = "embeddings-only"
 
+    @classmethod
+    def parse(cls, value: str) -> Scope:
+        """A scope by name; BadArgument naming the allowed ones."""
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = [s.value for s in cls]
+            raise BadArgument(
+                f"scope must be one of {', '.join(allowed)}; got {value!r}",
+                field="scope",
+                given=value if isinstance(value, str) else None,
+                allowed=allowed,
+            ) from None
+
 
 class Priority(IntEnum):
     """Lower value is served first."""
@@ -62,6 +76,20 @@ class TaskStatus(StrEnum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     CANCELLED = "Cancelled"
+
+    @classmethod
+    def parse(cls, value: str) -> TaskStatus:
+        """A status by name, in any case; BadArgument naming the allowed ones."""
+        try:
+            return cls(value[:1].upper() + value[1:].lower())
+        except ValueError:
+            allowed = [s.value for s in cls]
+            raise BadArgument(
+                f"status must be one of {', '.join(allowed)}; got {value!r}",
+                field="status",
+                given=value,
+                allowed=allowed,
+            ) from None
 
 
 FINISHED = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
