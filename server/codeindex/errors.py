@@ -2,8 +2,8 @@
 
 Each front-end maps the same kinds to its own protocol from the class attributes:
 the CLI exits with `exit_code`, the language server answers a JSON-RPC error with
-`jsonrpc_code`, the MCP server returns a tool error whose text is the message and whose
-structured content carries `code` and `data`. An exception that is not a
+`jsonrpc_code`, the MCP server returns a tool error (`isError`) whose text starts with
+`code` and carries `to_dict()` in its `_meta`. An exception that is not a
 `CodeIndexError` is a bug: front-ends report it as `internal`, never as bad input.
 """
 
