@@ -19,8 +19,10 @@ def cli_env(**extra: str) -> dict[str, str]:
     """The environment for a CLI subprocess: no inherited codeindex settings, plus `extra`.
 
     Background workers exit as soon as the queue is empty, unless `extra` says otherwise.
+    The test session's cache dir (int8 model variants) is kept.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_")}
+    keep = ("CODEINDEX_CACHE_DIR",)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_") or k in keep}
     env["CODEINDEX_WORKER_LINGER"] = "0"
     env.update(extra)
     return env

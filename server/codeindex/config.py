@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ class SettingInfo:
     kind: type
     help: str
     allow_zero: bool = False
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[SettingInfo, ...] = (
@@ -64,6 +64,14 @@ SETTINGS: tuple[SettingInfo, ...] = (
         None,
         Path,
         "Local folder with model.onnx + tokenizer files; no download is tried.",
+    ),
+    SettingInfo(
+        "embedding.quantize",
+        "CODEINDEX_EMBED_QUANTIZE",
+        "auto",
+        str,
+        "fp32, int8 (a variant made once from the model file) or auto (int8 when it can be made).",
+        choices=("fp32", "int8", "auto"),
     ),
     SettingInfo(
         "embedding.allow_download",
@@ -135,6 +143,7 @@ class Settings:
     embed_batch_size: int = 16
     embed_max_tokens: int = 256
     embed_threads: int | None = None
+    embed_quantize: str = "auto"
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
     parser_version_bump: int = 0
@@ -164,6 +173,7 @@ class Settings:
                 if self.embed_model_path is None
                 else str(self.embed_model_path),
                 "embed_max_tokens": self.embed_max_tokens,
+                "embed_quantize": self.embed_quantize,
                 "parser_version_bump": self.parser_version_bump,
             },
             sort_keys=True,
@@ -213,6 +223,12 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
         if info.kind is int and isinstance(raw, float | bool):
             raise ValueError(raw)  # 1.5 is not a size, and int(1.5) would make it 1
         value = info.kind(raw)
+        if info.choices:
+            value = str(value).strip().lower()
+        if info.choices and value not in info.choices:
+            raise ConfigError(
+                f"setting {info.key} ({info.env}) = {raw!r} is not one of {', '.join(info.choices)}"
+            )
     except (TypeError, ValueError):
         raise ConfigError(
             f"setting {info.key} ({info.env}) = {raw!r} is not a valid {info.kind.__name__}"
@@ -242,6 +258,8 @@ def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) 
     sources: dict[str, str] = {}
     config_file = root_path / CONFIG_FILE
     if config_file.is_file():
+        import tomllib  # not on the CLI's query fast path, which only needs data_dir_for
+
         try:
             with config_file.open("rb") as fh:
                 from_file = _flatten(tomllib.load(fh))
