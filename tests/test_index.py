@@ -567,6 +567,16 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
         conn.execute("DROP INDEX items_suspect")
         conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN suspect")
         conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN crashes")
+        conn.execute("ALTER TABLE files DROP COLUMN embed_skip")  # migrations 008 and 009
+        for statement in (
+            "DROP TRIGGER chunks_ai",
+            "DROP TRIGGER chunks_ad",
+            "DROP TABLE chunks_fts",
+        ):
+            conn.execute(statement)
+        conn.execute("ALTER TABLE chunks DROP COLUMN words")
+        conn.execute("ALTER TABLE chunks DROP COLUMN defines")
+        conn.execute("ALTER TABLE chunks DROP COLUMN context")
         conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
     assert run_json(root, "symbols", "wide") == []

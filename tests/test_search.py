@@ -10,18 +10,30 @@ from codeindex.search import Hit, SearchError, fts_query, fuse
 @pytest.mark.parametrize(
     ("query", "any_term", "expected"),
     [
-        pytest.param("parse args", False, '"parse" "args"', id="and"),
+        pytest.param("parse args", False, '"parse" AND "args"', id="and"),
         pytest.param("parse args", True, '"parse" OR "args"', id="or"),
         pytest.param("how to parse the args", True, '"parse" OR "args"', id="stop-words-dropped"),
         pytest.param("the", False, '"the"', id="only-stop-words-kept"),
-        pytest.param('"for x in" items', False, '"for x in" "items"', id="quoted-phrase-kept"),
+        pytest.param('"for x in" items', False, '"for x in" AND "items"', id="quoted-phrase-kept"),
         pytest.param("get_user_name", False, '"get_user_name"', id="identifier"),
-        pytest.param('say "hi" OR NEAR(', False, '"say" "hi" "NEAR"', id="syntax-is-text"),
+        pytest.param('say "hi" OR NEAR(', False, '"say" AND "hi" AND "NEAR"', id="syntax-is-text"),
+        pytest.param("addCommand", False, '("addCommand" OR "add command")', id="identifier-words"),
+        pytest.param(
+            "HTTPServer start",
+            True,
+            '("HTTPServer" OR "http server") OR "start"',
+            id="identifier-words-any",
+        ),
         pytest.param("args args", False, '"args"', id="duplicates"),
     ],
 )
 def test_fts_query(query: str, any_term: bool, expected: str) -> None:
     assert fts_query(query, any_term=any_term) == expected
+
+
+def test_fts_query_in_one_column() -> None:
+    query = fts_query("add command", any_term=False, column="defines")
+    assert query == '{defines} : ("add" AND "command")'
 
 
 def test_fts_query_without_words_is_a_clear_error() -> None:

@@ -74,6 +74,21 @@ SETTINGS: tuple[SettingInfo, ...] = (
         choices=("fp32", "int8", "auto"),
     ),
     SettingInfo(
+        "embedding.skip_files",
+        "CODEINDEX_EMBED_SKIP_FILES",
+        True,
+        bool,
+        "Do not embed lockfiles, checksum lists, minified or generated code, large data "
+        "files and translation catalogs (they stay in full-text search).",
+    ),
+    SettingInfo(
+        "embedding.skip_patterns",
+        "CODEINDEX_EMBED_SKIP_PATTERNS",
+        "",
+        str,
+        "More files not to embed: comma-separated glob patterns of paths or names.",
+    ),
+    SettingInfo(
         "embedding.allow_download",
         "CODEINDEX_ALLOW_DOWNLOAD",
         True,
@@ -144,6 +159,8 @@ class Settings:
     embed_max_tokens: int = 256
     embed_threads: int | None = None
     embed_quantize: str = "auto"
+    embed_skip_files: bool = True
+    embed_skip_patterns: str = ""
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
     parser_version_bump: int = 0
@@ -174,6 +191,8 @@ class Settings:
                 else str(self.embed_model_path),
                 "embed_max_tokens": self.embed_max_tokens,
                 "embed_quantize": self.embed_quantize,
+                "embed_skip_files": self.embed_skip_files,
+                "embed_skip_patterns": self.embed_skip_patterns,
                 "parser_version_bump": self.parser_version_bump,
             },
             sort_keys=True,

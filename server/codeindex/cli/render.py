@@ -144,6 +144,9 @@ def render_status(data: dict[str, Any]) -> None:
     )
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
+    if emb.get("files_not_embedded"):
+        reasons = ", ".join(f"{k} {v}" for k, v in emb["files_not_embedded"].items())
+        table.add_row("files not embedded", f"{reasons} (full-text search only)")
     tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]

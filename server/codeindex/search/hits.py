@@ -144,7 +144,10 @@ def fuse(rankings: Sequence[list[Hit]], limit: int) -> list[Hit]:
 async def annotate_freshness(
     storage: Storage, workspace: Workspace, model_id: int | None, hits: list[Hit]
 ) -> None:
-    """Mark each hit fresh, stale (changed on disk since indexed) or pending_embedding."""
+    """Mark each hit fresh, stale (changed on disk since indexed) or pending_embedding.
+
+    A hit of a file that is not embedded (`embed_rules`) waits for no vector: it is fresh.
+    """
     if not hits:
         return
     paths = sorted({h.path for h in hits})
@@ -159,8 +162,9 @@ async def annotate_freshness(
         if model_id is not None
         else set()
     )
+    unembedded = await storage.not_embedded_among(paths)
     for hit in hits:
         if hit.path in stale:
             hit.freshness = "stale"
-        elif hit.content_hash not in embedded:
+        elif hit.content_hash not in embedded and hit.path not in unembedded:
             hit.freshness = "pending_embedding"
