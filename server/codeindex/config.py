@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codeindex.datadir import data_dir_for
 from codeindex.errors import ConfigError
 
 __all__ = ["SETTINGS", "ConfigError", "Settings", "data_dir_for", "load_settings"]
@@ -134,14 +135,6 @@ SETTINGS: tuple[SettingInfo, ...] = (
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
-
-
-def data_dir_for(root: Path) -> Path:
-    """Where the index of `root` lives: $CODEINDEX_DATA_DIR or <root>/.codeindex."""
-    env = os.environ.get("CODEINDEX_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return root.resolve() / ".codeindex"
 
 
 @dataclass(frozen=True, slots=True)

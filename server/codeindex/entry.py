@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import unicodedata
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from codeindex import query_server
-from codeindex.config import data_dir_for
 from codeindex.contract import SEARCH_MODES, SYMBOL_MATCHES
+from codeindex.datadir import data_dir_for
 
 __all__ = [
     "LIMIT",
@@ -37,8 +36,6 @@ __all__ = [
     "query_request",
     "shown",
 ]
-
-log = logging.getLogger("codeindex.cli")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 QUERY_COMMANDS = ("search", "symbols")
@@ -198,12 +195,16 @@ def served(argv: Sequence[str]) -> int | None:
     data_dir = data_dir_for(Path(root).expanduser().resolve())
     if not (data_dir / "index.db").is_file():
         return None
-    if args.log_file is not None or str(args.log_level).upper() != "WARNING":
+    logs = args.log_file is not None or str(args.log_level).upper() != "WARNING"
+    if logs:
         _setup_logging(args)
     answer = query_server.ask(data_dir, args.command, query_request(args))
     if answer is None:
         return None
-    log.debug("answered by the query server of %s", data_dir)
+    if logs:
+        import logging
+
+        logging.getLogger("codeindex.cli").debug("answered by the query server of %s", data_dir)
     if not answer["ok"]:
         error = answer.get("error") or {}
         sys.stderr.write(f"error: {error.get('message', 'the query failed')}\n")
@@ -213,6 +214,8 @@ def served(argv: Sequence[str]) -> int | None:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
+    import logging
+
     level = getattr(logging, str(args.log_level).upper())
     try:
         handler: logging.Handler = (

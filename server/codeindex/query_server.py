@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import socket
 import sys
@@ -33,8 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
-
-log = logging.getLogger(__name__)
+    import logging
 
 SUPPORTED = sys.platform.startswith("linux")
 PROTOCOL = 1
@@ -67,7 +65,7 @@ def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) ->
             sock.shutdown(socket.SHUT_WR)
             data = _read_line(sock, MAX_ANSWER)
     except OSError as exc:  # nobody listens, a timeout, a reset: search in-process
-        log.debug("no query server answered: %s", exc)
+        _log().debug("no query server answered: %s", exc)
         return None
     try:
         answer = json.loads(data)
@@ -121,7 +119,7 @@ class QueryServer:
             sock.bind(self._address)
         except OSError as exc:
             sock.close()
-            log.info("query server not bound (%s); CLI queries run in their own process", exc)
+            _log().info("query server not bound (%s); CLI queries run in their own process", exc)
             return False
         self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=MAX_REQUEST)
         return True
@@ -145,7 +143,7 @@ class QueryServer:
             writer.write(data)
             await writer.drain()
         except (TimeoutError, ValueError, ConnectionError) as exc:
-            log.debug("a query client went away: %s", exc)
+            _log().debug("a query client went away: %s", exc)
         finally:
             writer.close()
             with contextlib.suppress(Exception):
@@ -168,9 +166,16 @@ class QueryServer:
         except CodeIndexError as exc:
             return _error(exc.code, str(exc), exc.exit_code)
         except Exception as exc:
-            log.exception("a served query failed")
+            _log().exception("a served query failed")
             error = internal(exc)
             return _error(error.code, error.message, error.exit_code)
+
+
+def _log() -> logging.Logger:
+    """This module's logger; `logging` is not imported on the CLI's fast path until needed."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 def _error(code: str, message: str, exit_code: int) -> dict[str, Any]:
