@@ -187,6 +187,8 @@ def served(argv: Sequence[str]) -> int | None:
     """Run a query command through the workspace's query server; None when it cannot."""
     if _command(argv) not in QUERY_COMMANDS or not query_server.SUPPORTED:
         return None
+    if "-h" in argv or "--help" in argv:
+        return None  # the full CLI's help
     try:
         args = _parse(argv)
     except _NotHere:
