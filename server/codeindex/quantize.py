@@ -12,8 +12,9 @@ config). It lives in `codeindex-int8/` inside the model's folder when that folde
 written (its mode allows it, and this process may), else in codeindex's cache dir
 (`$XDG_CACHE_HOME/codeindex/int8/<name>-<fingerprint>`, `CODEINDEX_CACHE_DIR` overrides the
 base). `variant.json` records the fingerprint of the file it was made from: a variant of
-another file is made again. Making one takes 5-15 s for MiniLM; it is written to a
-temporary name and renamed, so two processes making it at once both end with a whole file.
+another file is made again. Making one takes 5-15 s for MiniLM; every file of it is
+written to a temporary name and renamed, so two processes making it at once, or one
+loading it while another makes it, only ever see whole files.
 
 `onnx` (needed by `onnxruntime.quantization`) is imported only when a variant is made.
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -115,7 +115,7 @@ def _copy_small_files(source: Path, target: Path) -> None:
             continue
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(entry, dest)
+        _write_atomic(dest, entry.read_bytes())  # another process may be loading it
 
 
 def _quantize(source: Path, dest: Path) -> None:
