@@ -478,7 +478,7 @@ def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_indexed(tmp_path: Path)
             "invalid choice",
             id="bad-priority",
         ),
-        pytest.param(["search", "   "], "no words", id="empty-query"),
+        pytest.param(["search", "   "], "query must be a non-empty string", id="empty-query"),
         pytest.param(["task", "reindex_nope"], "no reindex task", id="unknown-task"),
     ],
 )
