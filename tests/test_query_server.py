@@ -65,7 +65,7 @@ def _start_worker(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 REFUSED = [
-    ("search", "anything", "--limit", "0"),
+    ("search", "x" * 5000),
     ("search", "!!!"),
     ("search", "x", "--path", "../outside"),
 ]

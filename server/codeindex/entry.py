@@ -132,7 +132,10 @@ def hit_line(hit: dict[str, Any]) -> str:
 def symbol_line(symbol: dict[str, Any]) -> str:
     """One found symbol as the CLI prints it."""
     container = f"{symbol['container']}." if symbol["container"] else ""
-    return f"{symbol['path']}:{symbol['start_line']}  {symbol['kind']} {container}{symbol['name']}"
+    return (
+        f"{shown(symbol['path'])}:{symbol['start_line']}  {symbol['kind']} "
+        f"{container}{shown(symbol['name'])}"
+    )
 
 
 class _NotHere(Exception):
