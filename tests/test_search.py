@@ -60,7 +60,7 @@ def test_fuse_rewards_agreement_between_rankings() -> None:
     semantic = [_hit(3), _hit(4), _hit(1)]
     fused = fuse([lexical, semantic], limit=3)
     assert [h.chunk_id for h in fused] == [1, 3, 2]
-    assert fused[0].score == pytest.approx(1.0 / 3 + 0.75 / 5)
-    assert fused[1].score == pytest.approx(1.0 / 5 + 0.75 / 3)
-    equal = fuse([lexical, semantic], limit=4, weights=(1.0, 1.0))
-    assert [h.chunk_id for h in equal] == [1, 3, 2, 4]
+    assert fused[0].score == pytest.approx(1 / 11 + 1 / 13)
+    assert fused[1].score == pytest.approx(1 / 13 + 1 / 11)
+    weighted = fuse([lexical, semantic], limit=4, weights=(1.0, 3.0))
+    assert [h.chunk_id for h in weighted] == [3, 1, 4, 2]

@@ -3,7 +3,8 @@
 A query word that is an identifier of several words (`addCommand`, `HTTPServer`) matches
 itself or its words in a row (`identifiers`), so "add command", `AddCommand` and
 `add_command` find each other. Chunks that define a symbol matching every term come
-first, then chunks with every term, then chunks with any.
+first (for queries of up to three terms: a name, not a sentence), then chunks with every
+term, then chunks with any.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ _STOP_TEXT = (
     "why will with you"
 )
 STOP_WORDS = frozenset(_STOP_TEXT.split())
+# Queries of at most this many terms look for definitions first; a longer one is a sentence,
+# which no definition's name holds, and the extra full-text pass would only cost time.
+DEFINITION_TERMS = 3
 
 
 def _phrase(words: list[str]) -> str:
@@ -77,11 +81,9 @@ async def lexical(
     then chunks with every term, then those with any."""
     hits: list[Hit] = []
     seen: set[int] = set()
-    stages = [
-        fts_query(query, any_term=False, column="defines"),
-        fts_query(query, any_term=False),
-        fts_query(query, any_term=True),
-    ]
+    stages = [fts_query(query, any_term=False), fts_query(query, any_term=True)]
+    if len(_TERM.findall(query)) <= DEFINITION_TERMS:  # a name, not a sentence
+        stages.insert(0, fts_query(query, any_term=False, column="defines"))
     for match in dict.fromkeys(stages):
         if len(hits) >= limit:
             break
