@@ -43,6 +43,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """codeindex's cache dir (int8 model variants) for this session, never the user's."""
+    folder = tmp_path_factory.mktemp("codeindex-cache")
+    os.environ["CODEINDEX_CACHE_DIR"] = str(folder)
+    return folder
+
+
 def _unpack(archive: Path, dest: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(dest, filter="data")

@@ -20,9 +20,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 
     Background workers exit as soon as the queue is empty and run no file watcher (a test
     that edits files and then asks for a reindex must not race one), unless `extra` says
-    otherwise.
+    otherwise. The test session's cache dir (int8 model variants) is kept.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_")}
+    keep = ("CODEINDEX_CACHE_DIR",)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_") or k in keep}
     env["CODEINDEX_WORKER_LINGER"] = "0"
     env["CODEINDEX_WATCH"] = "0"
     env.update(extra)

@@ -27,7 +27,7 @@ def _positive(group: dict[str, Any], *keys: str) -> None:
 def test_bench_quick_reports_every_figure(
     polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
 ) -> None:
-    corpus = copy_tree(polyglot_src / "cobra-go", tmp_path / "cobra-go")
+    corpus = copy_tree(polyglot_src, tmp_path / "corpus", ["cobra-go"])  # the questions' paths
     out = tmp_path / "out.json"
     proc = subprocess.run(
         [
@@ -59,6 +59,10 @@ def test_bench_quick_reports_every_figure(
     raw = report["raw_model"]
     _positive(raw, "texts", "tokens", "default_tokens_per_s", "pipeline_tokens_per_s")
     assert raw["pipeline_over_default"] > 0
+    _positive(raw, "int8_tokens_per_s", "int8_over_fp32_default", "cosine_texts")
+    _positive(raw, "flops_per_token", "matmul_gflops", "ceiling_tokens_per_s")
+    assert raw["int8_model"] == "tiny-bert-128-onnx-int8"
+    assert -1 <= raw["cosine_min"] <= raw["cosine_mean"] <= 1
 
     cold = report["cold_index"]
     assert cold["files"] == meta["files_copied"]
@@ -68,6 +72,7 @@ def test_bench_quick_reports_every_figure(
     assert raw["texts"] == min(200, cold["distinct_texts"])
     _positive(cold, "tokens", "wall_seconds", "task_seconds", "tokens_per_s", "worker_cpu_seconds")
     assert cold["embedding_efficiency"] > 0
+    assert cold["ceiling_share"] > 0
 
     ready = report["search_ready"]
     assert ready["files"] == cold["files"]
@@ -115,5 +120,17 @@ def test_bench_quick_reports_every_figure(
     for score in retrieval["modes"].values():
         assert 0 <= score["recall_at_1"] <= score["mrr"] <= score["recall_at_10"] <= 1
 
-    assert {row["item"] for row in report["targets"]} == set(range(1, 12))
+    questions = report["questions"]
+    assert questions["questions"] >= 15  # the cobra questions of tests/data/queries
+    for splits in questions["scores"].values():
+        for score in splits.values():
+            assert score["questions"] > 0
+            assert 0 <= score["recall_at_5"] <= score["recall_at_10"] <= 1
+
+    cli = report["cli_queries"]
+    for group in (cli["with_worker"], cli["without_worker"]):
+        assert set(group) == set(MODES)
+        assert all(0 < lat["p50_ms"] <= lat["max_ms"] for lat in group.values())
+
+    assert {row["item"] for row in report["targets"]} == set(range(1, 14))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

@@ -149,7 +149,7 @@ async def test_status_reports_the_active_model(minilm: CodeIndexService) -> None
     status = await minilm.status()
     emb = status["embeddings"]
     assert emb["active_model"]["dim"] == 384
-    assert emb["active_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert emb["active_model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2-int8"
     assert len(emb["active_model"]["fingerprint"]) == 16
     assert emb["chunks_pending"] == 0 and emb["chunks_embedded"] == emb["chunks_total"] > 100
     assert emb["vectors_bytes"] > 0
@@ -192,18 +192,18 @@ async def test_model_switch_keeps_queries_on_the_old_table_until_the_flip(
         if task.finished:
             break
     assert task.status.value == "Completed"
-    assert answered_by[0] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert answered_by[0] == "sentence-transformers/all-MiniLM-L6-v2-int8"
     after = await service.status()
     assert after["embeddings"]["active_model"]["dim"] == 128
     assert after["embeddings"]["chunks_pending"] == 0
     flipped = await service.search(
         "escape regular expression meta characters", mode="semantic", limit=5
     )
-    assert flipped.model == "tiny-bert-128-onnx"
+    assert flipped.model == "tiny-bert-128-onnx-int8"
     first_tiny = next(
-        (i for i, m in enumerate(answered_by) if m == "tiny-bert-128-onnx"), len(answered_by)
+        (i for i, m in enumerate(answered_by) if m == "tiny-bert-128-onnx-int8"), len(answered_by)
     )
-    assert all(m == "sentence-transformers/all-MiniLM-L6-v2" for m in answered_by[:first_tiny])
+    assert all(m == "sentence-transformers/all-MiniLM-L6-v2-int8" for m in answered_by[:first_tiny])
     assert len(service.vectors.table_names()) == 2
 
 
@@ -306,5 +306,5 @@ async def test_a_configured_new_model_gets_its_table_filled_and_flipped(
     task = await service.wait(fill[0]["task_id"])
     assert task["status"] == "Completed"
     status = await service.status()
-    assert status["embeddings"]["active_model"]["name"] == "tiny-bert-128-onnx"
+    assert status["embeddings"]["active_model"]["name"] == "tiny-bert-128-onnx-int8"
     assert status["embeddings"]["chunks_pending"] == 0

@@ -478,7 +478,7 @@ def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_indexed(tmp_path: Path)
             "invalid choice",
             id="bad-priority",
         ),
-        pytest.param(["search", "   "], "no words", id="empty-query"),
+        pytest.param(["search", "   "], "query must be a non-empty string", id="empty-query"),
         pytest.param(["task", "reindex_nope"], "no reindex task", id="unknown-task"),
     ],
 )
@@ -567,6 +567,16 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
         conn.execute("DROP INDEX items_suspect")
         conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN suspect")
         conn.execute("ALTER TABLE reindexing_task_items DROP COLUMN crashes")
+        conn.execute("ALTER TABLE files DROP COLUMN embed_skip")  # migrations 008 and 009
+        for statement in (
+            "DROP TRIGGER chunks_ai",
+            "DROP TRIGGER chunks_ad",
+            "DROP TABLE chunks_fts",
+        ):
+            conn.execute(statement)
+        conn.execute("ALTER TABLE chunks DROP COLUMN words")
+        conn.execute("ALTER TABLE chunks DROP COLUMN defines")
+        conn.execute("ALTER TABLE chunks DROP COLUMN context")
         conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
     assert run_json(root, "symbols", "wide") == []

@@ -1,5 +1,5 @@
 """`python -m codeindex`: the same entry point as the `codeindex` console script."""
 
-from codeindex.cli import main
+from codeindex.entry import main
 
 raise SystemExit(main())

@@ -23,6 +23,7 @@ class Text:
     text: str
     priority: int
     items: set[int] = field(default_factory=set)
+    tokens: int = 0  # what the model sees of it, counted when it first enters a window
 
 
 @dataclass(slots=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codeindex.datadir import data_dir_for
 from codeindex.errors import ConfigError
 
 __all__ = ["SETTINGS", "ConfigError", "Settings", "data_dir_for", "load_settings"]
@@ -34,6 +34,7 @@ class SettingInfo:
     kind: type
     help: str
     allow_zero: bool = False
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[SettingInfo, ...] = (
@@ -64,6 +65,29 @@ SETTINGS: tuple[SettingInfo, ...] = (
         None,
         Path,
         "Local folder with model.onnx + tokenizer files; no download is tried.",
+    ),
+    SettingInfo(
+        "embedding.quantize",
+        "CODEINDEX_EMBED_QUANTIZE",
+        "auto",
+        str,
+        "fp32, int8 (a variant made once from the model file) or auto (int8 when it can be made).",
+        choices=("fp32", "int8", "auto"),
+    ),
+    SettingInfo(
+        "embedding.skip_files",
+        "CODEINDEX_EMBED_SKIP_FILES",
+        True,
+        bool,
+        "Do not embed lockfiles, checksum lists, minified or generated code, large data "
+        "files and translation catalogs (they stay in full-text search).",
+    ),
+    SettingInfo(
+        "embedding.skip_patterns",
+        "CODEINDEX_EMBED_SKIP_PATTERNS",
+        "",
+        str,
+        "More files not to embed: comma-separated glob patterns of paths or names.",
     ),
     SettingInfo(
         "embedding.allow_download",
@@ -136,14 +160,6 @@ SETTINGS: tuple[SettingInfo, ...] = (
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
-def data_dir_for(root: Path) -> Path:
-    """Where the index of `root` lives: $CODEINDEX_DATA_DIR or <root>/.codeindex."""
-    env = os.environ.get("CODEINDEX_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return root.resolve() / ".codeindex"
-
-
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the core needs to know about one workspace."""
@@ -158,6 +174,9 @@ class Settings:
     embed_batch_size: int = 16
     embed_max_tokens: int = 256
     embed_threads: int | None = None
+    embed_quantize: str = "auto"
+    embed_skip_files: bool = True
+    embed_skip_patterns: str = ""
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
     watch_enabled: bool = True
@@ -190,6 +209,9 @@ class Settings:
                 if self.embed_model_path is None
                 else str(self.embed_model_path),
                 "embed_max_tokens": self.embed_max_tokens,
+                "embed_quantize": self.embed_quantize,
+                "embed_skip_files": self.embed_skip_files,
+                "embed_skip_patterns": self.embed_skip_patterns,
                 "parser_version_bump": self.parser_version_bump,
             },
             sort_keys=True,
@@ -241,6 +263,12 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
         if info.kind is int and isinstance(raw, float | bool):
             raise ValueError(raw)  # 1.5 is not a size, and int(1.5) would make it 1
         value = info.kind(raw)
+        if info.choices:
+            value = str(value).strip().lower()
+        if info.choices and value not in info.choices:
+            raise ConfigError(
+                f"setting {info.key} ({info.env}) = {raw!r} is not one of {', '.join(info.choices)}"
+            )
     except (TypeError, ValueError):
         raise ConfigError(
             f"setting {info.key} ({info.env}) = {raw!r} is not a valid {info.kind.__name__}"
@@ -270,6 +298,8 @@ def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) 
     sources: dict[str, str] = {}
     config_file = root_path / CONFIG_FILE
     if config_file.is_file():
+        import tomllib  # not on the CLI's query fast path, which only needs data_dir_for
+
         try:
             with config_file.open("rb") as fh:
                 from_file = _flatten(tomllib.load(fh))

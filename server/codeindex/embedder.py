@@ -16,6 +16,11 @@ How a folder is loaded:
   config.json `hidden_size`, CLS pooling if a sentence-transformers `1_Pooling/config.json`
   says so and mean pooling otherwise, vectors normalized.
 
+With `quantize` int8 (or auto), the model loaded is the int8 variant made from the
+configured model's file (`quantize`): a model of its own, named `<name>-int8`, whose folder
+is that variant's. `auto` falls back to fp32 (with a warning) when no variant can be made;
+`int8` then fails with `ModelUnavailable`.
+
 Every vector is keyed by `ModelIdentity.key` (name, dimension, fingerprint of the model
 file), so another model, or the same name with other weights, gets its own LanceDB table.
 fastembed is imported only when a model is loaded or described.
@@ -25,11 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codeindex.errors import ModelUnavailable
+from codeindex.quantize import QUANTIZE_MODES, QuantizeError, int8_variant
 
 __all__ = ["Embedder", "ModelIdentity", "ModelSpec", "ModelUnavailable", "load_embedder"]
 
@@ -44,8 +51,11 @@ if TYPE_CHECKING:
     from fastembed import TextEmbedding
     from tokenizers import Tokenizer
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_FILE = "model.onnx"
+INT8_SUFFIX = "-int8"
 
 _DOWNLOAD_HINT = (
     "set CODEINDEX_EMBED_MODEL_PATH or embedding.model_path to a local model folder, "
@@ -70,6 +80,7 @@ class ModelSpec:
     max_tokens: int = 256
     threads: int | None = None
     cache_dir: Path | None = None
+    quantize: str = "fp32"  # fp32 | int8 | auto (int8 when a variant can be made)
 
     def settings_key(self) -> str:
         """A stable string of these fields: a remembered failure is retried when it changes."""
@@ -80,6 +91,7 @@ class ModelSpec:
                 "max_tokens": self.max_tokens,
                 "threads": self.threads,
                 "cache_dir": None if self.cache_dir is None else str(self.cache_dir),
+                "quantize": self.quantize,
             },
             sort_keys=True,
         )
@@ -163,6 +175,12 @@ class _Plan:
 
 def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbedder:
     """Load the model `spec` asks for, or raise `ModelUnavailable` saying why and what to set."""
+    if spec.quantize not in QUANTIZE_MODES:
+        raise ModelUnavailable(
+            f"quantize is {spec.quantize!r}", "set embedding.quantize to fp32, int8 or auto"
+        )
+    if spec.quantize != "fp32":
+        return _load_int8(spec, allow_download=allow_download)
     plan = _plan(spec)
     if plan.custom_pooling is not None:
         _register_custom(plan)
@@ -204,6 +222,36 @@ def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbed
     return FastEmbedder(model, identity, counter)
 
 
+def _load_int8(spec: ModelSpec, *, allow_download: bool) -> FastEmbedder:
+    """The int8 variant of the model `spec` names, made from its file once (`quantize`)."""
+    fp32 = replace(spec, quantize="fp32")
+    plan = _plan(fp32)
+    base: FastEmbedder | None = None
+    if plan.folder is None:  # a named model: fastembed finds (or downloads) its folder
+        base = load_embedder(fp32, allow_download=allow_download)
+        folder, fingerprint = Path(base.identity.source), base.identity.fingerprint
+    else:
+        folder = plan.folder
+        try:
+            fingerprint = fingerprint_file(folder / plan.model_file)
+        except OSError as exc:
+            raise ModelUnavailable(
+                f"cannot read {folder / plan.model_file}: {exc}", _FOLDER_HINT
+            ) from exc
+    try:
+        variant = int8_variant(folder, plan.model_file, fingerprint, _slug(plan.name))
+    except QuantizeError as exc:
+        if spec.quantize == "int8":
+            raise ModelUnavailable(
+                f"no int8 variant of {plan.name}: {exc}",
+                "set embedding.quantize to fp32 or auto, or make the cache dir writable",
+            ) from exc
+        log.warning("using the fp32 model: %s", exc)
+        return base or load_embedder(fp32, allow_download=allow_download)
+    int8 = replace(fp32, name=plan.name + INT8_SUFFIX, path=variant)
+    return load_embedder(int8, allow_download=False)
+
+
 def describe(spec: ModelSpec) -> str:
     """What would be loaded from where, without loading it (for `codeindex model check`)."""
     try:
@@ -221,8 +269,13 @@ def describe(spec: ModelSpec) -> str:
         if plan.custom_pooling is not None
         else "as listed by fastembed"
     )
+    quantized = {
+        "fp32": "fp32 weights",
+        "int8": "int8 weights (a variant made once from this file)",
+        "auto": "int8 weights when a variant can be made from this file, else fp32",
+    }.get(spec.quantize, f"unknown quantize {spec.quantize!r}")
     return (
-        f"model {plan.name}: {plan.dim} dims, {kind}, inputs truncated to "
+        f"model {plan.name}: {plan.dim} dims, {kind}, {quantized}, inputs truncated to "
         f"{spec.max_tokens} tokens\n  from {where}"
     )
 

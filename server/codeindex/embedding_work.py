@@ -32,7 +32,12 @@ from codeindex.vectors import VectorStore, VectorTable
 
 log = logging.getLogger(__name__)
 
-WINDOW_BATCHES = 4
+# Batches are cut from a window of the oldest texts sorted by token count: on
+# polyglot-small with MiniLM (batches of 16), padding was 13% of the tokens run with
+# windows of 64 sorted by characters, 3% with windows of 256 sorted by tokens.
+# Tokenising costs under 1% of inference, so counting tokens first is cheap, and
+# overlapping tokenisation with inference would gain no more than that.
+WINDOW_BATCHES = 16
 PROGRESS_SECONDS = 0.25
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
@@ -171,8 +176,12 @@ class EmbeddingWork(ABC):
         if not window:
             return
         oldest = window[0][0]
-        cap = self.settings.embed_max_tokens * 6
-        window.sort(key=lambda ht: min(len(ht[1].text), cap))
+        uncounted = [t for _, t in window if not t.tokens]
+        if uncounted:
+            counts = await asyncio.to_thread(embedder.count_tokens, [t.text for t in uncounted])
+            for entry, count in zip(uncounted, counts, strict=True):
+                entry.tokens = count
+        window.sort(key=lambda ht: ht[1].tokens)
         at = next(i for i, (h, _) in enumerate(window) if h == oldest)
         start = max(0, min(at - batch_size // 2, len(window) - batch_size))
         batch = window[start : start + batch_size]

@@ -32,6 +32,7 @@ def spec_from(settings: Settings) -> ModelSpec:
         path=settings.embed_model_path,
         max_tokens=settings.embed_max_tokens,
         threads=settings.embed_threads,
+        quantize=settings.embed_quantize,
     )
 
 

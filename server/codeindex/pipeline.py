@@ -6,19 +6,17 @@ stores the result. Also the throughput meter whose figures make estimates.
 
 from __future__ import annotations
 
-import hashlib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import ClassVar
 
 from codeindex.config import Settings
+from codeindex.context import chunk_context, keyed_text, qualified, text_hash
+from codeindex.embed_rules import EmbedRules
+from codeindex.identifiers import defined_names, split_words
 from codeindex.parser import PARSER_VERSION, language_for_path, parse
 from codeindex.storage import FileRecord, NewChunk
 from codeindex.workspace import SkipFile, Workspace
-
-
-def text_hash(text: str) -> str:
-    """The key of a chunk's vector: sha256 of its text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def parser_version(settings: Settings) -> int:
@@ -34,6 +32,11 @@ class Parsed:
     error: str | None
 
 
+def rules_of(settings: Settings) -> EmbedRules:
+    """The rule that says which files are not embedded."""
+    return EmbedRules.of(settings.embed_skip_files, settings.embed_skip_patterns)
+
+
 def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parsed | SkipFile:
     """Read, hash and parse one file; a file that cannot be indexed returns why."""
     try:
@@ -42,10 +45,26 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
         return skip
     language = language_for_path(path)
     result = parse(source.text, language, max_chunk_chars=settings.max_chunk_chars)
-    chunks = [
-        NewChunk(c.start_line, c.end_line, text_hash(c.text), c.symbol, c.text)
-        for c in result.chunks
-    ]
+    starts = sorted((sym.start_line, sym.name) for sym in result.symbols)
+    rows = [line for line, _ in starts]
+    by_name = {qualified(sym): sym for sym in reversed(result.symbols)}
+    lines = source.text.split("\n")
+    chunks = []
+    for c in result.chunks:
+        context = chunk_context(result.language, c, by_name, lines)
+        defined = starts[bisect_left(rows, c.start_line) : bisect_right(rows, c.end_line)]
+        chunks.append(
+            NewChunk(
+                c.start_line,
+                c.end_line,
+                text_hash(keyed_text(context, c.text)),
+                c.symbol,
+                c.text,
+                split_words(c.text),
+                defined_names(name for _, name in defined),
+                context,
+            )
+        )
     record = FileRecord(
         path=path,
         language=result.language,
@@ -56,6 +75,7 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
         parser_version=parser_version(settings),
         error=result.error,
         encoding=source.encoding,
+        embed_skip=rules_of(settings).reason(path, source.text, source.size),
         symbols=result.symbols,
         chunks=chunks,
     )

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from pathlib import Path
 from typing import Any
 
-from codeindex import doorbell
+from codeindex import contract, doorbell
 from codeindex.config import Settings, load_settings
 from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
 from codeindex.errors import BadArgument
@@ -24,6 +24,7 @@ from codeindex.local_worker import LocalWorker
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import Plan, create_task, plan
+from codeindex.query_server import QueryServer
 from codeindex.search import Search, SearchResult, SymbolHit
 from codeindex.sessions import Sessions
 from codeindex.status import index_status
@@ -69,6 +70,7 @@ class CodeIndexService(Sessions):
             runs_in_process=lambda: self.runs_worker,
         )
         self.supervisor.overrides = self._overrides
+        self._query_server: QueryServer | None = None
 
     def _use(self, settings: Settings) -> None:
         self.settings = settings
@@ -101,6 +103,8 @@ class CodeIndexService(Sessions):
         """End the session (if any), stop an in-process worker and close the database."""
         await self.supervisor.end_session()
         await self.feed.close()
+        if self._query_server is not None:
+            await self._query_server.close()
         await self.stop_worker()
         await self.storage.close()
 
@@ -388,6 +392,27 @@ class CodeIndexService(Sessions):
     ) -> list[SymbolHit]:
         """Symbols by exact name, prefix or substring."""
         return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
+
+    async def serve_queries(self) -> bool:
+        """Answer other processes' queries (`codeindex search`, `symbols`) until closed.
+
+        The worker process does: it has the index open and the model loaded. False when
+        another process of this workspace serves them already (or the platform cannot).
+        """
+        if self._query_server is None:
+            self._query_server = QueryServer(self.settings.data_dir, self.answer_query)
+        return await self._query_server.open()
+
+    async def answer_query(self, op: str, args: dict[str, Any]) -> Any:
+        """A `search` or `symbols` request as JSON, its arguments checked by `contract`.
+
+        The CLI runs its queries through here, whether in its own process or served.
+        """
+        if op == "search":
+            result = await self.search(**contract.search_args(args))
+            return result.to_dict()
+        hits = await self.find_symbols(**contract.symbol_args(args))
+        return [h.to_dict() for h in hits]
 
     # ---- status ---------------------------------------------------------
 

@@ -68,6 +68,7 @@ async def index_status(
         "configured_model_path": (
             str(settings.embed_model_path) if settings.embed_model_path else None
         ),
+        "files_not_embedded": await st.files_not_embedded(),
     }
     if active is not None:
         vectors["active_model"] = {

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from codeindex import doorbell
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
+from codeindex.context import embed_text
 from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.embedding_work import EmbeddingWork
 from codeindex.faults import crash_point
@@ -289,7 +290,15 @@ class Worker(EmbeddingWork):
         for (item, record), (_, n_symbols, n_chunks) in zip(records, stored, strict=True):
             if record.index_status == "indexed":
                 outcome = ItemOutcome(symbols=n_symbols, chunks=n_chunks)
-                hashes = [(c.content_hash, c.text) for c in record.chunks]
+                embed = record.embed_skip is None  # else: not searched by meaning
+                hashes = (
+                    [
+                        (c.content_hash, embed_text(item.path, c.context, c.text))
+                        for c in record.chunks
+                    ]
+                    if embed
+                    else []
+                )
                 pending.append((item, outcome, hashes, False))
         for item in items:
             if item.action is Action.EMBED:

@@ -51,6 +51,11 @@ def add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     p.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp workspace and logs")
+    p.add_argument(
+        "--queries",
+        type=Path,
+        help="folder of natural-language question sets (default: the repo's tests/data/queries)",
+    )
     p.set_defaults(func=run_bench_command)
 
 

@@ -41,6 +41,7 @@ class ColdIndexResult:
     embedding_efficiency: float
     worker_cpu_seconds: float
     worker_cores_used: float
+    ceiling_share: float = 0.0  # tokens/s ÷ the fp32 FLOP ceiling (raw_model)
 
 
 @dataclass(slots=True)

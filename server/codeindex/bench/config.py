@@ -31,6 +31,7 @@ class BenchConfig:
     quick: bool = False
     json_path: Path | None = None
     keep: bool = False
+    queries: Path | None = None  # the question sets (default: tests/data/queries)
 
     @property
     def raw_texts(self) -> int:
@@ -59,4 +60,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     model = Path(raw).expanduser().resolve()
     if not (model / "model.onnx").is_file():
         raise BenchError(f"{model} holds no model.onnx: pass a local ONNX model folder")
-    return BenchConfig(source, model, bool(args.quick), args.json, bool(args.keep))
+    queries = getattr(args, "queries", None)
+    if queries is not None and not Path(queries).is_dir():
+        raise BenchError(f"{queries} is not a folder: pass the folder of question sets")
+    return BenchConfig(source, model, bool(args.quick), args.json, bool(args.keep), queries)

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from codeindex import __version__
+from codeindex.bench.cli_queries import measure_cli_queries
 from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.config import BenchConfig, BenchError, err
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
+from codeindex.bench.questions import measure_questions
 from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
 from codeindex.bench.reindex import (
     measure_incremental,
@@ -43,6 +45,8 @@ def _meta(run: Run, files: int) -> dict[str, Any]:
         "embed_batch_size": settings.embed_batch_size,
         "embed_max_tokens": settings.embed_max_tokens,
         "embed_threads": settings.embed_threads,
+        "embed_quantize": settings.embed_quantize,
+        "model": run.service.settings.embed_model,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "load_average_start": list(os.getloadavg()),
@@ -61,6 +65,8 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     workload = await query_workload(run.service)
     idle = await measure_idle_queries(run.service, workload)
     retrieval = await measure_retrieval(run)
+    questions = await measure_questions(run, run.config.queries)
+    cli_queries = await measure_cli_queries(run)
     edit = await pick_edit(run)
     incremental = await measure_incremental(run, edit, cold.result.wall_seconds)
     bump = await measure_parser_bump(
@@ -89,6 +95,8 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         ),
         memory=cold.memory,
         retrieval=retrieval,
+        questions=questions,
+        cli_queries=cli_queries,
     )
     report.targets = target_rows(report)
     return report

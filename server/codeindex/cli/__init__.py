@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +38,13 @@ from codeindex.cli.commands import (
 )
 from codeindex.cli.render import err
 from codeindex.config import SETTINGS
+from codeindex.entry import (
+    LIMIT,
+    add_global_options,
+    add_query_commands,
+    find_root,
+    number_type,
+)
 from codeindex.errors import EXIT_INTERNAL, BadArgument, CodeIndexError, internal
 from codeindex.service import CodeIndexService
 from codeindex.tasks import Scope
@@ -48,35 +54,7 @@ __all__ = ["build_parser", "find_root", "main"]
 log = logging.getLogger("codeindex.cli")
 
 
-def _number(kind: type, low: float, high: float | None = None) -> Any:
-    """An argparse type: a number of `kind` from `low` (to `high`), else a clear error."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {bound}")
-        return value
-
-    return parse
-
-
-LIMIT = _number(int, 1, 1000)
-SECONDS = _number(float, 0)
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` that holds an index, else `start`."""
-    start = start.resolve()
-    if os.environ.get("CODEINDEX_DATA_DIR"):
-        return start
-    for folder in (start, *start.parents):
-        if (folder / ".codeindex" / "index.db").is_file():
-            return folder
-    return start
+SECONDS = number_type(float, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,18 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A live index of a code workspace for editors and coding agents.",
     )
     parser.add_argument("--version", action="version", version=f"codeindex {__version__}")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="workspace root (default: the nearest folder with an index, else .)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("CODEINDEX_LOG_LEVEL", "WARNING"),
-        help="DEBUG, INFO, WARNING (default) or ERROR; logs go to stderr",
-    )
-    parser.add_argument("--log-file", type=Path, help="write logs to this file instead of stderr")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Any, help_: str, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -124,18 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-recursive", action="store_true", help="directory: not its subfolders")
 
-    p = add("search", cmd_search, "search code: hybrid (default once embedded), semantic, lexical")
-    p.add_argument("query")
-    p.add_argument("--mode", choices=["hybrid", "semantic", "lexical"])
-    p.add_argument("--limit", type=LIMIT, default=10)
-    p.add_argument("--path", help="only under this path prefix")
-    p.add_argument("--lang", help="only this language (e.g. python, go, rust, typescript)")
-
-    p = add("symbols", cmd_symbols, "find symbols by name")
-    p.add_argument("name")
-    p.add_argument("--match", choices=["auto", "exact", "prefix", "substring"], default="auto")
-    p.add_argument("--kind", help="function, method, class, struct, interface, ...")
-    p.add_argument("--limit", type=LIMIT, default=50)
+    add_query_commands(sub, cmd_search, cmd_symbols)
 
     add("status", cmd_status, "files, symbols, chunks, embeddings, queue and worker")
     add("validate", cmd_validate, "check the index; exit 1 with the fix for each problem")

@@ -28,6 +28,7 @@ from codeindex.cli.render import (
     render_validation,
 )
 from codeindex.contract import TaskInfo
+from codeindex.entry import query_request
 from codeindex.errors import ModelUnavailable
 from codeindex.service import CodeIndexService
 
@@ -100,17 +101,13 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Search the index."""
-    result = await service.search(
-        args.query, mode=args.mode, limit=args.limit, path=args.path, language=args.lang
-    )
-    emit(args, result.to_dict(), render_hits)
+    emit(args, await service.answer_query("search", query_request(args)), render_hits)
     return 0
 
 
 async def cmd_symbols(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Find symbols by name."""
-    hits = await service.find_symbols(args.name, match=args.match, kind=args.kind, limit=args.limit)
-    emit(args, [h.to_dict() for h in hits], render_symbols)
+    emit(args, await service.answer_query("symbols", query_request(args)), render_symbols)
     return 0
 
 
@@ -168,10 +165,11 @@ def control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Await
 
 
 async def cmd_worker(service: CodeIndexService, args: argparse.Namespace) -> int:
-    """Run the worker in the foreground."""
+    """Run the worker in the foreground; it answers the CLI's queries meanwhile."""
     task = service.start_worker(exit_when_idle=args.exit_when_idle, linger=args.linger)
     if service.worker is not None:
         service.worker.reservation = args.reservation  # before the task first runs
+    await service.serve_queries()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, service.request_worker_stop)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,20 +24,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from codeindex.entry import hit_line, shown, symbol_line
+
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def shown(text: Any) -> str:
-    """A path or name safe to print on a terminal: control and direction-changing characters
-    (a newline, an RTL override) are shown escaped instead of acting."""
-    value = str(text)
-    if all(unicodedata.category(ch) not in ("Cc", "Cf") for ch in value):
-        return value
-    return "".join(
-        ch if unicodedata.category(ch) not in ("Cc", "Cf") else ch.encode("unicode_escape").decode()
-        for ch in value
-    )
 
 
 def emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> None:
@@ -115,10 +104,7 @@ def render_hits(result: dict[str, Any]) -> None:
     if not result["hits"]:
         out.print("no results")
     for hit in result["hits"]:
-        where = f"{shown(hit['path'])}:{hit['line']}"
-        extra = f" [{hit['symbol']}]" if hit["symbol"] else ""
-        fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
-        out.print(f"{where}{extra}{fresh}  {hit['snippet']}")
+        out.print(hit_line(hit))
 
 
 def render_symbols(data: list[dict[str, Any]]) -> None:
@@ -126,10 +112,7 @@ def render_symbols(data: list[dict[str, Any]]) -> None:
     if not data:
         out.print("no symbols")
     for s in data:
-        container = f"{s['container']}." if s["container"] else ""
-        out.print(
-            f"{shown(s['path'])}:{s['start_line']}  {s['kind']} {container}{shown(s['name'])}"
-        )
+        out.print(symbol_line(s))
 
 
 def render_status(data: dict[str, Any]) -> None:
@@ -161,6 +144,9 @@ def render_status(data: dict[str, Any]) -> None:
     )
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
+    if emb.get("files_not_embedded"):
+        reasons = ", ".join(f"{k} {v}" for k, v in emb["files_not_embedded"].items())
+        table.add_row("files not embedded", f"{reasons} (full-text search only)")
     tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]

@@ -43,7 +43,7 @@ __all__ = [
     "parse",
 ]
 
-PARSER_VERSION: int = 1
+PARSER_VERSION: int = 2  # 2: identifier words and defined names of chunks
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,17 @@
-"""Full-text search (FTS5, bm25) and symbols by name."""
+"""Full-text search (FTS5, bm25) and symbols by name.
+
+A query word that is an identifier of several words (`addCommand`, `HTTPServer`) matches
+itself or its words in a row (`identifiers`), so "add command", `AddCommand` and
+`add_command` find each other. Chunks that define a symbol matching every term come
+first (for queries of up to three terms: a name, not a sentence), then chunks with every
+term, then chunks with any.
+"""
 
 from __future__ import annotations
 
 import re
 
+from codeindex.identifiers import split_identifier
 from codeindex.search.hits import WORD, Hit, SearchError, SymbolHit, hit_of
 from codeindex.storage import Storage
 from codeindex.storage.search import NameMatch
@@ -19,17 +27,37 @@ _STOP_TEXT = (
     "why will with you"
 )
 STOP_WORDS = frozenset(_STOP_TEXT.split())
+# Queries of at most this many terms look for definitions first; a longer one is a sentence,
+# which no definition's name holds, and the extra full-text pass would only cost time.
+DEFINITION_TERMS = 3
 
 
-def fts_query(query: str, *, any_term: bool) -> str:
-    """Turn user text into a safe FTS5 query: quoted phrases, AND (or OR) between terms."""
+def _phrase(words: list[str]) -> str:
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def _term(words: list[str]) -> str:
+    """A phrase, or for one identifier of several words: itself or its words in a row."""
+    phrase = _phrase(words)
+    if len(words) == 1:
+        parts = split_identifier(words[0])
+        if len(parts) > 1:
+            return f"({phrase} OR {_phrase(parts)})"
+    return phrase
+
+
+def fts_query(query: str, *, any_term: bool, column: str | None = None) -> str:
+    """Turn user text into a safe FTS5 query: quoted phrases, AND (or OR) between terms.
+
+    With `column`, every term must match in that column.
+    """
     terms: list[str] = []
     stop: list[str] = []
     for match in _TERM.finditer(query):
         words = _WORD.findall(match.group(1) or match.group(2))
         if not words:
             continue
-        term = '"' + " ".join(words).replace('"', '""') + '"'
+        term = _term(words)
         if match.group(2) and len(words) == 1 and words[0].lower() in STOP_WORDS:
             stop.append(term)
         else:
@@ -37,7 +65,8 @@ def fts_query(query: str, *, any_term: bool) -> str:
     terms = terms or stop
     if not terms:
         raise SearchError(f"query {query!r} has no words to search for: type some text or code")
-    return (" OR " if any_term else " ").join(dict.fromkeys(terms))
+    expression = (" OR " if any_term else " AND ").join(dict.fromkeys(terms))
+    return expression if column is None else f"{{{column}}} : ({expression})"
 
 
 async def lexical(
@@ -48,14 +77,18 @@ async def lexical(
     path_prefix: str | None = None,
     language: str | None = None,
 ) -> list[Hit]:
-    """bm25-ranked full-text hits: chunks with every term first, then those with any."""
+    """bm25-ranked full-text hits: chunks defining a symbol that matches every term first,
+    then chunks with every term, then those with any."""
     hits: list[Hit] = []
     seen: set[int] = set()
-    for any_term in (False, True):
+    stages = [fts_query(query, any_term=False), fts_query(query, any_term=True)]
+    if len(_TERM.findall(query)) <= DEFINITION_TERMS:  # a name, not a sentence
+        stages.insert(0, fts_query(query, any_term=False, column="defines"))
+    for match in dict.fromkeys(stages):
         if len(hits) >= limit:
             break
         rows = await storage.match_chunks(
-            fts_query(query, any_term=any_term),
+            match,
             limit=limit,
             path_prefix=path_prefix,
             language=language,

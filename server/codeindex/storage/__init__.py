@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from codeindex.context import embed_text
 from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol
@@ -43,6 +44,7 @@ class FileRow:
     parser_version: int
     error: str | None
     encoding: str | None  # None: UTF-8 without a byte-order mark
+    embed_skip: str | None  # why its chunks get no vectors; None: they do
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class NewChunk:
     content_hash: str
     symbol: str | None
     text: str
+    words: str = ""  # words of its camel-case identifiers (`identifiers`)
+    defines: str = ""  # names of the symbols defined in it, with their words
+    context: str = ""  # the header embedded before its text (`context`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +74,14 @@ class FileRecord:
     parser_version: int
     error: str | None
     encoding: str | None = None  # None: UTF-8 without a byte-order mark
+    embed_skip: str | None = None  # why its chunks get no vectors (`embed_rules`)
     symbols: Sequence[Symbol] = ()
     chunks: Sequence[NewChunk] = ()
 
 
 _FILE_COLUMNS = (
     "id, path, language, size, mtime_ns, content_hash, index_status, indexed_at, "
-    "parser_version, error, encoding"
+    "parser_version, error, encoding, embed_skip"
 )
 
 
@@ -199,6 +205,14 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         row = await self.fetchone(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
         return None if row is None else _file_row(row)
 
+    async def files_not_embedded(self) -> dict[str, int]:
+        """How many indexed files get no vectors, by reason (`embed_rules`)."""
+        rows = await self.fetchall(
+            "SELECT embed_skip, count(*) FROM files WHERE index_status = 'indexed' "
+            "AND embed_skip IS NOT NULL GROUP BY embed_skip ORDER BY count(*) DESC, embed_skip"
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def files_by_encoding(self) -> dict[str, int]:
         """How many indexed files were read in each encoding other than plain UTF-8."""
         rows = await self.fetchall(
@@ -262,11 +276,13 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             record.parser_version,
             record.error,
             record.encoding,
+            record.embed_skip,
         )
         if found is None:
             async with db.execute(
                 "INSERT INTO files(language, size, mtime_ns, content_hash, index_status, "
-                "indexed_at, parser_version, error, encoding, path) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "indexed_at, parser_version, error, encoding, embed_skip, path) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (*values, record.path),
             ) as cur:
                 file_id = int(cur.lastrowid or 0)
@@ -276,7 +292,8 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             await db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
             await db.execute(
                 "UPDATE files SET language=?, size=?, mtime_ns=?, content_hash=?, "
-                "index_status=?, indexed_at=?, parser_version=?, error=?, encoding=? WHERE id=?",
+                "index_status=?, indexed_at=?, parser_version=?, error=?, encoding=?, embed_skip=? "
+                "WHERE id=?",
                 (*values, file_id),
             )
         if record.symbols:
@@ -300,9 +317,20 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         if record.chunks:
             await db.executemany(
                 "INSERT INTO chunks(file_id, ordinal, start_line, end_line, content_hash, "
-                "symbol, text) VALUES (?,?,?,?,?,?,?)",
+                "symbol, text, words, defines, context) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (file_id, i, c.start_line, c.end_line, c.content_hash, c.symbol, c.text)
+                    (
+                        file_id,
+                        i,
+                        c.start_line,
+                        c.end_line,
+                        c.content_hash,
+                        c.symbol,
+                        c.text,
+                        c.words or None,
+                        c.defines or None,
+                        c.context or None,
+                    )
                     for i, c in enumerate(record.chunks)
                 ],
             )
@@ -334,13 +362,14 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         return removed
 
     async def chunk_hashes_of(self, path: str) -> list[tuple[str, str]]:
-        """(content_hash, text) of every chunk of one file, in order."""
+        """(content_hash, embedded text) of every chunk of one file to embed, in order (none
+        for a file that is not embedded)."""
         rows = await self.fetchall(
-            "SELECT c.content_hash, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
-            "WHERE f.path = ? ORDER BY c.ordinal",
+            "SELECT c.content_hash, c.context, c.text FROM chunks c JOIN files f "
+            "ON f.id = c.file_id WHERE f.path = ? AND f.embed_skip IS NULL ORDER BY c.ordinal",
             (path,),
         )
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return [(str(r[0]), embed_text(path, r[1], str(r[2]))) for r in rows]
 
     # ---- embeddings bookkeeping ------------------------------------------
 
@@ -391,14 +420,24 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
         return [str(r[0]) for r in rows]
 
     async def pending_counts(self, model_id: int | None) -> tuple[int, int]:
-        """(distinct chunk texts, those without a vector for the model)."""
-        total = int(await self.scalar("SELECT count(DISTINCT content_hash) FROM chunks") or 0)
+        """(distinct chunk texts to embed, those without a vector for the model).
+
+        Chunks of files that are not embedded (`files.embed_skip`) count in neither.
+        """
+        total = int(
+            await self.scalar(
+                "SELECT count(DISTINCT c.content_hash) FROM chunks c JOIN files f "
+                "ON f.id = c.file_id WHERE f.embed_skip IS NULL"
+            )
+            or 0
+        )
         if model_id is None:
             return total, total
         done = int(
             await self.scalar(
                 "SELECT count(*) FROM embeddings e WHERE e.model_id = ? AND EXISTS "
-                "(SELECT 1 FROM chunks c WHERE c.content_hash = e.content_hash)",
+                "(SELECT 1 FROM chunks c JOIN files f ON f.id = c.file_id "
+                "WHERE c.content_hash = e.content_hash AND f.embed_skip IS NULL)",
                 (model_id,),
             )
             or 0

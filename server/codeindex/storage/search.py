@@ -69,10 +69,13 @@ class SearchQueries(ABC):
     async def match_chunks(
         self, match: str, *, limit: int, path_prefix: str | None, language: str | None
     ) -> list[ChunkRow]:
-        """Chunks matching an FTS5 query, best bm25 first (symbol names weigh double)."""
+        """Chunks matching an FTS5 query, best bm25 first.
+
+        Weights: text 1, enclosing symbol 2, identifier words 1, defined names 4.
+        """
         where, params = _filters(path_prefix, language)
         rows = await self.fetchall(
-            f"SELECT {_CHUNK}, bm25(chunks_fts, 1.0, 2.0) AS rank "
+            f"SELECT {_CHUNK}, bm25(chunks_fts, 1.0, 2.0, 1.0, 4.0) AS rank "
             "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} "
             "ORDER BY rank LIMIT ?",
@@ -140,6 +143,17 @@ class SearchQueries(ABC):
     async def symbol_kinds(self) -> list[str]:
         """Kinds of the symbols in the index, sorted."""
         return sorted(str(r[0]) for r in await self.fetchall("SELECT DISTINCT kind FROM symbols"))
+
+    async def not_embedded_among(self, paths: Sequence[str]) -> set[str]:
+        """Those of these files whose chunks get no vectors (`files.embed_skip`)."""
+        if not paths:
+            return set()
+        rows = await self.fetchall(
+            f"SELECT path FROM files WHERE path IN ({','.join('?' * len(paths))}) "
+            "AND embed_skip IS NOT NULL",
+            paths,
+        )
+        return {str(r[0]) for r in rows}
 
     async def symbol_names(self, min_length: int = 4) -> list[str]:
         """Distinct symbol names at least `min_length` long, sorted."""

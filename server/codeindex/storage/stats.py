@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from codeindex.context import embed_text
+
 
 class StatsQueries(ABC):
     """Counts and consistency checks of index.db; `Storage` provides the connections."""
@@ -157,11 +159,13 @@ class StatsQueries(ABC):
         return int(pending or 0) + int(missing or 0)
 
     async def distinct_chunk_texts(self) -> list[str]:
-        """Every distinct chunk text of the index, ordered by its hash."""
+        """Every distinct embedded text (context and chunk), ordered by its hash."""
         rows = await self.fetchall(
-            "SELECT content_hash, min(text) FROM chunks GROUP BY content_hash ORDER BY content_hash"
+            "SELECT c.content_hash, min(f.path), min(c.context), min(c.text) FROM chunks c "
+            "JOIN files f ON f.id = c.file_id WHERE f.embed_skip IS NULL "
+            "GROUP BY c.content_hash ORDER BY c.content_hash"
         )
-        return [str(r[1]) for r in rows]
+        return [embed_text(str(r[1]), r[2], str(r[3])) for r in rows]
 
     async def indexed_files_in(self, languages: Sequence[str]) -> list[tuple[str, str, int]]:
         """(path, language, size) of indexed files in these languages, by path."""

@@ -1,0 +1,186 @@
+"""Queries answered by the process that has the index open and the model loaded.
+
+A `codeindex search` from the shell would otherwise pay for a whole process start:
+importing LanceDB (~1 s), fastembed and ONNX Runtime, loading the model, for a query that
+takes milliseconds. The worker of a workspace has all of that loaded, so it serves queries
+on a local stream socket and the CLI asks it first.
+
+The socket lives in Linux's abstract namespace, named after the data dir like the
+doorbell (`doorbell.address`), so it vanishes with its process and needs no file. One
+connection carries one request and one answer, each a line of JSON: `{"v", "op", "args"}`
+with `op` `search` or `symbols` and the service's keyword arguments, answered by
+`{"ok": true, "result": ...}` or `{"ok": false, "error": {code, message, exit_code}}`.
+Requests over 64 KiB and answers over 16 MiB are refused; the server gives a client 5 s
+to send its request, the client gives the server `timeout` seconds to answer. A client
+that gets no answer (nobody listens, another version, a timeout) falls back to searching
+in its own process; `ask` returns None then and never raises.
+
+This module imports nothing heavy: the CLI's fast path imports it before anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+    import logging
+
+SUPPORTED = sys.platform.startswith("linux")
+PROTOCOL = 1
+MAX_REQUEST = 64 << 10
+MAX_ANSWER = 16 << 20
+READ_SECONDS = 5.0
+OPS = ("search", "symbols")
+
+Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+def address(data_dir: Path) -> str:
+    """The abstract socket name of the query server of the index in `data_dir`."""
+    digest = hashlib.sha256(os.fsencode(data_dir.resolve())).hexdigest()[:32]
+    return f"\0codeindex-query-{digest}"
+
+
+def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) -> Any | None:
+    """The answer of the workspace's query server: `{"ok": ...}`, or None when none answers."""
+    if not SUPPORTED:
+        return None
+    request = json.dumps({"v": PROTOCOL, "op": op, "args": args}).encode() + b"\n"
+    if len(request) > MAX_REQUEST:
+        return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(address(data_dir))
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            data = _read_line(sock, MAX_ANSWER)
+    except OSError as exc:  # nobody listens, a timeout, a reset: search in-process
+        _log().debug("no query server answered: %s", exc)
+        return None
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict) or answer.get("v") != PROTOCOL or "ok" not in answer:
+        return None
+    return answer
+
+
+def _read_line(sock: socket.socket, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise OSError(f"answer over {limit} bytes")
+        if chunk.endswith(b"\n"):
+            break
+    return b"".join(parts)
+
+
+class QueryServer:
+    """The serving end, on the running event loop; `handler(op, args)` makes each answer.
+
+    `handler` raises `CodeIndexError` for a request it refuses: the client gets its code,
+    message and exit code, as if it had run the query itself.
+    """
+
+    def __init__(self, data_dir: Path, handler: Handler) -> None:
+        self._address = address(data_dir)
+        self._handler = handler
+        self._server: asyncio.Server | None = None
+
+    @property
+    def serving(self) -> bool:
+        return self._server is not None
+
+    async def open(self) -> bool:
+        """Start serving; False when the platform or another process prevents it."""
+        import asyncio
+
+        if not SUPPORTED or self._server is not None:
+            return self._server is not None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(self._address)
+        except OSError as exc:
+            sock.close()
+            _log().info("query server not bound (%s); CLI queries run in their own process", exc)
+            return False
+        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=MAX_REQUEST)
+        return True
+
+    async def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import asyncio
+
+        try:
+            line = await asyncio.wait_for(reader.readline(), READ_SECONDS)
+            answer = await self._answer(line)
+            data = json.dumps(answer, default=str).encode() + b"\n"
+            if len(data) > MAX_ANSWER:
+                data = json.dumps(_error("internal", "the answer is too large", 70)).encode()
+            writer.write(data)
+            await writer.drain()
+        except (TimeoutError, ValueError, ConnectionError) as exc:
+            _log().debug("a query client went away: %s", exc)
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _answer(self, line: bytes) -> dict[str, Any]:
+        from codeindex.errors import CodeIndexError, internal
+
+        try:
+            request = json.loads(line)
+        except ValueError:
+            return _error("bad_argument", "the request is not JSON", 2)
+        if not isinstance(request, dict) or request.get("v") != PROTOCOL:
+            return {"v": request.get("v") if isinstance(request, dict) else None, "ok": False}
+        op, args = request.get("op"), request.get("args")
+        if op not in OPS or not isinstance(args, dict):
+            return _error("bad_argument", f"op must be one of {', '.join(OPS)}", 2)
+        try:
+            return {"v": PROTOCOL, "ok": True, "result": await self._handler(op, args)}
+        except CodeIndexError as exc:
+            return _error(exc.code, str(exc), exc.exit_code)
+        except Exception as exc:
+            _log().exception("a served query failed")
+            error = internal(exc)
+            return _error(error.code, error.message, error.exit_code)
+
+
+def _log() -> logging.Logger:
+    """This module's logger; `logging` is not imported on the CLI's fast path until needed."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
+def _error(code: str, message: str, exit_code: int) -> dict[str, Any]:
+    return {
+        "v": PROTOCOL,
+        "ok": False,
+        "error": {"code": code, "message": message, "exit_code": exit_code},
+    }
