@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         "every command)",
     )
 
+    p = add("lsp", _cmd_lsp, "run the language server (stdio) for editors", json_flag=False)
+    p.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        type=_host_port,
+        help="listen on TCP instead of stdio (for debugging)",
+    )
+
     from codeindex.bench import add_bench_parser
 
     add_bench_parser(sub)
@@ -155,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _host_port(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 127.0.0.1:2087), got {text!r}")
+    return text
+
+
+def _cmd_lsp(args: argparse.Namespace) -> int:
+    """Serve the language server; the workspace comes from the editor (--root: fallback)."""
+    from codeindex.lsp import serve
+
+    return serve(args.tcp, fallback_root=args.root.resolve() if args.root else None)
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -200,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _setup_logging(args)
-        if args.command == "bench":  # runs its own event loop and services
+        if args.command in ("bench", "lsp"):  # they run their own event loop and services
             return int(args.func(args))
         if args.command == "mcp":  # stdout is the wire: nothing but MCP goes there
             from codeindex.mcp_server import main as mcp_main

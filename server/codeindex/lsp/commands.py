@@ -1,0 +1,183 @@
+"""The ten `workspace/executeCommand` commands, advertised in `executeCommandProvider`.
+
+Each takes one argument object (none for indexStatus and validateIndex) with the field
+names of the contract, and answers with exactly the JSON of the contract, the same as the
+CLI's `--json`. A bad argument is an InvalidParams error naming the field, what was given
+and what is allowed. A sync `codeindex.forceReindex` (`"async": false`) answers when the
+task ends, with its progress on the request's `workDoneToken` when there is one;
+cancelling the request stops the wait, not the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from codeindex.lsp import args as contract
+from codeindex.lsp.errors import BadArgument, to_jsonrpc, translate
+from codeindex.lsp.progress import release, show
+from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer
+
+log = logging.getLogger(__name__)
+
+FORCE_REINDEX = "codeindex.forceReindex"
+REINDEX_STATUS = "codeindex.reindexStatus"
+LIST_TASKS = "codeindex.listTasks"
+PAUSE_REINDEX = "codeindex.pauseReindex"
+RESUME_REINDEX = "codeindex.resumeReindex"
+CANCEL_REINDEX = "codeindex.cancelReindex"
+INDEX_STATUS = "codeindex.indexStatus"
+VALIDATE_INDEX = "codeindex.validateIndex"
+SEARCH = "codeindex.search"
+FIND_SYMBOL = "codeindex.findSymbol"
+
+EXAMPLES = {
+    FORCE_REINDEX: '{"scope": "project", "async": true}',
+    REINDEX_STATUS: '{"task_id": "reindex_..."}',
+    LIST_TASKS: '{"status": "Running", "limit": 20}',
+    PAUSE_REINDEX: '{"task_id": "reindex_..."}',
+    RESUME_REINDEX: '{"task_id": "reindex_..."}',
+    CANCEL_REINDEX: '{"task_id": "reindex_..."}',
+    INDEX_STATUS: "no argument",
+    VALIDATE_INDEX: "no argument",
+    SEARCH: '{"query": "parse config", "mode": "hybrid", "limit": 10}',
+    FIND_SYMBOL: '{"name": "Command", "match": "prefix"}',
+}
+
+
+def one_object(command: str, arguments: Sequence[Any]) -> Mapping[str, Any]:
+    """The command's single argument object ({} when none was given)."""
+    if not arguments or (len(arguments) == 1 and arguments[0] is None):
+        return {}
+    if len(arguments) == 1 and isinstance(arguments[0], Mapping):
+        return arguments[0]
+    shown = json.dumps(list(arguments), default=str)
+    raise BadArgument(
+        f"arguments: {command} takes one argument object like {EXAMPLES[command]}; "
+        f"got {shown[:120]}",
+        field="arguments",
+        given=list(arguments),
+        allowed=EXAMPLES[command],
+    )
+
+
+Body = Callable[[CodeIndexServer, Mapping[str, Any]], Awaitable[Any]]
+Handler = Callable[..., Awaitable[Any]]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Body], Handler]:
+    """Register a command body: it gets the argument object; errors become JSON-RPC errors."""
+
+    def decorate(body: Body) -> Handler:
+        async def handler(ls: CodeIndexServer, *arguments: Any) -> Any:
+            try:
+                result = await body(ls, one_object(name, arguments))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                raise to_jsonrpc(translate(exc)) from exc
+            return json.loads(json.dumps(result, default=str))
+
+        handler.__name__ = handler.__qualname__ = body.__name__
+        handler.__doc__ = body.__doc__
+        COMMANDS[name] = handler
+        return handler
+
+    return decorate
+
+
+def _no_argument(name: str, obj: Mapping[str, Any]) -> None:
+    if obj:
+        raise BadArgument(
+            f"arguments: {name} takes no argument; got {json.dumps(obj, default=str)[:120]}",
+            field="arguments",
+            given=dict(obj),
+            allowed="no argument",
+        )
+
+
+@command(FORCE_REINDEX)
+async def force_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{scope, paths, priority, embeddings_only, async, incremental, recursive}: the
+    force_reindex response (with `result` when sync)."""
+    kwargs = contract.reindex_args(obj)
+    core = ls.core()
+    sync = not kwargs["async_"]
+    params = COMMAND_PARAMS.get()
+    token = params.work_done_token if params is not None and sync else None
+    async with ls.book.lock:  # the follower sees the task only once it is adopted
+        resp = await core.force_reindex({**kwargs, "async_": True})
+        if token is not None:
+            ls.book.adopt(resp["task_id"], token)
+    if not sync:
+        return resp
+    try:
+        answer = await core.force_reindex_result(resp["task_id"])
+    except asyncio.CancelledError:
+        async with ls.book.lock:
+            release(ls, resp["task_id"])
+        raise
+    async with ls.book.lock:
+        await show(ls, await core.get_reindex_status(resp["task_id"]))
+    return answer
+
+
+@command(REINDEX_STATUS)
+async def reindex_status(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{task_id}: the task's state."""
+    return await ls.core().get_reindex_status(contract.task_id_arg(obj))
+
+
+@command(LIST_TASKS)
+async def list_tasks(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{status?, limit?}: tasks, newest first."""
+    kwargs = contract.list_args(obj)
+    return await ls.core().list_reindex_tasks(kwargs["status"], kwargs["limit"])
+
+
+@command(PAUSE_REINDEX)
+async def pause_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{task_id}: hold the task between files; its state afterwards."""
+    return await ls.core().control("pause", contract.task_id_arg(obj))
+
+
+@command(RESUME_REINDEX)
+async def resume_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{task_id}: let a paused task go on; its state afterwards."""
+    return await ls.core().control("resume", contract.task_id_arg(obj))
+
+
+@command(CANCEL_REINDEX)
+async def cancel_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{task_id}: stop the task (what it wrote stays); its state afterwards."""
+    return await ls.core().control("cancel", contract.task_id_arg(obj))
+
+
+@command(INDEX_STATUS)
+async def index_status(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """No argument: get_index_status."""
+    _no_argument(INDEX_STATUS, obj)
+    return await ls.core().status()
+
+
+@command(VALIDATE_INDEX)
+async def validate_index(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """No argument: the problems found, each with the reindex that fixes it."""
+    _no_argument(VALIDATE_INDEX, obj)
+    return await ls.core().validate()
+
+
+@command(SEARCH)
+async def search(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{query, mode?, limit?, path?, language?}: hits, as `codeindex search --json`."""
+    return await ls.core().search(contract.search_args(obj))
+
+
+@command(FIND_SYMBOL)
+async def find_symbol(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+    """{name, match?, kind?, limit?}: symbols, as `codeindex symbols --json`."""
+    return await ls.core().find_symbols(contract.symbol_args(obj))

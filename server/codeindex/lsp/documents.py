@@ -1,0 +1,103 @@
+"""What only the editor knows: which files are open, saved, or changed on disk.
+
+`didOpen` boosts the file to high priority in every pending task (a boost owned by this
+session); `didClose` drops it; `didSave` queues an incremental reindex of that file at
+high priority; `workspace/didChangeWatchedFiles` is taken as a hint and queues an
+incremental `files` task of the paths that changed. Files outside the workspace, in the
+data dir or excluded by the ignore rules are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from codeindex.lsp.errors import CoreError
+
+if TYPE_CHECKING:
+    from codeindex.lsp.server import CodeIndexServer
+
+log = logging.getLogger(__name__)
+
+ONE_BY_ONE_MAX = 50
+
+
+def relative(ls: CodeIndexServer, uri: str) -> str | None:
+    """The workspace-relative path of a file URI; None when it is not ours to index."""
+    if ls.core_ is None:
+        return None
+    path = to_fs_path(uri)
+    if path is None:
+        return None
+    core = ls.core_
+    try:
+        if Path(path).resolve().is_relative_to(core.data_dir):
+            return None
+        return core.relative(path)
+    except (CoreError, OSError, ValueError):
+        return None
+
+
+async def _queue(ls: CodeIndexServer, args: dict[str, Any]) -> str | None:
+    """Create a task (under the progress lock); its id, or None when the core refused."""
+    try:
+        async with ls.book.lock:
+            resp = await ls.core().force_reindex(args)
+    except CoreError as exc:
+        log.info("not queued (%s): %s", args.get("paths"), exc.message)
+        return None
+    return str(resp["task_id"])
+
+
+async def did_open(ls: CodeIndexServer, params: types.DidOpenTextDocumentParams) -> None:
+    """A file opened in the editor goes first."""
+    rel = relative(ls, params.text_document.uri)
+    if rel is not None:
+        try:
+            await ls.core().boost([rel])
+        except CoreError as exc:
+            log.info("boost of %s: %s", rel, exc.message)
+
+
+async def did_close(ls: CodeIndexServer, params: types.DidCloseTextDocumentParams) -> None:
+    """A file closed in the editor loses its boost."""
+    rel = relative(ls, params.text_document.uri)
+    if rel is not None:
+        try:
+            await ls.core().unboost([rel])
+        except CoreError as exc:
+            log.info("unboost of %s: %s", rel, exc.message)
+
+
+async def did_save(ls: CodeIndexServer, params: types.DidSaveTextDocumentParams) -> None:
+    """A saved file is reindexed at high priority (only when it changed)."""
+    rel = relative(ls, params.text_document.uri)
+    if rel is not None:
+        await _queue(
+            ls,
+            {"scope": "file", "paths": [rel], "priority": "high", "incremental": True},
+        )
+
+
+def _changed_paths(ls: CodeIndexServer, changes: Iterable[types.FileEvent]) -> list[str]:
+    paths = (relative(ls, change.uri) for change in changes)
+    return list(dict.fromkeys(p for p in paths if p))
+
+
+async def did_change_watched_files(
+    ls: CodeIndexServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    """Files changed on disk (a hint): queue an incremental reindex of them."""
+    paths = _changed_paths(ls, params.changes)
+    if not paths:
+        return
+    args: dict[str, Any] = {"scope": "files", "paths": paths, "incremental": True}
+    if await _queue(ls, args) is None and 1 < len(paths) <= ONE_BY_ONE_MAX:
+        # one path the core refuses (a folder, an ignored file) must not drop the others
+        for path in paths:
+            await _queue(ls, {"scope": "file", "paths": [path], "incremental": True})

@@ -1,0 +1,84 @@
+"""When a task ends with failed files: say how many, offer to show them or retry them.
+
+A `window/showMessageRequest` with two actions: "Show failures" answers with a
+window/showMessage listing each file and its reason (all of them also go to the log
+through window/logMessage); "Retry failed" queues a `files` task of exactly those files
+at high priority.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from codeindex.lsp.errors import CoreError
+from codeindex.lsp.progress import counts, title
+
+if TYPE_CHECKING:
+    from codeindex.lsp.server import CodeIndexServer
+
+log = logging.getLogger(__name__)
+
+SHOW = "Show failures"
+RETRY = "Retry failed"
+SHOWN_LINES = 20
+
+
+def summary(info: Mapping[str, Any]) -> str:
+    """`Reindex project: 3 files failed (381/381 files).`"""
+    failed = int(info["items_failed"])
+    noun = "file" if failed == 1 else "files"
+    return f"{title(info['scope'])}: {failed} {noun} failed ({counts(info)})."
+
+
+def listing(task_id: str, failures: list[dict[str, str]]) -> str:
+    """The failed files with their reasons, the first SHOWN_LINES of them."""
+    lines = [f"{f['path']}: {f['error']}" for f in failures[:SHOWN_LINES]]
+    if len(failures) > SHOWN_LINES:
+        lines.append(
+            f"... and {len(failures) - SHOWN_LINES} more (codeindex.reindexStatus "
+            f'{{"task_id": "{task_id}"}}, or the output log)'
+        )
+    return "\n".join(lines)
+
+
+async def offer(ls: CodeIndexServer, info: Mapping[str, Any]) -> None:
+    """Ask what to do about a task's failed files, and do it."""
+    task_id = str(info["task_id"])
+    try:
+        choice = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=summary(info),
+                actions=[types.MessageActionItem(title=SHOW), types.MessageActionItem(title=RETRY)],
+            )
+        )
+    except Exception as exc:
+        log.info("the client did not answer the failures prompt: %s", exc)
+        return
+    if choice is None or choice.title not in (SHOW, RETRY):
+        return
+    try:
+        core = ls.core()
+        failures = await core.failures(task_id)
+        if choice.title == SHOW:
+            text = listing(task_id, failures)
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Warning,
+                    message="\n".join(f"{f['path']}: {f['error']}" for f in failures),
+                )
+            )
+            ls.show(f"{summary(info)}\n{text}", types.MessageType.Warning)
+            return
+        paths = [f["path"] for f in failures]
+        async with ls.book.lock:
+            resp = await core.force_reindex(
+                {"scope": "files", "paths": paths, "priority": "high", "async_": True}
+            )
+        log.info("retrying %d failed files of %s as %s", len(paths), task_id, resp["task_id"])
+    except CoreError as exc:
+        ls.show(f"{choice.title}: {exc.message}", types.MessageType.Error)

@@ -1,0 +1,218 @@
+"""Work-done progress for every reindex task, whoever created it.
+
+Each task that runs gets a progress: begin (the scope in the title), report (the
+percentage and `12/25 files · path`, at most about five a second) and end (completed,
+failed with the count of failed files, cancelled, or paused; a resumed task begins a new
+one). A sync `codeindex.forceReindex` that carries a `workDoneToken` gets its progress on
+that token; other tasks on a token this server creates, when the client supports
+`window.workDoneProgress` (otherwise none: the commands still work). Cancelling the
+progress in the editor cancels the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from codeindex.lsp.errors import CoreError
+
+if TYPE_CHECKING:
+    from codeindex.lsp.server import CodeIndexServer
+
+log = logging.getLogger(__name__)
+
+REPORT_SECONDS = 0.2
+RUNNING = ("Queued", "Running")
+ENDED_MEMORY = 1000
+
+
+@dataclass(slots=True)
+class Tracked:
+    """The progress shown for one task."""
+
+    task_id: str
+    token: types.ProgressToken | None = None
+    client_token: bool = False
+    begun: bool = False
+    percent: int = 0
+    reported: tuple[int, str] = (0, "")
+    last_report: float = 0.0
+    rounds: int = 0
+
+
+@dataclass(slots=True)
+class ProgressBook:
+    """Which task shows on which token; `lock` orders task creation before following."""
+
+    tasks: dict[str, Tracked] = field(default_factory=dict)
+    by_token: dict[types.ProgressToken, str] = field(default_factory=dict)
+    ended: dict[str, None] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def adopt(self, task_id: str, token: types.ProgressToken) -> None:
+        """Show this task's progress on a token the client gave (call under `lock`)."""
+        self.tasks[task_id] = Tracked(task_id, token=token, client_token=True)
+
+    def forget(self, task_id: str) -> None:
+        """The task ended: remember that (bounded), drop its tokens."""
+        tracked = self.tasks.pop(task_id, None)
+        if tracked is not None and tracked.token is not None:
+            self.by_token.pop(tracked.token, None)
+        self.ended[task_id] = None
+        while len(self.ended) > ENDED_MEMORY:
+            del self.ended[next(iter(self.ended))]
+
+
+def title(scope: Any) -> str:
+    """`Reindex project`, `Reindex file a.py`, ... from the contract's scope object."""
+    if scope == "Project":
+        return "Reindex project"
+    if scope == "EmbeddingsOnly":
+        return "Re-embed all (embeddings only)"
+    if isinstance(scope, Mapping) and scope:
+        kind, body = next(iter(scope.items()))
+        if kind == "File":
+            return f"Reindex file {body['path']}"
+        if kind == "Files":
+            paths = body["paths"]
+            return f"Reindex {paths[0]}" if len(paths) == 1 else f"Reindex {len(paths)} files"
+        if kind == "Directory":
+            return f"Reindex directory {body['path'] or '.'}"
+    return "Reindex"
+
+
+def counts(info: Mapping[str, Any]) -> str:
+    """`12/25 files`: files done (completed or failed) of the task's files."""
+    done = int(info["items_completed"]) + int(info["items_failed"])
+    return f"{done}/{info['items_total']} files"
+
+
+def report_message(info: Mapping[str, Any]) -> str:
+    """`12/25 files · src/a.py` while running, `queued` before."""
+    if info["status"] == "Queued" and not info["items_completed"]:
+        return f"queued · {counts(info)}"
+    current = info.get("current_file")
+    return f"{counts(info)} · {current}" if current else counts(info)
+
+
+def end_message(info: Mapping[str, Any]) -> str:
+    """How the task (or this span of it) ended."""
+    status = info["status"]
+    if status == "Completed":
+        return f"completed: {counts(info)}"
+    if status == "Failed":
+        failed = int(info["items_failed"])
+        noun = "file" if failed == 1 else "files"
+        return f"failed: {failed} {noun} failed, {counts(info)}"
+    if status == "Cancelled":
+        return f"cancelled at {counts(info)}"
+    if status == "Paused":
+        return f"paused at {counts(info)}"
+    return str(status).lower()
+
+
+async def _begin(ls: CodeIndexServer, tracked: Tracked, info: Mapping[str, Any]) -> None:
+    book = ls.book
+    if not tracked.client_token:
+        if not ls.supports_progress():
+            return
+        tracked.rounds += 1
+        token = f"codeindex/{tracked.task_id}/{tracked.rounds}"
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.info("the client refused a progress token (%s): no progress for this task", exc)
+            return
+        tracked.token = token
+    if tracked.token is None:
+        return
+    book.by_token[tracked.token] = tracked.task_id
+    tracked.begun = True
+    tracked.reported = (tracked.percent, report_message(info))
+    tracked.last_report = time.monotonic()
+    ls.work_done_progress.begin(
+        tracked.token,
+        types.WorkDoneProgressBegin(
+            title=title(info["scope"]),
+            cancellable=True,
+            message=tracked.reported[1],
+            percentage=tracked.percent,
+        ),
+    )
+
+
+def _end(ls: CodeIndexServer, tracked: Tracked, message: str) -> None:
+    if tracked.begun and tracked.token is not None:
+        ls.work_done_progress.end(tracked.token, types.WorkDoneProgressEnd(message=message))
+        ls.book.by_token.pop(tracked.token, None)
+    tracked.begun = False
+    if tracked.client_token:  # a client's token is spent once its progress ends
+        tracked.client_token = False
+        tracked.token = None
+
+
+async def show(ls: CodeIndexServer, info: Mapping[str, Any]) -> bool:
+    """Turn one task state into progress messages; True when this ended a task we followed."""
+    book = ls.book
+    task_id = str(info["task_id"])
+    if task_id in book.ended:
+        return False
+    tracked = book.tasks.get(task_id)
+    status = info["status"]
+    if tracked is None:
+        if status not in RUNNING:
+            return False  # first seen paused or already over: nothing to show
+        tracked = book.tasks[task_id] = Tracked(task_id)
+    tracked.percent = max(tracked.percent, min(100, int(float(info["progress"]) * 100)))
+    if status in RUNNING:
+        if not tracked.begun:
+            await _begin(ls, tracked, info)
+            return False
+        now = time.monotonic()
+        state = (tracked.percent, report_message(info))
+        if tracked.token is None or state == tracked.reported:
+            return False
+        if now - tracked.last_report >= REPORT_SECONDS:
+            tracked.reported, tracked.last_report = state, now
+            ls.work_done_progress.report(
+                tracked.token,
+                types.WorkDoneProgressReport(
+                    message=state[1], percentage=state[0], cancellable=True
+                ),
+            )
+        return False
+    if status == "Paused":
+        _end(ls, tracked, end_message(info))
+        return False
+    if tracked.client_token and not tracked.begun:
+        await _begin(ls, tracked, info)  # a sync request's task that ended at once
+    tracked.percent = 100 if status == "Completed" else tracked.percent
+    _end(ls, tracked, end_message(info))
+    book.forget(task_id)
+    return True
+
+
+def release(ls: CodeIndexServer, task_id: str) -> None:
+    """A sync request stopped waiting: end its token's progress; the task goes on (and
+    shows again on a token of this server)."""
+    tracked = ls.book.tasks.get(task_id)
+    if tracked is not None and tracked.client_token:
+        _end(ls, tracked, "still running in the background")
+        del ls.book.tasks[task_id]
+
+
+async def on_cancel(ls: CodeIndexServer, params: types.WorkDoneProgressCancelParams) -> None:
+    """window/workDoneProgress/cancel: cancel the task shown on that token."""
+    task_id = ls.book.by_token.get(params.token)
+    if task_id is None:
+        return
+    try:
+        await ls.core().control("cancel", task_id)
+    except CoreError as exc:
+        log.info("cancel of %s from the editor: %s", task_id, exc)

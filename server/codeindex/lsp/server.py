@@ -1,0 +1,142 @@
+"""The language server object: the state one editor session needs, and nothing else.
+
+Handlers live in the modules of this package, one per concern, as functions that take
+this server as their first parameter (`ls`); they read and change the state kept here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Coroutine, Generator
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
+
+from codeindex import __version__
+from codeindex.lsp.core import Core
+from codeindex.lsp.errors import IndexUnusable
+from codeindex.lsp.progress import ProgressBook
+from codeindex.lsp.status import StatusReporter
+
+log = logging.getLogger(__name__)
+
+SERVER_NAME = "codeindex"
+IGNORED = "$/codeindex/ignored"
+
+COMMAND_PARAMS: contextvars.ContextVar[types.ExecuteCommandParams | None] = contextvars.ContextVar(
+    "command_params", default=None
+)
+
+
+class QuietAnswers(logging.Filter):
+    """pygls logs a traceback for every error answer; one for bad input is only noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep a record unless it carries a JSON-RPC error other than an internal one."""
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, JsonRpcException) and exc.code != -32603)
+
+
+class CodeIndexProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus: a command handler can see its request's params (for the
+    workDoneToken), and a request whose params do not parse gets an error answer."""
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        """Executes a command, with its params visible through COMMAND_PARAMS."""
+        COMMAND_PARAMS.set(params)
+        return (yield from super().lsp_workspace__execute_command(params))
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Parse a message; a request that does not parse is answered InvalidParams."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" not in data or "method" not in data:
+                raise
+            cause = exc.__cause__
+            detail = (
+                "; ".join(cattrs.transform_error(cause))
+                if isinstance(cause, cattrs.ClassValidationError)
+                else str(cause or exc)
+            )
+            self._send_response(
+                data["id"],
+                error=types.ResponseError(
+                    code=-32602, message=f"invalid params for {data['method']}: {detail}"
+                ),
+            )
+            return JsonRPCNotification(method=IGNORED, jsonrpc="2.0", params=None)
+
+
+class CodeIndexServer(LanguageServer):
+    """One editor session over one workspace's index."""
+
+    def __init__(self, fallback_root: Path | None = None) -> None:
+        super().__init__(
+            SERVER_NAME,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.None_,
+            protocol_cls=CodeIndexProtocol,
+        )
+        self.fallback_root = fallback_root
+        self.root: Path | None = None
+        self.core_: Core | None = None
+        self.open_error: str | None = None
+        self.pending_messages: list[str] = []
+        self.book = ProgressBook()
+        self.status = StatusReporter()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        pygls_log = logging.getLogger("pygls.protocol.json_rpc")
+        if not any(isinstance(f, QuietAnswers) for f in pygls_log.filters):
+            pygls_log.addFilter(QuietAnswers())
+
+    def core(self) -> Core:
+        """The core of the served workspace; IndexUnusable says why there is none."""
+        if self.core_ is None:
+            raise IndexUnusable(
+                self.open_error
+                or "no workspace folder: open a folder in the editor (rootUri/workspaceFolders)"
+            )
+        return self.core_
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a background coroutine, keep a reference, and log it if it dies."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    async def stop_tasks(self) -> None:
+        """Cancel the background tasks (at shutdown) and wait for them."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def supports_progress(self) -> bool:
+        """True when the client said it shows server-initiated work-done progress."""
+        window = self.client_capabilities.window
+        return bool(window is not None and window.work_done_progress)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        """A window/showMessage (and the same line in the log)."""
+        log.log(logging.ERROR if kind == types.MessageType.Error else logging.INFO, "%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
