@@ -18,7 +18,8 @@ from typing import Any
 
 from codeindex.lsp import args as contract
 from codeindex.lsp.errors import BadArgument, to_jsonrpc, translate
-from codeindex.lsp.progress import release, show
+from codeindex.lsp.follow import observe
+from codeindex.lsp.progress import release
 from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,7 @@ async def force_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
         async with ls.book.lock:
             release(ls, resp["task_id"])
         raise
-    async with ls.book.lock:
-        await show(ls, await core.get_reindex_status(resp["task_id"]))
+    await observe(ls, await core.get_reindex_status(resp["task_id"]))
     return answer
 
 

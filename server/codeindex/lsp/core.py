@@ -48,6 +48,7 @@ class Core:
         self._worker: subprocess.Popen[bytes] | None = None  # STOPGAP(core-api)
         self._boosted: set[str] = set()  # STOPGAP(core-api): per-client boosts in the core
         self._retired: list[CodeIndexService] = []  # STOPGAP(core-api)
+        self._created: list[str] = []  # STOPGAP(core-api)
 
     @classmethod
     async def open(cls, root: Path, overrides: Mapping[str, Any]) -> Core:
@@ -122,6 +123,7 @@ class Core:
         sync = kwargs.pop("async_", True) is False
         # STOPGAP(core-api): the core's force_reindex ensures a worker process itself.
         resp: dict[str, Any] = await self._call(self.service.force_reindex(**kwargs))
+        self._created.append(resp["task_id"])  # STOPGAP(core-api): seen by watch() at once
         await self.ensure_worker()
         if not sync:
             return resp
@@ -205,7 +207,8 @@ class Core:
         # STOPGAP(core-api): `async for info in service.watch()`. Today: poll the task rows.
         last: dict[str, tuple[Any, ...]] = {}
         while True:
-            ids = list(last)
+            ids = list(last) + self._created
+            self._created = []
             for status in UNFINISHED:
                 for entry in await self.list_reindex_tasks(status, 200):
                     if entry["task_id"] not in last:

@@ -79,6 +79,9 @@ async def offer(ls: CodeIndexServer, info: Mapping[str, Any]) -> None:
             resp = await core.force_reindex(
                 {"scope": "files", "paths": paths, "priority": "high", "async_": True}
             )
-        log.info("retrying %d failed files of %s as %s", len(paths), task_id, resp["task_id"])
+        noun = "file" if len(paths) == 1 else "files"
+        ls.show(
+            f"Retrying {len(paths)} failed {noun}: task {resp['task_id']}", types.MessageType.Info
+        )
     except CoreError as exc:
         ls.show(f"{choice.title}: {exc.message}", types.MessageType.Error)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from codeindex.lsp import failures, progress, status
 
@@ -22,18 +23,26 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
+async def observe(ls: CodeIndexServer, info: Mapping[str, Any], *, locked: bool = False) -> None:
+    """One task state: progress, status, and the failures prompt when it ended with some."""
+    if locked:
+        ended = await progress.show(ls, info)
+    else:
+        async with ls.book.lock:
+            ended = await progress.show(ls, info)
+    ls.status.observe(info)
+    status.publish(ls)
+    if ended and int(info["items_failed"]) > 0:
+        ls.run_task(failures.offer(ls, info), name=f"failures-{info['task_id']}")
+
+
 async def follow(ls: CodeIndexServer) -> None:
     """Follow the tasks until the session ends."""
     while True:
         try:
             async for info in ls.core().watch():
-                async with ls.book.lock:
-                    ended = await progress.show(ls, info)
-                ls.status.observe(info)
                 ls.status.problem = None
-                status.publish(ls)
-                if ended and int(info["items_failed"]) > 0:
-                    ls.run_task(failures.offer(ls, info), name=f"failures-{info['task_id']}")
+                await observe(ls, info)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

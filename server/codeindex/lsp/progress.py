@@ -166,8 +166,11 @@ async def show(ls: CodeIndexServer, info: Mapping[str, Any]) -> bool:
     tracked = book.tasks.get(task_id)
     status = info["status"]
     if tracked is None:
+        if status == "Paused":
+            return False  # nothing runs: nothing to show until it is resumed
         if status not in RUNNING:
-            return False  # first seen paused or already over: nothing to show
+            book.forget(task_id)  # it ended before it was seen running
+            return True
         tracked = book.tasks[task_id] = Tracked(task_id)
     tracked.percent = max(tracked.percent, min(100, int(float(info["progress"]) * 100)))
     if status in RUNNING:

@@ -1,0 +1,202 @@
+"""Work-done progress and `codeindex/status` for every task, whoever created it; cancel
+from the editor; a worker killed mid-task; a client without progress support."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import client_capabilities
+from tests.helpers import background_workers, run_json
+from tests.lsp.support import Session, start
+
+REPORT = re.compile(r"^(\d+)/(\d+) files( · .+)?$")
+
+
+def done_of(value: types.WorkDoneProgressReport) -> int:
+    """Files done in a report's message (`12/25 files · path`)."""
+    match = REPORT.match(value.message or "")
+    assert match, value.message
+    return int(match.group(1))
+
+
+async def test_project_reindex_progress_rises_and_ends_with_counts(lsp: Session) -> None:
+    task = await lsp.reindex(scope="project")
+    values = await lsp.task_ended(task["task_id"])
+    begin, *reports, end = values
+    assert isinstance(begin, types.WorkDoneProgressBegin)
+    assert begin.title == "Reindex project" and begin.cancellable
+    assert reports and all(isinstance(r, types.WorkDoneProgressReport) for r in reports)
+    percents = [r.percentage for r in reports]
+    assert percents == sorted(percents) and percents[-1] > percents[0]
+    files = [done_of(r) for r in reports if r.message and not r.message.startswith("queued")]
+    assert files == sorted(files) and files[-1] > 0
+    assert isinstance(end, types.WorkDoneProgressEnd)
+    total = task["items_total"]
+    assert end.message == f"completed: {total}/{total} files"
+    final = await lsp.status_of(task["task_id"])
+    assert final["status"] == "Completed" and final["items_completed"] == total
+    await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "idle")
+    states = [s["state"] for s in lsp.statuses]
+    assert "indexing" in states
+    indexing = [s["percent"] for s in lsp.statuses if s["state"] == "indexing"]
+    assert indexing == sorted(indexing)
+
+
+async def test_sync_request_reports_on_its_work_done_token(lsp: Session) -> None:
+    answer = await lsp.command(
+        "codeindex.forceReindex",
+        {"scope": "directory", "paths": ["cobra-go"], "async": False},
+        token="editor-token-1",
+    )
+    assert answer["status"] == "Completed"
+    values = lsp.reports("editor-token-1")
+    assert isinstance(values[0], types.WorkDoneProgressBegin)
+    assert values[0].title == "Reindex directory cobra-go"
+    assert isinstance(values[-1], types.WorkDoneProgressEnd)
+    n = answer["items_total"]
+    assert values[-1].message == f"completed: {n}/{n} files"
+    assert lsp.tokens(answer["task_id"]) == []  # no second progress of the same task
+
+
+async def test_task_created_by_the_cli_shows_progress(
+    lsp: Session, tiny_server_env: dict[str, str]
+) -> None:
+    assert lsp.root is not None
+    created = await asyncio.to_thread(
+        run_json,
+        lsp.root,
+        "reindex",
+        "--scope",
+        "directory",
+        "rxjs-ts/src/internal",
+        env=tiny_server_env,
+    )
+    values = await lsp.task_ended(created["task_id"])
+    assert isinstance(values[0], types.WorkDoneProgressBegin)
+    assert values[0].title == "Reindex directory rxjs-ts/src/internal"
+    n = created["items_total"]
+    assert values[-1].message == f"completed: {n}/{n} files"
+
+
+async def test_cancel_from_the_editor_cancels_the_task(lsp: Session) -> None:
+    task = await lsp.reindex(scope="project", priority="low")
+    await lsp.until("$/progress", lambda: bool(lsp.tokens(task["task_id"])))
+    token = lsp.tokens(task["task_id"])[0]
+    lsp.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    values = await lsp.task_ended(task["task_id"])
+    assert values[-1].message.startswith("cancelled at ")
+    final = await lsp.status_of(task["task_id"])
+    assert final["status"] == "Cancelled"
+    assert final["items_completed"] < final["items_total"]
+
+
+async def test_pause_ends_the_progress_and_resume_begins_it_again(lsp: Session) -> None:
+    task = await lsp.reindex(scope="project", priority="low")
+    await lsp.until("$/progress", lambda: bool(lsp.tokens(task["task_id"])))
+    await lsp.command("codeindex.pauseReindex", {"task_id": task["task_id"]})
+    first = lsp.tokens(task["task_id"])[0]
+    await lsp.until("$/progress", lambda: lsp.ended(first))
+    assert lsp.reports(first)[-1].message.startswith("paused at ")
+    await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "paused")
+    await lsp.command("codeindex.resumeReindex", {"task_id": task["task_id"]})
+
+    def second_ended() -> bool:
+        tokens = lsp.tokens(task["task_id"])
+        return len(tokens) == 2 and lsp.ended(tokens[1])
+
+    await lsp.until("$/progress", second_ended)
+    values = lsp.reports(lsp.tokens(task["task_id"])[1])
+    assert isinstance(values[0], types.WorkDoneProgressBegin)
+    assert values[-1].message == f"completed: {task['items_total']}/{task['items_total']} files"
+
+
+async def test_worker_killed_mid_task_session_survives_and_task_completes(lsp: Session) -> None:
+    assert lsp.root is not None
+    root = lsp.root
+    task = await lsp.reindex(scope="project")
+    task_id = task["task_id"]
+
+    def started() -> bool:
+        tokens = lsp.tokens(task_id)
+        reports = [
+            v
+            for v in (lsp.reports(tokens[0]) if tokens else [])
+            if isinstance(v, types.WorkDoneProgressReport) and REPORT.match(v.message or "")
+        ]
+        return bool(reports) and done_of(reports[-1]) > 0
+
+    await lsp.until("$/progress", started)
+    workers = background_workers(root)
+    assert workers, "no worker process runs the task"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    symbols = await lsp.client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="Observable")
+    )
+    assert symbols  # the session answers while no worker runs
+    killed = await lsp.status_of(task_id)
+    assert (
+        killed["status"] in ("Running", "Queued")
+        and killed["items_completed"] < killed["items_total"]
+    )
+    values = await lsp.task_ended(task_id)
+    assert values[-1].message == f"completed: {task['items_total']}/{task['items_total']} files"
+    final = await lsp.status_of(task_id)
+    assert final["status"] == "Completed" and final["items_failed"] == 0
+    assert set(background_workers(root)).isdisjoint(workers)
+
+
+async def test_client_without_progress_support_still_works(
+    workspace: Path, tiny_server_env: dict[str, str]
+) -> None:
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.window = types.WindowClientCapabilities(work_done_progress=False)
+    session = await start(workspace, tiny_server_env, capabilities)
+    try:
+        answer = await session.reindex(scope="directory", paths=["cobra-go"], **{"async": False})
+        assert answer["status"] == "Completed"
+        assert answer["result"]["items_completed"] == answer["items_total"] > 0
+        await session.until("codeindex/status", lambda: session.statuses[-1]["state"] == "idle")
+        assert session.client.progress_reports == {}
+    finally:
+        await session.close()
+
+
+async def test_failed_files_prompt_show_and_retry(lsp: Session) -> None:
+    assert lsp.root is not None
+    bad = lsp.root / "cobra-go" / "broken.go"
+    bad.write_bytes(b"package cobra\n// \xff\xfe\xfa not text\nfunc Broken() {}\n")
+    lsp.answer = "Show failures"
+    first = await lsp.reindex(
+        scope="files", paths=["cobra-go/broken.go", "cobra-go/args.go"], **{"async": False}
+    )
+    assert first["status"] == "Failed" and first["result"]["items_failed"] == 1
+    await lsp.until(
+        "window/showMessage", lambda: any("broken.go:" in m.message for m in lsp.client.messages)
+    )
+    prompt = lsp.prompts[-1]
+    assert prompt.type == types.MessageType.Warning
+    assert "1 file failed" in prompt.message
+    assert [a.title for a in prompt.actions or []] == ["Show failures", "Retry failed"]
+    shown = next(m.message for m in lsp.client.messages if "broken.go:" in m.message)
+    assert first["result"]["failures"][0]["error"] in shown
+    await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "error")
+    assert "1 file failed" in lsp.statuses[-1]["message"]
+
+    lsp.answer = "Retry failed"
+    second = await lsp.reindex(scope="file", paths=["cobra-go/broken.go"], **{"async": False})
+    assert second["status"] == "Failed"
+    await lsp.until(
+        "window/showMessage", lambda: lsp.client.messages[-1].message.startswith("Retrying")
+    )
+    lsp.answer = None
+    retry_id = lsp.client.messages[-1].message.rsplit(" ", 1)[-1]
+    assert lsp.client.messages[-1].message == f"Retrying 1 failed file: task {retry_id}"
+    retry = await lsp.status_of(retry_id)
+    assert retry["scope"] == {"Files": {"paths": ["cobra-go/broken.go"]}}
+    assert retry["priority"] == "high"
