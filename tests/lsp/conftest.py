@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from pytest_lsp import client_capabilities
 from tests.helpers import cli_env, copy_tree, index_with_cli
-from tests.lsp.support import Session, start
-
-CLIENTS = ["visual-studio-code", "neovim"]
+from tests.lsp.support import CLIENTS, Session, start
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+CLIENTS = ["visual-studio-code", "neovim"]  # the capabilities pytest-lsp ships
 STATUS = "codeindex/status"
 WAIT_SECONDS = 40.0
 

@@ -1,0 +1,237 @@
+"""What the editor tells the server: open files go first, saved and changed files are
+reindexed; and `workspace/symbol` over the polyglot corpus."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+from pytest_lsp import client_capabilities
+from tests.helpers import copy_tree, line_of
+from tests.lsp.support import CLIENTS, Session, start
+
+FEW_ITEMS = 48  # a claimed batch (16) and the files that share its embedding flush
+
+
+def uri(root: Path, rel: str) -> str:
+    return from_fs_path(str(root / rel)) or ""
+
+
+def query(root: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Read the index the way a user's sqlite3 shell would (read-only)."""
+    db = sqlite3.connect(f"file:{root / '.codeindex' / 'index.db'}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+@pytest.fixture(params=CLIENTS)
+async def cold(
+    request: pytest.FixtureRequest,
+    polyglot_src: Path,
+    tmp_path: Path,
+    tiny_server_env: dict[str, str],
+) -> AsyncIterator[Session]:
+    """A session on two copies of polyglot-small (762 files) that were never indexed."""
+    root = tmp_path / "ws"
+    copy_tree(polyglot_src, root / "one")
+    copy_tree(polyglot_src, root / "two")
+    session = await start(root, tiny_server_env, client_capabilities(request.param))
+    yield session
+    await session.close()
+
+
+async def test_file_opened_during_a_long_low_priority_reindex_is_done_within_a_few_items(
+    cold: Session,
+) -> None:
+    assert cold.root is not None
+    root = cold.root
+    task = await cold.reindex(scope="project", priority="low")
+    task_id = task["task_id"]
+    assert task["items_total"] == 762
+
+    def completed() -> int:
+        rows = query(
+            root,
+            "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? AND status = 'completed'",
+            task_id,
+        )
+        return int(rows[0][0])  # type: ignore[call-overload]
+
+    await cold.until("$/progress", lambda: completed() >= 10)
+    pending = query(
+        root,
+        "SELECT file_path FROM reindexing_task_items WHERE task_id = ? AND status = 'pending' "
+        "ORDER BY id DESC LIMIT 1",
+        task_id,
+    )
+    last = str(pending[0][0])  # the file the task would do last
+    before = completed()
+    cold.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri(root, last), language_id="typescript", version=1, text=""
+            )
+        )
+    )
+
+    def last_done() -> bool:
+        rows = query(
+            root,
+            "SELECT status FROM reindexing_task_items WHERE task_id = ? AND file_path = ?",
+            task_id,
+            last,
+        )
+        return rows[0][0] == "completed"
+
+    await cold.until("$/progress", last_done)
+    rank = query(
+        root,
+        "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? AND status = 'completed' "
+        "AND completed_at < (SELECT completed_at FROM reindexing_task_items "
+        "WHERE task_id = ? AND file_path = ?)",
+        task_id,
+        task_id,
+        last,
+    )[0][0]
+    assert isinstance(rank, int)
+    assert rank - before <= FEW_ITEMS, (before, rank)
+    assert completed() < 762 - 300  # it was served long before the task's end
+    await cold.command("codeindex.cancelReindex", {"task_id": task_id})
+
+
+async def test_open_boosts_and_close_drops_the_boost(lsp: Session) -> None:
+    assert lsp.root is not None
+    path = "cobra-go/command.go"
+    doc = types.TextDocumentItem(uri=uri(lsp.root, path), language_id="go", version=1, text="")
+    lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=doc))
+    status = await lsp.command("codeindex.indexStatus")  # answered after didOpen is handled
+    assert status["files"]["total"] == 381
+    opened = await lsp.reindex(scope="project", priority="low")
+    await lsp.command("codeindex.pauseReindex", {"task_id": opened["task_id"]})
+    lsp.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
+    )
+    await lsp.command("codeindex.indexStatus")
+    closed = await lsp.reindex(scope="project", priority="low")
+    await lsp.command("codeindex.cancelReindex", {"task_id": closed["task_id"]})
+    await lsp.command("codeindex.cancelReindex", {"task_id": opened["task_id"]})
+    sql = "SELECT priority FROM reindexing_task_items WHERE task_id = ? AND file_path = ?"
+    assert query(lsp.root, sql, opened["task_id"], path) == [(0,)]  # high
+    assert query(lsp.root, sql, closed["task_id"], path) == [(2,)]  # low, as asked
+
+
+async def test_save_reindexes_the_file_at_high_priority(lsp: Session) -> None:
+    assert lsp.root is not None
+    path = lsp.root / "cobra-go" / "args.go"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\nfunc SavedJustNow() error { return nil }\n",
+        encoding="utf-8",
+    )
+    lsp.client.text_document_did_save(
+        types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(lsp.root, "cobra-go/args.go"))
+        )
+    )
+
+    def found() -> bool:
+        return any(
+            str(t).startswith("codeindex/")
+            and lsp.reports(t)[0].title == "Reindex file cobra-go/args.go"
+            and lsp.ended(t)
+            for t in lsp.client.progress_reports
+        )
+
+    await lsp.until("$/progress", found)
+    tasks = await lsp.command("codeindex.listTasks", {"limit": 1})
+    info = await lsp.status_of(tasks[0]["task_id"])
+    assert info["scope"] == {"File": {"path": "cobra-go/args.go"}}
+    assert info["priority"] == "high" and info["status"] == "Completed"
+    assert info["message"].endswith("done") or "1 of 1" in info["message"]
+    symbols = await lsp.client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="SavedJustNow")
+    )
+    assert [(s.name, s.location.range.start.line) for s in symbols] == [
+        ("SavedJustNow", line_of(path, "func SavedJustNow") - 1)
+    ]
+
+
+async def test_watched_file_changes_queue_an_incremental_files_task(lsp: Session) -> None:
+    assert lsp.root is not None
+    root = lsp.root
+    (root / "cobra-go" / "fresh.go").write_text(
+        "package cobra\n\nfunc FreshlyWritten() {}\n", encoding="utf-8"
+    )
+    (root / "cobra-go" / "cobra.go").unlink()
+    changes = [
+        types.FileEvent(uri=uri(root, "cobra-go/fresh.go"), type=types.FileChangeType.Created),
+        types.FileEvent(uri=uri(root, "cobra-go/cobra.go"), type=types.FileChangeType.Deleted),
+        types.FileEvent(uri=uri(root, ".codeindex/index.db"), type=types.FileChangeType.Changed),
+    ]
+    lsp.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes))
+
+    def done() -> bool:
+        return any(
+            str(t).startswith("codeindex/")
+            and lsp.reports(t)[0].title == "Reindex 2 files"
+            and lsp.ended(t)
+            for t in lsp.client.progress_reports
+        )
+
+    await lsp.until("$/progress", done)
+    tasks = await lsp.command("codeindex.listTasks", {"limit": 1})
+    assert tasks[0]["scope"] == {"Files": {"paths": ["cobra-go/fresh.go", "cobra-go/cobra.go"]}}
+    assert tasks[0]["status"] == "Completed"
+    fresh = await lsp.client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="FreshlyWritten")
+    )
+    assert [to_fs_path(s.location.uri) for s in fresh] == [str(root / "cobra-go" / "fresh.go")]
+    gone = await lsp.command("codeindex.findSymbol", {"name": "OnInitialize", "match": "exact"})
+    assert gone == []  # its only definition was in the deleted file
+
+
+async def test_workspace_symbol_finds_known_symbols(lsp: Session) -> None:
+    assert lsp.root is not None
+    root = lsp.root
+
+    async def symbols(text: str) -> list[types.SymbolInformation]:
+        found = await lsp.client.workspace_symbol_async(types.WorkspaceSymbolParams(query=text))
+        assert isinstance(found, list)
+        return [s for s in found if isinstance(s, types.SymbolInformation)]
+
+    observable = [s for s in await symbols("Observable") if s.name == "Observable"]
+    ts = root / "rxjs-ts/src/internal/Observable.ts"
+    assert any(
+        s.kind == types.SymbolKind.Class
+        and to_fs_path(s.location.uri) == str(ts)
+        and s.location.range.start.line == line_of(ts, "export class Observable") - 1
+        for s in observable
+    )
+    command = await symbols("Command")
+    go = root / "cobra-go/command.go"
+    assert any(
+        s.name == "Command"
+        and s.kind == types.SymbolKind.Struct
+        and to_fs_path(s.location.uri) == str(go)
+        and s.location.range.start.line == line_of(go, "type Command struct") - 1
+        for s in command
+    )
+    prefix = [s.name.lower().startswith("command") for s in command]
+    assert prefix == sorted(prefix, reverse=True)  # names starting with it, then the others
+    assert not all(prefix)  # ... and substring matches too
+    path = [s for s in await symbols("CommandPath") if s.name == "CommandPath"]
+    assert path and path[0].kind == types.SymbolKind.Method and path[0].container_name == "Command"
+    regex = await symbols("Regex")
+    assert any(
+        s.name == "Regex"
+        and s.kind == types.SymbolKind.Struct
+        and "re_unicode.rs" in s.location.uri
+        for s in regex
+    )
+    assert await symbols("") == []
+    assert await symbols("zzzNoSuchSymbolzzz") == []
