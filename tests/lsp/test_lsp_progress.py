@@ -167,32 +167,47 @@ async def test_client_without_progress_support_still_works(
         await session.close()
 
 
-async def test_failed_files_prompt_show_and_retry(lsp: Session) -> None:
+async def failing_task(lsp: Session, name: str) -> str:
+    """A task that will fail one file: it is a regular file when the task is planned and a
+    symlink loop when the worker reads it (behind a high-priority project task, so the
+    swap happens before the worker gets to it)."""
     assert lsp.root is not None
-    bad = lsp.root / "cobra-go" / "broken.go"
-    bad.write_bytes(b"package cobra\n// \xff\xfe\xfa not text\nfunc Broken() {}\n")
+    await lsp.reindex(scope="project", priority="high")
+    bad = lsp.root / "cobra-go" / name
+    bad.write_text("package cobra\n\nfunc Doomed() {}\n", encoding="utf-8")
+    task = await lsp.reindex(scope="files", paths=[f"cobra-go/{name}", "cobra-go/args.go"])
+    bad.unlink()
+    bad.symlink_to(name)  # reading it now fails: too many levels of symbolic links
+    return str(task["task_id"])
+
+
+async def test_failed_files_prompt_offers_to_show_them(lsp: Session) -> None:
     lsp.answer = "Show failures"
-    first = await lsp.reindex(
-        scope="files", paths=["cobra-go/broken.go", "cobra-go/args.go"], **{"async": False}
-    )
-    assert first["status"] == "Failed" and first["result"]["items_failed"] == 1
+    task_id = await failing_task(lsp, "broken.go")
     await lsp.until(
         "window/showMessage", lambda: any("broken.go:" in m.message for m in lsp.client.messages)
     )
+    final = await lsp.status_of(task_id)
+    assert final["status"] == "Failed" and final["items_failed"] == 1
     prompt = lsp.prompts[-1]
     assert prompt.type == types.MessageType.Warning
-    assert "1 file failed" in prompt.message
+    assert prompt.message == "Reindex 2 files: 1 file failed (2/2 files)."
     assert [a.title for a in prompt.actions or []] == ["Show failures", "Retry failed"]
     shown = next(m.message for m in lsp.client.messages if "broken.go:" in m.message)
-    assert first["result"]["failures"][0]["error"] in shown
+    assert f"cobra-go/broken.go: {final['failures'][0]['error']}" in shown
+    assert "symbolic links" in shown
     await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "error")
-    assert "1 file failed" in lsp.statuses[-1]["message"]
+    assert lsp.statuses[-1]["message"] == f"1 file failed in task {task_id}"
 
+
+async def test_failed_files_prompt_offers_to_retry_them(lsp: Session) -> None:
     lsp.answer = "Retry failed"
-    second = await lsp.reindex(scope="file", paths=["cobra-go/broken.go"], **{"async": False})
-    assert second["status"] == "Failed"
+    await failing_task(lsp, "broken.go")
     await lsp.until(
-        "window/showMessage", lambda: lsp.client.messages[-1].message.startswith("Retrying")
+        "window/showMessage",
+        lambda: (
+            bool(lsp.client.messages) and lsp.client.messages[-1].message.startswith("Retrying")
+        ),
     )
     lsp.answer = None
     retry_id = lsp.client.messages[-1].message.rsplit(" ", 1)[-1]

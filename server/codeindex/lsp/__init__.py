@@ -5,8 +5,8 @@ open files first, answers `workspace/symbol` from the index and tells the editor
 index's state (`codeindex/status`). Modules, one per concern: `server` (the state of a
 session), `lifecycle` (root, settings, start and end), `commands`, `progress`, `follow`
 (every task's changes), `status`, `failures`, `documents` (open/save/watched files),
-`symbols`, `settings`, `core` (the seam over the core service), `args` and `errors`
-(contract checks and JSON-RPC errors), `latency` (a workspace/symbol latency probe).
+`symbols`, `settings`, `errors` (JSON-RPC errors), `latency` (a workspace/symbol latency
+probe). Arguments are checked by `codeindex.contract`; everything else is the service's.
 """
 
 from __future__ import annotations

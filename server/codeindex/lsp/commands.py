@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from codeindex.lsp import args as contract
-from codeindex.lsp.errors import BadArgument, to_jsonrpc, translate
+from codeindex import contract
+from codeindex.errors import BadArgument
+from codeindex.lsp.errors import to_jsonrpc, translate
 from codeindex.lsp.follow import observe
 from codeindex.lsp.progress import release
 from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer
@@ -49,29 +50,29 @@ EXAMPLES = {
 }
 
 
-def one_object(command: str, arguments: Sequence[Any]) -> Mapping[str, Any]:
-    """The command's single argument object ({} when none was given)."""
-    if not arguments or (len(arguments) == 1 and arguments[0] is None):
-        return {}
-    if len(arguments) == 1 and isinstance(arguments[0], Mapping):
+def one_object(command: str, arguments: Sequence[Any]) -> Any:
+    """The command's single argument (None when none was given); the contract checks it."""
+    if not arguments:
+        return None
+    if len(arguments) == 1:
         return arguments[0]
     shown = json.dumps(list(arguments), default=str)
     raise BadArgument(
         f"arguments: {command} takes one argument object like {EXAMPLES[command]}; "
-        f"got {shown[:120]}",
+        f"got {len(arguments)} arguments: {shown[:120]}",
         field="arguments",
-        given=list(arguments),
         allowed=EXAMPLES[command],
     )
 
 
-Body = Callable[[CodeIndexServer, Mapping[str, Any]], Awaitable[Any]]
+Body = Callable[[CodeIndexServer, Any], Awaitable[Any]]
 Handler = Callable[..., Awaitable[Any]]
 COMMANDS: dict[str, Handler] = {}
 
 
-def command(name: str) -> Callable[[Body], Handler]:
-    """Register a command body: it gets the argument object; errors become JSON-RPC errors."""
+def command(name: str, about: str | None = None) -> Callable[[Body], Handler]:
+    """Register a command body: it gets the argument; errors become JSON-RPC errors
+    (a bad argument that names no field is `about` that field)."""
 
     def decorate(body: Body) -> Handler:
         async def handler(ls: CodeIndexServer, *arguments: Any) -> Any:
@@ -80,7 +81,7 @@ def command(name: str) -> Callable[[Body], Handler]:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                raise to_jsonrpc(translate(exc)) from exc
+                raise to_jsonrpc(translate(exc), about) from exc
             return json.loads(json.dumps(result, default=str))
 
         handler.__name__ = handler.__qualname__ = body.__name__
@@ -91,93 +92,93 @@ def command(name: str) -> Callable[[Body], Handler]:
     return decorate
 
 
-def _no_argument(name: str, obj: Mapping[str, Any]) -> None:
-    if obj:
+def _no_argument(name: str, argument: Any) -> None:
+    if argument not in (None, {}):
         raise BadArgument(
-            f"arguments: {name} takes no argument; got {json.dumps(obj, default=str)[:120]}",
+            f"arguments: {name} takes no argument; got {json.dumps(argument, default=str)[:120]}",
             field="arguments",
-            given=dict(obj),
             allowed="no argument",
         )
 
 
-@command(FORCE_REINDEX)
-async def force_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+@command(FORCE_REINDEX, about="paths")
+async def force_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{scope, paths, priority, embeddings_only, async, incremental, recursive}: the
     force_reindex response (with `result` when sync)."""
     kwargs = contract.reindex_args(obj)
-    core = ls.core()
-    sync = not kwargs["async_"]
+    service = ls.service()
+    sync = not kwargs.pop("async_")
     params = COMMAND_PARAMS.get()
     token = params.work_done_token if params is not None and sync else None
     async with ls.book.lock:  # the follower sees the task only once it is adopted
-        resp = await core.force_reindex({**kwargs, "async_": True})
+        resp = await service.force_reindex(**kwargs)
         if token is not None:
             ls.book.adopt(resp["task_id"], token)
     if not sync:
         return resp
     try:
-        answer = await core.force_reindex_result(resp["task_id"])
+        final = await service.wait(resp["task_id"])
     except asyncio.CancelledError:
         async with ls.book.lock:
             release(ls, resp["task_id"])
         raise
-    await observe(ls, await core.get_reindex_status(resp["task_id"]))
-    return answer
+    await observe(ls, final)
+    return await service.reindex_response(resp["task_id"], with_result=True)
 
 
 @command(REINDEX_STATUS)
-async def reindex_status(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def reindex_status(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: the task's state."""
-    return await ls.core().get_reindex_status(contract.task_id_arg(obj))
+    return await ls.service().get_reindex_status(contract.task_id_arg(obj))
 
 
 @command(LIST_TASKS)
-async def list_tasks(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def list_tasks(ls: CodeIndexServer, obj: Any) -> Any:
     """{status?, limit?}: tasks, newest first."""
-    kwargs = contract.list_args(obj)
-    return await ls.core().list_reindex_tasks(kwargs["status"], kwargs["limit"])
+    return await ls.service().list_reindex_tasks(**contract.list_args(obj))
 
 
 @command(PAUSE_REINDEX)
-async def pause_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def pause_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: hold the task between files; its state afterwards."""
-    return await ls.core().control("pause", contract.task_id_arg(obj))
+    return await ls.service().pause_reindex(contract.task_id_arg(obj))
 
 
 @command(RESUME_REINDEX)
-async def resume_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def resume_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: let a paused task go on; its state afterwards."""
-    return await ls.core().control("resume", contract.task_id_arg(obj))
+    return await ls.service().resume_reindex(contract.task_id_arg(obj))
 
 
 @command(CANCEL_REINDEX)
-async def cancel_reindex(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def cancel_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: stop the task (what it wrote stays); its state afterwards."""
-    return await ls.core().control("cancel", contract.task_id_arg(obj))
+    return await ls.service().cancel_reindex(contract.task_id_arg(obj))
 
 
 @command(INDEX_STATUS)
-async def index_status(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def index_status(ls: CodeIndexServer, obj: Any) -> Any:
     """No argument: get_index_status."""
     _no_argument(INDEX_STATUS, obj)
-    return await ls.core().status()
+    return await ls.service().status()
 
 
 @command(VALIDATE_INDEX)
-async def validate_index(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def validate_index(ls: CodeIndexServer, obj: Any) -> Any:
     """No argument: the problems found, each with the reindex that fixes it."""
     _no_argument(VALIDATE_INDEX, obj)
-    return await ls.core().validate()
+    return await ls.service().validate()
 
 
 @command(SEARCH)
-async def search(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def search(ls: CodeIndexServer, obj: Any) -> Any:
     """{query, mode?, limit?, path?, language?}: hits, as `codeindex search --json`."""
-    return await ls.core().search(contract.search_args(obj))
+    result = await ls.service().search(**contract.search_args(obj))
+    return result.to_dict()
 
 
 @command(FIND_SYMBOL)
-async def find_symbol(ls: CodeIndexServer, obj: Mapping[str, Any]) -> Any:
+async def find_symbol(ls: CodeIndexServer, obj: Any) -> Any:
     """{name, match?, kind?, limit?}: symbols, as `codeindex symbols --json`."""
-    return await ls.core().find_symbols(contract.symbol_args(obj))
+    hits = await ls.service().find_symbols(**contract.symbol_args(obj))
+    return [hit.to_dict() for hit in hits]

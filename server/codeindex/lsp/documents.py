@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from codeindex.lsp.errors import CoreError
+from codeindex.errors import CodeIndexError
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -29,29 +29,27 @@ ONE_BY_ONE_MAX = 50
 
 def relative(ls: CodeIndexServer, uri: str) -> str | None:
     """The workspace-relative path of a file URI; None when it is not ours to index."""
-    if ls.core_ is None:
+    service = ls.service_
+    path = to_fs_path(uri) if service is not None else None
+    if service is None or path is None:
         return None
-    path = to_fs_path(uri)
-    if path is None:
-        return None
-    core = ls.core_
     try:
-        if Path(path).resolve().is_relative_to(core.data_dir):
+        if Path(path).resolve().is_relative_to(service.settings.data_dir):
             return None
-        return core.relative(path)
-    except (CoreError, OSError, ValueError):
+        return service.workspace.resolve(path)
+    except (CodeIndexError, OSError, ValueError):
         return None
 
 
-async def _queue(ls: CodeIndexServer, args: dict[str, Any]) -> str | None:
+async def _queue(ls: CodeIndexServer, scope: str, paths: list[str], **options: Any) -> str | None:
     """Create a task (under the progress lock); its id, or None when the core refused."""
     try:
         async with ls.book.lock:
-            resp = await ls.core().force_reindex(args)
-    except CoreError as exc:
-        log.info("not queued (%s): %s", args.get("paths"), exc.message)
+            resp = await ls.service().force_reindex(scope, paths, **options)
+    except CodeIndexError as exc:
+        log.info("not queued (%s): %s", paths, exc.message)
         return None
-    return str(resp["task_id"])
+    return resp["task_id"]
 
 
 async def did_open(ls: CodeIndexServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -59,8 +57,8 @@ async def did_open(ls: CodeIndexServer, params: types.DidOpenTextDocumentParams)
     rel = relative(ls, params.text_document.uri)
     if rel is not None:
         try:
-            await ls.core().boost([rel])
-        except CoreError as exc:
+            await ls.service().boost([rel])
+        except CodeIndexError as exc:
             log.info("boost of %s: %s", rel, exc.message)
 
 
@@ -69,8 +67,8 @@ async def did_close(ls: CodeIndexServer, params: types.DidCloseTextDocumentParam
     rel = relative(ls, params.text_document.uri)
     if rel is not None:
         try:
-            await ls.core().unboost([rel])
-        except CoreError as exc:
+            await ls.service().unboost([rel])
+        except CodeIndexError as exc:
             log.info("unboost of %s: %s", rel, exc.message)
 
 
@@ -78,10 +76,7 @@ async def did_save(ls: CodeIndexServer, params: types.DidSaveTextDocumentParams)
     """A saved file is reindexed at high priority (only when it changed)."""
     rel = relative(ls, params.text_document.uri)
     if rel is not None:
-        await _queue(
-            ls,
-            {"scope": "file", "paths": [rel], "priority": "high", "incremental": True},
-        )
+        await _queue(ls, "file", [rel], priority="high", incremental=True)
 
 
 def _changed_paths(ls: CodeIndexServer, changes: Iterable[types.FileEvent]) -> list[str]:
@@ -96,8 +91,10 @@ async def did_change_watched_files(
     paths = _changed_paths(ls, params.changes)
     if not paths:
         return
-    args: dict[str, Any] = {"scope": "files", "paths": paths, "incremental": True}
-    if await _queue(ls, args) is None and 1 < len(paths) <= ONE_BY_ONE_MAX:
+    if (
+        await _queue(ls, "files", paths, incremental=True) is None
+        and 1 < len(paths) <= ONE_BY_ONE_MAX
+    ):
         # one path the core refuses (a folder, an ignored file) must not drop the others
         for path in paths:
-            await _queue(ls, {"scope": "file", "paths": [path], "incremental": True})
+            await _queue(ls, "file", [path], incremental=True)

@@ -9,12 +9,13 @@ at high priority.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from codeindex.lsp.errors import CoreError
+from codeindex.contract import Failure
+from codeindex.errors import CodeIndexError
 from codeindex.lsp.progress import counts, title
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def summary(info: Mapping[str, Any]) -> str:
     return f"{title(info['scope'])}: {failed} {noun} failed ({counts(info)})."
 
 
-def listing(task_id: str, failures: list[dict[str, str]]) -> str:
+def listing(task_id: str, failures: Sequence[Failure]) -> str:
     """The failed files with their reasons, the first SHOWN_LINES of them."""
     lines = [f"{f['path']}: {f['error']}" for f in failures[:SHOWN_LINES]]
     if len(failures) > SHOWN_LINES:
@@ -62,8 +63,11 @@ async def offer(ls: CodeIndexServer, info: Mapping[str, Any]) -> None:
     if choice is None or choice.title not in (SHOW, RETRY):
         return
     try:
-        core = ls.core()
-        failures = await core.failures(task_id)
+        service = ls.service()
+        # CORE GAP: a task's failures come capped (TaskInfo 20, the sync result 100);
+        # retrying "exactly those" needs them all.
+        answer = await service.reindex_response(task_id, with_result=True)
+        failures = list(answer["result"]["failures"]) if answer["result"] else []
         if choice.title == SHOW:
             text = listing(task_id, failures)
             ls.window_log_message(
@@ -76,12 +80,10 @@ async def offer(ls: CodeIndexServer, info: Mapping[str, Any]) -> None:
             return
         paths = [f["path"] for f in failures]
         async with ls.book.lock:
-            resp = await core.force_reindex(
-                {"scope": "files", "paths": paths, "priority": "high", "async_": True}
-            )
+            resp = await service.force_reindex("files", paths, priority="high")
         noun = "file" if len(paths) == 1 else "files"
         ls.show(
             f"Retrying {len(paths)} failed {noun}: task {resp['task_id']}", types.MessageType.Info
         )
-    except CoreError as exc:
+    except CodeIndexError as exc:
         ls.show(f"{choice.title}: {exc.message}", types.MessageType.Error)

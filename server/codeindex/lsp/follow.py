@@ -40,7 +40,7 @@ async def follow(ls: CodeIndexServer) -> None:
     """Follow the tasks until the session ends."""
     while True:
         try:
-            async for info in ls.core().watch():
+            async for info in ls.service().watch():
                 ls.status.problem = None
                 await observe(ls, info)
         except asyncio.CancelledError:

@@ -14,11 +14,12 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from codeindex.errors import CodeIndexError, ConfigError
 from codeindex.lsp import settings, status
-from codeindex.lsp.core import Core
-from codeindex.lsp.errors import BadSetting, CoreError
+from codeindex.lsp.errors import translate
 from codeindex.lsp.follow import follow
 from codeindex.lsp.server import CodeIndexServer
+from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,21 @@ def choose_root(
 
 
 async def _open(ls: CodeIndexServer, root: Path, overrides: dict[str, object]) -> None:
-    try:
-        ls.core_ = await Core.open(root, overrides)
+    known, ls.later_settings = settings.split(overrides)
+    for attempt in [known, {}] if known else [{}]:
+        try:
+            ls.service_ = await CodeIndexService.open(root, attempt)
+        except ConfigError as exc:
+            if attempt:  # the editor's settings: report them, try the defaults
+                ls.pending_messages.append(f"codeindex settings: {exc.message}; using the defaults")
+                continue
+            ls.open_error = f"cannot open the index of {root}: {exc.message}"
+            return
+        except Exception as exc:
+            ls.open_error = f"cannot open the index of {root}: {translate(exc).message}"
+            return
+        ls.applied_settings = dict(attempt)
         return
-    except BadSetting as exc:
-        ls.pending_messages.append(f"codeindex settings: {exc.message}; using the defaults")
-    except CoreError as exc:
-        ls.open_error = f"cannot open the index of {root}: {exc.message}"
-        return
-    try:
-        ls.core_ = await Core.open(root, {})
-    except CoreError as exc:
-        ls.open_error = f"cannot open the index of {root}: {exc.message}"
 
 
 async def initialize(ls: CodeIndexServer, params: types.InitializeParams) -> None:
@@ -81,29 +85,28 @@ async def initialized(ls: CodeIndexServer, params: types.InitializedParams) -> N
     """Say what went wrong at start, then follow tasks and start the session."""
     settings.report(ls, ls.pending_messages)
     ls.pending_messages.clear()
-    if ls.core_ is None:
+    if ls.service_ is None:
         ls.status.problem = ls.open_error
         ls.show(ls.open_error or "codeindex: no index", types.MessageType.Error)
         status.publish(ls, force=True)
         return
+    try:
+        await ls.service_.start_session("lsp")
+    except CodeIndexError as exc:
+        ls.show(f"codeindex: {exc.message}", types.MessageType.Error)
     status.publish(ls, force=True)
     ls.run_task(follow(ls), name="follow-tasks")
-    try:
-        await ls.core_.start_session()
-    except CoreError as exc:
-        ls.show(f"codeindex: {exc.message}", types.MessageType.Error)
 
 
 async def shutdown(ls: CodeIndexServer, params: None) -> None:
-    """End the session: drop its boosts, stop following, close the index."""
+    """End the session: stop following, drop its boosts, close the index."""
     await ls.stop_tasks()
-    core, ls.core_ = ls.core_, None
-    if core is not None:
+    service, ls.service_ = ls.service_, None
+    if service is not None:
         try:
-            await core.end_session()
-        except CoreError as exc:
-            log.info("ending the session: %s", exc.message)
-        await core.close()
+            await service.end_session()
+        finally:
+            await service.close()
 
 
 def did_change_workspace_folders(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from codeindex.lsp.errors import CoreError
+from codeindex.errors import CodeIndexError
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -216,6 +216,6 @@ async def on_cancel(ls: CodeIndexServer, params: types.WorkDoneProgressCancelPar
     if task_id is None:
         return
     try:
-        await ls.core().control("cancel", task_id)
-    except CoreError as exc:
+        await ls.service().cancel_reindex(task_id)
+    except CodeIndexError as exc:
         log.info("cancel of %s from the editor: %s", task_id, exc)

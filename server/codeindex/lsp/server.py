@@ -20,10 +20,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 
 from codeindex import __version__
-from codeindex.lsp.core import Core
-from codeindex.lsp.errors import IndexUnusable
+from codeindex.errors import IndexUnusable
 from codeindex.lsp.progress import ProgressBook
 from codeindex.lsp.status import StatusReporter
+from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,11 @@ class CodeIndexServer(LanguageServer):
         )
         self.fallback_root = fallback_root
         self.root: Path | None = None
-        self.core_: Core | None = None
+        self.service_: CodeIndexService | None = None
         self.open_error: str | None = None
         self.pending_messages: list[str] = []
+        self.applied_settings: dict[str, Any] = {}  # core settings from the editor
+        self.later_settings: dict[str, Any] = {}  # editor settings the core does not know yet
         self.book = ProgressBook()
         self.status = StatusReporter()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -100,14 +102,14 @@ class CodeIndexServer(LanguageServer):
         if not any(isinstance(f, QuietAnswers) for f in pygls_log.filters):
             pygls_log.addFilter(QuietAnswers())
 
-    def core(self) -> Core:
-        """The core of the served workspace; IndexUnusable says why there is none."""
-        if self.core_ is None:
+    def service(self) -> CodeIndexService:
+        """The index of the served workspace; IndexUnusable says why there is none."""
+        if self.service_ is None:
             raise IndexUnusable(
                 self.open_error
                 or "no workspace folder: open a folder in the editor (rootUri/workspaceFolders)"
             )
-        return self.core_
+        return self.service_
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background coroutine, keep a reference, and log it if it dies."""

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from codeindex.lsp.core import CORE_KEYS
-from codeindex.lsp.errors import CoreError
+from codeindex.config import SETTINGS as CORE_SETTINGS
+from codeindex.errors import CodeIndexError
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECTION = "codeindex"
+CORE_KEYS = frozenset(s.key for s in CORE_SETTINGS)
 
 
 def _model_name(value: Any) -> str | None:
@@ -64,9 +65,16 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
     "model.name": ("embedding.model", _model_name),
     "model.path": ("embedding.model_path", _model_path),
     "maxFileSize": ("index.max_file_size", _size),
-    "excludes": ("index.excludes", _patterns),  # the core adds it (passed on until then)
-    "watching": ("watch.enabled", _flag),  # the watcher adds it (passed on until then)
+    "excludes": ("index.excludes", _patterns),  # held until the core knows it
+    "watching": ("watch.enabled", _flag),  # held until the watcher's settings land
 }
+
+
+def split(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The settings the core knows, and the others (passed on once it knows them)."""
+    known = {k: v for k, v in overrides.items() if k in CORE_KEYS}
+    later = {k: v for k, v in overrides.items() if k not in CORE_KEYS}
+    return known, later
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -133,15 +141,22 @@ async def pull(ls: CodeIndexServer) -> Any:
 
 
 async def apply(ls: CodeIndexServer, raw: Any) -> None:
-    """New settings from the editor: check them, report the bad ones, apply the rest."""
+    """New settings from the editor: check them, report the bad ones, apply the rest.
+
+    A setting the editor no longer sends goes back to its default.
+    """
     overrides, problems = parse(raw)
     report(ls, problems)
-    if ls.core_ is None or overrides == ls.core_.overrides:
+    known, ls.later_settings = split(overrides)
+    service = ls.service_
+    if service is None or known == ls.applied_settings:
         return
     try:
-        await ls.core_.apply_settings(overrides)
-    except CoreError as exc:
+        await service.apply_settings({**dict.fromkeys(ls.applied_settings), **known})
+    except CodeIndexError as exc:
         ls.show(f"codeindex settings not applied: {exc.message}; keeping the previous ones")
+        return
+    ls.applied_settings = known
 
 
 async def did_change_configuration(

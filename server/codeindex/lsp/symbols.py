@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from codeindex.lsp.errors import CoreError
+from codeindex.errors import CodeIndexError
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -70,7 +70,7 @@ def information(
     ls: CodeIndexServer, hit: dict[str, Any], known: frozenset[types.SymbolKind]
 ) -> types.SymbolInformation:
     """One symbol hit as SymbolInformation (lines 0-based in LSP, 1-based in the index)."""
-    uri = from_fs_path(str(ls.core().root / hit["path"])) or hit["path"]
+    uri = from_fs_path(str(ls.service().settings.root / hit["path"])) or hit["path"]
     return types.SymbolInformation(
         name=hit["name"],
         kind=lsp_kind(hit["kind"], known),
@@ -90,24 +90,22 @@ async def workspace_symbol(
 ) -> list[types.SymbolInformation]:
     """Symbols whose names start with, then contain, the query."""
     query = params.query.strip()
-    if not query or ls.core_ is None:
+    if not query or ls.service_ is None:
         return []
-    core = ls.core_
+    service = ls.service_
     hits: list[dict[str, Any]] = []
     seen: set[tuple[str, int, int]] = set()
     try:
         for match in ("prefix", "substring"):
-            found = await core.find_symbols(
-                {"name": query, "match": match, "kind": None, "limit": LIMIT}
-            )
-            for hit in found:
+            found = await service.find_symbols(query, match=match, limit=LIMIT)
+            for hit in (h.to_dict() for h in found):
                 key = (hit["path"], hit["start_line"], hit["start_col"])
                 if key not in seen:
                     seen.add(key)
                     hits.append(hit)
             if len(hits) >= LIMIT:
                 break
-    except CoreError as exc:
+    except CodeIndexError as exc:
         log.info("workspace/symbol %r: %s", query, exc.message)
         return []
     known = client_kinds(ls)
