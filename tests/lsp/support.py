@@ -16,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 CLIENTS = ["visual-studio-code", "neovim"]  # the capabilities pytest-lsp ships
 STATUS = "codeindex/status"
-WAIT_SECONDS = 40.0
+WAIT_SECONDS = 240.0
 
 
 def plain(value: Any) -> Any:

@@ -152,7 +152,8 @@ async def apply(ls: CodeIndexServer, raw: Any) -> None:
     if service is None or known == ls.applied_settings:
         return
     try:
-        await service.apply_settings({**dict.fromkeys(ls.applied_settings), **known})
+        async with ls.book.lock:  # tasks created after this message see the new settings
+            await service.apply_settings({**dict.fromkeys(ls.applied_settings), **known})
     except CodeIndexError as exc:
         ls.show(f"codeindex settings not applied: {exc.message}; keeping the previous ones")
         return
