@@ -83,7 +83,7 @@ class StatusReporter:
                 "message": f"{failed} {noun} failed in task {self.failed['task_id']}",
                 "tasks": 0,
             }
-        return {"state": "idle", "percent": None, "message": "index up to date", "tasks": 0}
+        return {"state": "idle", "percent": None, "message": "no task running", "tasks": 0}
 
 
 def publish(ls: CodeIndexServer, *, force: bool = False) -> None:
