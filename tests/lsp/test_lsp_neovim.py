@@ -1,9 +1,12 @@
 """A real Neovim (Debian's 0.7, headless) drives `codeindex lsp`: a sync project reindex
-with its $/progress, then workspace/symbol (tests/lsp/nvim/drive.lua)."""
+with its $/progress, then workspace/symbol (tests/lsp/nvim/drive.lua); and README's
+Neovim 0.7 setup and user commands work as printed (tests/lsp/nvim/readme_check.lua)."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,15 +15,30 @@ from typing import Any
 
 import pytest
 
-DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
+HERE = Path(__file__).parent
+DRIVER = HERE / "nvim" / "drive.lua"
+README_CHECK = HERE / "nvim" / "readme_check.lua"
+README = HERE.parent.parent / "README.md"
 NVIM = shutil.which("nvim")
-
-
-@pytest.mark.skipif(
+needs_nvim = pytest.mark.skipif(
     NVIM is None,
-    reason="NEOVIM IS NOT INSTALLED: the real-editor test cannot run. `.ci/run` installs "
+    reason="NEOVIM IS NOT INSTALLED: the real-editor tests cannot run. `.ci/run` installs "
     "Debian's neovim; by hand: apt-get install -y neovim",
 )
+
+
+def nvim(*scripts: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Neovim, headless, without user config, running these Lua files in order."""
+    assert NVIM is not None
+    command = [NVIM, "--headless", "-u", "NONE", "-i", "NONE", "--noplugin"]
+    for script in scripts:
+        command += ["-c", f"luafile {script}"]
+    return subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+@needs_nvim
 def test_neovim_reindexes_with_progress_and_finds_symbols(
     workspace: Path, tmp_path: Path, tiny_server_env: dict[str, str]
 ) -> None:
@@ -33,15 +51,7 @@ def test_neovim_reindexes_with_progress_and_finds_symbols(
         "CODEINDEX_NVIM_PYTHON": sys.executable,
         "HOME": str(tmp_path),  # no user config, no shada
     }
-    proc = subprocess.run(
-        [NVIM, "--headless", "-u", "NONE", "-i", "NONE", "--noplugin", "-c", f"luafile {DRIVER}"],
-        env=env,
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    proc = nvim(DRIVER, env=env, cwd=workspace)
     assert out.is_file(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr}"
     seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert seen["errors"] == [], seen["errors"]
@@ -72,3 +82,66 @@ def test_neovim_reindexes_with_progress_and_finds_symbols(
         for s in seen["symbols"]
     ), seen["symbols"][:5]
     assert seen["exit_code"] == 0
+
+
+def readme_lua(after: str) -> str:
+    """The first ```lua block of README.md after the line containing `after`."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(after)
+    match = re.search(r"```lua\n(.*?)```", text[start:], re.DOTALL)
+    assert match, f"no lua block after {after!r} in README.md"
+    return match.group(1)
+
+
+@needs_nvim
+def test_readme_neovim_07_setup_and_commands_work(
+    workspace: Path, tmp_path: Path, tiny_server_env: dict[str, str]
+) -> None:
+    setup = tmp_path / "setup.lua"
+    setup.write_text(
+        readme_lua("Neovim 0.7 (Debian 12")
+        + "\n"
+        + readme_lua("Then, for either version, user commands"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "readme.json"
+    env = {
+        **tiny_server_env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{tiny_server_env['PATH']}",
+        "CODEINDEX_NVIM_OUT": str(out),
+        "HOME": str(tmp_path),
+    }
+    proc = nvim(setup, README_CHECK, env=env, cwd=workspace)
+    assert out.is_file(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr}"
+    seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    assert seen["errors"] == [], (seen["errors"], seen.get("messages"))
+    assert seen["attached"] == 1
+    messages = seen["messages"]
+    assert re.search(r"\d+ files indexed, \d+ symbols", messages)
+    assert re.search(r"reindex_\d{14}_[0-9a-f]{8} (Queued|Running|Completed): \d+ file", messages)
+    assert "index is valid" in messages or "problem(s)" in messages
+    assert any(item["text"] for item in seen["search"])
+    assert any("Observable" in item["text"] for item in seen["symbols"])
+    assert seen["status"] in ("idle", "paused") or seen["status"].startswith("indexing")
+
+
+@needs_nvim
+def test_every_lua_block_of_the_readme_parses(tmp_path: Path) -> None:
+    blocks = re.findall(r"```lua\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 3
+    check = tmp_path / "parse.lua"
+    lines = ["local bad = {}"]
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"block{i}.lua"
+        path.write_text(block, encoding="utf-8")
+        lines.append(
+            f"local f{i}, e{i} = loadfile({json.dumps(str(path))}) "
+            f"if not f{i} then table.insert(bad, e{i}) end"
+        )
+    lines += [
+        f"local out = assert(io.open({json.dumps(str(tmp_path / 'parse.json'))}, 'w'))",
+        "out:write(vim.fn.json_encode({ bad = bad })) out:close() vim.cmd('qa!')",
+    ]
+    check.write_text("\n".join(lines), encoding="utf-8")
+    nvim(check, env={**os.environ, "HOME": str(tmp_path)}, cwd=tmp_path)
+    assert json.loads((tmp_path / "parse.json").read_text(encoding="utf-8")) == {"bad": []}
