@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPORT_SECONDS = 0.2
+CREATE_SECONDS = 5.0
 RUNNING = ("Queued", "Running")
 ENDED_MEMORY = 1000
 
@@ -125,7 +126,8 @@ async def _begin(ls: CodeIndexServer, tracked: Tracked, info: Mapping[str, Any])
         tracked.rounds += 1
         token = f"codeindex/{tracked.task_id}/{tracked.rounds}"
         try:
-            await ls.work_done_progress.create_async(token)
+            async with asyncio.timeout(CREATE_SECONDS):  # a client that never answers
+                await ls.work_done_progress.create_async(token)
         except Exception as exc:
             log.info("the client refused a progress token (%s): no progress for this task", exc)
             return
@@ -195,7 +197,6 @@ async def show(ls: CodeIndexServer, info: Mapping[str, Any]) -> bool:
         return False
     if tracked.client_token and not tracked.begun:
         await _begin(ls, tracked, info)  # a sync request's task that ended at once
-    tracked.percent = 100 if status == "Completed" else tracked.percent
     _end(ls, tracked, end_message(info))
     book.forget(task_id)
     return True
