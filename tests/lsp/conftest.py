@@ -48,7 +48,15 @@ def workspace(indexed_polyglot: Path, tmp_path: Path) -> Path:
 async def lsp(
     request: pytest.FixtureRequest, workspace: Path, tiny_server_env: dict[str, str]
 ) -> AsyncIterator[Session]:
-    """A session on an indexed copy of polyglot-small, as VS Code or as Neovim."""
-    session = await start(workspace, tiny_server_env, client_capabilities(request.param))
+    """A session on an indexed copy of polyglot-small, as VS Code or as Neovim.
+
+    The file watcher is off (`"watching": false`), so the tasks a test sees are its own.
+    """
+    session = await start(
+        workspace,
+        tiny_server_env,
+        client_capabilities(request.param),
+        options={"watching": False},
+    )
     yield session
     await session.close()

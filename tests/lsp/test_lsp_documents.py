@@ -148,8 +148,12 @@ async def test_save_reindexes_the_file_at_high_priority(lsp: Session) -> None:
         )
 
     await lsp.until("$/progress", found)
-    tasks = await lsp.command("codeindex.listTasks", {"limit": 1})
-    info = await lsp.status_of(tasks[0]["task_id"])
+    token = next(
+        str(t)
+        for t in lsp.client.progress_reports
+        if lsp.reports(t)[0].title == "Reindex file cobra-go/args.go"
+    )
+    info = await lsp.status_of(token.split("/")[1])
     assert info["scope"] == {"File": {"path": "cobra-go/args.go"}}
     assert info["priority"] == "high" and info["status"] == "Completed"
     assert info["message"].endswith("done") or "1 of 1" in info["message"]
@@ -161,38 +165,52 @@ async def test_save_reindexes_the_file_at_high_priority(lsp: Session) -> None:
     ]
 
 
-async def test_watched_file_changes_queue_an_incremental_files_task(lsp: Session) -> None:
-    assert lsp.root is not None
-    root = lsp.root
-    (root / "cobra-go" / "fresh.go").write_text(
-        "package cobra\n\nfunc FreshlyWritten() {}\n", encoding="utf-8"
+@pytest.mark.parametrize("capabilities", CLIENTS)
+async def test_watched_file_changes_are_queued_when_no_watcher_runs(
+    workspace: Path, tiny_server_env: dict[str, str], capabilities: str
+) -> None:
+    session = await start(
+        workspace, tiny_server_env, client_capabilities(capabilities), options={"watching": False}
     )
-    (root / "cobra-go" / "cobra.go").unlink()
-    changes = [
-        types.FileEvent(uri=uri(root, "cobra-go/fresh.go"), type=types.FileChangeType.Created),
-        types.FileEvent(uri=uri(root, "cobra-go/cobra.go"), type=types.FileChangeType.Deleted),
-        types.FileEvent(uri=uri(root, ".codeindex/index.db"), type=types.FileChangeType.Changed),
-    ]
-    lsp.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes))
-
-    def done() -> bool:
-        return any(
-            str(t).startswith("codeindex/")
-            and lsp.reports(t)[0].title == "Reindex 2 files"
-            and lsp.ended(t)
-            for t in lsp.client.progress_reports
+    try:
+        (workspace / "cobra-go" / "fresh.go").write_text(
+            "package cobra\n\nfunc FreshlyWritten() {}\n", encoding="utf-8"
+        )
+        (workspace / "cobra-go" / "cobra.go").unlink()
+        seen = set(session.client.progress_reports)
+        changes = [
+            types.FileEvent(
+                uri=uri(workspace, "cobra-go/fresh.go"), type=types.FileChangeType.Created
+            ),
+            types.FileEvent(
+                uri=uri(workspace, "cobra-go/cobra.go"), type=types.FileChangeType.Deleted
+            ),
+            types.FileEvent(
+                uri=uri(workspace, ".codeindex/index.db"), type=types.FileChangeType.Changed
+            ),
+        ]
+        session.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(changes)
         )
 
-    await lsp.until("$/progress", done)
-    tasks = await lsp.command("codeindex.listTasks", {"limit": 1})
-    assert tasks[0]["scope"] == {"Files": {"paths": ["cobra-go/fresh.go", "cobra-go/cobra.go"]}}
-    assert tasks[0]["status"] == "Completed"
-    fresh = await lsp.client.workspace_symbol_async(
-        types.WorkspaceSymbolParams(query="FreshlyWritten")
-    )
-    assert [to_fs_path(s.location.uri) for s in fresh] == [str(root / "cobra-go" / "fresh.go")]
-    gone = await lsp.command("codeindex.findSymbol", {"name": "OnInitialize", "match": "exact"})
-    assert gone == []  # its only definition was in the deleted file
+        def indexed() -> bool:
+            return any(session.ended(t) for t in session.client.progress_reports if t not in seen)
+
+        await session.until("$/progress", indexed)
+        fresh = await session.client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="FreshlyWritten")
+        )
+        assert [to_fs_path(s.location.uri) for s in fresh] == [
+            str(workspace / "cobra-go" / "fresh.go")
+        ]
+        gone = await session.command(
+            "codeindex.findSymbol", {"name": "OnInitialize", "match": "exact"}
+        )
+        assert gone == []  # its only definition was in the deleted file
+        status = await session.command("codeindex.indexStatus")
+        assert status["files"]["total"] == 381  # one new, one gone; the data dir ignored
+    finally:
+        await session.close()
 
 
 async def test_workspace_symbol_finds_known_symbols(lsp: Session) -> None:

@@ -2,15 +2,15 @@
 
 `didOpen` boosts the file to high priority in every pending task (a boost owned by this
 session); `didClose` drops it; `didSave` queues an incremental reindex of that file at
-high priority; `workspace/didChangeWatchedFiles` is taken as a hint and queues an
-incremental `files` task of the paths that changed. Files outside the workspace, in the
-data dir or excluded by the ignore rules are left alone.
+high priority; `workspace/didChangeWatchedFiles` is a hint that goes where the watcher's
+changes go (queued incrementally when no watcher runs; a running one saw them too).
+Files outside the workspace, in the data dir or excluded by the ignore rules are left
+alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
 
 log = logging.getLogger(__name__)
-
-ONE_BY_ONE_MAX = 50
 
 
 def relative(ls: CodeIndexServer, uri: str) -> str | None:
@@ -79,22 +77,16 @@ async def did_save(ls: CodeIndexServer, params: types.DidSaveTextDocumentParams)
         await _queue(ls, "file", [rel], priority="high", incremental=True)
 
 
-def _changed_paths(ls: CodeIndexServer, changes: Iterable[types.FileEvent]) -> list[str]:
-    paths = (relative(ls, change.uri) for change in changes)
-    return list(dict.fromkeys(p for p in paths if p))
-
-
 async def did_change_watched_files(
     ls: CodeIndexServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    """Files changed on disk (a hint): queue an incremental reindex of them."""
-    paths = _changed_paths(ls, params.changes)
-    if not paths:
+    """Files changed on disk (a hint): into the watcher's path (queued when none watches)."""
+    service = ls.service_
+    if service is None:
         return
-    if (
-        await _queue(ls, "files", paths, incremental=True) is None
-        and 1 < len(paths) <= ONE_BY_ONE_MAX
-    ):
-        # one path the core refuses (a folder, an ignored file) must not drop the others
-        for path in paths:
-            await _queue(ls, "file", [path], incremental=True)
+    paths = [to_fs_path(change.uri) for change in params.changes]
+    try:
+        async with ls.book.lock:
+            await service.notice_changes([p for p in paths if p])
+    except CodeIndexError as exc:
+        log.info("changed files not queued: %s", exc.message)
