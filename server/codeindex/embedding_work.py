@@ -238,6 +238,7 @@ class EmbeddingWork(ABC):
                 self._model = (embedder, model_id, table)
                 await asyncio.to_thread(table.add, hashes, matrix)
                 await self._fill(model_id)
+            crash_point("vectors-added")
             await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []

@@ -227,7 +227,8 @@ class CodeIndexService(Sessions):
             scope_enum, planned, prio, embed_only, incremental, recursive, message
         )
         self._wake_worker()
-        if not task.finished or model_changed:
+        # with nothing new to do, an earlier task a dead worker left behind still needs one
+        if not task.finished or model_changed or await self.queue.needs_worker():
             await self.ensure_worker()
         if not async_ and not task.finished:
             await self.wait(task.id, on_progress=on_progress)
@@ -331,7 +332,7 @@ class CodeIndexService(Sessions):
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
-                if await self.queue.has_runnable():
+                if await self.queue.needs_worker():
                     await self.ensure_worker()
             except Exception:
                 log.exception("could not check the worker")

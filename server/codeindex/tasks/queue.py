@@ -237,6 +237,16 @@ class Queue(LeaseHolding, ClientSide):
         )
         return row is not None
 
+    async def needs_worker(self) -> bool:
+        """True when a task that is not paused has items left: pending, or `processing` by a
+        worker that may have died (they go back to pending only when a worker takes over)."""
+        row = await self.storage.fetchone(
+            "SELECT 1 FROM reindexing_task_items i JOIN reindexing_tasks t ON t.id = i.task_id "
+            "WHERE i.status IN ('pending', 'processing') AND t.status IN ('Queued', 'Running') "
+            "LIMIT 1"
+        )
+        return row is not None
+
     # ---- controlling tasks -----------------------------------------------
 
     async def pause(self, task_id: str) -> Task:
