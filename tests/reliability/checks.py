@@ -7,9 +7,13 @@ its bytes gives; the queue must be settled: every task Completed, nothing left
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import os
 import sqlite3
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from codeindex.config import load_settings
@@ -91,3 +95,18 @@ def assert_queue_settled(root: Path) -> list[str]:
     assert all(t[2] == 0 and t[3] == t[4] for t in tasks), tasks
     assert set(items) == {"completed"}, items
     return [t[0] for t in tasks]
+
+
+async def until(
+    check: Callable[[], bool | Awaitable[bool]], what: str, seconds: float = 120
+) -> None:
+    """Wait until `check()` is true (polling a condition the system changes), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)

@@ -19,12 +19,11 @@ import json
 import os
 import signal
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 from tests.helpers import background_workers, cli_env, copy_tree, run_cli
-from tests.reliability.checks import assert_index_matches_disk, assert_queue_settled
+from tests.reliability.checks import assert_index_matches_disk, assert_queue_settled, until
 
 from codeindex.service import CodeIndexService
 
@@ -59,13 +58,6 @@ def corpus(polyglot_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def _killed(marker: Path) -> tuple[str, str, int]:
     point, detail, pid = marker.read_text("utf-8").strip().split("\t")
     return point, detail, int(pid)
-
-
-async def _until(check: object, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.05)
 
 
 def _worker_pids(root: Path) -> set[int]:
@@ -108,9 +100,9 @@ async def test_a_worker_killed_anywhere_loses_nothing(
                 async for state in service.watch(resp["task_id"]):
                     final = state
         else:
-            await _until(marker.exists, f"the worker reached {fault}")
+            await until(marker.exists, f"the worker reached {fault}")
             _, _, pid = _killed(marker)
-            await _until(lambda: pid not in background_workers(root), "the worker died")
+            await until(lambda: pid not in background_workers(root), "the worker died")
             env = cli_env(**tiny_env, **faults)
             proc = await asyncio.to_thread(run_cli, root, "index", env=env, timeout=180)
             assert proc.returncode == 0, proc.stderr
