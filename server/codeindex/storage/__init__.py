@@ -24,7 +24,14 @@ from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol
 from codeindex.storage.models import ModelQueries
-from codeindex.storage.opening import REBUILT_KEY, Opened, connect, prepare, read_only_error
+from codeindex.storage.opening import (
+    REBUILT_KEY,
+    Opened,
+    connect,
+    prepare,
+    read_only_error,
+    reclaim,
+)
 from codeindex.storage.search import SearchQueries
 from codeindex.storage.stats import StatsQueries
 
@@ -170,6 +177,12 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
                 raise
             crash_point("commit")
             await self._writer.execute("COMMIT")
+
+    async def reclaim_space(self) -> None:
+        """Give free pages back and shrink the WAL (see `opening.reclaim`); off the query path."""
+        if self.opened.writable:
+            async with self._write_lock:
+                await reclaim(self._writer)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query on the read connection."""
