@@ -18,7 +18,7 @@ from typing import Any
 
 from codeindex import contract, doorbell
 from codeindex.config import Settings, load_settings
-from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
+from codeindex.contract import MAX_PATHS, ReindexResponse, TaskInfo, TaskListEntry
 from codeindex.errors import BadArgument
 from codeindex.local_worker import LocalWorker
 from codeindex.models import ModelManager
@@ -200,6 +200,12 @@ class CodeIndexService(Sessions):
         prio = Priority.parse(priority)
         if isinstance(paths, str):
             paths = [paths]
+        if len(paths) > MAX_PATHS:  # the same bound for every front-end
+            raise BadArgument(
+                f"{len(paths)} paths given; at most {MAX_PATHS} are allowed: reindex their "
+                "folder (scope directory) or the project instead",
+                field="paths",
+            )
         embed_only = embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY
         planned = await plan(
             self.storage,
