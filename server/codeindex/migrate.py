@@ -75,7 +75,7 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
-VACUUM_VERSION = 8  # from this schema version on, databases use auto_vacuum=INCREMENTAL
+VACUUM_VERSION = 10  # from this schema version on, databases use auto_vacuum=INCREMENTAL
 
 
 def _incremental_vacuum_from_now_on(conn: sqlite3.Connection) -> None:
