@@ -3,9 +3,9 @@
 `CODEINDEX_FAULTS` holds comma-separated `point[=text][@n]` entries: the process SIGKILLs
 itself the n-th time (default: the first) it reaches `point` with a detail containing
 `text`. Points: `parse` (detail: the file), `commit` (a SQLite write transaction, before
-its COMMIT), `embed` (a batch to the model), `vectors` (before a LanceDB write),
-`vectors-added` (after a LanceDB write, before SQLite records it), `renew` (the lease
-renewal).
+its COMMIT; detail: the function that made it, such as `apply_files`), `embed` (a batch to
+the model), `vectors` (before a LanceDB write), `vectors-added` (after a LanceDB write,
+before SQLite records it), `renew` (the lease renewal).
 
 Worker processes inherit the variable, so a replacement worker would die at the same point
 too. With `CODEINDEX_FAULTS_ONCE` naming a file, a fault fires only in the process that
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections import Counter
 
 ENV = "CODEINDEX_FAULTS"
@@ -51,6 +52,17 @@ def _claim(point: str, detail: str) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def armed() -> bool:
+    """True when some fault is asked for (a detail that costs something is made only then)."""
+    return bool(_FAULTS)
+
+
+def caller(depth: int = 1) -> str:
+    """The name of the function `depth` frames above the one calling this (a detail)."""
+    frame = sys._getframe(depth + 1)
+    return frame.f_code.co_name
 
 
 def crash_point(point: str, detail: str = "") -> None:

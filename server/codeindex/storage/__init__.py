@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from codeindex import faults
 from codeindex.context import embed_text
 from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
@@ -175,7 +176,8 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
-            crash_point("commit")
+            if faults.armed():  # the detail names the transaction: `commit=apply_files@2`
+                crash_point("commit", faults.caller(2))
             await self._writer.execute("COMMIT")
 
     async def reclaim_space(self) -> None:
