@@ -37,10 +37,22 @@ class Waiting:
     embedded: int = 0  # texts embedded so far (flushed or not), for partial progress
 
 
-class Backlog:
-    """Texts to embed by priority, and the waiting items."""
+MAX_CHARS = 64 * 1024 * 1024  # ~100 MB of texts in memory: Django's whole tree fits in it
 
-    def __init__(self) -> None:
+
+class Backlog:
+    """Texts to embed by priority, and the waiting items.
+
+    It holds at most about `max_chars` characters of text: when `full`, the worker embeds
+    before it parses more files of the same priority (memory stays bounded however large
+    the tree; below the bound, every file is parsed first, so full-text search is ready
+    early).
+    """
+
+    def __init__(self, max_chars: int = MAX_CHARS) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.peak_chars = 0
         self._queues: dict[int, dict[str, Text]] = {p: {} for p in PRIORITIES}
         self._texts: dict[str, Text] = {}
         self.waiting: dict[int, Waiting] = {}
@@ -52,6 +64,11 @@ class Backlog:
 
     def __contains__(self, content_hash: object) -> bool:
         return content_hash in self._texts
+
+    @property
+    def full(self) -> bool:
+        """True when it holds `max_chars` of text or more: embed before adding more."""
+        return self.chars >= self.max_chars
 
     def wait(
         self,
@@ -71,6 +88,8 @@ class Backlog:
                 entry = Text(texts[h], priority)
                 self._texts[h] = entry
                 self._queues[priority][h] = entry
+                self.chars += len(entry.text)
+                self.peak_chars = max(self.peak_chars, self.chars)
             elif priority < entry.priority:
                 del self._queues[entry.priority][h]
                 entry.priority = priority
@@ -131,6 +150,7 @@ class Backlog:
         """Take a text out of the backlog once its vector exists; credit its items."""
         entry = self._texts.pop(content_hash)
         del self._queues[entry.priority][content_hash]
+        self.chars -= len(entry.text)
         for item_id in entry.items:
             waiting = self.waiting.get(item_id)
             if waiting is not None:
@@ -163,6 +183,7 @@ class Backlog:
             if not entry.items:
                 del self._texts[h]
                 del self._queues[entry.priority][h]
+                self.chars -= len(entry.text)
         self._forget(item_id)
         return waiting
 

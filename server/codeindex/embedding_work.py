@@ -42,6 +42,10 @@ PROGRESS_SECONDS = 0.25
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
 GC_MIN_UNREFERENCED = 1000
+# Old LanceDB versions are deleted at once: each compaction rewrites the table, so keeping
+# them a minute kept a copy of the table per write in that minute (and for good when the
+# worker left within it). A reader whose version's files went reloads the latest (vectors).
+VERSIONS_KEPT_FOR = timedelta(0)
 
 
 class EmbeddingWork(ABC):
@@ -238,6 +242,7 @@ class EmbeddingWork(ABC):
                 self._model = (embedder, model_id, table)
                 await asyncio.to_thread(table.add, hashes, matrix)
                 await self._fill(model_id)
+            crash_point("vectors-added")
             await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []
@@ -266,7 +271,7 @@ class EmbeddingWork(ABC):
             if len(unreferenced) >= GC_MIN_UNREFERENCED:
                 await asyncio.to_thread(table.delete, unreferenced)
                 await self.storage.forget_embedded(model_id, unreferenced)
-            await asyncio.to_thread(table.optimize)
+            await asyncio.to_thread(table.optimize, VERSIONS_KEPT_FOR)
         except VectorsDamaged as exc:
             identity = embedder.identity
             table = await self._rebuild_table(model_id, identity.table_name, identity.dim, exc)

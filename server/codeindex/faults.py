@@ -2,8 +2,15 @@
 
 `CODEINDEX_FAULTS` holds comma-separated `point[=text][@n]` entries: the process SIGKILLs
 itself the n-th time (default: the first) it reaches `point` with a detail containing
-`text`. Points: `parse` (detail: the file), `commit` (a SQLite write transaction),
-`embed` (a batch to the model), `vectors` (a LanceDB write), `renew` (the lease renewal).
+`text`. Points: `parse` (detail: the file), `commit` (a SQLite write transaction, before
+its COMMIT; detail: the function that made it, such as `apply_files`), `embed` (a batch to
+the model), `vectors` (before a LanceDB write), `vectors-added` (after a LanceDB write,
+before SQLite records it), `renew` (the lease renewal).
+
+Worker processes inherit the variable, so a replacement worker would die at the same point
+too. With `CODEINDEX_FAULTS_ONCE` naming a file, a fault fires only in the process that
+creates that file (it records the point, the detail and the pid there): one kill in all,
+whichever process gets there first; the others go on.
 Unset (always, outside tests) it costs one dictionary look-up per point.
 """
 
@@ -11,9 +18,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections import Counter
 
 ENV = "CODEINDEX_FAULTS"
+ONCE_ENV = "CODEINDEX_FAULTS_ONCE"
 
 
 def _parse(spec: str) -> list[tuple[str, str, int]]:
@@ -26,7 +35,34 @@ def _parse(spec: str) -> list[tuple[str, str, int]]:
 
 
 _FAULTS = _parse(os.environ.get(ENV, ""))
+_ONCE = os.environ.get(ONCE_ENV, "")
 _seen: Counter[tuple[str, str]] = Counter()
+
+
+def _claim(point: str, detail: str) -> bool:
+    """With a once-file: True only for the process that creates it (it records the kill)."""
+    if not _ONCE:
+        return True
+    try:
+        fd = os.open(_ONCE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, f"{point}\t{detail}\t{os.getpid()}\n".encode())
+    finally:
+        os.close(fd)
+    return True
+
+
+def armed() -> bool:
+    """True when some fault is asked for (a detail that costs something is made only then)."""
+    return bool(_FAULTS)
+
+
+def caller(depth: int = 1) -> str:
+    """The name of the function `depth` frames above the one calling this (a detail)."""
+    frame = sys._getframe(depth + 1)
+    return frame.f_code.co_name
 
 
 def crash_point(point: str, detail: str = "") -> None:
@@ -36,5 +72,5 @@ def crash_point(point: str, detail: str = "") -> None:
     for name, text, nth in _FAULTS:
         if name == point and text in detail:
             _seen[(name, text)] += 1
-            if _seen[(name, text)] == nth:
+            if _seen[(name, text)] == nth and _claim(point, detail):
                 os.kill(os.getpid(), signal.SIGKILL)

@@ -7,6 +7,7 @@ written by a newer codeindex is refused rather than guessed at.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -15,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 
 from codeindex.errors import IndexUnusable
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -72,6 +75,23 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
+VACUUM_VERSION = 10  # from this schema version on, databases use auto_vacuum=INCREMENTAL
+
+
+def _incremental_vacuum_from_now_on(conn: sqlite3.Connection) -> None:
+    """Switch a database made before VACUUM_VERSION to auto_vacuum=INCREMENTAL (once, on the
+    upgrade). That takes a VACUUM, which needs the database to itself: when another process
+    is using it, it is left as it is (free pages are still reused, only not given back)."""
+    if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 0:
+        return
+    try:
+        conn.execute("PRAGMA busy_timeout=1000")
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        log.info("index.db keeps auto_vacuum=NONE (the VACUUM that changes it failed: %s)", exc)
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     """The version recorded in the database (0 for a new one)."""
     exists = conn.execute(
@@ -92,6 +112,10 @@ def migrate(db_path: Path) -> int:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
         found = current_version(conn)
+        if found == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+            # a new database gives free pages back (`PRAGMA incremental_vacuum`, run by the
+            # worker when idle); only possible before the first table exists
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         if found > latest:
             raise SchemaError(
                 f"{db_path} has schema version {found}, newer than {latest} known to this "
@@ -120,6 +144,8 @@ def migrate(db_path: Path) -> int:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        if found < VACUUM_VERSION <= latest:
+            _incremental_vacuum_from_now_on(conn)
         return latest
     except sqlite3.OperationalError as exc:  # locked, unreadable, out of space: not damage
         raise SchemaError(f"{db_path} cannot be opened now ({exc}): try again") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from codeindex.storage import FileRow, Storage
 from codeindex.tasks import Action, PlannedItem, Priority, Queue, Rates, Scope, Task
 from codeindex.workspace import FileEntry, SkipFile, Workspace, WorkspaceError
+from codeindex.workspace.paths import shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +130,11 @@ async def plan(
     rows_list = await storage.files_under(folder, recursive=recursive)
     if folder and not folder_abs.is_dir():
         if folder_abs.exists():
-            raise WorkspaceError(f"{folder} is a file, not a folder: use scope file")
+            raise WorkspaceError(f"{shown(folder)} is a file, not a folder: use scope file")
         if not rows_list:
             raise WorkspaceError(
-                f"folder {folder} does not exist in {workspace.root} and nothing under it is "
-                "indexed: check the path"
+                f"folder {shown(folder)} does not exist in {workspace.root} and nothing under it "
+                "is indexed: check the path"
             )
     targets = [folder or "."] if scope is Scope.DIRECTORY else []
     entries = (
@@ -174,7 +175,9 @@ async def _plan_files(
     for rel in dict.fromkeys(resolved):
         absolute: Path = workspace.root / rel
         if not rel or absolute.is_dir():
-            raise WorkspaceError(f"{rel or '.'} is a folder: use scope directory for folders")
+            raise WorkspaceError(
+                f"{shown(rel or '.')} is a folder: use scope directory for folders"
+            )
         row = await storage.get_file(rel)
         entry = workspace.stat(rel)
         if entry is None:
@@ -188,8 +191,8 @@ async def _plan_files(
                     if workspace.is_ignored(rel)
                     else "is not a regular file inside the workspace"
                 )
-                raise WorkspaceError(f"{rel} {reason}: nothing to index")
-            raise WorkspaceError(f"{rel} does not exist in {workspace.root}: check the path")
+                raise WorkspaceError(f"{shown(rel)} {reason}: nothing to index")
+            raise WorkspaceError(f"{shown(rel)} does not exist in {workspace.root}: check the path")
         if embeddings_only:
             if row is None or row.index_status != "indexed":
                 raise WorkspaceError(

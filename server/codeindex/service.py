@@ -18,7 +18,7 @@ from typing import Any
 
 from codeindex import contract, doorbell
 from codeindex.config import Settings, load_settings
-from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
+from codeindex.contract import MAX_PATHS, ReindexResponse, TaskInfo, TaskListEntry
 from codeindex.errors import BadArgument
 from codeindex.local_worker import LocalWorker
 from codeindex.models import ModelManager
@@ -200,6 +200,12 @@ class CodeIndexService(Sessions):
         prio = Priority.parse(priority)
         if isinstance(paths, str):
             paths = [paths]
+        if len(paths) > MAX_PATHS:  # the same bound for every front-end
+            raise BadArgument(
+                f"{len(paths)} paths given; at most {MAX_PATHS} are allowed: reindex their "
+                "folder (scope directory) or the project instead",
+                field="paths",
+            )
         embed_only = embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY
         planned = await plan(
             self.storage,
@@ -227,7 +233,8 @@ class CodeIndexService(Sessions):
             scope_enum, planned, prio, embed_only, incremental, recursive, message
         )
         self._wake_worker()
-        if not task.finished or model_changed:
+        # with nothing new to do, an earlier task a dead worker left behind still needs one
+        if not task.finished or model_changed or await self.queue.needs_worker():
             await self.ensure_worker()
         if not async_ and not task.finished:
             await self.wait(task.id, on_progress=on_progress)
@@ -331,7 +338,7 @@ class CodeIndexService(Sessions):
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
-                if await self.queue.has_runnable():
+                if await self.queue.needs_worker():
                     await self.ensure_worker()
             except Exception:
                 log.exception("could not check the worker")

@@ -50,6 +50,7 @@ IDLE_POLL_SECONDS = 0.05
 IDLE_POLL_WITH_DOORBELL_SECONDS = 0.5
 MAINTAIN_WHEN_QUIET_SECONDS = 2.0
 BOOSTS_SECONDS = 0.5
+TIDIED_KEY = "tidied_at"  # when the worker last gave index.db's free space back
 
 
 class Worker(EmbeddingWork):
@@ -87,6 +88,7 @@ class Worker(EmbeddingWork):
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
         self._last_flush = time.monotonic()
         self._dirty_vectors = False
+        self._dirty_db = False
         self._lost = False
         self._retired = False
         self._model: tuple[Embedder, int, VectorTable] | None = None
@@ -197,7 +199,11 @@ class Worker(EmbeddingWork):
             await self._follow_boosts()
             best_text = self.backlog.best_priority()
             best_item = await self.queue.best_pending_priority()
-            if best_item is not None and (best_text is None or best_item <= best_text):
+            if best_item is not None and (
+                best_text is None
+                or best_item < best_text
+                or (best_item == best_text and not self.backlog.full)
+            ):
                 items = await self.queue.claim(CLAIM_BATCH, self.owner)
                 if items:
                     await self._process(items)
@@ -216,10 +222,13 @@ class Worker(EmbeddingWork):
             quiet = time.monotonic() - idle_since
             # an editor or agent session keeps its worker (and the watcher beside it)
             leaving = exit_when_idle and quiet >= linger and not await self._clients_alive()
-            if self._dirty_vectors and (leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS):
+            if (self._dirty_vectors or self._dirty_db) and (
+                leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS
+            ):
                 # not after every small task: an editor saving a file again soon would
                 # find the worker busy compacting instead of indexing
                 await self._maintain()
+                await self._tidy()
             if leaving and not await self.queue.has_runnable():
                 return
             self.idle.set()
@@ -383,7 +392,23 @@ class Worker(EmbeddingWork):
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
     ) -> None:
         await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended, fence=self.owner)
+        self._dirty_db = True
         self.on_change()
+
+    async def _tidy(self) -> None:
+        """While idle: keep index.db from growing with every reindex (the data dir stays the
+        size of the index): old task history goes, free pages and the WAL are given back."""
+        if not self._dirty_db:
+            return
+        self._dirty_db = False
+        try:
+            await self.queue.prune_history()
+            await self.storage.reclaim_space()
+            await self.storage.set_meta({TIDIED_KEY: str(time.time())})
+        except LeaseLost:
+            raise
+        except Exception:
+            log.exception("tidying index.db failed; trying again after the next task")
 
     async def _on_tasks_ended(self, db: Any, task_ids: list[str], now: float) -> None:
         """Record a finished full index; flip the active model once it has every vector.

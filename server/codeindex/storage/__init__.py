@@ -19,12 +19,20 @@ from typing import Any
 
 import aiosqlite
 
+from codeindex import faults
 from codeindex.context import embed_text
 from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol
 from codeindex.storage.models import ModelQueries
-from codeindex.storage.opening import REBUILT_KEY, Opened, connect, prepare, read_only_error
+from codeindex.storage.opening import (
+    REBUILT_KEY,
+    Opened,
+    connect,
+    prepare,
+    read_only_error,
+    reclaim,
+)
 from codeindex.storage.search import SearchQueries
 from codeindex.storage.stats import StatsQueries
 
@@ -168,8 +176,15 @@ class Storage(StatsQueries, SearchQueries, ModelQueries):
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
-            crash_point("commit")
+            if faults.armed():  # the detail names the transaction: `commit=apply_files@2`
+                crash_point("commit", faults.caller(2))
             await self._writer.execute("COMMIT")
+
+    async def reclaim_space(self) -> None:
+        """Give free pages back and shrink the WAL (see `opening.reclaim`); off the query path."""
+        if self.opened.writable:
+            async with self._write_lock:
+                await reclaim(self._writer)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query on the read connection."""

@@ -27,6 +27,8 @@ from codeindex.errors import CodeIndexError, IndexUnusable
 from codeindex.migrate import IndexDamaged, current_version, latest_version, migrate
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_WAIT_MS = 200
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
 REBUILT_KEY = "rebuilt_after_damage"
 GITIGNORE = "# created by codeindex: this folder is derived data\n*\n"
 
@@ -152,10 +154,30 @@ async def connect(path: Path, *, readonly: bool, opened: Opened) -> aiosqlite.Co
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if opened.writable:
         await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     await conn.execute("PRAGMA foreign_keys=ON")
     if readonly or not opened.writable:
         await conn.execute("PRAGMA query_only=ON")
     return conn
+
+
+async def reclaim(conn: aiosqlite.Connection) -> None:
+    """Give free pages back to the file system and empty the WAL, waiting for no one.
+
+    Free pages (what a forced reindex or pruned history left) go with `incremental_vacuum`
+    (a database older than auto_vacuum=INCREMENTAL has none to give: this does nothing).
+    The checkpoint waits at most CHECKPOINT_WAIT_MS for readers; when they are still busy
+    the WAL stays as it is (SQLite reuses it, and truncates it to WAL_LIMIT_BYTES when it
+    next starts over).
+    """
+    # a script runs the pragma to its end: it frees one page per step, and execute() takes one
+    await conn.executescript("PRAGMA incremental_vacuum;")
+    await conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+    try:
+        async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            await cur.fetchall()
+    finally:
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def read_only_error(path: Path) -> IndexUnusable:

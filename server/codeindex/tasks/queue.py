@@ -35,6 +35,10 @@ _TASK_COLUMNS = (
 )
 
 
+KEEP_ITEMS_OF = 5  # finished tasks (the newest) whose completed items are kept
+KEEP_TASKS = 1000  # finished tasks kept at all (`codeindex tasks --limit` shows at most 1000)
+
+
 def _task(row: Any) -> Task:
     return Task(
         id=row[0],
@@ -229,11 +233,54 @@ class Queue(LeaseHolding, ClientSide):
             or 0
         )
 
+    async def prune_history(self) -> int:
+        """Forget what nobody reads any more; returns how many rows went.
+
+        Completed items of all but the newest KEEP_ITEMS_OF finished tasks (a task's counts
+        are on its row; its failed and cancelled items stay: they are its failures and
+        cancelled count), and finished tasks beyond the newest KEEP_TASKS with their items.
+        Without this every forced reindex would add a row per file to index.db forever.
+        """
+        finished = (
+            "SELECT id FROM reindexing_tasks WHERE status IN ('Completed', 'Failed', "
+            "'Cancelled') ORDER BY completed_at DESC, rowid DESC LIMIT -1 OFFSET ?"
+        )
+        removed = 0
+        async with self.storage.transaction() as db:
+            cur = await db.execute(
+                f"DELETE FROM reindexing_task_items WHERE status = 'completed' AND task_id IN "
+                f"({finished})",
+                (KEEP_ITEMS_OF,),
+            )
+            removed += max(cur.rowcount, 0)
+            await cur.close()
+            cur = await db.execute(
+                f"DELETE FROM reindexing_task_items WHERE task_id IN ({finished})", (KEEP_TASKS,)
+            )
+            removed += max(cur.rowcount, 0)
+            await cur.close()
+            cur = await db.execute(
+                f"DELETE FROM reindexing_tasks WHERE id IN ({finished})", (KEEP_TASKS,)
+            )
+            removed += max(cur.rowcount, 0)
+            await cur.close()
+        return removed
+
     async def has_runnable(self) -> bool:
         """True when some item is pending in a task that is not paused."""
         row = await self.storage.fetchone(
             "SELECT 1 FROM reindexing_task_items i JOIN reindexing_tasks t ON t.id = i.task_id "
             "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') LIMIT 1"
+        )
+        return row is not None
+
+    async def needs_worker(self) -> bool:
+        """True when a task that is not paused has items left: pending, or `processing` by a
+        worker that may have died (they go back to pending only when a worker takes over)."""
+        row = await self.storage.fetchone(
+            "SELECT 1 FROM reindexing_task_items i JOIN reindexing_tasks t ON t.id = i.task_id "
+            "WHERE i.status IN ('pending', 'processing') AND t.status IN ('Queued', 'Running') "
+            "LIMIT 1"
         )
         return row is not None
 

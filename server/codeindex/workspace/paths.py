@@ -12,6 +12,7 @@ Every message that leaves the workspace goes through `printable` too.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from codeindex.errors import BadArgument, OutsideWorkspace
 
@@ -39,6 +40,18 @@ def printable(text: str) -> str:
     """`text` with every byte that was not valid UTF-8 shown as `\\xNN` (any other lone
     surrogate as `\\uNNNN`): safe for SQLite, JSON and a terminal."""
     return text if valid_name(text) else _SURROGATE.sub(_escape, text)
+
+
+def shown(text: str) -> str:
+    """A path for a message, unquoted: invalid bytes as `\\xNN` (`printable`), and control
+    and direction-changing characters (a newline, an RTL override) escaped, not acting."""
+    text = printable(text)
+    if all(unicodedata.category(ch) not in ("Cc", "Cf") for ch in text):
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode() if unicodedata.category(ch) in ("Cc", "Cf") else ch
+        for ch in text
+    )
 
 
 def quoted(text: str) -> str:
