@@ -130,10 +130,11 @@ export class ServerManager implements ServerPort, vscode.Disposable {
     const launch = launchSettings(vscode.workspace.getConfiguration(CONFIG_SECTION), os.homedir(), this.root);
     const program = findExecutable(launch.command, process.env.PATH, this.root);
     if (program === undefined) {
-      this.problem = missingMessage(launch.command);
+      const message = missingMessage(launch.command);
+      this.problem = `the server is not running: ${launch.command} was not found (set codeindex.server.command to its absolute path)`;
       this.status.setServer("missing", `${launch.command} was not found: set codeindex.server.command`);
-      this.channel.error(this.problem);
-      void this.offerInstall(this.problem);
+      this.channel.error(message);
+      void this.offerInstall(message);
       return;
     }
     const serverOptions: ServerOptions = {
