@@ -15,14 +15,18 @@ import re
 import sys
 from typing import Any
 
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import FrameLocator, Locator, Page, sync_playwright
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
 def locate(page: Page, request: dict[str, Any]) -> Locator:
-    """The first element matching `selector` (whose text matches the regex `text`, if given)."""
-    locator = page.locator(request["selector"])
+    """The first element matching `selector` (whose text matches the regex `text`, if given),
+    inside the nested iframes `frames` (selectors, outermost first) when given."""
+    scope: Page | FrameLocator = page
+    for frame in request.get("frames") or []:
+        scope = scope.frame_locator(frame)
+    locator = scope.locator(request["selector"])
     if request.get("text"):
         locator = locator.filter(has_text=re.compile(request["text"]))
     return locator.first

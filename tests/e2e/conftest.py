@@ -19,8 +19,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import REPO, TEST_DATA
@@ -133,29 +134,37 @@ def stop_workers(root: Path) -> None:
 
 
 @pytest.fixture
-def code_server_for(
+def code_server(
     e2e_tools: dict[str, str], vsix: Path, tmp_path: Path, tiny_model_path: Path
-) -> Iterator[CodeServer]:
-    """code-server with the extension installed, pointed at this environment's server and
-    the tiny model (the test starts it on its workspace)."""
-    settings = {
-        "codeindex.server.command": server_command(),
-        "codeindex.model.path": str(tiny_model_path),
-    }
-    server = CodeServer(e2e_tools, tmp_path / "code-server", vsix, settings)
-    server.env = {k: v for k, v in server.env.items() if not k.startswith("CODEINDEX_")}
-    server.env.update(CODEINDEX_ALLOW_DOWNLOAD="0", CODEINDEX_WORKER_LINGER="0")
-    yield server
-    server.stop()
-    if server.workspace is not None:
-        stop_workers(server.workspace)
+) -> Iterator[Callable[..., CodeServer]]:
+    """Make code-server with the extension installed, pointed at this environment's server
+    and the tiny model unless `settings` say otherwise (the test starts it on a folder)."""
+    made: list[CodeServer] = []
+
+    def make(**settings: Any) -> CodeServer:
+        defaults = {
+            "codeindex.server.command": server_command(),
+            "codeindex.model.path": str(tiny_model_path),
+        }
+        state = tmp_path / f"code-server-{len(made)}"
+        server = CodeServer(e2e_tools, state, vsix, {**defaults, **settings})
+        server.env = {k: v for k, v in server.env.items() if not k.startswith("CODEINDEX_")}
+        server.env.update(CODEINDEX_ALLOW_DOWNLOAD="0", CODEINDEX_WORKER_LINGER="0")
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+        if server.workspace is not None:
+            stop_workers(server.workspace)
 
 
 @pytest.fixture
 def workbench(
     request: pytest.FixtureRequest,
     e2e_tools: dict[str, str],
-    code_server_for: CodeServer,
+    code_server: Callable[..., CodeServer],
     tmp_path: Path,
 ) -> Iterator[Workbench]:
     """The page, driven through Playwright; on failure, a last screenshot and where they are

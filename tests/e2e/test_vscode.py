@@ -10,6 +10,7 @@ failure the report says where they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.workbench import PALETTE_ROWS, STATUS_BAR, TOASTS, CodeServer, Workbench
@@ -25,7 +26,7 @@ def corpus_files(root: Path) -> int:
 
 
 def test_reindex_from_the_palette_then_search_and_open(
-    code_server_for: CodeServer,
+    code_server: Callable[..., CodeServer],
     workbench: Workbench,
     polyglot_src: Path,
     tiny_model_path: Path,
@@ -37,7 +38,7 @@ def test_reindex_from_the_palette_then_search_and_open(
     column = DEFINITION.index(SYMBOL) + 1
     wb = workbench
 
-    wb.open(code_server_for.start(workspace))
+    wb.open(code_server().start(workspace))
     wb.wait(STATUS_BAR, text="Code Index: idle", timeout=90)  # the server runs and says so
     wb.shot("workbench")
 
@@ -81,3 +82,32 @@ def test_reindex_from_the_palette_then_search_and_open(
     shown = re.escape(DEFINITION).replace(r"\ ", r"\s")  # the editor renders no-break spaces
     wb.wait(".monaco-editor .view-lines", text=shown)
     wb.shot("opened-at-line")
+
+    wb.call("hover", selector="[id='status.languageStatus']")
+    wb.wait(".monaco-hover", text=r"Code Index: idle")
+    wb.shot("language-status")
+
+
+def test_a_missing_server_says_what_to_set(
+    code_server: Callable[..., CodeServer], workbench: Workbench, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def a():\n    return 1\n", encoding="utf-8")
+    missing = str(tmp_path / "no-such-venv" / "bin" / "codeindex")
+    wb = workbench
+
+    wb.open(code_server(**{"codeindex.server.command": missing}).start(workspace))
+    wb.wait(STATUS_BAR, text="Code Index: server not found")
+    error = wb.wait(TOASTS, text=re.escape(missing))
+    wb.shot("server-not-found")
+    assert "does not exist or is not executable" in error, error
+    assert "codeindex.server.command" in error, error
+    assert "How to Install" in error, error
+
+    wb.call("click", selector=f"{TOASTS} .monaco-button", text="How to Install")
+    wb.wait(".tabs-container .tab.active", text=r"Preview readme\.md")
+    webview = ["iframe.webview", "iframe#active-frame"]
+    wb.wait("h2", text="Install the server", frames=webview)
+    wb.shot("how-to-install")
+    assert not (workspace / ".codeindex").exists()

@@ -195,11 +195,22 @@ class Workbench:
         self.proc.stdout.readline()
         return path
 
-    def wait(self, selector: str, text: str | None = None, timeout: float = 60) -> str:
-        """The text of the first element matching `selector` (and the regex `text`), once shown."""
-        found: str = self.call("wait", selector=selector, text=text, timeout=timeout)
-        self.seen.append(found)
-        return found
+    def wait(
+        self,
+        selector: str,
+        text: str | None = None,
+        timeout: float = 60,
+        state: str = "visible",
+        frames: list[str] | None = None,
+    ) -> str:
+        """The text of the first element matching `selector` (and the regex `text`), once
+        shown (or, for another `state` such as "attached", once in that state: ""); inside
+        the nested iframes `frames` when given (a webview)."""
+        found = self.call(
+            "wait", selector=selector, text=text, timeout=timeout, state=state, frames=frames
+        )
+        self.seen.append(found or "")
+        return str(found or "")
 
     def open(self, url: str) -> None:
         """Open the workspace; ready when the explorer lists its files."""
@@ -213,6 +224,7 @@ class Workbench:
         self.wait(QUICK_INPUT + " input")
         self.call("type", text=title)
         self.wait(PALETTE_ROWS, text=re.escape(title))
+        self.shot("palette-" + re.sub(r"\W+", "-", title.removeprefix("Code Index: ")).strip("-"))
         self.call("press", key="Enter")
 
     def close(self) -> None:

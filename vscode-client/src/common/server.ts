@@ -202,10 +202,24 @@ export class ServerManager implements ServerPort, vscode.Disposable {
     }
   }
 
+  /** The extension's README (vsce stores it as readme.md). */
+  private async readme(): Promise<vscode.Uri> {
+    for (const name of ["readme.md", "README.md"]) {
+      const uri = vscode.Uri.joinPath(this.context.extensionUri, name);
+      try {
+        await vscode.workspace.fs.stat(uri);
+        return uri;
+      } catch {
+        continue;
+      }
+    }
+    return vscode.Uri.joinPath(this.context.extensionUri, "README.md");
+  }
+
   private async offerInstall(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(message, "How to Install", "Open Settings", "Show Logs");
     if (choice === "How to Install") {
-      await vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.joinPath(this.context.extensionUri, "README.md"));
+      await vscode.commands.executeCommand("markdown.showPreview", await this.readme());
     } else if (choice === "Open Settings") {
       await vscode.commands.executeCommand("workbench.action.openSettings", "codeindex.server.command");
     } else if (choice === "Show Logs") {
