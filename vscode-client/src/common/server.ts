@@ -83,27 +83,50 @@ export class ServerManager implements ServerPort, vscode.Disposable {
       return (await client.sendRequest(ExecuteCommandRequest.type, params)) as T;
     }
     const token = `codeindex-vscode/${randomUUID()}`;
-    const options = { location: vscode.ProgressLocation.Notification, title: progress, cancellable: true };
-    return vscode.window.withProgress(options, async (bar, cancel) => {
-      let shown = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, token, (value) => {
-        if (value.kind === "end") {
-          return;
-        }
+    // Listen before asking: the first report may come before the notification is up.
+    let bar: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+    let last: { message?: string; percentage?: number } = {};
+    let shown = 0;
+    let ended = false;
+    let close = (): void => undefined;
+    const listener = client.onProgress(WorkDoneProgress.type, token, (value) => {
+      if (value.kind === "end") {
+        ended = true;
+        close();
+        return;
+      }
+      last = { message: value.message, percentage: value.percentage };
+      if (bar !== undefined) {
         const percentage = value.percentage;
         bar.report({ message: value.message, increment: percentage === undefined ? undefined : Math.max(0, percentage - shown) });
         shown = Math.max(shown, percentage ?? 0);
-      });
+      }
+    });
+    const request = Promise.resolve(client.sendRequest(ExecuteCommandRequest.type, { ...params, workDoneToken: token }));
+    request.catch(() => undefined); // awaited below; this keeps an early failure handled
+    const options = { location: vscode.ProgressLocation.Notification, title: progress, cancellable: true };
+    // The notification closes when the task's progress ends (completed, cancelled, or
+    // paused: a resumed task shows in the status bar) or when the request ends.
+    await vscode.window.withProgress(options, (reporter, cancel) => {
+      bar = reporter;
+      shown = last.percentage ?? 0;
+      reporter.report({ message: last.message, increment: shown });
       const cancelling = cancel.onCancellationRequested(() => {
         void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
       });
-      try {
-        return (await client.sendRequest(ExecuteCommandRequest.type, { ...params, workDoneToken: token })) as T;
-      } finally {
-        listener.dispose();
-        cancelling.dispose();
-      }
+      return new Promise<void>((resolve) => {
+        close = () => {
+          cancelling.dispose();
+          resolve();
+        };
+        if (ended) {
+          close();
+        }
+        request.then(close, close);
+      });
     });
+    listener.dispose();
+    return (await request) as T;
   }
 
   /** Send the server its settings again (they changed). */

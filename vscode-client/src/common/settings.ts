@@ -50,7 +50,7 @@ function text(config: ConfigReader, key: string): string | undefined {
 export function launchSettings(config: ConfigReader, home: string, root: string | undefined): LaunchSettings {
   return {
     command: expand(text(config, "server.command") ?? "codeindex", home, root),
-    logLevel: text(config, "server.logLevel") ?? "INFO",
+    logLevel: text(config, "server.logLevel") ?? "WARNING",
   };
 }
 

@@ -32,7 +32,7 @@ describe("settings", () => {
   });
 
   it("starts `codeindex` by default", () => {
-    assert.deepEqual(launchSettings(config({}), "/h", "/ws"), { command: "codeindex", logLevel: "INFO" });
+    assert.deepEqual(launchSettings(config({}), "/h", "/ws"), { command: "codeindex", logLevel: "WARNING" });
     assert.deepEqual(launchSettings(config({ "server.command": " /opt/ci " }), "/h", "/ws").command, "/opt/ci");
   });
 
