@@ -49,7 +49,11 @@ def handle(page: Page, request: dict[str, Any]) -> Any:
     elif op == "texts":
         return page.locator(request["selector"]).all_inner_texts()
     elif op == "click":
-        locate(page, request).click(timeout=timeout)
+        locate(page, request).click(
+            button=request.get("button", "left"),
+            modifiers=request.get("modifiers") or [],
+            timeout=timeout,
+        )
     elif op == "hover":
         locate(page, request).hover(timeout=timeout)
     elif op == "press":

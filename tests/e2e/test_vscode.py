@@ -13,7 +13,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.e2e.workbench import PALETTE_ROWS, STATUS_BAR, TOASTS, CodeServer, Workbench
+from tests.e2e.workbench import (
+    CONTEXT_MENU,
+    PALETTE_ROWS,
+    STATUS_BAR,
+    TOASTS,
+    CodeServer,
+    Workbench,
+)
 from tests.helpers import cli_env, copy_tree, line_of, run_json
 
 SYMBOL = "ExecuteC"
@@ -43,9 +50,8 @@ def test_reindex_from_the_palette_then_search_and_open(
     wb.shot("workbench")
 
     wb.palette("Code Index: Reindex Workspace")
-    progress = wb.wait(TOASTS, text=r"Code Index: Reindex Workspace")
+    progress = wb.wait(TOASTS, text=rf"Code Index: Reindex Workspace: .*\d+/{files} files")
     wb.shot("progress-notification")
-    assert re.search(rf"\d+/{files} files", progress), progress
     assert "Cancel" in progress, progress
     wb.wait(STATUS_BAR, text=r"Code Index: indexing \d+%")
     wb.shot("status-indexing")
@@ -86,6 +92,20 @@ def test_reindex_from_the_palette_then_search_and_open(
     wb.call("hover", selector="[id='status.languageStatus']")
     wb.wait(".monaco-hover", text=r"Code Index: idle")
     wb.shot("language-status")
+
+    doc = corpus_files(workspace / "doc")
+    menu = wb.explorer_menu("doc")
+    assert "Reindex Folder..." in menu and "Reindex Selected Files" not in menu, menu
+    wb.shot("folder-menu")
+    wb.call("click", selector=f"{CONTEXT_MENU} .action-item", text=r"Reindex Folder\.\.\.")
+    wb.wait(STATUS_BAR, text=rf"Reindex Folder: completed: {doc}/{doc} files", timeout=90)
+
+    menu = wb.explorer_menu("args.go", "cobra.go")
+    assert "Reindex Selected Files" in menu, menu
+    wb.shot("files-menu")
+    wb.call("click", selector=f"{CONTEXT_MENU} .action-item", text="Reindex Selected Files")
+    wb.wait(STATUS_BAR, text=r"Reindex Selected Files: completed: 2/2 files", timeout=90)
+    wb.shot("selected-files-reindexed")
 
 
 def test_a_missing_server_says_what_to_set(

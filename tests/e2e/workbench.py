@@ -24,6 +24,7 @@ STATUS_BAR = ".part.statusbar"
 TOASTS = ".notifications-toasts .notification-toast"
 PALETTE_ROWS = ".quick-input-widget .quick-input-list .monaco-list-row"
 QUICK_INPUT = ".quick-input-widget"
+CONTEXT_MENU = ".context-view .monaco-menu"
 
 USER_SETTINGS = {
     "workbench.startupEditor": "none",
@@ -226,6 +227,20 @@ class Workbench:
         self.wait(PALETTE_ROWS, text=re.escape(title))
         self.shot("palette-" + re.sub(r"\W+", "-", title.removeprefix("Code Index: ")).strip("-"))
         self.call("press", key="Enter")
+
+    def explorer_menu(self, *names: str) -> str:
+        """Select `names` in the explorer (Ctrl+click for more than one), right-click the
+        last one; the context menu's text."""
+        rows = ".explorer-folders-view .monaco-list-row"
+        for i, name in enumerate(names):
+            self.call(
+                "click",
+                selector=rows,
+                text=f"^{re.escape(name)}$",
+                modifiers=["Control"] if i else [],
+            )
+        self.call("click", selector=rows, text=f"^{re.escape(names[-1])}$", button="right")
+        return self.wait(CONTEXT_MENU)
 
     def close(self) -> None:
         """Close the browser (the driver ends when its stdin closes)."""
