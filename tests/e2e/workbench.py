@@ -56,9 +56,8 @@ class CodeServer:
         self.port = free_port()
         (state / "ud" / "User").mkdir(parents=True)
         (state / "ext").mkdir()
-        (state / "ud" / "User" / "settings.json").write_text(
-            json.dumps({**USER_SETTINGS, **settings}, indent=2), encoding="utf-8"
-        )
+        self.settings = {**USER_SETTINGS, **settings}
+        self.write_settings()
         (state / "config.yaml").write_text(
             f"bind-addr: 127.0.0.1:{self.port}\nauth: none\ncert: false\n", encoding="utf-8"
         )
@@ -82,6 +81,12 @@ class CodeServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.workspace: Path | None = None
         self.install(vsix)
+
+    def write_settings(self, **changes: Any) -> None:
+        """Change the user settings, as a person editing settings.json would."""
+        self.settings.update(changes)
+        path = self.state / "ud" / "User" / "settings.json"
+        path.write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
 
     def install(self, vsix: Path) -> None:
         """`code-server --install-extension FILE.vsix`, as a user would."""
