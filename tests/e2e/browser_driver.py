@@ -54,6 +54,8 @@ def handle(page: Page, request: dict[str, Any]) -> Any:
             modifiers=request.get("modifiers") or [],
             timeout=timeout,
         )
+    elif op == "fill":
+        locate(page, request).fill(request["value"], timeout=timeout)
     elif op == "hover":
         locate(page, request).hover(timeout=timeout)
     elif op == "press":

@@ -46,8 +46,7 @@ def test_reindex_from_the_palette_search_and_a_missing_server(
     column = DEFINITION.index(SYMBOL) + 1
     wb = workbench
 
-    server = code_server()
-    wb.open(server.start(workspace))
+    wb.open(code_server().start(workspace))
     wb.wait(STATUS_BAR, text="Code Index: idle", timeout=90)  # the server runs and says so
     wb.shot("workbench")
 
@@ -109,9 +108,10 @@ def test_reindex_from_the_palette_search_and_a_missing_server(
     wb.wait(STATUS_BAR, text=r"Reindex Selected Files: completed: 2/2 files", timeout=90)
     wb.shot("selected-files-reindexed")
 
-    # A changed server command restarts the server: a missing one says what to set.
+    # A changed server command (in the Settings editor) restarts the server: a missing one
+    # says what to set.
     missing = str(tmp_path / "no-such-venv" / "bin" / "codeindex")
-    server.write_settings(**{"codeindex.server.command": missing})
+    wb.set_setting("codeindex.server.command", missing)
     wb.wait(STATUS_BAR, text="Code Index: server not found")
     error = wb.wait(TOASTS, text=re.escape(missing))
     wb.shot("server-not-found")

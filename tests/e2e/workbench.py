@@ -56,8 +56,9 @@ class CodeServer:
         self.port = free_port()
         (state / "ud" / "User").mkdir(parents=True)
         (state / "ext").mkdir()
-        self.settings = {**USER_SETTINGS, **settings}
-        self.write_settings()
+        (state / "ud" / "User" / "settings.json").write_text(
+            json.dumps({**USER_SETTINGS, **settings}, indent=2), encoding="utf-8"
+        )
         (state / "config.yaml").write_text(
             f"bind-addr: 127.0.0.1:{self.port}\nauth: none\ncert: false\n", encoding="utf-8"
         )
@@ -81,12 +82,6 @@ class CodeServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.workspace: Path | None = None
         self.install(vsix)
-
-    def write_settings(self, **changes: Any) -> None:
-        """Change the user settings, as a person editing settings.json would."""
-        self.settings.update(changes)
-        path = self.state / "ud" / "User" / "settings.json"
-        path.write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
 
     def install(self, vsix: Path) -> None:
         """`code-server --install-extension FILE.vsix`, as a user would."""
@@ -231,6 +226,16 @@ class Workbench:
         self.call("type", text=title)
         self.wait(PALETTE_ROWS, text=re.escape(title))
         self.shot("palette-" + re.sub(r"\W+", "-", title.removeprefix("Code Index: ")).strip("-"))
+        self.call("press", key="Enter")
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Type a string setting's new value in the Settings editor, as a person would."""
+        self.palette("Preferences: Open User Settings")
+        self.wait(".settings-editor .settings-header .suggest-input-container")
+        self.call("type", text=key)  # the search box has the focus
+        box = f".settings-editor .setting-item-contents:has-text('{key.split('.')[-1]}') input"
+        self.wait(box)
+        self.call("fill", selector=box, value=value)
         self.call("press", key="Enter")
 
     def explorer_menu(self, *names: str) -> str:
