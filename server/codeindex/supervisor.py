@@ -135,6 +135,7 @@ class Supervisor:
         self.client_kind = ""
         self._session: asyncio.Task[None] | None = None
         self.spawned_pids: list[int] = []
+        self._unreaped: set[int] = set()  # workers we started before the latest one
         self._asked: set[str] = set()
 
     async def ensure_worker(self) -> bool:
@@ -150,7 +151,9 @@ class Supervisor:
             lease = await self.queue.live_lease()
             if lease is not None and lease.settings_key == self.settings.index_key():
                 return False
-            if _running_child(self._spawned):
+            self._unreaped = {p for p in self._unreaped if _running_child(p)}
+            ours = lease is not None and lease.hostname == host_id() and lease.pid == self._spawned
+            if _running_child(self._spawned) and not ours:
                 return False  # started, not holding the lease yet (or waiting to succeed one)
             if lease is not None and not await self._hand_over(lease.owner, lease.hostname):
                 return False
@@ -166,6 +169,8 @@ class Supervisor:
                     token, START_SECONDS, self.settings.index_key()
                 ):
                     return False
+            if self._spawned is not None:
+                self._unreaped.add(self._spawned)
             self._spawned = spawn_worker(self.settings, self.overrides, token)
             self.spawned_pids.append(self._spawned)
             if token is not None:

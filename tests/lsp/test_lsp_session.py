@@ -215,12 +215,6 @@ async def test_bad_settings_are_reported_and_the_defaults_used(
         await session.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Supervisor.ensure_worker returns early while the worker it spawned itself "
-    "holds the lease, so apply_settings never asks that worker to hand over and it keeps "
-    "indexing with the old size limit",
-)
 async def test_a_changed_size_limit_applies_to_the_next_reindex(
     workspace: Path, tiny_server_env: dict[str, str]
 ) -> None:
