@@ -132,5 +132,11 @@ def test_bench_quick_reports_every_figure(
         assert set(group) == set(MODES)
         assert all(0 < lat["p50_ms"] <= lat["max_ms"] for lat in group.values())
 
+    symbols = report["editor_symbols"]
+    assert symbols["idle_requests"] >= 12 and symbols["during_requests"] >= 4
+    assert 0 < symbols["idle_p50_ms"] <= symbols["idle_p95_ms"]
+    assert 0 < symbols["during_p50_ms"] <= symbols["during_p95_ms"]
+    assert any(row["key"] == "editor_symbols" for row in report["targets"])
+
     assert {row["item"] for row in report["targets"]} == set(range(1, 14))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

@@ -17,6 +17,7 @@ from codeindex import __version__
 from codeindex.bench.cli_queries import measure_cli_queries
 from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.config import BenchConfig, BenchError, err
+from codeindex.bench.editor_symbols import measure_editor_symbols
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
 from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
@@ -67,6 +68,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     retrieval = await measure_retrieval(run)
     questions = await measure_questions(run, run.config.queries)
     cli_queries = await measure_cli_queries(run)
+    editor_symbols = await measure_editor_symbols(run)
     edit = await pick_edit(run)
     incremental = await measure_incremental(run, edit, cold.result.wall_seconds)
     bump = await measure_parser_bump(
@@ -97,6 +99,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         retrieval=retrieval,
         questions=questions,
         cli_queries=cli_queries,
+        editor_symbols=editor_symbols,
     )
     report.targets = target_rows(report)
     return report
