@@ -45,7 +45,11 @@ async def mcp_on(root: Path, env: dict[str, str], log: Path) -> AsyncIterator[Cl
 def items_and_workers(
     root: Path, task_ids: list[str]
 ) -> tuple[dict[str, list[tuple[str, str, int]]], set[str]]:
-    """Per task, (path, status, attempts) of each item; and the workers that claimed them."""
+    """Per task, (path, status, attempts) of each item; and the workers that claimed them.
+
+    The idle worker forgets the items of all but the newest finished tasks (their counts
+    stay): an old task may have no rows left.
+    """
     db = sqlite3.connect(f"file:{root / '.codeindex' / 'index.db'}?mode=ro", uri=True)
     try:
         marks = ",".join("?" * len(task_ids))
@@ -110,7 +114,7 @@ async def test_a_task_created_through_mcp_shows_progress_in_the_editor_and_one_w
         stop.set()
         await sampler
         await lsp.close()
-    assert seen and max(len(pids) for pids in seen) == 1, "more than one worker ran at once"
+    assert seen and len({pid for pids in seen for pid in pids}) == 1, seen
     items, workers = items_and_workers(workspace, [task_id])
     assert len(workers) == 1, workers
     assert all(status == "completed" and attempts == 1 for _, status, attempts in items[task_id])
@@ -187,9 +191,11 @@ async def test_editor_agent_and_cli_enqueue_and_query_at_once(
             assert found(value), f"{name} found nothing: {value}"
         assert "locked" not in json.dumps(value), (name, value)
     assert "locked" not in (tmp_path / "mcp.log").read_text("utf-8")
-    assert seen and max(len(pids) for pids in seen) == 1, "more than one worker ran at once"
+    # one worker process throughout: the sessions kept it, nobody started a second
+    assert seen and len({pid for pids in seen for pid in pids}) == 1, seen
     items, workers = items_and_workers(workspace, task_ids)
     assert len(workers) == 1, workers
-    for task_id in task_ids:  # each item done once: none retried, none left behind
+    assert any(items.values()), "no task kept its items"
+    for task_id in task_ids:  # the items still recorded were each done once, none retried
         done = items[task_id]
-        assert done and all(s == "completed" and a <= 1 for _, s, a in done), (task_id, done)
+        assert all(s == "completed" and a <= 1 for _, s, a in done), (task_id, done)
