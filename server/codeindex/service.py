@@ -32,7 +32,7 @@ from codeindex.storage import Storage
 from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.validate import validate_index
-from codeindex.vectors import VectorStore
+from codeindex.vectors import VectorStore, location_of
 from codeindex.watch import TaskFeed
 from codeindex.watcher import Watcher, hinted_changes
 from codeindex.worker import Worker
@@ -57,7 +57,7 @@ class CodeIndexService(Sessions):
         self.settings = settings
         self.storage = storage
         self.queue = Queue(storage)
-        self.vectors = VectorStore(settings.vectors_path)
+        self.vectors = VectorStore(location_of(settings))
         self._overrides: dict[str, Any] = dict(overrides or {})
         self._use(settings)
         self.local = LocalWorker(self._new_worker)
@@ -78,6 +78,8 @@ class CodeIndexService(Sessions):
             settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
         )
         self.models = ModelManager(self.storage, settings)
+        if self.vectors.location != location_of(settings):
+            self.vectors = VectorStore(location_of(settings))
         self.searcher = Search(self.storage, self.workspace, self.models, self.vectors)
 
     @classmethod
