@@ -114,7 +114,7 @@ class EmbeddingWork(ABC):
         except VectorsDamaged as exc:
             table, lost = await self._rebuild_table(model_id, name, dim, exc), True
         self._model = (embedder, model_id, table)
-        if self.vectors.shared:
+        if await self.storage.get_meta(VECTORS_FAILURE_KEY):
             await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
         active = await self.models.active()
         if active is not None and active.id != model_id:

@@ -33,6 +33,7 @@ from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.validate import validate_index
 from codeindex.vectors import VectorStore, location_of
+from codeindex.vectors.location import VECTORS_FAILURE_KEY
 from codeindex.watch import TaskFeed
 from codeindex.watcher import Watcher, hinted_changes
 from codeindex.worker import Worker
@@ -230,6 +231,12 @@ class CodeIndexService(Sessions):
                 message += (
                     "; the configured embedding model changed: a worker loads it and queues an "
                     "embeddings-only task to fill its table (`codeindex tasks` shows it)"
+                )
+            elif await self.storage.get_meta(VECTORS_FAILURE_KEY):
+                model_changed = True  # a worker tries the vector store again
+                message += (
+                    "; the vector store could not be used last time: a worker tries it again "
+                    "and fills the pending embeddings"
                 )
         task = await self._create(
             scope_enum, planned, prio, embed_only, incremental, recursive, message

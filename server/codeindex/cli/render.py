@@ -151,7 +151,7 @@ def render_status(data: dict[str, Any]) -> None:
             f"{run['texts_found']:,} of {run['texts_looked_up']:,} texts on the last run; "
             f"{run['texts_embedded']:,} embedded here",
         )
-    if shared and shared.get("error"):
+    if shared and shared.get("error") and shared["error"] != emb["pending_reason"]:
         table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
