@@ -76,6 +76,7 @@ class EmbeddingWork(ABC):
     _model: tuple[Embedder, int, VectorTable] | None
     _model_error: ModelUnavailable | None
     _vectors_error: VectorStoreUnavailable | None
+    _write_failed: bool  # a write to the shared store failed since the last good one
     shared_looked_up: int
     shared_hits: int
     _shared_embedded_from: int
@@ -130,6 +131,10 @@ class EmbeddingWork(ABC):
         shows it); full-text search goes on. The next worker tries the store again."""
         self._vectors_error = exc
         log.error("embeddings stay pending: %s", exc.message)
+        await self._record_store_failure(exc)
+
+    async def _record_store_failure(self, exc: VectorStoreUnavailable) -> None:
+        """Remember why the store failed (status shows it; the next `index` tries again)."""
         record = {"uri": self.vectors.where, "reason": exc.message, "at": time.time()}
         await self.storage.set_meta({VECTORS_FAILURE_KEY: json.dumps(record)})
 
@@ -305,6 +310,9 @@ class EmbeddingWork(ABC):
                 await asyncio.to_thread(table.add, hashes, matrix)
                 await self._fill(model_id)
             crash_point("vectors-added")
+            if self._write_failed:
+                self._write_failed = False
+                await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
             await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []
@@ -318,6 +326,8 @@ class EmbeddingWork(ABC):
         """Vectors the shared store refused: the items waiting on them fail with the reason,
         their chunks stay pending (a later run embeds them), the other items go on."""
         log.error("%d vectors could not be written: %s", len(hashes), exc.message)
+        await self._record_store_failure(exc)
+        self._write_failed = True
         self._unflushed = []
         self._last_flush = time.monotonic()
         stuck = [w.item.id for w in self.backlog.waiting.values() if w.missing & hashes]

@@ -95,6 +95,7 @@ class Worker(EmbeddingWork):
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
         self._vectors_error: VectorStoreUnavailable | None = None
+        self._write_failed = False
         self.shared_looked_up = 0
         self.shared_hits = 0
         self._shared_embedded_from = 0
