@@ -249,6 +249,8 @@ class Settings:
                 "parser_version_bump": self.parser_version_bump,
                 "vectors_uri": self.vectors_uri,
                 "vectors_s3_endpoint": self.vectors_s3_endpoint,
+                "vectors_s3_region": self.vectors_s3_region,
+                "vectors_allow_http": self.vectors_allow_http,
             },
             sort_keys=True,
         )

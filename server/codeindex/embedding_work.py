@@ -56,6 +56,9 @@ VERSIONS_KEPT_FOR = timedelta(0)
 # On a shared store, an explicit clean-up keeps versions this recent: other machines may
 # be reading them.
 SHARED_VERSIONS_KEPT_FOR = timedelta(hours=1)
+# A shared store that could not be used is tried again after this long (while idle too), so
+# a worker outlives a short outage; each try fails within seconds.
+STORE_RETRY_SECONDS = 30.0
 
 
 class EmbeddingWork(ABC):
@@ -76,6 +79,7 @@ class EmbeddingWork(ABC):
     _model: tuple[Embedder, int, VectorTable] | None
     _model_error: ModelUnavailable | None
     _vectors_error: VectorStoreUnavailable | None
+    _vectors_failed_at: float
     _write_failed: bool  # a write to the shared store failed since the last good one
     shared_looked_up: int
     shared_hits: int
@@ -97,8 +101,12 @@ class EmbeddingWork(ABC):
     async def _ensure_model(self) -> tuple[Embedder, int, VectorTable] | None:
         if self._model is not None:
             return self._model
-        if self._model_error is not None or self._vectors_error is not None:
+        if self._model_error is not None:
             return None
+        if self._vectors_error is not None:
+            if time.monotonic() - self._vectors_failed_at < STORE_RETRY_SECONDS:
+                return None
+            self._vectors_error = None
         try:
             embedder, model_id = await self.models.configured()
         except ModelUnavailable as exc:
@@ -130,6 +138,7 @@ class EmbeddingWork(ABC):
         """The shared store cannot be used: embeddings stay pending with the reason (status
         shows it); full-text search goes on. The next worker tries the store again."""
         self._vectors_error = exc
+        self._vectors_failed_at = time.monotonic()
         log.error("embeddings stay pending: %s", exc.message)
         await self._record_store_failure(exc)
 

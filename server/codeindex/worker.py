@@ -96,6 +96,7 @@ class Worker(EmbeddingWork):
         self._model_error: ModelUnavailable | None = None
         self._vectors_error: VectorStoreUnavailable | None = None
         self._write_failed = False
+        self._vectors_failed_at = 0.0
         self.shared_looked_up = 0
         self.shared_hits = 0
         self._shared_embedded_from = 0
