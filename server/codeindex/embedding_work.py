@@ -358,14 +358,14 @@ class EmbeddingWork(ABC):
             return
         self._dirty_vectors = False
         embedder, model_id, table = self._model
-        if table.shared:
-            return  # append-only: other machines may rely on any row or version
         try:
             unreferenced = await self.storage.unreferenced_embedded(model_id)
             if len(unreferenced) >= GC_MIN_UNREFERENCED:
-                await asyncio.to_thread(table.delete, unreferenced)
+                if not table.shared:  # other machines may rely on a shared row: kept there
+                    await asyncio.to_thread(table.delete, unreferenced)
                 await self.storage.forget_embedded(model_id, unreferenced)
-            await asyncio.to_thread(table.optimize, VERSIONS_KEPT_FOR)
+            if not table.shared:  # another machine may be reading any shared version
+                await asyncio.to_thread(table.optimize, VERSIONS_KEPT_FOR)
         except VectorsDamaged as exc:
             identity = embedder.identity
             table = await self._rebuild_table(model_id, identity.table_name, identity.dim, exc)
