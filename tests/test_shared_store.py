@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -263,3 +264,39 @@ def test_bad_store_settings_say_what_to_set_and_full_text_works(
     shutil.rmtree(root / ".codeindex" / "vectors", ignore_errors=True)
     index_with_cli(root, env=good)  # back to a local store: embeddings fill in
     assert run_json(root, "status", env=good)["embeddings"]["chunks_pending"] == 0
+
+
+async def test_a_shared_table_keeps_rows_no_chunk_references(
+    polyglot_src: Path,
+    tiny_model_path: Path,
+    s3_endpoint: str,
+    bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another machine may still have the old text: garbage collection forgets it locally only."""
+    env = _env(tiny_model_path, s3_endpoint, f"s3://{bucket}/vectors")
+    for key, value in env.items():
+        if key.startswith(("CODEINDEX_", "AWS_")):
+            monkeypatch.setenv(key, value)
+    root = _machine(polyglot_src, tmp_path, "m")
+    service = await CodeIndexService.open(root, worker="in-process")
+    service.start_worker()
+    try:
+        await service.force_reindex("project", async_=False)
+        status = await service.status()
+        table = service.vectors.open_table(status["embeddings"]["active_model"]["table"])
+        assert table is not None and table.shared
+        before = table.hashes()
+        target = root / "cobra-go/bash_completions.go"
+        target.write_text(target.read_text("utf-8").replace("func ", "func R"), "utf-8")
+        await service.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
+        assert service.worker is not None
+        assert await service.worker.collect_garbage(older_than=timedelta(0)) == 0
+        table.refresh()
+        after = table.hashes()
+        assert before < after  # the old texts stay, the new ones were added
+        report = await service.validate()
+        assert report["ok"], report["problems"]
+    finally:
+        await service.close()
