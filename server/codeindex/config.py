@@ -118,6 +118,36 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "ONNX Runtime threads for embedding; unset = all cores.",
     ),
     SettingInfo(
+        "vectors.uri",
+        "CODEINDEX_VECTORS_URI",
+        "",
+        str,
+        "Where vectors live: empty = the data dir; s3://bucket/prefix = a store on S3 shared "
+        "by a team (credentials only from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+        "AWS_PROFILE).",
+    ),
+    SettingInfo(
+        "vectors.s3_endpoint",
+        "CODEINDEX_S3_ENDPOINT",
+        "",
+        str,
+        "Endpoint of an S3-compatible store (MinIO: http://host:9000); empty = AWS S3.",
+    ),
+    SettingInfo(
+        "vectors.s3_region",
+        "CODEINDEX_S3_REGION",
+        "",
+        str,
+        "Region of the bucket; empty = AWS_REGION / AWS_DEFAULT_REGION.",
+    ),
+    SettingInfo(
+        "vectors.allow_http",
+        "CODEINDEX_S3_ALLOW_HTTP",
+        False,
+        bool,
+        "Allow an http:// (unencrypted) S3 endpoint, such as a MinIO on the local network.",
+    ),
+    SettingInfo(
         "worker.linger_seconds",
         "CODEINDEX_WORKER_LINGER",
         120.0,
@@ -177,6 +207,10 @@ class Settings:
     embed_quantize: str = "auto"
     embed_skip_files: bool = True
     embed_skip_patterns: str = ""
+    vectors_uri: str = ""
+    vectors_s3_endpoint: str = ""
+    vectors_s3_region: str = ""
+    vectors_allow_http: bool = False
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
     watch_enabled: bool = True
@@ -192,7 +226,7 @@ class Settings:
 
     @property
     def vectors_path(self) -> Path:
-        """The LanceDB folder."""
+        """The local LanceDB folder (used when `vectors_uri` is empty)."""
         return self.data_dir / "vectors"
 
     def index_key(self) -> str:
@@ -213,6 +247,10 @@ class Settings:
                 "embed_skip_files": self.embed_skip_files,
                 "embed_skip_patterns": self.embed_skip_patterns,
                 "parser_version_bump": self.parser_version_bump,
+                "vectors_uri": self.vectors_uri,
+                "vectors_s3_endpoint": self.vectors_s3_endpoint,
+                "vectors_s3_region": self.vectors_s3_region,
+                "vectors_allow_http": self.vectors_allow_http,
             },
             sort_keys=True,
         )
@@ -241,6 +279,8 @@ def _attr(key: str) -> str:
         return name
     if section == "watch":
         return f"watch_{name}"
+    if section == "vectors":
+        return f"vectors_{name}"
     return name
 
 

@@ -4,12 +4,18 @@ A mixin of `Worker`. Texts without a vector wait in the backlog by priority; bat
 similar length go to the model in a thread; vectors are buffered and written to the
 model's LanceDB table in few commits, and only then are the items they finish marked
 completed (work is done only after it is written). Pause and cancel are read between
-batches (invariant 6). Vector clean-up and compaction run only while the worker is idle.
+batches (invariant 6). Vector clean-up and compaction run only while the worker is idle,
+and only on a local store: a shared store (`vectors.uri`) is append-only from here.
+
+On a shared store, texts whose hash SQLite does not record as embedded are first looked
+up in the store (another machine may have embedded them): found ones are recorded and
+not embedded. The counts of a run go to index metadata (`SHARED_HITS_KEY`) for status.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -22,13 +28,14 @@ import numpy.typing as npt
 from codeindex.backlog import Backlog
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelUnavailable
-from codeindex.errors import VectorsDamaged
+from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
 from codeindex.faults import crash_point
 from codeindex.models import ModelManager
 from codeindex.pipeline import RateMeter
 from codeindex.storage import LeaseLost, Storage
 from codeindex.tasks import Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
+from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,12 @@ GC_MIN_UNREFERENCED = 1000
 # them a minute kept a copy of the table per write in that minute (and for good when the
 # worker left within it). A reader whose version's files went reloads the latest (vectors).
 VERSIONS_KEPT_FOR = timedelta(0)
+# On a shared store, an explicit clean-up keeps versions this recent: other machines may
+# be reading them.
+SHARED_VERSIONS_KEPT_FOR = timedelta(hours=1)
+# A shared store that could not be used is tried again after this long (while idle too), so
+# a worker outlives a short outage; each try fails within seconds.
+STORE_RETRY_SECONDS = 30.0
 
 
 class EmbeddingWork(ABC):
@@ -65,6 +78,12 @@ class EmbeddingWork(ABC):
     on_model_change: Callable[[int], Awaitable[None]] | None
     _model: tuple[Embedder, int, VectorTable] | None
     _model_error: ModelUnavailable | None
+    _vectors_error: VectorStoreUnavailable | None
+    _vectors_failed_at: float
+    _write_failed: bool  # a write to the shared store failed since the last good one
+    shared_looked_up: int
+    shared_hits: int
+    _shared_embedded_from: int
     _unflushed: list[tuple[str, npt.NDArray[np.float32]]]
     _last_flush: float
     _dirty_vectors: bool
@@ -84,6 +103,10 @@ class EmbeddingWork(ABC):
             return self._model
         if self._model_error is not None:
             return None
+        if self._vectors_error is not None:
+            if time.monotonic() - self._vectors_failed_at < STORE_RETRY_SECONDS:
+                return None
+            self._vectors_error = None
         try:
             embedder, model_id = await self.models.configured()
         except ModelUnavailable as exc:
@@ -94,9 +117,14 @@ class EmbeddingWork(ABC):
         try:
             table = await asyncio.to_thread(self.vectors.table, name, dim)
             lost = await self._reconcile(model_id, table)
+        except VectorStoreUnavailable as exc:
+            await self._store_failed(exc)
+            return None
         except VectorsDamaged as exc:
             table, lost = await self._rebuild_table(model_id, name, dim, exc), True
         self._model = (embedder, model_id, table)
+        if await self.storage.get_meta(VECTORS_FAILURE_KEY):
+            await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
         active = await self.models.active()
         if active is not None and active.id != model_id:
             await self._fill(model_id)  # the configured model is new: fill its table
@@ -105,6 +133,51 @@ class EmbeddingWork(ABC):
         ) and not await self.queue.count_unfinished():
             await self._fill(model_id)  # pending embeddings always have work queued for them
         return self._model
+
+    async def _store_failed(self, exc: VectorStoreUnavailable) -> None:
+        """The shared store cannot be used: embeddings stay pending with the reason (status
+        shows it); full-text search goes on. The next worker tries the store again."""
+        self._vectors_error = exc
+        self._vectors_failed_at = time.monotonic()
+        log.error("embeddings stay pending: %s", exc.message)
+        await self._record_store_failure(exc)
+
+    async def _record_store_failure(self, exc: VectorStoreUnavailable) -> None:
+        """Remember why the store failed (status shows it; the next `index` tries again)."""
+        record = {"uri": self.vectors.where, "reason": exc.message, "at": time.time()}
+        await self.storage.set_meta({VECTORS_FAILURE_KEY: json.dumps(record)})
+
+    async def _found_in_store(
+        self, model_id: int, table: VectorTable, wanted: list[str]
+    ) -> set[str]:
+        """Hashes another machine already embedded into the shared table; recorded here."""
+        if not self.vectors.shared or not wanted:
+            return set()
+        try:
+            found = await asyncio.to_thread(table.lookup, wanted)
+        except VectorStoreUnavailable as exc:
+            log.warning("could not look up texts in the shared store: %s", exc.message)
+            return set()
+        self.shared_looked_up += len(wanted)
+        self.shared_hits += len(found)
+        if found:
+            await self.storage.mark_embedded(model_id, sorted(found), fence=self.owner)
+        return found
+
+    def _shared_summary(self) -> dict[str, str]:
+        """The shared store counts since the last summary, as index metadata; restarts them."""
+        if not self.vectors.shared or not self.shared_looked_up:
+            return {}
+        record = {
+            "uri": self.vectors.where,
+            "looked_up": self.shared_looked_up,
+            "hits": self.shared_hits,
+            "embedded": self.texts_embedded - self._shared_embedded_from,
+            "at": time.time(),
+        }
+        self.shared_looked_up = self.shared_hits = 0
+        self._shared_embedded_from = self.texts_embedded
+        return {SHARED_HITS_KEY: json.dumps(record)}
 
     async def _fill(self, model_id: int) -> None:
         if self.on_model_change is not None:
@@ -144,7 +217,7 @@ class EmbeddingWork(ABC):
     async def _check_vectors(self) -> None:
         """While idle: a table whose folder vanished (say, `rm -rf vectors`) is rebuilt."""
         model = self._model
-        if model is None:
+        if model is None or self.vectors.shared:
             return
         embedder, model_id, _ = model
         name, dim = embedder.identity.table_name, embedder.identity.dim
@@ -235,6 +308,9 @@ class EmbeddingWork(ABC):
                 raise LeaseLost(f"worker {self.owner} no longer holds the lease")
             try:
                 await asyncio.to_thread(table.add, hashes, matrix)
+            except VectorStoreUnavailable as exc:
+                await self._unwritten(set(hashes), exc)
+                return
             except VectorsDamaged as exc:
                 embedder = self._model[0]
                 identity = embedder.identity
@@ -243,6 +319,9 @@ class EmbeddingWork(ABC):
                 await asyncio.to_thread(table.add, hashes, matrix)
                 await self._fill(model_id)
             crash_point("vectors-added")
+            if self._write_failed:
+                self._write_failed = False
+                await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
             await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []
@@ -251,6 +330,19 @@ class EmbeddingWork(ABC):
         done = [(w.item, w.outcome) for w in self.backlog.written(written)]
         if done:
             await self._finish(done, [])
+
+    async def _unwritten(self, hashes: set[str], exc: VectorStoreUnavailable) -> None:
+        """Vectors the shared store refused: the items waiting on them fail with the reason,
+        their chunks stay pending (a later run embeds them), the other items go on."""
+        log.error("%d vectors could not be written: %s", len(hashes), exc.message)
+        await self._record_store_failure(exc)
+        self._write_failed = True
+        self._unflushed = []
+        self._last_flush = time.monotonic()
+        stuck = [w.item.id for w in self.backlog.waiting.values() if w.missing & hashes]
+        dropped = [self.backlog.drop(i) for i in stuck]
+        reason = f"vectors not written: {exc.message}"
+        await self._finish([], [(w.item, reason) for w in dropped if w is not None])
 
     async def _save_rates(self) -> None:
         """Persist the throughput measured since the last save; estimates use it."""
@@ -269,9 +361,11 @@ class EmbeddingWork(ABC):
         try:
             unreferenced = await self.storage.unreferenced_embedded(model_id)
             if len(unreferenced) >= GC_MIN_UNREFERENCED:
-                await asyncio.to_thread(table.delete, unreferenced)
+                if not table.shared:  # other machines may rely on a shared row: kept there
+                    await asyncio.to_thread(table.delete, unreferenced)
                 await self.storage.forget_embedded(model_id, unreferenced)
-            await asyncio.to_thread(table.optimize, VERSIONS_KEPT_FOR)
+            if not table.shared:  # another machine may be reading any shared version
+                await asyncio.to_thread(table.optimize, VERSIONS_KEPT_FOR)
         except VectorsDamaged as exc:
             identity = embedder.identity
             table = await self._rebuild_table(model_id, identity.table_name, identity.dim, exc)
@@ -282,6 +376,8 @@ class EmbeddingWork(ABC):
         """Drop every unreferenced vector now and clean old versions; returns how many.
 
         Table versions younger than `older_than` are kept for readers still using them.
+        On a shared store no row is deleted (only this machine's records of them are
+        forgotten) and versions younger than `SHARED_VERSIONS_KEPT_FOR` are kept.
         """
         model = await self._ensure_model()
         if model is None:
@@ -289,6 +385,11 @@ class EmbeddingWork(ABC):
         self._dirty_vectors = False  # what the idle maintenance would do is done here
         _, model_id, table = model
         unreferenced = await self.storage.unreferenced_embedded(model_id)
+        if table.shared:
+            await self.storage.forget_embedded(model_id, unreferenced)
+            kept = max(older_than, SHARED_VERSIONS_KEPT_FOR)
+            await asyncio.to_thread(table.optimize, kept)
+            return 0
         if unreferenced:
             await asyncio.to_thread(table.delete, unreferenced)
             await self.storage.forget_embedded(model_id, unreferenced)

@@ -102,6 +102,14 @@ class VectorsDamaged(CodeIndexError):
     jsonrpc_code = -32006
 
 
+class VectorStoreUnavailable(VectorsDamaged):
+    """The shared vector store (`vectors.uri`) cannot be reached or used: wrong settings, no
+    credentials, no bucket, endpoint down. Nothing is set aside or rebuilt; embeddings stay
+    pending and full-text search answers meanwhile."""
+
+    code = "vector_store_unavailable"
+
+
 class IndexUnusable(CodeIndexError):
     """The index cannot be opened or written (newer schema, corrupt file, read-only folder)."""
 

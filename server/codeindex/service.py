@@ -32,7 +32,8 @@ from codeindex.storage import Storage
 from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.validate import validate_index
-from codeindex.vectors import VectorStore
+from codeindex.vectors import VectorStore, location_of
+from codeindex.vectors.location import VECTORS_FAILURE_KEY
 from codeindex.watch import TaskFeed
 from codeindex.watcher import Watcher, hinted_changes
 from codeindex.worker import Worker
@@ -57,7 +58,7 @@ class CodeIndexService(Sessions):
         self.settings = settings
         self.storage = storage
         self.queue = Queue(storage)
-        self.vectors = VectorStore(settings.vectors_path)
+        self.vectors = VectorStore(location_of(settings))
         self._overrides: dict[str, Any] = dict(overrides or {})
         self._use(settings)
         self.local = LocalWorker(self._new_worker)
@@ -78,6 +79,8 @@ class CodeIndexService(Sessions):
             settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
         )
         self.models = ModelManager(self.storage, settings)
+        if self.vectors.location != location_of(settings):
+            self.vectors = VectorStore(location_of(settings))
         self.searcher = Search(self.storage, self.workspace, self.models, self.vectors)
 
     @classmethod
@@ -228,6 +231,12 @@ class CodeIndexService(Sessions):
                 message += (
                     "; the configured embedding model changed: a worker loads it and queues an "
                     "embeddings-only task to fill its table (`codeindex tasks` shows it)"
+                )
+            elif await self.storage.get_meta(VECTORS_FAILURE_KEY):
+                model_changed = True  # a worker tries the vector store again
+                message += (
+                    "; the vector store could not be used last time: a worker tries it again "
+                    "and fills the pending embeddings"
                 )
         task = await self._create(
             scope_enum, planned, prio, embed_only, incremental, recursive, message

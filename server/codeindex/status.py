@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from codeindex.storage import Storage
 from codeindex.storage.opening import REBUILT_KEY
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
+from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY, location_of
 from codeindex.watcher import watcher_status
 from codeindex.workspace import printable
 
@@ -30,6 +32,31 @@ def _folder_size(path: Path) -> int:
             if entry.is_file():
                 total += entry.stat().st_size
     return total
+
+
+async def _shared_store(settings: Settings, storage: Storage) -> dict[str, Any] | None:
+    """Where a shared store is, its last failure, and the share of texts found in it on the
+    last embedding run (None for a local store)."""
+    uri = location_of(settings).uri if settings.vectors_uri.strip() else None
+    if uri is None:
+        return None
+    shared: dict[str, Any] = {"uri": uri, "error": None, "last_run": None}
+    raw_failure = await storage.get_meta(VECTORS_FAILURE_KEY)
+    if raw_failure:
+        failure = json.loads(raw_failure)
+        if failure.get("uri") == uri:
+            shared["error"] = failure["reason"]
+    raw_hits = await storage.get_meta(SHARED_HITS_KEY)
+    if raw_hits:
+        hits = json.loads(raw_hits)
+        if hits.get("uri") == uri:
+            shared["last_run"] = {
+                "texts_looked_up": hits["looked_up"],
+                "texts_found": hits["hits"],
+                "texts_embedded": hits["embedded"],
+                "at": iso(float(hits["at"])),
+            }
+    return shared
 
 
 async def index_status(
@@ -57,13 +84,17 @@ async def index_status(
     active = await models.active()
     failure = await models.remembered_failure()
     total, pending = await st.pending_counts(active.id if active else None)
+    shared = await _shared_store(settings, st)
+    vectors_bytes = 0 if shared else await asyncio.to_thread(_folder_size, settings.vectors_path)
     vectors: dict[str, Any] = {
         "active_model": None,
         "chunks_total": total,
         "chunks_embedded": total - pending,
         "chunks_pending": pending,
         "pending_reason": None,
-        "vectors_bytes": await asyncio.to_thread(_folder_size, settings.vectors_path),
+        "vectors_bytes": vectors_bytes,
+        "vectors_location": shared["uri"] if shared else printable(str(settings.vectors_path)),
+        "shared_store": shared,
         "configured_model": settings.embed_model,
         "configured_model_path": (
             str(settings.embed_model_path) if settings.embed_model_path else None
@@ -80,6 +111,8 @@ async def index_status(
         }
     if failure is not None:
         vectors["pending_reason"] = f"{failure.reason}. {failure.hint}"
+    elif shared and shared["error"]:
+        vectors["pending_reason"] = shared["error"]
     elif pending and active is None:
         vectors["pending_reason"] = "no model has been loaded yet"
     elif pending:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from codeindex.config import Settings
-from codeindex.errors import VectorsDamaged
+from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import changed_files
@@ -34,19 +34,33 @@ def _fix_for(paths: list[str]) -> tuple[str, list[str]]:
 async def _vector_problems(
     st: Storage, queue: Queue, models: ModelManager, vectors: VectorStore
 ) -> list[dict[str, Any]]:
-    """The active model's table: readable, holding every vector SQLite records; and no
-    chunk pending embedding without a task that will embed it."""
+    """The store reachable (a shared one), the active model's table readable, of the model's
+    dimension, holding every vector SQLite records; and no chunk pending embedding without
+    a task that will embed it."""
     active = await models.active()
-    if active is None:
-        return []
-    found: list[dict[str, Any]] = []
     try:
+        if vectors.shared:
+            await asyncio.to_thread(vectors.check)
+        if active is None:
+            return []
         table = await asyncio.to_thread(vectors.open_table, active.table_name)
         if table is not None:
             await asyncio.to_thread(table.refresh)
         present = set() if table is None else await asyncio.to_thread(table.hashes)
+    except VectorStoreUnavailable as exc:
+        return [_problem("vector_store", exc.message, "embeddings-only", store=vectors.where)]
     except VectorsDamaged as exc:
         return [_problem("vectors_damaged", str(exc), "embeddings-only")]
+    found: list[dict[str, Any]] = []
+    if table is not None and table.dim != active.dim:
+        return [
+            _problem(
+                "vectors_model",
+                f"the vector table {active.table_name} in {vectors.where} holds {table.dim}-dim "
+                f"vectors, but model {active.name} makes {active.dim}-dim ones",
+                "embeddings-only",
+            )
+        ]
     missing = set(await st.embedded_hashes(active.id)) - present
     if missing:
         found.append(

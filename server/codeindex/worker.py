@@ -33,6 +33,7 @@ from codeindex.config import Settings
 from codeindex.context import embed_text
 from codeindex.embedder import Embedder, ModelUnavailable
 from codeindex.embedding_work import EmbeddingWork
+from codeindex.errors import VectorStoreUnavailable
 from codeindex.faults import crash_point
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
@@ -93,6 +94,12 @@ class Worker(EmbeddingWork):
         self._retired = False
         self._model: tuple[Embedder, int, VectorTable] | None = None
         self._model_error: ModelUnavailable | None = None
+        self._vectors_error: VectorStoreUnavailable | None = None
+        self._write_failed = False
+        self._vectors_failed_at = 0.0
+        self.shared_looked_up = 0
+        self.shared_hits = 0
+        self._shared_embedded_from = 0
         self.rates = RateMeter()
         self.weights = Rates()
         self.texts_embedded = 0
@@ -369,16 +376,25 @@ class Worker(EmbeddingWork):
             return waits, done, failed
         model = await self._ensure_model()
         if model is None:
-            reason = self._model_error.reason if self._model_error else "no model"
+            if self._vectors_error is not None:
+                reason = f"vectors unavailable: {self._vectors_error.message}"
+            else:
+                why = self._model_error.reason if self._model_error else "no model"
+                reason = f"embedding model unavailable: {why}"
             for item, outcome, hashes, required in pending:
                 if required and hashes:
-                    failed.append((item, f"embedding model unavailable: {reason}"))
+                    failed.append((item, reason))
                 else:
                     done.append((item, outcome))
             return waits, done, failed
-        _, model_id, _ = model
+        _, model_id, table = model
         every = list({h for _, _, hashes, _ in pending for h, _ in hashes})
         have = await self.storage.embedded_among(model_id, every)
+        buffered = self._buffered()
+        unknown = [
+            h for h in every if h not in have and h not in buffered and h not in self.backlog
+        ]
+        have |= await self._found_in_store(model_id, table, unknown)
         for item, outcome, hashes, _ in pending:
             texts = dict(hashes)
             missing = {h for h in texts if h not in have}
@@ -416,7 +432,7 @@ class Worker(EmbeddingWork):
         Runs in the transaction that ends the tasks: a client that sees its embeddings-only
         task end already gets answers from the new model's table (invariant 8).
         """
-        meta: dict[str, str] = {}
+        meta: dict[str, str] = self._shared_summary()
         for task_id in task_ids:
             task = await self.queue.get(task_id)  # scope and options never change
             if task.scope is Scope.PROJECT and not task.embeddings_only:

@@ -137,11 +137,22 @@ def render_status(data: dict[str, Any]) -> None:
     table.add_row("schema / parser", f"{data['schema_version']} / {data['parser_version']}")
     model = emb["active_model"]
     table.add_row("active model", f"{model['name']} ({model['dim']} dims)" if model else "none")
+    shared = emb.get("shared_store")
     table.add_row(
         "embeddings",
-        f"{emb['chunks_embedded']} embedded, {emb['chunks_pending']} "
-        f"pending, {emb['vectors_bytes'] / 1e6:.1f} MB of vectors",
+        f"{emb['chunks_embedded']} embedded, {emb['chunks_pending']} pending"
+        + ("" if shared else f", {emb['vectors_bytes'] / 1e6:.1f} MB of vectors"),
     )
+    table.add_row("vectors in", str(emb.get("vectors_location")) + (" (shared)" if shared else ""))
+    if shared and shared.get("last_run"):
+        run = shared["last_run"]
+        table.add_row(
+            "shared store hits",
+            f"{run['texts_found']:,} of {run['texts_looked_up']:,} texts on the last run; "
+            f"{run['texts_embedded']:,} embedded here",
+        )
+    if shared and shared.get("error") and shared["error"] != emb["pending_reason"]:
+        table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
     if emb.get("files_not_embedded"):

@@ -40,6 +40,23 @@ class ActiveModel(TypedDict):
     table: str
 
 
+class SharedRun(TypedDict):
+    """The last embedding run's lookups in the shared store."""
+
+    texts_looked_up: int
+    texts_found: int
+    texts_embedded: int
+    at: str
+
+
+class SharedStore(TypedDict):
+    """A vector store shared by a team (`vectors.uri`)."""
+
+    uri: str
+    error: str | None
+    last_run: SharedRun | None
+
+
 class Embeddings(TypedDict):
     """Chunks embedded and pending, and why pending."""
 
@@ -49,6 +66,8 @@ class Embeddings(TypedDict):
     chunks_pending: int
     pending_reason: str | None
     vectors_bytes: int
+    vectors_location: str
+    shared_store: SharedStore | None
     configured_model: str
     configured_model_path: str | None
 

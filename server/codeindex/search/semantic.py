@@ -54,7 +54,7 @@ class SemanticSearcher:
             table = await asyncio.to_thread(self.vectors.open_table, active.table_name)
             if table is None:
                 raise SemanticUnavailable(
-                    f"the vectors of model {active.name} are missing from {self.vectors.path}: "
+                    f"the vectors of model {active.name} are missing from {self.vectors.where}: "
                     "run `codeindex reindex --scope embeddings-only` to rebuild them"
                 )
             self._table = table

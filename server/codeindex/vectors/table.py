@@ -1,31 +1,24 @@
-"""Vectors in LanceDB: one table per embedding model, rows keyed by chunk content hash.
-
-LanceDB is derived data (SQLite is the truth): a row is `(hash, vector)`, appended once
-per distinct chunk text and model, never updated, deleted only by garbage collection.
-Only the worker writes; every write is a new table version, so `optimize()` compacts and
-drops old versions, and a process that only reads calls `refresh()` to see new commits.
+"""One model's vectors: rows of (content hash, vector) in a LanceDB table.
 
 Queries do not use LanceDB's own flat search: on this kind of machine it takes 14-40 ms
 for 30,000 rows of 384 dims, while a dot product over the same rows in numpy takes about
 1 ms. So a table keeps its rows as a normalized float32 matrix, read from LanceDB on the
-first search and again whenever the table version it sees has changed.
+first search and again whenever the table version it sees has changed. Two machines
+appending the same text at once to a shared table may both write its row: rows are
+deduplicated by hash when they are loaded.
 
 All methods are synchronous; callers run them in threads. One writer thread and any
-number of searching threads may share a `VectorTable`. Whatever LanceDB raises about a
-table (damaged or vanished files) comes out as `VectorsDamaged`: the worker sets the
-table aside and rebuilds it from SQLite's chunks, search falls back to full text.
+number of searching threads may share a `VectorTable`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,12 +27,13 @@ import numpy.typing as npt
 from codeindex.errors import CodeIndexError, VectorsDamaged
 
 if TYPE_CHECKING:
-    from lancedb.db import DBConnection
     from lancedb.table import Table
+
+    from codeindex.vectors.location import StoreLocation
 
 
 @contextlib.contextmanager
-def _lance(what: str) -> Iterator[None]:
+def lance(what: str) -> Iterator[None]:
     """Turn what LanceDB raises about a table's files into VectorsDamaged."""
     try:
         yield
@@ -59,107 +53,6 @@ VECTOR = "vector"
 _IN_LIST = 2000
 
 
-class VectorStore:
-    """The LanceDB folder (`<data dir>/vectors`), created on first write."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: DBConnection | None = None
-        self._tables: dict[str, VectorTable] = {}
-        self._lock = threading.Lock()
-
-    def table(self, name: str, dim: int) -> VectorTable:
-        """Open the table, or create it with vectors of `dim` floats."""
-        existing = self.open_table(name)
-        if existing is not None:
-            if existing.dim != dim:
-                raise ValueError(f"vector table {name} holds {existing.dim}-dim vectors, not {dim}")
-            return existing
-        db = self._connect(create=True)
-        assert db is not None
-        with self._lock, _lance(name):
-            handle = db.create_table(name, schema=_schema(dim), exist_ok=True)
-            table = self._tables.setdefault(name, VectorTable(handle, name, _dim_of(handle)))
-        if table.dim != dim:
-            raise ValueError(f"vector table {name} holds {table.dim}-dim vectors, not {dim}")
-        return table
-
-    def open_table(self, name: str) -> VectorTable | None:
-        """The table, or None when it does not exist."""
-        with self._lock:
-            cached = self._tables.get(name)
-        if cached is not None:
-            return cached
-        db = self._connect(create=False)
-        if db is None or name not in self.table_names():
-            return None
-        with self._lock, _lance(name):
-            handle = db.open_table(name)
-            return self._tables.setdefault(name, VectorTable(handle, name, _dim_of(handle)))
-
-    def table_names(self) -> list[str]:
-        """Names of the tables in the folder."""
-        db = self._connect(create=False)
-        if db is None:
-            return []
-        names: list[str] = []
-        token: str | None = None
-        with _lance(str(self.path)):
-            while True:
-                page = db.list_tables(page_token=token)
-                names.extend(page.tables)
-                token = page.page_token
-                if not token:
-                    return sorted(names)
-
-    def drop_table(self, name: str) -> None:
-        """Delete the table and its files; a missing table is not an error."""
-        with self._lock:
-            self._tables.pop(name, None)
-        db = self._connect(create=False)
-        if db is not None and name in self.table_names():
-            db.drop_table(name)
-
-    def exists(self, name: str) -> bool:
-        """Whether the table's folder is on disk (someone may have deleted `vectors/`)."""
-        return (self.path / f"{name}.lance").is_dir()
-
-    def set_aside(self, name: str) -> Path | None:
-        """Move a damaged table's folder out of LanceDB's sight (kept, renamed); forget it."""
-        with self._lock:
-            self._tables.pop(name, None)
-            self._db = None
-        folder = self.path / f"{name}.lance"
-        if not folder.exists():
-            return None
-        aside = self.path / f"{name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
-        folder.rename(aside)
-        return aside
-
-    def size_bytes(self) -> int:
-        """On-disk size of the whole folder."""
-        total = 0
-        for folder, _dirs, files in os.walk(self.path):
-            for file in files:
-                try:
-                    total += os.lstat(os.path.join(folder, file)).st_size
-                except OSError:
-                    continue
-        return total
-
-    def _connect(self, *, create: bool) -> DBConnection | None:
-        with self._lock:
-            if self._db is None:
-                if not create and not self.path.is_dir():
-                    return None
-                import lancedb
-
-                with _lance(str(self.path)):
-                    self.path.mkdir(parents=True, exist_ok=True)
-                    self._db = lancedb.connect(self.path)
-            return self._db
-
-
 @dataclass(frozen=True, slots=True)
 class _Rows:
     """The rows of one table version, ready for a dot product."""
@@ -170,17 +63,39 @@ class _Rows:
 
 
 class VectorTable:
-    """One model's vectors: rows of (content hash, vector)."""
+    """One model's vectors: rows of (content hash, vector).
 
-    def __init__(self, handle: Table, name: str, dim: int) -> None:
+    With `store` (a shared store's location) the table is append-only from here: `delete`
+    is refused, and what LanceDB raises is a `VectorStoreUnavailable` saying what to set.
+    """
+
+    LOOKUP_REFRESH_SECONDS = 2.0
+    ADD_ATTEMPTS = 4
+
+    def __init__(
+        self, handle: Table, name: str, dim: int, store: StoreLocation | None = None
+    ) -> None:
         self.name = name
         self.dim = dim
+        self.store = store
         self._handle = handle
         self._rows: _Rows | None = None
         self._lock = threading.Lock()
+        self._known: set[str] = set()  # hashes seen in a shared table (rows never go)
+        self._known_version = -1
+        self._looked_at = 0.0
+
+    @property
+    def shared(self) -> bool:
+        """Whether other machines read and append to this table."""
+        return self.store is not None
 
     def add(self, hashes: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
-        """Append the rows whose hash is not in the table yet, in one commit."""
+        """Append the rows whose hash is not in the table yet, in one commit.
+
+        On a shared table a commit another machine won is retried (Lance rebases an
+        append onto a concurrent append; a few attempts cover a busy team).
+        """
         matrix = np.asarray(vectors, dtype=np.float32)
         if matrix.shape != (len(hashes), self.dim):
             raise ValueError(
@@ -191,18 +106,49 @@ class VectorTable:
             first.setdefault(digest, index)
         if not first:
             return
-        with self._lock, _lance(self.name):
-            present = self._present(list(first))
-            keep = [index for digest, index in first.items() if digest not in present]
-            if keep:
-                self._handle.add(_arrow([hashes[i] for i in keep], matrix[keep], self.dim))
+        with self._lock, self._guard():
+            for attempt in range(self.ADD_ATTEMPTS if self.shared else 1):
+                try:
+                    if self.shared:
+                        self._checkout_latest()
+                    present = self._present(list(first))
+                    keep = [index for digest, index in first.items() if digest not in present]
+                    if keep:
+                        self._handle.add(_arrow([hashes[i] for i in keep], matrix[keep], self.dim))
+                    break
+                except Exception:
+                    if attempt + 1 >= (self.ADD_ATTEMPTS if self.shared else 1):
+                        raise
+                    time.sleep(0.2 * 2**attempt)
+            if self.shared:
+                self._known.update(first)
+
+    def lookup(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these hashes have a row, after seeing other machines' recent appends.
+
+        The hashes of a shared table are read once and again only when its version moved
+        (rows are never deleted there, so what was seen stays true).
+        """
+        wanted = set(hashes)
+        if not wanted:
+            return set()
+        with self._lock, self._guard():
+            if time.monotonic() - self._looked_at >= self.LOOKUP_REFRESH_SECONDS:
+                self._checkout_latest()
+                self._looked_at = time.monotonic()
+            version = int(self._handle.version)
+            if version != self._known_version:
+                data = self._handle.search().select([HASH]).limit(None).to_arrow()
+                self._known.update(data.column(HASH).to_pylist())
+                self._known_version = version
+            return wanted & self._known
 
     def search(self, vector: npt.NDArray[np.float32], limit: int) -> list[tuple[str, float]]:
         """The `limit` nearest rows as (hash, cosine similarity), best first."""
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dim:
             raise ValueError(f"expected a {self.dim}-dim query vector, got {query.shape[0]}")
-        with _lance(self.name):
+        with self._guard():
             rows = self._current_rows()
         count = rows.matrix.shape[0]
         if limit <= 0 or count == 0:
@@ -217,24 +163,32 @@ class VectorTable:
 
     def hashes(self) -> set[str]:
         """Every hash in the table."""
-        with self._lock, _lance(self.name):
+        with self._lock, self._guard():
             try:
                 data = self._handle.search().select([HASH]).limit(None).to_arrow()
             except RuntimeError:
                 self._checkout_latest()  # the writer's optimize() removed our version's files
                 data = self._handle.search().select([HASH]).limit(None).to_arrow()
-        return set(data.column(HASH).to_pylist())
+        found = set(data.column(HASH).to_pylist())
+        if self.shared:
+            self._known.update(found)
+        return found
 
     def count(self) -> int:
         """Number of rows."""
-        with self._lock, _lance(self.name):
+        with self._lock, self._guard():
             return int(self._handle.count_rows())
 
     def delete(self, hashes: Iterable[str]) -> int:
         """Delete the rows of these hashes (vectors no chunk references); return how many."""
+        if self.shared:
+            raise CodeIndexError(
+                f"rows of the shared vector table {self.name} are never deleted: other "
+                "machines may rely on them"
+            )
         unique = list(dict.fromkeys(hashes))
         deleted = 0
-        with self._lock, _lance(self.name):
+        with self._lock, self._guard():
             for start in range(0, len(unique), _IN_LIST):
                 predicate = _in_predicate(unique[start : start + _IN_LIST])
                 found = int(self._handle.count_rows(predicate))
@@ -244,15 +198,28 @@ class VectorTable:
         return deleted
 
     def refresh(self) -> None:
-        """See the commits another process made since this table was opened or refreshed."""
-        with self._lock, _lance(self.name):
+        """See the commits another process (or machine) made since the last refresh."""
+        with self._lock, self._guard():
             self._checkout_latest()
 
     def optimize(self, older_than: timedelta = timedelta(minutes=1)) -> None:
         """Compact small files and delete versions older than `older_than` (at least 1 ms)."""
         keep = max(older_than, timedelta(milliseconds=1))
-        with self._lock, _lance(self.name):
+        with self._lock, self._guard():
             self._handle.optimize(cleanup_older_than=keep)
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        if self.store is None:
+            with lance(self.name):
+                yield
+            return
+        try:
+            yield
+        except CodeIndexError:
+            raise
+        except Exception as exc:
+            raise self.store.unavailable(exc) from exc
 
     def _current_rows(self) -> _Rows:
         rows = self._rows
@@ -272,8 +239,15 @@ class VectorTable:
             self._lock.release()
 
     def _load(self) -> _Rows:
+        import pyarrow.compute as pc
+
         version = int(self._handle.version)
         data = self._handle.search().select([HASH, VECTOR]).limit(None).to_arrow()
+        if pc.count_distinct(data.column(HASH)).as_py() != data.num_rows:
+            _, first = np.unique(
+                np.asarray(data.column(HASH).to_pylist(), dtype=object), return_index=True
+            )
+            data = data.take(np.sort(first))
         matrix = np.empty((data.num_rows, self.dim), dtype=np.float32)
         start = 0
         for chunk in data.column(VECTOR).chunks:
@@ -295,7 +269,7 @@ class VectorTable:
         return present
 
 
-def _schema(dim: int) -> Any:
+def schema(dim: int) -> Any:
     import pyarrow as pa
 
     return pa.schema(
@@ -310,10 +284,10 @@ def _arrow(hashes: list[str], matrix: npt.NDArray[np.float32], dim: int) -> Any:
     import pyarrow as pa
 
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1), pa.float32()), dim)
-    return pa.Table.from_arrays([pa.array(hashes, pa.string()), vectors], schema=_schema(dim))
+    return pa.Table.from_arrays([pa.array(hashes, pa.string()), vectors], schema=schema(dim))
 
 
-def _dim_of(handle: Table) -> int:
+def dim_of(handle: Table) -> int:
     return int(handle.schema.field(VECTOR).type.list_size)
 
 
