@@ -109,7 +109,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "CODEINDEX_EMBED_REQUEST_TOKENS",
         4096,
         int,
-        "Tokens per request to the remote engine (at most 32 texts a request).",
+        "Tokens per request to the remote engine (and at most embedding.batch_size texts).",
     ),
     SettingInfo(
         "embedding.concurrency",
@@ -175,7 +175,8 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "CODEINDEX_EMBED_BATCH_SIZE",
         16,
         int,
-        "Texts per model call; texts are sorted by length into batches.",
+        "Texts per model call; texts are sorted by length into batches. With the openai "
+        "provider: texts per request.",
     ),
     SettingInfo(
         "embedding.max_tokens",

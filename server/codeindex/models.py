@@ -54,6 +54,7 @@ def remote_spec_from(settings: Settings, url: str | None = None) -> RemoteSpec |
         model=settings.embed_model,
         api_key_env=settings.embed_api_key_env,
         request_tokens=settings.embed_request_tokens,
+        request_texts=settings.embed_batch_size,
         concurrency=settings.embed_concurrency,
         timeout=settings.embed_timeout,
         retry_seconds=settings.embed_retry_seconds,
@@ -201,6 +202,14 @@ class ModelManager:
                 )
             self._by_id[model.id] = embedder
             return embedder
+
+    def close(self) -> None:
+        """Close the connections of remote embedders loaded here."""
+        for embedder in self._by_id.values():
+            if isinstance(embedder, RemoteEmbedder):
+                embedder.close()
+        self._by_id.clear()
+        self._configured = None
 
     async def record_engine(self, failure: ModelUnavailable | None) -> None:
         """Record the remote engine's health: a success (None) or a failure and its reason.

@@ -2,10 +2,11 @@
 
 The engine (text-embeddings-inference, vLLM, Ollama, infinity, a hosted API) is reached at
 `<embedding.url>/embeddings`, as an OpenAI client does with its base URL: give the base with
-`/v1` when the engine serves its OpenAI routes under it. Texts go out in requests of about
-`embedding.request_tokens` tokens (counted by a local tokenizer when `embedding.model_path`
-names one, estimated from characters otherwise), at most `embedding.concurrency` requests in
-flight. A request that meets a connection error, a timeout, 429 or 5xx is retried with
+`/v1` when the engine serves its OpenAI routes under it. Texts go out in requests of at most
+`embedding.batch_size` texts and about `embedding.request_tokens` tokens (counted by a local
+tokenizer when `embedding.model_path` names one, estimated from characters otherwise), at
+most `embedding.concurrency` requests in flight. A request that meets a connection error, a
+timeout, 429 or 5xx is retried with
 exponential backoff and jitter (a `Retry-After` is honoured) for at most
 `embedding.retry_seconds`; then `EngineUnavailable` says which endpoint and what it last
 answered. The key comes from the environment variable `embedding.api_key_env` names; it is
@@ -53,7 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_INPUTS = 32  # texts per request: text-embeddings-inference refuses more by default
 PROBE_TEXT = "def probe(): pass"
 BACKOFF_FIRST = 0.5
 BACKOFF_CAP = 30.0
@@ -79,6 +79,7 @@ class RemoteSpec:
     model: str
     api_key_env: str = ""
     request_tokens: int = 4096
+    request_texts: int = 16  # text-embeddings-inference refuses more than 32 by default
     concurrency: int = 4
     timeout: float = 30.0
     retry_seconds: float = 60.0
@@ -154,7 +155,7 @@ class RemoteEmbedder:
     @property
     def batch_texts(self) -> int:
         """Texts the worker hands over per call: enough for every request slot."""
-        return MAX_INPUTS * self.spec.concurrency
+        return self.spec.request_texts * self.spec.concurrency
 
     def close(self) -> None:
         """Close the connections and the request threads."""
@@ -197,7 +198,7 @@ class RemoteEmbedder:
         tokens = 0
         for text, count in zip(texts, self.count_tokens(texts), strict=True):
             if current and (
-                tokens + count > self.spec.request_tokens or len(current) >= MAX_INPUTS
+                tokens + count > self.spec.request_tokens or len(current) >= self.spec.request_texts
             ):
                 groups.append(current)
                 current, tokens = [], 0
