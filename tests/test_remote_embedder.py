@@ -206,8 +206,10 @@ async def test_engine_that_dies_leaves_chunks_pending_until_it_returns(
     assert reason.startswith(f"embeddings pending: remote engine {proxy.url}/embeddings "), reason
     assert "unreachable" in reason or "Error" in reason
     assert emb["source"]["health"]["answering"] is False
-    lexical = await service.search("debounceTime", mode="lexical")
-    assert any(h.path.endswith("debounceTime.ts") for h in lexical.hits)
+    # full-text search answers; a hybrid query says the engine does not, and falls back
+    hybrid = await service.search("debounceTime", mode="hybrid")
+    assert any(h.path.endswith("debounceTime.ts") for h in hybrid.hits)
+    assert hybrid.mode == "lexical" and f"remote engine {proxy.url}" in (hybrid.note or "")
     report = await service.validate()
     assert [p["kind"] for p in report["problems"]] == ["embedding_engine"]
     assert report["problems"][0]["fix"] == {"scope": "embeddings-only"}

@@ -23,7 +23,13 @@ from typing import Any
 
 from codeindex.config import Settings
 from codeindex.embedder import Embedder, ModelIdentity, ModelSpec, ModelUnavailable, load_embedder
-from codeindex.remote_embedder import EngineUnavailable, RemoteEmbedder, RemoteSpec, load_remote
+from codeindex.remote_embedder import (
+    PROBE_SECONDS,
+    EngineUnavailable,
+    RemoteEmbedder,
+    RemoteSpec,
+    load_remote,
+)
 from codeindex.storage import Storage
 from codeindex.storage.models import ModelRow
 
@@ -184,7 +190,11 @@ class ModelManager:
                 identity = ModelIdentity(
                     model.name, model.dim, model.fingerprint, model.source, remote.max_tokens
                 )
-                remote_embedder = RemoteEmbedder(replace(remote, model=model.name), identity)
+                # a query does not wait a minute for an engine that is down
+                quick = min(remote.retry_seconds, PROBE_SECONDS)
+                remote_embedder = RemoteEmbedder(
+                    replace(remote, model=model.name, retry_seconds=quick), identity
+                )
                 self._by_id[model.id] = remote_embedder
                 return remote_embedder
             spec = ModelSpec(
