@@ -26,7 +26,7 @@ from codeindex.embedder import ModelSpec, load_embedder
 from codeindex.errors import ModelUnavailable
 from codeindex.parser import parse
 from codeindex.parser.languages import language_for_path
-from codeindex.remote_embedder import RemoteSpec, load_remote
+from codeindex.remote_embedder import RemoteSpec, embeddings_url, load_remote
 from codeindex.service import CodeIndexService
 
 FILES = [
@@ -259,6 +259,19 @@ async def test_a_running_worker_fills_pending_chunks_when_the_engine_returns(
                 break
     emb = (await service.status())["embeddings"]
     assert emb["chunks_pending"] == 0 and emb["chunks_embedded"] == emb["chunks_total"]
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        pytest.param("http://h:8080/v1", "http://h:8080/v1/embeddings", id="v1"),
+        pytest.param("http://h:8080/v1/", "http://h:8080/v1/embeddings", id="v1-slash"),
+        pytest.param("http://h:7997", "http://h:7997/embeddings", id="no-v1"),
+        pytest.param("https://h/v1/embeddings", "https://h/v1/embeddings", id="endpoint-given"),
+    ],
+)
+def test_requests_go_to_url_slash_embeddings(url: str, endpoint: str) -> None:
+    assert embeddings_url(url) == endpoint
 
 
 @pytest.mark.parametrize(

@@ -185,7 +185,10 @@ class ModelManager:
             if model.id in self._by_id:
                 return self._by_id[model.id]
             if is_remote_source(model.source):
-                remote = remote_spec_from(self.settings, url=model.source)
+                # the engine the settings name, when it serves this model (it may have moved)
+                serves = self.remote is not None and self.remote.model == model.name
+                url = self.settings.embed_url if serves else model.source
+                remote = remote_spec_from(self.settings, url=url)
                 assert remote is not None
                 identity = ModelIdentity(
                     model.name, model.dim, model.fingerprint, model.source, remote.max_tokens
