@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
 import numpy.typing as npt
 
@@ -41,6 +40,7 @@ from codeindex.embedder import ModelIdentity
 from codeindex.errors import ModelUnavailable
 
 if TYPE_CHECKING:
+    import httpx
     from tokenizers import Tokenizer
 
 __all__ = [
@@ -141,6 +141,8 @@ class RemoteEmbedder:
         self.spec = spec
         self.endpoint = spec.endpoint
         self._key = _api_key(spec)
+        import httpx  # here, not at the top: the CLI's start-up does not pay for it
+
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._client = httpx.Client(timeout=spec.timeout, headers=headers)
         self._pool = ThreadPoolExecutor(spec.concurrency, thread_name_prefix="codeindex-remote")
@@ -211,6 +213,8 @@ class RemoteEmbedder:
         self, texts: list[str], budget: float | None = None, timeout: float | None = None
     ) -> npt.NDArray[np.float32]:
         """One request, retried on transient failures for at most `retry_seconds`."""
+        import httpx
+
         budget = self.spec.retry_seconds if budget is None else budget
         timeout = self.spec.timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
