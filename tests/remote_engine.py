@@ -57,7 +57,9 @@ def running_engine(engine: Path, model: Path, log: Path) -> Iterator[str]:
     args = [str(engine), "v2", "--model-id", str(model), "--served-model-name", SERVED_MODEL]
     args += ["--host", "127.0.0.1", "--port", str(port), "--engine", "torch", "--device", "cpu"]
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent
+        )  # cwd: infinity makes a .infinity_cache folder there
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + READY_SECONDS
