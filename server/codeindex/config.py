@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,23 @@ class SettingInfo:
     help: str
     allow_zero: bool = False
     choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None  # what is wrong with a value, if anything
+
+
+def _http_url(value: Any) -> str | None:
+    text = str(value).strip()
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s?#]*", text):
+        return "is not an http:// or https:// URL (e.g. http://127.0.0.1:8080/v1)"
+    return None
+
+
+def _env_name(value: Any) -> str | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
+        return (
+            "is not the name of an environment variable: give the NAME of the variable that "
+            "holds the key (e.g. OPENAI_API_KEY), never the key itself"
+        )
+    return None
 
 
 SETTINGS: tuple[SettingInfo, ...] = (
@@ -57,7 +75,63 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "CODEINDEX_EMBED_MODEL",
         DEFAULT_MODEL,
         str,
-        "fastembed model name.",
+        "fastembed model name; with the openai provider, the model name sent to the engine.",
+    ),
+    SettingInfo(
+        "embedding.provider",
+        "CODEINDEX_EMBED_PROVIDER",
+        "local",
+        str,
+        "local (an ONNX model in this process) or openai (a remote OpenAI-compatible engine "
+        "at embedding.url).",
+        choices=("local", "openai"),
+    ),
+    SettingInfo(
+        "embedding.url",
+        "CODEINDEX_EMBED_URL",
+        "",
+        str,
+        "The remote engine's OpenAI base URL; requests go to <url>/embeddings "
+        "(e.g. http://127.0.0.1:8080/v1).",
+        check=_http_url,
+    ),
+    SettingInfo(
+        "embedding.api_key_env",
+        "CODEINDEX_EMBED_API_KEY_ENV",
+        "",
+        str,
+        "Name of the environment variable holding the remote engine's key (sent as a bearer "
+        "token; the key itself is never stored or shown).",
+        check=_env_name,
+    ),
+    SettingInfo(
+        "embedding.request_tokens",
+        "CODEINDEX_EMBED_REQUEST_TOKENS",
+        4096,
+        int,
+        "Tokens per request to the remote engine (and at most embedding.batch_size texts).",
+    ),
+    SettingInfo(
+        "embedding.concurrency",
+        "CODEINDEX_EMBED_CONCURRENCY",
+        4,
+        int,
+        "Requests to the remote engine in flight at once.",
+    ),
+    SettingInfo(
+        "embedding.timeout",
+        "CODEINDEX_EMBED_TIMEOUT",
+        30.0,
+        float,
+        "Seconds one request to the remote engine may take.",
+    ),
+    SettingInfo(
+        "embedding.retry_seconds",
+        "CODEINDEX_EMBED_RETRY_SECONDS",
+        60.0,
+        float,
+        "How long a request is retried (429, 5xx, timeouts, no connection) before its chunks "
+        "stay pending until the engine answers again.",
     ),
     SettingInfo(
         "embedding.model_path",
@@ -101,7 +175,8 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "CODEINDEX_EMBED_BATCH_SIZE",
         16,
         int,
-        "Texts per model call; texts are sorted by length into batches.",
+        "Texts per model call; texts are sorted by length into batches. With the openai "
+        "provider: texts per request.",
     ),
     SettingInfo(
         "embedding.max_tokens",
@@ -211,6 +286,13 @@ class Settings:
     vectors_s3_endpoint: str = ""
     vectors_s3_region: str = ""
     vectors_allow_http: bool = False
+    embed_provider: str = "local"
+    embed_url: str = ""
+    embed_api_key_env: str = ""
+    embed_request_tokens: int = 4096
+    embed_concurrency: int = 4
+    embed_timeout: float = 30.0
+    embed_retry_seconds: float = 60.0
     lease_seconds: float = 10.0
     linger_seconds: float = 120.0
     watch_enabled: bool = True
@@ -246,6 +328,9 @@ class Settings:
                 "embed_quantize": self.embed_quantize,
                 "embed_skip_files": self.embed_skip_files,
                 "embed_skip_patterns": self.embed_skip_patterns,
+                "embed_provider": self.embed_provider,
+                "embed_url": self.embed_url,
+                "embed_api_key_env": self.embed_api_key_env,
                 "parser_version_bump": self.parser_version_bump,
                 "vectors_uri": self.vectors_uri,
                 "vectors_s3_endpoint": self.vectors_s3_endpoint,
@@ -313,6 +398,9 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
         raise ConfigError(
             f"setting {info.key} ({info.env}) = {raw!r} is not a valid {info.kind.__name__}"
         ) from None
+    problem = info.check(value) if info.check is not None else None
+    if problem is not None:
+        raise ConfigError(f"setting {info.key} ({info.env}) = {raw!r} {problem}")
     if isinstance(value, int | float) and (value < 0 or (value == 0 and not info.allow_zero)):
         raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
     return value
@@ -354,6 +442,12 @@ def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) 
         given = {k: v for k, v in overrides.items() if v is not None}
         settings = settings.with_values(given)
         sources.update(dict.fromkeys(given, "override"))
+    if settings.embed_provider == "openai" and not settings.embed_url:
+        raise ConfigError(
+            "setting embedding.provider is openai but embedding.url (CODEINDEX_EMBED_URL) is "
+            "not set: give the engine's OpenAI base URL (e.g. http://127.0.0.1:8080/v1), or "
+            "set embedding.provider to local"
+        )
     bump = os.environ.get("CODEINDEX_PARSER_VERSION_BUMP")
     if bump:
         settings = replace(settings, parser_version_bump=int(bump))

@@ -7,6 +7,13 @@ completed (work is done only after it is written). Pause and cancel are read bet
 batches (invariant 6). Vector clean-up and compaction run only while the worker is idle,
 and only on a local store: a shared store (`vectors.uri`) is append-only from here.
 
+A remote engine that stays down (`EngineUnavailable`, after its own retries) never holds up
+file indexing: the items waiting on it are finished (an index item is complete, its chunks
+stay pending; an embeddings-only item fails with the reason), the health record says why,
+and while it is down new texts are not sent. A probe, in the background and backing off from
+`ENGINE_RETRY_FIRST` to `ENGINE_RETRY_CAP` seconds, finds it back; then an embeddings-only
+task fills what is pending (a worker started later does the same when it loads the model).
+
 On a shared store, texts whose hash SQLite does not record as embedded are first looked
 up in the store (another machine may have embedded them): found ones are recorded and
 not embedded. The counts of a run go to index metadata (`SHARED_HITS_KEY`) for status.
@@ -32,8 +39,9 @@ from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
 from codeindex.faults import crash_point
 from codeindex.models import ModelManager
 from codeindex.pipeline import RateMeter
+from codeindex.remote_embedder import EngineUnavailable, RemoteEmbedder
 from codeindex.storage import LeaseLost, Storage
-from codeindex.tasks import Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
+from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
 from codeindex.vectors import VectorStore, VectorTable
 from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY
 
@@ -59,6 +67,8 @@ SHARED_VERSIONS_KEPT_FOR = timedelta(hours=1)
 # A shared store that could not be used is tried again after this long (while idle too), so
 # a worker outlives a short outage; each try fails within seconds.
 STORE_RETRY_SECONDS = 30.0
+ENGINE_RETRY_FIRST = 2.0
+ENGINE_RETRY_CAP = 300.0
 
 
 class EmbeddingWork(ABC):
@@ -88,6 +98,10 @@ class EmbeddingWork(ABC):
     _last_flush: float
     _dirty_vectors: bool
     _progress_at: float
+    _engine_down: EngineUnavailable | None
+    _engine_retry_at: float
+    _engine_backoff: float
+    _engine_probe: asyncio.Task[None] | None
 
     def _embed_cost(self, text: str) -> int:
         """Characters that cost model time: inputs are truncated to max_tokens (~4 chars each)."""
@@ -111,6 +125,9 @@ class EmbeddingWork(ABC):
             embedder, model_id = await self.models.configured()
         except ModelUnavailable as exc:
             self._model_error = exc
+            if isinstance(exc, EngineUnavailable):
+                self._engine_down = exc
+                self._next_engine_retry()
             log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
             return None
         name, dim = embedder.identity.table_name, embedder.identity.dim
@@ -248,7 +265,9 @@ class EmbeddingWork(ABC):
         if model is None:
             return
         embedder, _, _ = model
-        batch_size = self.settings.embed_batch_size
+        if self._engine_down is not None:
+            return
+        batch_size = getattr(embedder, "batch_texts", None) or self.settings.embed_batch_size
         window = self.backlog.window(batch_size * WINDOW_BATCHES)
         if not window:
             return
@@ -270,6 +289,9 @@ class EmbeddingWork(ABC):
             cost = sum(self._embed_cost(t) for t in texts)
             self.rates.add("embed", cost, time.perf_counter() - started)
             self.texts_embedded += len(texts)
+        except EngineUnavailable as exc:
+            await self._engine_lost(exc)
+            return
         except Exception as exc:
             log.exception("embedding a batch failed")
             dropped = [self.backlog.drop(i) for i in {i for _, t in batch for i in t.items}]
@@ -279,11 +301,77 @@ class EmbeddingWork(ABC):
         for (h, _), vector in zip(batch, vectors, strict=True):
             self._unflushed.append((h, vector))
             self.backlog.embedded(h)
+        if isinstance(embedder, RemoteEmbedder):
+            await self.models.record_engine(None)
         urgent = any(t.priority == Priority.HIGH for _, t in batch)
         await self._flush(force=urgent)
         if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
             self._progress_at = time.monotonic()
             await self.queue.set_progress(self.backlog.partial_progress())
+
+    def _next_engine_retry(self) -> None:
+        self._engine_backoff = min(
+            ENGINE_RETRY_CAP, max(ENGINE_RETRY_FIRST, self._engine_backoff * 2)
+        )
+        self._engine_retry_at = time.monotonic() + self._engine_backoff
+
+    async def _engine_lost(self, exc: EngineUnavailable) -> None:
+        """The engine stayed down: keep what was embedded, finish the waiting items."""
+        log.warning("embeddings pending: %s (%s)", exc.reason, exc.hint)
+        self._engine_down = exc
+        self._next_engine_retry()
+        await self.models.record_engine(exc)
+        await self._flush(force=True)
+        reason = f"embeddings pending: {exc.reason}"
+        waiting = [w for w in (self.backlog.drop(i) for i in list(self.backlog.waiting)) if w]
+        await self._finish(
+            [(w.item, w.outcome) for w in waiting if w.item.action is not Action.EMBED],
+            [(w.item, reason) for w in waiting if w.item.action is Action.EMBED],
+        )
+
+    async def _watch_engine(self) -> None:
+        """While the engine is down: probe it in the background now and then (backing off);
+        once it answers, load the model if it never loaded and fill what is pending."""
+        if self._engine_down is None:
+            return
+        probe = self._engine_probe
+        if probe is None:
+            if time.monotonic() >= self._engine_retry_at:
+                self._engine_probe = asyncio.create_task(
+                    self._probe_engine(), name="codeindex-engine-probe"
+                )
+            return
+        if not probe.done():
+            return
+        self._engine_probe = None
+        failure = None if probe.cancelled() else probe.exception()
+        if failure is not None:
+            self._next_engine_retry()
+            if isinstance(failure, ModelUnavailable):
+                await self.models.record_engine(failure)
+                if not isinstance(failure, EngineUnavailable):
+                    self._engine_down = None  # not down but wrong: remembered, not retried
+                    self._model_error = failure
+            else:
+                log.error("probing the embedding engine failed: %r", failure)
+            return
+        log.info("the embedding engine answers again; filling pending embeddings")
+        self._engine_down = None
+        self._model_error = None
+        self._engine_backoff = 0.0
+        await self.models.record_engine(None)
+        model = await self._ensure_model()
+        if model is not None:
+            await self._fill(model[1])
+
+    async def _probe_engine(self) -> None:
+        """One request to the engine: loads the model if it never loaded; raises when down."""
+        if self._model is None:
+            await self.models.configured()
+            return
+        embedder = self._model[0]
+        if isinstance(embedder, RemoteEmbedder):
+            await asyncio.to_thread(embedder.probe)
 
     async def _flush(self, *, force: bool) -> None:
         """Write buffered vectors in one LanceDB commit, then complete the items they finish."""

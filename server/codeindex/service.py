@@ -109,6 +109,7 @@ class CodeIndexService(Sessions):
         if self._query_server is not None:
             await self._query_server.close()
         await self.stop_worker()
+        self.models.close()
         await self.storage.close()
 
     # ---- the worker ------------------------------------------------------

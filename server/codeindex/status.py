@@ -59,6 +59,32 @@ async def _shared_store(settings: Settings, storage: Storage) -> dict[str, Any] 
     return shared
 
 
+async def _source(settings: Settings, models: ModelManager) -> dict[str, Any]:
+    """Where embeddings come from: the local model, or the remote engine and its health."""
+    if models.remote is None:
+        return {"provider": "local", "model": settings.embed_model}
+    health = await models.engine_health()
+    if health is not None and health.get("endpoint") != models.remote.endpoint:
+        health = None  # recorded for an engine the settings no longer name
+    shown = None
+    if health is not None:
+        success = float(health.get("last_success_at") or 0)
+        failure = float(health.get("last_failure_at") or 0)
+        shown = {
+            "answering": success > failure,
+            "last_success_at": iso(success) if success else None,
+            "last_failure_at": iso(failure) if failure else None,
+            "last_error": health.get("last_error"),
+        }
+    return {
+        "provider": "openai",
+        "url": models.remote.endpoint,
+        "model": models.remote.model,
+        "api_key_env": models.remote.api_key_env or None,
+        "health": shown,
+    }
+
+
 async def index_status(
     settings: Settings, storage: Storage, queue: Queue, models: ModelManager
 ) -> dict[str, Any]:
@@ -100,6 +126,7 @@ async def index_status(
             str(settings.embed_model_path) if settings.embed_model_path else None
         ),
         "files_not_embedded": await st.files_not_embedded(),
+        "source": await _source(settings, models),
     }
     if active is not None:
         vectors["active_model"] = {
@@ -109,10 +136,17 @@ async def index_status(
             "source": active.source,
             "table": active.table_name,
         }
+    engine = vectors["source"].get("health") or {}
+    engine_down = engine.get("answering") is False
     if failure is not None:
         vectors["pending_reason"] = f"{failure.reason}. {failure.hint}"
     elif shared and shared["error"]:
         vectors["pending_reason"] = shared["error"]
+    elif pending and engine_down:
+        vectors["pending_reason"] = (
+            f"embeddings pending: {engine.get('last_error')}; they are embedded when the "
+            "engine answers again"
+        )
     elif pending and active is None:
         vectors["pending_reason"] = "no model has been loaded yet"
     elif pending:

@@ -10,6 +10,7 @@ from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
 from codeindex.models import ModelManager
 from codeindex.pipeline import parser_version
 from codeindex.planner import changed_files
+from codeindex.remote_embedder import ModelUnavailable, RemoteEmbedder
 from codeindex.storage import Storage
 from codeindex.tasks import Queue
 from codeindex.vectors import VectorStore
@@ -86,6 +87,32 @@ async def _vector_problems(
             )
         )
     return found
+
+
+async def _engine_problems(models: ModelManager) -> list[dict[str, Any]]:
+    """A remote engine must answer a probe with the key the settings name."""
+    if models.remote is None:
+        return []
+    remote = models.remote
+
+    def probe() -> None:
+        embedder = RemoteEmbedder(remote)
+        try:
+            embedder.probe()
+        finally:
+            embedder.close()
+
+    try:
+        await asyncio.to_thread(probe)
+    except ModelUnavailable as exc:
+        return [
+            _problem(
+                "embedding_engine",
+                f"{exc.reason}; {exc.hint}; once it answers, this fills the pending embeddings",
+                "embeddings-only",
+            )
+        ]
+    return []
 
 
 async def validate_index(
@@ -198,7 +225,11 @@ async def validate_index(
             )
         )
 
-    problems.extend(await _vector_problems(st, queue, models, vectors))
+    engine = await _engine_problems(models)
+    vector = await _vector_problems(st, queue, models, vectors)
+    # chunks pending because the engine does not answer: one problem, the engine's
+    problems.extend(p for p in vector if not (engine and p["kind"] == "pending"))
+    problems.extend(engine)
 
     return {
         "ok": not problems,

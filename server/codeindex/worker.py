@@ -38,6 +38,7 @@ from codeindex.faults import crash_point
 from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.models import ModelManager
 from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
+from codeindex.remote_embedder import EngineUnavailable
 from codeindex.storage import FileRecord, LeaseLost, Storage, write_meta
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
 from codeindex.tasks.model import host_id
@@ -100,6 +101,10 @@ class Worker(EmbeddingWork):
         self.shared_looked_up = 0
         self.shared_hits = 0
         self._shared_embedded_from = 0
+        self._engine_down: EngineUnavailable | None = None
+        self._engine_retry_at = 0.0
+        self._engine_backoff = 0.0
+        self._engine_probe: asyncio.Task[None] | None = None
         self.rates = RateMeter()
         self.weights = Rates()
         self.texts_embedded = 0
@@ -159,6 +164,9 @@ class Worker(EmbeddingWork):
             self._lost = True
         finally:
             self._doorbell.close()
+            if self._engine_probe is not None:
+                self._engine_probe.cancel()
+                self._engine_probe = None
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
@@ -204,6 +212,7 @@ class Worker(EmbeddingWork):
             self.idle.clear()
             await self._refresh_task_states()
             await self._follow_boosts()
+            await self._watch_engine()
             best_text = self.backlog.best_priority()
             best_item = await self.queue.best_pending_priority()
             if best_item is not None and (
@@ -375,8 +384,11 @@ class Worker(EmbeddingWork):
         if not pending:
             return waits, done, failed
         model = await self._ensure_model()
-        if model is None:
-            if self._vectors_error is not None:
+        if model is None or self._engine_down is not None:
+            down = self._engine_down
+            if down is not None:
+                reason = f"embeddings pending: {down.reason}"
+            elif self._vectors_error is not None:
                 reason = f"vectors unavailable: {self._vectors_error.message}"
             else:
                 why = self._model_error.reason if self._model_error else "no model"

@@ -181,7 +181,12 @@ async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Say which model would be loaded from where, and try to load it."""
     from codeindex.embedder import describe
 
-    info: dict[str, Any] = {"describe": describe(service.models.spec)}
+    remote = service.models.remote
+    info: dict[str, Any] = {
+        "describe": describe(service.models.spec)
+        if remote is None
+        else f"model {remote.model} from the remote engine {remote.endpoint}"
+    }
     try:
         embedder, model_id = await service.models.configured(allow_download=args.download or None)
         ident = embedder.identity

@@ -155,6 +155,16 @@ def render_status(data: dict[str, Any]) -> None:
         table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
+    source = emb.get("source") or {}
+    if source.get("provider") == "openai":
+        table.add_row("embeddings from", f"{source['url']} (model {source['model']})")
+        health = source.get("health")
+        if health:
+            state = "answering" if health["answering"] else "NOT answering"
+            seen = f"last success {health['last_success_at']}"
+            if health["last_failure_at"]:
+                seen += f", last failure {health['last_failure_at']}: {health['last_error']}"
+            table.add_row("remote engine", f"{state} ({seen})")
     if emb.get("files_not_embedded"):
         reasons = ", ".join(f"{k} {v}" for k, v in emb["files_not_embedded"].items())
         table.add_row("files not embedded", f"{reasons} (full-text search only)")

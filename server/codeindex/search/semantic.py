@@ -87,6 +87,10 @@ class SemanticSearcher:
         except VectorsDamaged as exc:
             self._table = None  # open it afresh next time (the worker may have rebuilt it)
             raise SemanticUnavailable(f"semantic search is unavailable: {exc}") from None
+        except ModelUnavailable as exc:  # a remote engine that does not answer the query
+            raise SemanticUnavailable(
+                f"semantic search is unavailable: {exc.reason}. {exc.hint}"
+            ) from None
         if not scored:
             return []
         order = {h: i for i, (h, _) in enumerate(scored)}
