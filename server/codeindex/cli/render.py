@@ -161,7 +161,7 @@ def render_status(data: dict[str, Any]) -> None:
         health = source.get("health")
         if health:
             state = "answering" if health["answering"] else "NOT answering"
-            seen = f"last success {health['last_success_at']}"
+            seen = f"last success {health['last_success_at'] or 'never'}"
             if health["last_failure_at"]:
                 seen += f", last failure {health['last_failure_at']}: {health['last_error']}"
             table.add_row("remote engine", f"{state} ({seen})")
