@@ -266,6 +266,16 @@ def test_bad_store_settings_say_what_to_set_and_full_text_works(
     assert run_json(root, "status", env=good)["embeddings"]["chunks_pending"] == 0
 
 
+def test_a_uri_that_is_not_s3_is_named_by_status_before_any_worker_tries_it(
+    polyglot_src: Path, tiny_model_path: Path, s3_endpoint: str, tmp_path: Path
+) -> None:
+    root = _machine(polyglot_src, tmp_path, "m")
+    index_with_cli(root, env=_env(tiny_model_path, s3_endpoint, ""))
+    status = run_json(root, "status", env=_env(tiny_model_path, s3_endpoint, "gs://team/v"))
+    reason = status["embeddings"]["pending_reason"]
+    assert "is not an s3:// URI" in reason and "CODEINDEX_VECTORS_URI" in reason
+
+
 async def test_a_shared_table_keeps_rows_no_chunk_references(
     polyglot_src: Path,
     tiny_model_path: Path,

@@ -37,12 +37,14 @@ def _folder_size(path: Path) -> int:
 async def _shared_store(settings: Settings, storage: Storage) -> dict[str, Any] | None:
     """Where a shared store is, its last failure, and the share of texts found in it on the
     last embedding run (None for a local store)."""
-    uri = location_of(settings).uri if settings.vectors_uri.strip() else None
-    if uri is None:
+    if not settings.vectors_uri.strip():
         return None
-    shared: dict[str, Any] = {"uri": uri, "error": None, "last_run": None}
+    location = location_of(settings)
+    uri = location.uri
+    problem = location.unavailable(location.problem).message if location.problem else None
+    shared: dict[str, Any] = {"uri": uri, "error": problem, "last_run": None}
     raw_failure = await storage.get_meta(VECTORS_FAILURE_KEY)
-    if raw_failure:
+    if raw_failure and location.problem is None:
         failure = json.loads(raw_failure)
         if failure.get("uri") == uri:
             shared["error"] = failure["reason"]
