@@ -21,6 +21,7 @@ from tests.helpers import cli_env, copy_tree, index_with_cli, run_cli, run_json
 
 from codeindex.service import CodeIndexService
 from codeindex.vectors import StoreLocation, VectorStore
+from codeindex.vectors.location import explain
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "team-key", "AWS_SECRET_ACCESS_KEY": "team-secret"}
 QUERY = "add a persistent flag to a command"
@@ -310,3 +311,20 @@ async def test_a_shared_table_keeps_rows_no_chunk_references(
         assert report["ok"], report["problems"]
     finally:
         await service.close()
+
+
+@pytest.mark.parametrize(
+    ("said", "means"),
+    [
+        pytest.param(
+            "Generic S3 error: error sending request for url "
+            "(http://127.0.0.1:40312/team?list-type=2): client error (Connect)",
+            "cannot be reached",
+            id="port-with-403",
+        ),
+        pytest.param("Generic S3 error: Received status 403 Forbidden", "refused", id="403"),
+        pytest.param("<Code>NoSuchBucket</Code><BucketName>b</BucketName>", "b does not", id="404"),
+    ],
+)
+def test_store_errors_are_explained_by_what_they_mean(said: str, means: str) -> None:
+    assert means in explain(said)

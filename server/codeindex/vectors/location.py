@@ -99,7 +99,8 @@ def explain(cause: object) -> str:
         found = re.search(r"<BucketName>([^<]+)</BucketName>", text)
         name = f" {found.group(1)}" if found else ""
         return f"the bucket{name} does not exist (create it, or fix vectors.uri)"
-    if "credentials" in lowered or "accessdenied" in lowered or "403" in lowered:
+    # "403" as a status, not inside a port number or an address (`127.0.0.1:40312`)
+    if "credentials" in lowered or "accessdenied" in lowered or re.search(r"\b403\b", text):
         return (
             "access was refused or no AWS credentials were found (set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
