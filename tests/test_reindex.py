@@ -493,7 +493,9 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
     distinct = status["embeddings"]["chunks_total"]  # the texts to embed (not go.sum's)
     assert table.count() == distinct
     assert status["embeddings"]["chunks_pending"] == 0
-    assert sizes[-1] <= sizes[0] * 1.5, sizes
+    # LanceDB's clean-up cuts at a timestamp, so a version written in the same instant may
+    # outlive one collection: one copy more than the table is allowed, never one per round
+    assert max(sizes) <= sizes[0] * 2.2, sizes
     assert (await cobra.validate())["ok"]
 
 
