@@ -34,13 +34,20 @@ async def mcp_session(
     cwd: Path | None = None,
     list_roots: ListRootsFnT | None = None,
     extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[ClientSession]:
-    """Start `python -m codeindex mcp`, initialize a session, yield it; stop the server after."""
+    """Start `python -m codeindex mcp`, initialize a session, yield it; stop the server after.
+
+    The server's environment is `server_env(model)` unless `env` gives another.
+    """
     args = ["-m", "codeindex", "mcp", *extra_args]
     if workspace is not None:
         args += ["--workspace", str(workspace)]
     params = StdioServerParameters(
-        command=sys.executable, args=args, env=server_env(model), cwd=cwd or workspace
+        command=sys.executable,
+        args=args,
+        env=env if env is not None else server_env(model),
+        cwd=cwd or workspace,
     )
     with log_path.open("a", encoding="utf-8") as errlog:
         async with (

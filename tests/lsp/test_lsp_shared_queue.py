@@ -10,36 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import ClientSession
 from pytest_lsp import client_capabilities
 from tests.helpers import background_workers, run_cli
 from tests.lsp.support import Session, start
-from tests.mcp_client import call_ok, until_finished
-
-
-@asynccontextmanager
-async def mcp_on(root: Path, env: dict[str, str], log: Path) -> AsyncIterator[ClientSession]:
-    """`python -m codeindex mcp --workspace ROOT` with the language server's environment."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "codeindex", "mcp", "--workspace", str(root)],
-        env=env,
-        cwd=root,
-    )
-    with log.open("a", encoding="utf-8") as errlog:
-        async with (
-            stdio_client(params, errlog=errlog) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
-            yield session
+from tests.mcp_client import call_ok, mcp_session, until_finished
 
 
 def items_and_workers(
@@ -82,7 +62,7 @@ async def watch_workers(root: Path, seen: list[list[int]], stop: asyncio.Event) 
 
 
 async def test_a_task_created_through_mcp_shows_progress_in_the_editor_and_one_worker_runs(
-    workspace: Path, tiny_server_env: dict[str, str], tmp_path: Path
+    workspace: Path, tiny_server_env: dict[str, str], tiny_model_path: Path, tmp_path: Path
 ) -> None:
     lsp = await start(
         workspace,
@@ -94,7 +74,9 @@ async def test_a_task_created_through_mcp_shows_progress_in_the_editor_and_one_w
     stop = asyncio.Event()
     sampler = asyncio.create_task(watch_workers(workspace, seen, stop))
     try:
-        async with mcp_on(workspace, tiny_server_env, tmp_path / "mcp.log") as agent:
+        async with mcp_session(
+            tiny_model_path, tmp_path / "mcp.log", workspace=workspace, env=tiny_server_env
+        ) as agent:
             created = await call_ok(
                 agent,
                 "force_reindex",
@@ -121,7 +103,7 @@ async def test_a_task_created_through_mcp_shows_progress_in_the_editor_and_one_w
 
 
 async def test_editor_agent_and_cli_enqueue_and_query_at_once(
-    workspace: Path, tiny_server_env: dict[str, str], tmp_path: Path
+    workspace: Path, tiny_server_env: dict[str, str], tiny_model_path: Path, tmp_path: Path
 ) -> None:
     """Three rounds of everyone at once: the editor and the agent each reindex a folder and a
     file and search; the CLI reindexes a file and searches; statuses are read throughout."""
@@ -172,7 +154,9 @@ async def test_editor_agent_and_cli_enqueue_and_query_at_once(
         answers.append(("cli status", await asyncio.to_thread(cli, "status")))
 
     try:
-        async with mcp_on(workspace, tiny_server_env, tmp_path / "mcp.log") as session:
+        async with mcp_session(
+            tiny_model_path, tmp_path / "mcp.log", workspace=workspace, env=tiny_server_env
+        ) as session:
             for round_ in range(3):
                 await asyncio.gather(editor(round_), agent(session, round_), terminal(round_))
             finals = [await until_finished(session, task_id) for task_id in task_ids]
