@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import cli_env, copy_tree, index_with_cli
+from tests.helpers import cli_env, copy_tree, index_with_cli, open_in_process
 
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(os.environ.get("CODEINDEX_TEST_DATA") or REPO.parent / "shared").resolve()
@@ -117,7 +117,7 @@ async def cobra(
     """An indexed copy of cobra-go, its service open with a worker in this process."""
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     service.start_worker()
     yield service
     await service.close()

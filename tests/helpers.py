@@ -12,6 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
+from codeindex.app.supervisor import WorkerMode
+from codeindex.worker.host import WorkerHost
+from codeindex.worker.loop import Worker
+
 NO_MODEL_ENV = {"CODEINDEX_ALLOW_DOWNLOAD": "0", "CODEINDEX_EMBED_MODEL_PATH": ""}
 
 
@@ -79,14 +84,16 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def background_workers(root: Path) -> list[int]:
-    """Pids of the `codeindex --root ROOT worker` processes alive now (Linux /proc)."""
+    """Pids of the worker processes of ROOT alive now (`python -m codeindex.worker --root ROOT`,
+    `codeindex --root ROOT worker`; Linux /proc)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"codeindex" in argv and b"worker" in argv and str(root).encode() in argv:
+        ours = b"codeindex.worker" in argv or (b"codeindex" in argv and b"worker" in argv)
+        if ours and str(root).encode() in argv:
             found.append(int(entry.name))
     return found
 
@@ -103,3 +110,24 @@ def index_with_cli(root: Path, env: dict[str, str] | None = None) -> None:
     while background_workers(root):
         assert time.monotonic() < deadline, "the background worker did not exit"
         time.sleep(0.05)
+
+
+async def open_in_process(
+    root: Path, overrides: dict[str, Any] | None = None, *, mode: WorkerMode = "in-process"
+) -> CodeIndexService:
+    """The service of `root` with a worker that can run in this process (`start_worker()`).
+
+    With mode "in-process" the service starts it whenever work needs it; with "none" only
+    `start_worker()` does.
+    """
+    service = await CodeIndexService.open(root, overrides, worker=mode)
+    WorkerHost(service)
+    return service
+
+
+def worker_of(service: CodeIndexService) -> Worker:
+    """The worker loop the service's in-process host started."""
+    host = service.local
+    assert isinstance(host, WorkerHost), "open the service with open_in_process()"
+    assert host.worker is not None, "start_worker() first"
+    return host.worker

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codeindex.backlog import Backlog
 from codeindex.tasks import Action, Item, ItemOutcome, Priority
+from codeindex.worker.backlog import Backlog
 
 
 def _item(item_id: int, task: str, priority: Priority = Priority.NORMAL) -> Item:

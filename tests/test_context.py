@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from tests.helpers import cli_env, index_with_cli, run_cli
 
-from codeindex.context import chunk_context, embed_text, keyed_text, leading_doc, qualified
+from codeindex.embedding.context import (
+    chunk_context,
+    embed_text,
+    keyed_text,
+    leading_doc,
+    qualified,
+)
 from codeindex.parser import parse
 
 GO = """package cli

@@ -21,9 +21,9 @@ import pytest
 from tests.helpers import background_workers, cli_env, copy_tree, run_cli
 
 from codeindex import contract
-from codeindex.cli import main
+from codeindex.app.service import CodeIndexService
+from codeindex.cli.main import main
 from codeindex.errors import BadArgument
-from codeindex.service import CodeIndexService
 
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 
@@ -107,7 +107,7 @@ async def test_open_files_are_boosts_of_each_client_and_a_dead_clients_expire(
             sys.executable,
             "-c",
             "import asyncio, sys\n"
-            "from codeindex.service import CodeIndexService\n"
+            "from codeindex.app.service import CodeIndexService\n"
             "async def main():\n"
             f"    s = await CodeIndexService.open({str(root)!r}, worker='none')\n"
             "    await s.start_session('lsp')\n"

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tests.helpers import open_in_process
 
-from codeindex import doorbell
-from codeindex.service import CodeIndexService
+from codeindex.ipc import doorbell
 
 pytestmark = pytest.mark.skipif(not doorbell.SUPPORTED, reason="abstract sockets are Linux-only")
 
@@ -31,9 +31,7 @@ async def test_a_ring_reaches_the_listener_and_nobody_else(tmp_path: Path) -> No
 
 async def test_the_worker_listens_while_it_holds_the_lease(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("def a():\n    return 1\n")
-    service = await CodeIndexService.open(
-        tmp_path, {"embedding.allow_download": False}, worker="in-process"
-    )
+    service = await open_in_process(tmp_path, {"embedding.allow_download": False})
     try:
         service.start_worker()
         answered = False

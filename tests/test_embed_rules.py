@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import cli_env, index_with_cli, run_cli, run_json
 
-from codeindex.embed_rules import DATA_FILE_BYTES, EmbedRules
+from codeindex.embedding.rules import DATA_FILE_BYTES, EmbedRules
 
 CODE = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n'
 MINIFIED = "var a=1;" * 400

@@ -12,15 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codeindex.embedder import (
-    DEFAULT_MODEL,
-    FastEmbedder,
-    ModelSpec,
-    ModelUnavailable,
-    describe,
-    fingerprint_file,
-    load_embedder,
-)
+from codeindex.embedding.local import FastEmbedder, describe, fingerprint_file, load_embedder
+from codeindex.embedding.spec import DEFAULT_MODEL, ModelSpec
+from codeindex.errors import ModelUnavailable
 
 SENTENCE = "the quick brown fox jumps over the lazy dog and runs far away "
 

@@ -11,10 +11,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import NO_MODEL_ENV, cli_env, copy_tree, index_with_cli, run_cli, run_json
+from tests.helpers import (
+    NO_MODEL_ENV,
+    cli_env,
+    copy_tree,
+    index_with_cli,
+    open_in_process,
+    run_cli,
+    run_json,
+    worker_of,
+)
 
+from codeindex.app.service import CodeIndexService
 from codeindex.errors import SemanticUnavailable
-from codeindex.service import CodeIndexService
 
 SUBSET = [
     "cobra-go/args.go",
@@ -83,7 +92,7 @@ async def minilm(
 ) -> AsyncIterator[CodeIndexService]:
     monkeypatch.setenv("CODEINDEX_EMBED_MODEL_PATH", str(minilm_path))
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
-    service = await CodeIndexService.open(minilm_template, worker="in-process")
+    service = await open_in_process(minilm_template)
     yield service
     await service.close()
 
@@ -96,7 +105,7 @@ async def _ranks(service: CodeIndexService, mode: str) -> list[int | None]:
     ranks = []
     for query, expected in QUERIES:
         result = await service.search(query, mode=mode, limit=10)
-        ranks.append(_rank([h.path for h in result.hits], expected))
+        ranks.append(_rank([h["path"] for h in result["hits"]], expected))
     return ranks
 
 
@@ -124,25 +133,25 @@ async def test_hybrid_ranks_at_least_as_well_as_either_mode(minilm: CodeIndexSer
 
 async def test_hits_carry_location_symbol_score_and_freshness(minilm: CodeIndexService) -> None:
     result = await minilm.search("escape regular expression meta characters", limit=5)
-    assert result.mode == "hybrid"
-    hit = result.hits[0]
-    assert hit.path == "regex-rust/src/re_unicode.rs"
+    assert result["mode"] == "hybrid"
+    hit = result["hits"][0]
+    assert hit["path"] == "regex-rust/src/re_unicode.rs"
     assert hit.start_line <= hit.line <= hit.end_line
     assert "Escapes all regular expression meta characters" in hit.snippet
     assert hit.score > 0 and hit.freshness == "fresh"
     assert (
-        minilm.settings.root.joinpath(hit.path)
+        minilm.settings.root.joinpath(hit["path"])
         .read_text(encoding="utf-8")
         .split("\n")[hit.line - 1]
         .strip()
         == hit.snippet
     )
     method = await minilm.search("replace all matches with a replacement", limit=10)
-    assert any(h.symbol and h.symbol.startswith("Regex") for h in method.hits)
+    assert any(h["symbol"] and h["symbol"].startswith("Regex") for h in method["hits"])
     only_rust = await minilm.search("match", mode="semantic", language="rust", limit=20)
-    assert only_rust.hits and {h.language for h in only_rust.hits} == {"rust"}
+    assert only_rust["hits"] and {h["language"] for h in only_rust["hits"]} == {"rust"}
     only_cobra = await minilm.search("match", mode="semantic", path="cobra-go", limit=20)
-    assert only_cobra.hits and all(h.path.startswith("cobra-go/") for h in only_cobra.hits)
+    assert only_cobra["hits"] and all(h["path"].startswith("cobra-go/") for h in only_cobra["hits"])
 
 
 async def test_status_reports_the_active_model(minilm: CodeIndexService) -> None:
@@ -167,7 +176,7 @@ async def tiny_copy(
     shutil.copytree(minilm_template, root, symlinks=True)
     monkeypatch.setenv("CODEINDEX_EMBED_MODEL_PATH", str(tiny_model_path))
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     yield service
     await service.close()
 
@@ -187,8 +196,8 @@ async def test_model_switch_keeps_queries_on_the_old_table_until_the_flip(
         result = await service.search(
             "escape regular expression meta characters", mode="semantic", limit=5
         )
-        assert result.hits, "a semantic query failed during the switch"
-        answered_by.append(result.model or "")
+        assert result["hits"], "a semantic query failed during the switch"
+        answered_by.append(result["model"] or "")
         if task.finished:
             break
     assert task.status.value == "Completed"
@@ -216,16 +225,16 @@ async def test_unchanged_text_is_never_embedded_again(tiny_copy: CodeIndexServic
     root = service.settings.root
     again = await service.force_reindex("project", async_=False)
     assert again["result"]["summary"]["embeddings_generated"] == 0
-    assert service.worker is not None and service.worker.texts_embedded == generated
+    assert worker_of(service) is not None and worker_of(service).texts_embedded == generated
 
     # a moved file keeps its vectors: the same text under another path embeds nothing
     (root / "regex-rust/src/re_unicode.rs").rename(root / "regex-rust/src/moved.rs")
     moved = await service.force_reindex("project", incremental=True, async_=False)
     assert moved["items_total"] == 2  # the new path and the deleted one
     assert moved["result"]["summary"]["embeddings_generated"] == 0
-    assert service.worker.texts_embedded == generated
+    assert worker_of(service).texts_embedded == generated
     hits = await service.search("escape", mode="semantic", path="regex-rust/src/moved.rs")
-    assert hits.hits and hits.hits[0].freshness == "fresh"
+    assert hits["hits"] and hits["hits"][0]["freshness"] == "fresh"
 
 
 async def test_no_model_builds_the_index_and_explains(
@@ -249,7 +258,7 @@ async def test_no_model_builds_the_index_and_explains(
 
     for key, value in NO_MODEL_ENV.items():
         monkeypatch.setenv(key, value)
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     try:
         with pytest.raises(SemanticUnavailable, match="semantic search is unavailable"):
             await service.search("arguments", mode="semantic")
@@ -278,7 +287,7 @@ async def test_remembered_failure_is_not_retried_on_every_start(
     monkeypatch.setenv("CODEINDEX_ALLOW_DOWNLOAD", "0")
     monkeypatch.delenv("CODEINDEX_EMBED_MODEL_PATH", raising=False)
     for attempt in range(2):
-        service = await CodeIndexService.open(root, worker="in-process")
+        service = await open_in_process(root)
         try:
             (root / "a.py").write_text(f"def a():\n    return {attempt}\n", encoding="utf-8")
             await service.force_reindex("project", async_=False)

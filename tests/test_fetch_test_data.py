@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from tests.conftest import FETCH, TEST_DATA
 
-from codeindex.embedder import ModelSpec, load_embedder
+from codeindex.embedding.local import load_embedder
+from codeindex.embedding.spec import ModelSpec
 
 
 @pytest.fixture(scope="module")

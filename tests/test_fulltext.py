@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import index_with_cli, line_of, run_json
 
-from codeindex.identifiers import defined_names, split_identifier, split_words
+from codeindex.parser.identifiers import defined_names, split_identifier, split_words
 
 FILES = {
     "cli/app.go": "package cli\n\n// AddCommand adds one or more commands to this parent.\n"

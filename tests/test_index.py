@@ -12,9 +12,16 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.helpers import NO_MODEL_ENV, copy_tree, index_with_cli, line_of, run_cli, run_json
+from tests.helpers import (
+    NO_MODEL_ENV,
+    copy_tree,
+    index_with_cli,
+    line_of,
+    open_in_process,
+    run_cli,
+    run_json,
+)
 
-from codeindex.service import CodeIndexService
 from codeindex.workspace import OutsideWorkspaceError
 
 DJANGO_SUBSET = ["django/db/models", "django/utils", "django/http", "django/core/paginator.py"]
@@ -43,10 +50,10 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _symbols(root: Path, name: str) -> list[tuple[str, str, str | None, int]]:
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     try:
         hits = await service.find_symbols(name, match="exact")
-        return [(h.path, h.kind, h.container, h.start_line) for h in hits]
+        return [(h["path"], h["kind"], h["container"], h["start_line"]) for h in hits]
     finally:
         await service.close()
 
@@ -156,7 +163,7 @@ async def test_django_symbols(
 
 
 async def test_chunks_cover_every_line_with_code(polyglot_index: Path) -> None:
-    service = await CodeIndexService.open(polyglot_index, worker="in-process")
+    service = await open_in_process(polyglot_index)
     try:
         rows = await service.storage.fetchall(
             "SELECT f.path, c.start_line, c.end_line, c.text FROM chunks c "
@@ -496,7 +503,7 @@ def test_bad_requests_get_clear_errors(tmp_path: Path, args: list[str], message:
 async def test_service_refuses_paths_outside(tmp_path: Path, no_model: None) -> None:
     root = tmp_path / "ws"
     root.mkdir()
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     try:
         with pytest.raises(OutsideWorkspaceError, match="outside the workspace"):
             await service.force_reindex("file", [str(tmp_path / "elsewhere.py")])

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from codeindex.config import ConfigError, load_settings
-from codeindex.embedder import FastEmbedder, ModelSpec, ModelUnavailable, load_embedder
-from codeindex.models import spec_from
-from codeindex.quantize import MANIFEST, VARIANT_DIR
+from codeindex.embedding.local import FastEmbedder, load_embedder
+from codeindex.embedding.quantize import MANIFEST, VARIANT_DIR
+from codeindex.embedding.spec import ModelSpec, spec_from
+from codeindex.errors import ModelUnavailable
 
 
 def _copy_model(source: Path, dest: Path, *, read_only: bool = False) -> Path:

@@ -21,10 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import background_workers, cli_env, copy_tree, run_cli, run_json
+from tests.helpers import (
+    background_workers,
+    cli_env,
+    copy_tree,
+    open_in_process,
+    run_cli,
+    run_json,
+    worker_of,
+)
 
-from codeindex import worker as worker_module
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
+from codeindex.worker import loop as worker_module
 from codeindex.workspace import OutsideWorkspaceError
 
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
@@ -53,7 +61,10 @@ async def test_single_file_sync(cobra: CodeIndexService) -> None:
     assert summary["files_processed"] == 1 and summary["symbols_extracted"] > 5
     # only the new text is embedded: the file's other chunks kept their vectors
     assert 1 <= summary["embeddings_generated"] <= 2
-    assert [s.path for s in await cobra.find_symbols("BrandNewValidator")] == ["cobra-go/args.go"]
+    found = await cobra.find_symbols("BrandNewValidator")
+    assert [s["path"] for s in found] == ["cobra-go/args.go"]
+        "cobra-go/args.go"
+    ]
     assert await cobra.storage.scalar("SELECT count(*) FROM chunks") >= chunks_before
     status = await cobra.status()
     assert status["embeddings"]["chunks_pending"] == 0
@@ -139,7 +150,7 @@ async def test_async_returns_before_any_item_runs(
 ) -> None:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root, worker="none")
+    service = await open_in_process(root, mode="none")
     try:
         resp = await service.force_reindex("project")
         assert resp["status"] == "Queued"
@@ -162,7 +173,7 @@ async def test_failed_file_is_reported_and_others_go_on(
 ) -> None:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root, worker="none")  # no worker yet: items wait
+    service = await open_in_process(root, mode="none")  # no worker yet: items wait
     try:
         (root / "cobra-go/broken.go").write_text("package cobra\n", encoding="utf-8")
         _append(root / "cobra-go/args.go", "\nfunc StillIndexed() {}\n")
@@ -190,14 +201,14 @@ async def test_pause_holds_and_resume_finishes(
 ) -> None:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    service = await CodeIndexService.open(root, worker="none")
+    service = await open_in_process(root, mode="none")
     try:
         resp = await service.force_reindex("project")
         paused = await service.pause_reindex(resp["task_id"])
         assert paused["status"] == "Paused"
         service.start_worker()
-        assert service.worker is not None
-        await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+        assert worker_of(service) is not None
+        await asyncio.wait_for(worker_of(service).idle.wait(), timeout=60)
         held = await service.get_reindex_status(resp["task_id"])
         assert held["status"] == "Paused"
         assert held["items_completed"] == 0 and held["items_pending"] == resp["items_total"]
@@ -215,7 +226,7 @@ async def cold_django(
 ) -> AsyncIterator[CodeIndexService]:
     """A Django slice with no index yet, its service open with a worker in this process."""
     root = copy_tree(django_src, tmp_path / "dj", DJANGO_SLICE)
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     service.start_worker()
     yield service
     await service.close()
@@ -239,8 +250,8 @@ async def test_cancel_stops_and_marks_the_rest(cold_django: CodeIndexService) ->
     cancelled = await service.cancel_reindex(resp["task_id"])
     assert cancelled["status"] == "Cancelled"
     task = await service.wait(resp["task_id"])
-    assert service.worker is not None
-    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    assert worker_of(service) is not None
+    await asyncio.wait_for(worker_of(service).idle.wait(), timeout=60)
     final = await service.get_reindex_status(resp["task_id"])
     assert final["status"] == "Cancelled" and task["status"] == "Cancelled"
     assert final["items_cancelled"] > 0
@@ -263,14 +274,14 @@ async def test_pause_while_running_holds_between_batches(cold_django: CodeIndexS
     resp = await service.force_reindex("project")
     await _running(service, resp["task_id"])
     await service.pause_reindex(resp["task_id"])
-    assert service.worker is not None
-    service.worker.idle.clear()
-    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    assert worker_of(service) is not None
+    worker_of(service).idle.clear()
+    await asyncio.wait_for(worker_of(service).idle.wait(), timeout=60)
     held = await service.get_reindex_status(resp["task_id"])
     assert held["status"] == "Paused"
     assert held["items_completed"] < held["items_total"]
-    service.worker.idle.clear()
-    await asyncio.wait_for(service.worker.idle.wait(), timeout=60)
+    worker_of(service).idle.clear()
+    await asyncio.wait_for(worker_of(service).idle.wait(), timeout=60)
     still = await service.get_reindex_status(resp["task_id"])
     assert (still["items_completed"], still["progress"]) == (
         held["items_completed"],
@@ -298,9 +309,9 @@ async def test_high_priority_is_served_during_a_long_low_priority_task(
     low_now = await service.get_reindex_status(low["task_id"])
     assert low_now["status"] == "Running"
     assert low_now["items_completed"] < low_now["items_total"]
-    assert [s.path for s in await service.find_symbols("urgently_needed")] == ["urgent.py"]
+    assert [s["path"] for s in await service.find_symbols("urgently_needed")] == ["urgent.py"]
     urgent = await service.search("urgently_needed", mode="lexical", path="urgent.py")
-    assert urgent.hits and all(h.freshness == "fresh" for h in urgent.hits)  # embedded too
+    assert urgent["hits"] and all(h["freshness"] == "fresh" for h in urgent["hits"])  # embedded too
     await service.cancel_reindex(low["task_id"])
 
 
@@ -483,8 +494,8 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
     for round_ in range(4):
         target.write_text(original.replace("func ", f"func R{round_}"), encoding="utf-8")
         await cobra.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
-        assert cobra.worker is not None
-        collected = await cobra.worker.collect_garbage(older_than=timedelta(0))
+        assert worker_of(cobra) is not None
+        collected = await worker_of(cobra).collect_garbage(older_than=timedelta(0))
         assert collected > 0  # the previous round's texts
         sizes.append(cobra.vectors.size_bytes())
     status = await cobra.status()

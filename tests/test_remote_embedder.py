@@ -17,17 +17,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.helpers import copy_tree
+from tests.helpers import copy_tree, open_in_process
 from tests.remote_engine import SERVED_MODEL, Proxy, engine_paths, running_engine
 
+from codeindex.app.service import CodeIndexService
 from codeindex.config import ConfigError, load_settings
-from codeindex.context import embed_text
-from codeindex.embedder import ModelSpec, load_embedder
+from codeindex.embedding.context import embed_text
+from codeindex.embedding.local import load_embedder
+from codeindex.embedding.remote import load_remote
+from codeindex.embedding.spec import ModelSpec, RemoteSpec, embeddings_url
 from codeindex.errors import ModelUnavailable
 from codeindex.parser import parse
 from codeindex.parser.languages import language_for_path
-from codeindex.remote_embedder import RemoteSpec, embeddings_url, load_remote
-from codeindex.service import CodeIndexService
 
 FILES = [
     "cobra-go/args.go",
@@ -93,7 +94,7 @@ async def opened() -> AsyncIterator[list[CodeIndexService]]:
 
 
 async def _open(root: Path, opened: list[CodeIndexService]) -> CodeIndexService:
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     opened.append(service)
     service.start_worker()
     return service
@@ -154,7 +155,7 @@ async def test_index_through_the_remote_engine(
     assert emb["source"]["health"]["answering"] is True
     assert emb["active_model"]["source"] == engine + "/"
     result = await service.search("mark flags that must be used together", mode="semantic")
-    assert result.hits[0].path == "cobra-go/flag_groups.go"
+    assert result["hits"][0]["path"] == "cobra-go/flag_groups.go"
     assert (await service.validate())["ok"]
 
 
@@ -208,8 +209,8 @@ async def test_engine_that_dies_leaves_chunks_pending_until_it_returns(
     assert emb["source"]["health"]["answering"] is False
     # full-text search answers; a hybrid query says the engine does not, and falls back
     hybrid = await service.search("debounceTime", mode="hybrid")
-    assert any(h.path.endswith("debounceTime.ts") for h in hybrid.hits)
-    assert hybrid.mode == "lexical" and f"remote engine {proxy.url}" in (hybrid.note or "")
+    assert any(h["path"].endswith("debounceTime.ts") for h in hybrid["hits"])
+    assert hybrid["mode"] == "lexical" and f"remote engine {proxy.url}" in (hybrid["note"] or "")
     report = await service.validate()
     assert [p["kind"] for p in report["problems"]] == ["embedding_engine"]
     assert report["problems"][0]["fix"] == {"scope": "embeddings-only"}
@@ -228,7 +229,7 @@ async def test_engine_that_dies_leaves_chunks_pending_until_it_returns(
     assert emb["chunks_pending"] == 0 and emb["chunks_embedded"] == emb["chunks_total"]
     assert emb["source"]["health"]["answering"] is True
     result = await later.search("mark flags that must be used together", mode="semantic")
-    assert result.hits[0].path == "cobra-go/flag_groups.go"
+    assert result["hits"][0]["path"] == "cobra-go/flag_groups.go"
 
 
 async def test_a_running_worker_fills_pending_chunks_when_the_engine_returns(

@@ -17,11 +17,19 @@ from pathlib import Path
 
 import boto3
 import pytest
-from tests.helpers import cli_env, copy_tree, index_with_cli, run_cli, run_json
+from tests.helpers import (
+    cli_env,
+    copy_tree,
+    index_with_cli,
+    open_in_process,
+    run_cli,
+    run_json,
+    worker_of,
+)
 
-from codeindex.service import CodeIndexService
-from codeindex.vectors import StoreLocation, VectorStore
-from codeindex.vectors.location import explain
+from codeindex.app.service import CodeIndexService
+from codeindex.vectors.location import StoreLocation, explain
+from codeindex.vectors.store import VectorStore
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "team-key", "AWS_SECRET_ACCESS_KEY": "team-secret"}
 QUERY = "add a persistent flag to a command"
@@ -182,7 +190,8 @@ APPENDER = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from codeindex.vectors import StoreLocation, VectorStore
+from codeindex.vectors.location import StoreLocation
+from codeindex.vectors.store import VectorStore
 uri, endpoint, who, go = sys.argv[1:5]
 options = {"aws_endpoint": endpoint, "aws_region": "us-east-1", "allow_http": "true"}
 table = VectorStore(StoreLocation(uri, shared=True, storage_options=options)).table("t", 8)
@@ -291,7 +300,7 @@ async def test_a_shared_table_keeps_rows_no_chunk_references(
         if key.startswith(("CODEINDEX_", "AWS_")):
             monkeypatch.setenv(key, value)
     root = _machine(polyglot_src, tmp_path, "m")
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     service.start_worker()
     try:
         await service.force_reindex("project", async_=False)
@@ -302,8 +311,8 @@ async def test_a_shared_table_keeps_rows_no_chunk_references(
         target = root / "cobra-go/bash_completions.go"
         target.write_text(target.read_text("utf-8").replace("func ", "func R"), "utf-8")
         await service.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
-        assert service.worker is not None
-        assert await service.worker.collect_garbage(older_than=timedelta(0)) == 0
+        assert worker_of(service) is not None
+        assert await worker_of(service).collect_garbage(older_than=timedelta(0)) == 0
         table.refresh()
         after = table.hashes()
         assert before < after  # the old texts stay, the new ones were added

@@ -10,8 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from codeindex.embedder import ModelSpec, load_embedder
-from codeindex.vectors import VectorStore, VectorTable
+from codeindex.embedding.local import load_embedder
+from codeindex.embedding.spec import ModelSpec
+from codeindex.vectors.store import VectorStore
+from codeindex.vectors.table import VectorTable
 
 TINY_RETENTION = timedelta(milliseconds=1)
 

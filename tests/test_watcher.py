@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import background_workers, cli_env, run_cli
+from tests.helpers import background_workers, cli_env, open_in_process, run_cli, worker_of
+from watchfiles import Change
 
+from codeindex.app.service import CodeIndexService
 from codeindex.config import load_settings
 from codeindex.errors import ConfigError
-from codeindex.service import CodeIndexService
-from codeindex.watcher import Change, sort_changes
-from codeindex.watcher.changes import common_folder
+from codeindex.watcher.changes import common_folder, sort_changes
 from codeindex.workspace import Workspace
 
 DEADLINE = 60.0
@@ -79,7 +79,7 @@ async def settled(service: CodeIndexService, before: set[str]) -> list[dict[str,
 
 async def found(service: CodeIndexService, token: str) -> set[str]:
     result = await service.search(token, mode="lexical", limit=50)
-    return {hit.path for hit in result.hits}
+    return {hit["path"] for hit in result["hits"]}
 
 
 async def assert_valid(service: CodeIndexService) -> None:
@@ -123,7 +123,7 @@ async def test_a_new_file_is_indexed(cobra: CodeIndexService) -> None:
     await until(lambda: found(cobra, "freshlyminted"), "the new file to be searchable")
     states = await settled(cobra, before)
     assert [s["scope"] for s in states] == [{"Files": {"paths": ["cobra-go/fresh.go"]}}]
-    assert (await cobra.find_symbols("Fresh", match="exact"))[0].path == "cobra-go/fresh.go"
+    assert (await cobra.find_symbols("Fresh", match="exact"))[0]["path"] == "cobra-go/fresh.go"
     await assert_valid(cobra)
 
 
@@ -158,7 +158,7 @@ async def test_a_rename_keeps_its_vectors(cobra: CodeIndexService) -> None:
     assert sum(s["summary"]["embeddings_generated"] for s in states) == 0
     assert sum(s["summary"]["files_processed"] for s in states) >= 1
     hits = await cobra.find_symbols("GenMarkdownTree", match="exact")
-    assert [h.path for h in hits] == ["cobra-go/doc/markdown.go"]
+    assert [h["path"] for h in hits] == ["cobra-go/doc/markdown.go"]
     assert (await cobra.status())["embeddings"]["chunks_pending"] == 0
     await assert_valid(cobra)
 
@@ -302,7 +302,7 @@ async def test_a_branch_switch_in_git_is_followed(cobra_copy: Path) -> None:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "feature")
     git(root, "checkout", "-q", "main")
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     service.start_worker()
     try:
         state = await watching(service)
@@ -478,13 +478,13 @@ def test_watch_settings_come_from_the_environment_and_never_hand_the_worker_over
 
 async def test_with_watching_off_the_worker_runs_no_watcher(cobra_copy: Path) -> None:
     root = cobra_copy
-    service = await CodeIndexService.open(root, {"watch.enabled": False}, worker="in-process")
+    service = await open_in_process(root, {"watch.enabled": False})
     service.start_worker()
     try:
 
         async def serving() -> bool:
             lease = await service.queue.live_lease()
-            worker = service.worker
+            worker = worker_of(service)
             return lease is not None and worker is not None and lease.owner == worker.owner
 
         await until(serving, "the worker to take the lease")

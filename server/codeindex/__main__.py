@@ -1,5 +1,5 @@
 """`python -m codeindex`: the same entry point as the `codeindex` console script."""
 
-from codeindex.entry import main
+from codeindex.cli.fast import main
 
 raise SystemExit(main())

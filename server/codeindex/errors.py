@@ -86,12 +86,27 @@ class ModelUnavailable(CodeIndexError):
         return f"{self.reason}; {self.hint}"
 
 
+class EngineUnavailable(ModelUnavailable):
+    """The engine did not answer in time (unreachable, timeouts, 429, 5xx): try again later."""
+
+    def __init__(self, reason: str, hint: str, endpoint: str, status: str) -> None:
+        super().__init__(reason, hint)
+        self.endpoint = endpoint
+        self.status = status
+
+
 class SemanticUnavailable(CodeIndexError):
     """Semantic search cannot answer yet (no model, nothing embedded, vectors missing)."""
 
     code = "semantic_unavailable"
     exit_code = EXIT_UNAVAILABLE
     jsonrpc_code = -32005
+
+
+class ModelLoading(SemanticUnavailable):
+    """The worker is loading the embedding model: semantic search answers in a few seconds."""
+
+    code = "model_loading"
 
 
 class VectorsDamaged(CodeIndexError):
@@ -120,6 +135,22 @@ class IndexUnusable(CodeIndexError):
 
 class InternalError(CodeIndexError):
     """A bug: something failed that should not have. The log has the traceback."""
+
+
+def from_dict(data: dict[str, Any]) -> CodeIndexError:
+    """The error another process reported (`to_dict`), as the class of its code."""
+    message = str(data.get("message") or "the request failed")
+    extra = {k: v for k, v in data.items() if k not in ("code", "message")}
+    code = data.get("code")
+    if code == ModelUnavailable.code:
+        return ModelUnavailable(str(data.get("reason", message)), str(data.get("hint", "")))
+    kinds: list[type[CodeIndexError]] = [CodeIndexError]
+    while kinds:
+        kind = kinds.pop()
+        if kind.code == code and not issubclass(kind, ModelUnavailable):
+            return kind(message, **extra)
+        kinds.extend(kind.__subclasses__())
+    return InternalError(message, **extra)
 
 
 def internal(exc: BaseException) -> InternalError:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codeindex.lsp.latency import SymbolProbe, percentile
+from codeindex.bench.latency import SymbolProbe, percentile
 
 QUERIES = ["Command", "Regex", "Observable"]
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from codeindex.config import load_settings
-from codeindex.pipeline import Parsed, read_and_parse
+from codeindex.worker.pipeline import Parsed, read_and_parse
 from codeindex.workspace import Workspace
 
 

@@ -22,9 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from tests.helpers import background_workers, cli_env, run_cli, run_json
+from tests.helpers import background_workers, cli_env, open_in_process, run_cli, run_json
 from tests.reliability.checks import assert_index_matches_disk
 
+from codeindex.app.service import CodeIndexService
 from codeindex.errors import (
     BadArgument,
     CodeIndexError,
@@ -32,7 +33,6 @@ from codeindex.errors import (
     UnknownTask,
     WrongState,
 )
-from codeindex.service import CodeIndexService
 
 GO_FILES = 38
 UNKNOWN = "reindex_20200101000000_deadbeef"
@@ -273,7 +273,7 @@ async def test_files_deleted_or_changed_after_the_plan_are_read_as_they_are(
         assert proc.returncode == 0, proc.stderr
         final = json.loads(proc.stdout)
         assert final["status"] == "Completed" and final["items_failed"] == 0, final
-        assert [h.path for h in await service.find_symbols("ChangedAfterThePlan")] == [
+        assert [h["path"] for h in await service.find_symbols("ChangedAfterThePlan")] == [
             "cobra-go/cobra.go"
         ]
         report = await service.validate()
@@ -311,7 +311,7 @@ async def test_a_file_rewritten_while_it_is_read_ends_indexed_as_it_is(
     root.mkdir()
     churn = root / "churn.py"
     churn.write_bytes(b"def v0():\n    return 0000\n")
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     try:
         service.start_worker()
         await service.force_reindex("project", async_=False)

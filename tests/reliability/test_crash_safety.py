@@ -28,7 +28,7 @@ import pytest
 from tests.helpers import background_workers, cli_env, copy_tree, run_cli
 from tests.reliability.checks import assert_index_matches_disk, assert_queue_settled, until
 
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 
 BIG_TESTS = {"command_test.go", "completions_test.go", "args_test.go", "active_help_test.go"}
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from tests.helpers import background_workers, cli_env, copy_tree, run_cli, run_json
 
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 

@@ -31,7 +31,7 @@ import pytest
 from tests.helpers import background_workers, cli_env, copy_tree, index_with_cli
 from tests.reliability.checks import until
 
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 CLIENTS = 20
@@ -54,15 +54,15 @@ Query = Callable[[CodeIndexService, int], Awaitable[int]]
 
 
 async def _lexical(service: CodeIndexService, n: int) -> int:
-    return len((await service.search(WORDS[n % len(WORDS)], mode="lexical")).hits)
+    return len((await service.search(WORDS[n % len(WORDS)], mode="lexical"))["hits"])
 
 
 async def _semantic(service: CodeIndexService, n: int) -> int:
-    return len((await service.search(f"how to {WORDS[n % len(WORDS)]}", mode="semantic")).hits)
+    return len((await service.search(f"how to {WORDS[n % len(WORDS)]}", mode="semantic"))["hits"])
 
 
 async def _hybrid(service: CodeIndexService, n: int) -> int:
-    return len((await service.search(WORDS[n % len(WORDS)], mode="hybrid")).hits)
+    return len((await service.search(WORDS[n % len(WORDS)], mode="hybrid"))["hits"])
 
 
 async def _symbols(service: CodeIndexService, n: int) -> int:

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import background_workers
+from tests.helpers import background_workers, open_in_process, worker_of
 from tests.reliability.checks import until
 
-from codeindex.backlog import Backlog
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 from codeindex.tasks.queue import KEEP_ITEMS_OF
-from codeindex.worker import TIDIED_KEY
+from codeindex.worker.backlog import Backlog
+from codeindex.worker.loop import TIDIED_KEY
 
 ROUNDS = 10
 
@@ -136,16 +136,16 @@ async def test_the_embedding_backlog_holds_a_bounded_amount_of_text(
     root.mkdir()
     total = _many_files(root, files=160, functions=12)
     cap = total // 20
-    service = await CodeIndexService.open(root, worker="in-process")
+    service = await open_in_process(root)
     try:
         service.start_worker()
-        assert service.worker is not None
-        service.worker.backlog = Backlog(max_chars=cap)  # before the worker's first step
+        assert worker_of(service) is not None
+        worker_of(service).backlog = Backlog(max_chars=cap)  # before the worker's first step
         async with asyncio.timeout(300):
             resp = await service.force_reindex("project", async_=False)
         assert resp["status"] == "Completed"
         one_claim = 16 * (total // 160)  # a claim takes at most 16 files before the next check
-        peak = service.worker.backlog.peak_chars
+        peak = worker_of(service).backlog.peak_chars
         print(f"backlog peak {peak} characters of {total} (cap {cap})")
         assert peak <= cap + one_claim < total / 2
         assert (await service.validate())["ok"]

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.helpers import open_in_process, worker_of
 
-from codeindex.service import CodeIndexService
+from codeindex.app.service import CodeIndexService
 from codeindex.tasks.model import host_id
 
 
@@ -35,7 +36,7 @@ async def _lease_row(
 async def idle(cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]) -> CodeIndexService:
     root = tmp_path / "ws"
     shutil.copytree(cobra_template, root, symlinks=True)
-    return await CodeIndexService.open(root, worker="none")
+    return await open_in_process(root, mode="none")
 
 
 async def test_a_dead_local_holder_is_replaced_at_once(idle: CodeIndexService) -> None:
@@ -76,10 +77,10 @@ async def test_a_replaced_worker_writes_nothing_more(idle: CodeIndexService) -> 
     service = idle
     try:
         task = service.start_worker()
-        assert service.worker is not None
-        await asyncio.wait_for(service.worker.idle.wait(), 60)  # it holds the lease, idle
+        assert worker_of(service) is not None
+        await asyncio.wait_for(worker_of(service).idle.wait(), 60)  # it holds the lease, idle
         lease = await service.queue.live_lease()
-        assert lease is not None and lease.owner == service.worker.owner
+        assert lease is not None and lease.owner == worker_of(service).owner
         await _lease_row(service, "usurper", host_id(), os.getpid(), ttl=3600)
         resp = await service.force_reindex("file", ["cobra-go/args.go"])
         async with asyncio.timeout(60):
@@ -88,7 +89,7 @@ async def test_a_replaced_worker_writes_nothing_more(idle: CodeIndexService) -> 
         assert state["status"] == "Queued" and state["items_pending"] == 1
         rows = await service.storage.fetchall(
             "SELECT count(*) FROM reindexing_task_items WHERE worker = ?",
-            (service.worker.owner,),
+            (worker_of(service).owner,),
         )
         assert rows[0][0] == 0
     finally:

@@ -11,10 +11,10 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from codeindex import query_server
 from codeindex.bench.config import BenchError
 from codeindex.bench.queries import percentile
 from codeindex.bench.session import Run
+from codeindex.ipc import query_socket
 
 MODES = ("semantic", "hybrid", "lexical", "symbol")
 QUERY = "parse command line arguments and flags"
@@ -65,7 +65,7 @@ async def measure_cli_queries(run: Run) -> CliQueriesResult:
     try:
         deadline = time.monotonic() + 120
         while (
-            await asyncio.to_thread(query_server.ask, data_dir, "symbols", {"name": SYMBOL}) is None
+            await asyncio.to_thread(query_socket.ask, data_dir, "symbols", {"name": SYMBOL}) is None
         ):
             if not worker.running or time.monotonic() > deadline:
                 raise BenchError(f"the worker never served queries:\n{worker.log_tail()}")

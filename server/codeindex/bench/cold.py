@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.config import SAMPLE_SECONDS
 from codeindex.bench.session import Run, await_task
 from codeindex.bench.workspace import WorkerProcess
-from codeindex.service import CodeIndexService
 
 LOG_EVERY_SECONDS = 15.0
 

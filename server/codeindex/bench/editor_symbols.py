@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codeindex.bench.latency import SymbolProbe, percentile
 from codeindex.bench.session import Run, stop_lingering_worker
-from codeindex.lsp.latency import SymbolProbe, percentile
 
 QUERIES = ("parse", "Command", "new", "Error")
 IDLE_ROUNDS = 10

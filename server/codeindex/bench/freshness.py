@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.config import SEED, err, out
 from codeindex.bench.workspace import child_env, prepare_workspace, swapped_environ
-from codeindex.service import CodeIndexService
 from codeindex.tasks import Priority, Scope
 
 DEFINITION = {
@@ -56,7 +56,7 @@ async def _searchable(service: CodeIndexService, word: str, rel: str, seconds: f
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         result = await service.search(word, mode="lexical", limit=5)
-        if any(hit.path == rel for hit in result.hits):
+        if any(hit["path"] == rel for hit in result["hits"]):
             return time.perf_counter()
         await asyncio.sleep(POLL_SECONDS)
     raise TimeoutError(f"{rel} was not searchable for {word!r} after {seconds:.0f} s")

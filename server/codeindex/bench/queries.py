@@ -9,9 +9,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.config import SEED
 from codeindex.bench.session import Run, await_task, until_running
-from codeindex.service import CodeIndexService
 
 QUERY_PASSES = 3
 RATIO_FLOOR_MS = 5.0  # below this (the GIL switch interval) a slowdown is scheduler noise

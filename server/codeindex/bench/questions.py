@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.session import Run
-from codeindex.service import CodeIndexService
 
 MODES = ("lexical", "semantic", "hybrid")
 SPLITS = ("tune", "report")
@@ -69,9 +69,9 @@ async def rank_of(service: CodeIndexService, question: Question, mode: str) -> i
     """The rank (1-based, among distinct files) of the first answer file, within 10."""
     result = await service.search(question.query, mode=mode, limit=20)
     files: list[str] = []
-    for hit in result.hits:
-        if hit.path not in files:
-            files.append(hit.path)
+    for hit in result["hits"]:
+        if hit["path"] not in files:
+            files.append(hit["path"])
     for rank, path in enumerate(files[:10], start=1):
         if path in question.answers:
             return rank

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.cold import ColdIndexResult
 from codeindex.bench.config import SEED, BenchError
 from codeindex.bench.session import Run
-from codeindex.embedder import FastEmbedder, ModelSpec, load_embedder
-from codeindex.service import CodeIndexService
+from codeindex.embedding.loader import ModelLoader
+from codeindex.embedding.local import FastEmbedder, load_embedder
+from codeindex.embedding.spec import ModelSpec
 
 
 @dataclass(slots=True)
@@ -54,7 +56,7 @@ class RawModelResult:
 
 
 async def _embedder(service: CodeIndexService) -> FastEmbedder:
-    embedder, _ = await service.models.configured()
+    embedder, _ = await ModelLoader(service.models).configured()
     if not isinstance(embedder, FastEmbedder):
         raise BenchError(f"the configured model is a {type(embedder).__name__}, not fastembed")
     return embedder

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.config import SEED
 from codeindex.bench.session import Run
-from codeindex.service import CodeIndexService
 
 MIN_WORDS = 3
 TEXT_MODES = ("lexical", "semantic", "hybrid")
@@ -120,8 +120,8 @@ async def _probes(run: Run) -> tuple[str, list[_Probe]]:
 
 async def _rank(service: CodeIndexService, probe: _Probe, mode: str) -> int | None:
     result = await service.search(probe.query, mode=mode, limit=10)
-    for rank, hit in enumerate(result.hits, start=1):
-        if hit.path == probe.path and hit.start_line <= probe.line <= hit.end_line:
+    for rank, hit in enumerate(result["hits"], start=1):
+        if hit["path"] == probe.path and hit["start_line"] <= probe.line <= hit["end_line"]:
             return rank
     return None
 

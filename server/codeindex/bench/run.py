@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codeindex import __version__
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.cli_queries import measure_cli_queries
 from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.config import BenchConfig, BenchError, err
@@ -31,7 +32,6 @@ from codeindex.bench.report import BenchReport, target_rows
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
 from codeindex.bench.workspace import child_env, prepare_workspace, swapped_environ
-from codeindex.service import CodeIndexService
 
 
 def _meta(run: Run, files: int) -> dict[str, Any]:

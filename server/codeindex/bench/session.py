@@ -16,10 +16,10 @@ from typing import Any
 
 from rich.markup import escape
 
+from codeindex.app.service import CodeIndexService
 from codeindex.bench.config import BenchConfig, BenchError, err
 from codeindex.bench.workspace import WorkerProcess, child_env, swapped_environ
 from codeindex.contract import TaskInfo
-from codeindex.service import CodeIndexService
 from codeindex.tasks import Task
 
 RUNNING = ("Queued", "Running", "Paused")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
+from codeindex.cli.fast import query_request
 from codeindex.cli.render import (
     ProgressBar,
     emit,
@@ -28,9 +29,7 @@ from codeindex.cli.render import (
     render_validation,
 )
 from codeindex.contract import TaskInfo
-from codeindex.entry import query_request
 from codeindex.errors import ModelUnavailable
-from codeindex.service import CodeIndexService
 
 
 class Following:
@@ -43,6 +42,10 @@ class Following:
 
 
 following = Following()
+
+# a search from the shell waits for a starting worker to load its model (a front-end's
+# answer would be full text only): about as long as loading it here would take
+QUERY_WAIT_SECONDS = 120.0
 
 
 async def _reindex(
@@ -101,13 +104,15 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Search the index."""
-    emit(args, await service.answer_query("search", query_request(args)), render_hits)
+    result = await service.answer_query("search", query_request(args), wait=QUERY_WAIT_SECONDS)
+    emit(args, result, render_hits)
     return 0
 
 
 async def cmd_symbols(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Find symbols by name."""
-    emit(args, await service.answer_query("symbols", query_request(args)), render_symbols)
+    result = await service.answer_query("symbols", query_request(args), wait=QUERY_WAIT_SECONDS)
+    emit(args, result, render_symbols)
     return 0
 
 
@@ -165,21 +170,21 @@ def control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Await
 
 
 async def cmd_worker(service: CodeIndexService, args: argparse.Namespace) -> int:
-    """Run the worker in the foreground; it answers the CLI's queries meanwhile."""
-    task = service.start_worker(exit_when_idle=args.exit_when_idle, linger=args.linger)
-    if service.worker is not None:
-        service.worker.reservation = args.reservation  # before the task first runs
-    await service.serve_queries()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, service.request_worker_stop)
-    await task
-    return 0
+    """Run the worker in the foreground; it answers front-ends' queries meanwhile."""
+    from codeindex.worker.run import run_worker
+
+    return await run_worker(
+        service.settings.root,
+        exit_when_idle=args.exit_when_idle,
+        linger=args.linger,
+        service=service,
+    )
 
 
 async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Say which model would be loaded from where, and try to load it."""
-    from codeindex.embedder import describe
+    from codeindex.embedding.loader import ModelLoader
+    from codeindex.embedding.local import describe
 
     remote = service.models.remote
     info: dict[str, Any] = {
@@ -187,8 +192,9 @@ async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
         if remote is None
         else f"model {remote.model} from the remote engine {remote.endpoint}"
     }
+    loader = ModelLoader(service.models)
     try:
-        embedder, model_id = await service.models.configured(allow_download=args.download or None)
+        embedder, model_id = await loader.configured(allow_download=args.download or None)
         ident = embedder.identity
         info.update(
             ok=True,
@@ -200,5 +206,7 @@ async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
         )
     except ModelUnavailable as exc:
         info.update(ok=False, reason=exc.reason, hint=exc.hint)
+    finally:
+        loader.close()
     emit(args, info, render_model)
     return 0 if info["ok"] else 1

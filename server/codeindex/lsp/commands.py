@@ -173,12 +173,10 @@ async def validate_index(ls: CodeIndexServer, obj: Any) -> Any:
 @command(SEARCH)
 async def search(ls: CodeIndexServer, obj: Any) -> Any:
     """{query, mode?, limit?, path?, language?}: hits, as `codeindex search --json`."""
-    result = await ls.service().search(**contract.search_args(obj))
-    return result.to_dict()
+    return await ls.service().search(**contract.search_args(obj))
 
 
 @command(FIND_SYMBOL)
 async def find_symbol(ls: CodeIndexServer, obj: Any) -> Any:
     """{name, match?, kind?, limit?}: symbols, as `codeindex symbols --json`."""
-    hits = await ls.service().find_symbols(**contract.symbol_args(obj))
-    return [hit.to_dict() for hit in hits]
+    return await ls.service().find_symbols(**contract.symbol_args(obj))

@@ -14,12 +14,12 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from codeindex.app.service import CodeIndexService
 from codeindex.errors import CodeIndexError, ConfigError
 from codeindex.lsp import settings, status
 from codeindex.lsp.errors import translate
 from codeindex.lsp.follow import follow
 from codeindex.lsp.server import CodeIndexServer
-from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 

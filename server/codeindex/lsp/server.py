@@ -20,10 +20,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 
 from codeindex import __version__
+from codeindex.app.service import CodeIndexService
 from codeindex.errors import IndexUnusable
 from codeindex.lsp.progress import ProgressBook
 from codeindex.lsp.status import StatusReporter
-from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 

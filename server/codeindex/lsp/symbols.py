@@ -4,11 +4,12 @@ names that contain it (case-insensitive), with LSP kinds and container names."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from codeindex.contract import SymbolInfo
 from codeindex.errors import CodeIndexError
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def lsp_kind(kind: str, known: frozenset[types.SymbolKind]) -> types.SymbolKind:
 
 
 def information(
-    ls: CodeIndexServer, hit: dict[str, Any], known: frozenset[types.SymbolKind]
+    ls: CodeIndexServer, hit: SymbolInfo, known: frozenset[types.SymbolKind]
 ) -> types.SymbolInformation:
     """One symbol hit as SymbolInformation (lines 0-based in LSP, 1-based in the index)."""
     uri = from_fs_path(str(ls.service().settings.root / hit["path"])) or hit["path"]
@@ -93,12 +94,12 @@ async def workspace_symbol(
     if not query or ls.service_ is None:
         return []
     service = ls.service_
-    hits: list[dict[str, Any]] = []
+    hits: list[SymbolInfo] = []
     seen: set[tuple[str, int, int]] = set()
     try:
         for match in ("prefix", "substring"):
             found = await service.find_symbols(query, match=match, limit=LIMIT)
-            for hit in (h.to_dict() for h in found):
+            for hit in found:
                 key = (hit["path"], hit["start_line"], hit["start_col"])
                 if key not in seen:
                     seen.add(key)

@@ -31,9 +31,9 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
 from codeindex import __version__
+from codeindex.app.service import CodeIndexService
 from codeindex.mcp_server import core, tools
 from codeindex.mcp_server.handlers import HANDLERS
-from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 

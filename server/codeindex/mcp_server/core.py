@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeindex.app.service import CodeIndexService
 from codeindex.contract import ReindexResponse
 from codeindex.errors import CodeIndexError, WrongState, internal
-from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 import anyio
 
 from codeindex import contract
+from codeindex.app.service import CodeIndexService
 from codeindex.contract import TaskInfo
 from codeindex.errors import BadArgument
 from codeindex.mcp_server import core, summaries
-from codeindex.service import CodeIndexService
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """Report progress of the request: (progress, total, message); a no-op without a token."""
@@ -142,7 +142,7 @@ async def search_code(
 ) -> Outcome:
     """Search by meaning, words or both."""
     kwargs = contract.search_args(args)
-    result = (await service.search(kwargs.pop("query"), **kwargs)).to_dict()
+    result = await service.search(kwargs.pop("query"), **kwargs)
     return Outcome(result, summaries.search(result))
 
 
@@ -151,8 +151,7 @@ async def find_symbol(
 ) -> Outcome:
     """Definitions by name."""
     kwargs = contract.symbol_args(args)
-    hits = await service.find_symbols(kwargs.pop("name"), **kwargs)
-    found = [hit.to_dict() for hit in hits]
+    found = await service.find_symbols(kwargs.pop("name"), **kwargs)
     return Outcome({"symbols": found}, summaries.symbols(found))
 
 

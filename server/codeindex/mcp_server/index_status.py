@@ -2,7 +2,7 @@
 
 The core types its other results in `codeindex.contract` (the tools' output schemas
 are generated from those); `CodeIndexService.status()` returns a plain dict, so its
-shape is written out here, as `codeindex.status` builds it. Objects stay open: a key
+shape is written out here, as `codeindex.app.status` builds it. Objects stay open: a key
 the core adds later does not break a client that validates.
 """
 

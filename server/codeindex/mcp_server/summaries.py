@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from codeindex.contract import ReindexResponse, TaskInfo, TaskListEntry
+from codeindex.contract import (
+    ReindexResponse,
+    SearchResponse,
+    SymbolInfo,
+    TaskInfo,
+    TaskListEntry,
+)
 
 MAX_LINES = 20
 
@@ -111,7 +117,7 @@ def validation(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def search(result: dict[str, Any]) -> str:
+def search(result: SearchResponse) -> str:
     """search_code: one line per hit."""
     hits = result["hits"]
     head = f"{len(hits)} hit(s), {result['mode']} search"
@@ -126,12 +132,12 @@ def search(result: dict[str, Any]) -> str:
     return "\n".join(_more(lines, len(hits) + 1, "hits"))
 
 
-def symbols(found: list[dict[str, Any]]) -> str:
+def symbols(found: list[SymbolInfo]) -> str:
     """find_symbol: one line per definition."""
     if not found:
         return "no symbol found"
     lines = [
-        f"{s['kind']} {s['container'] + '.' if s.get('container') else ''}{s['name']} "
+        f"{s['kind']} {(s['container'] or '') + '.' if s['container'] else ''}{s['name']} "
         f"{s['path']}:{s['start_line']}-{s['end_line']}"
         for s in found[:MAX_LINES]
     ]

@@ -32,6 +32,7 @@ from codeindex.parser.chunks import Chunk, _chunks
 from codeindex.parser.languages import _language, _parser, language_for_path
 from codeindex.parser.queries import _query
 from codeindex.parser.symbols import KINDS, Symbol, _collect, _nest, _symbols
+from codeindex.parser.version import PARSER_VERSION
 
 __all__ = [
     "KINDS",
@@ -42,8 +43,6 @@ __all__ = [
     "language_for_path",
     "parse",
 ]
-
-PARSER_VERSION: int = 2  # 2: identifier words and defined names of chunks
 
 
 @dataclass(frozen=True, slots=True)

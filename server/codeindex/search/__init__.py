@@ -4,15 +4,20 @@ Modules: `hits` (what search returns, fusion, freshness), `lexical` (full-text a
 symbols), `semantic` (the active model's table). `Search` picks and combines them:
 hybrid by default once vectors exist, full-text before, and full-text with a note when
 semantic search cannot answer and no mode was asked for. Each hit says how fresh it is.
+
+The semantic half needs the model and LanceDB, which only the worker process loads: a
+`Search` without a `SemanticSource` answers full-text and symbol queries (front-ends ask
+the worker for the rest, `app.queries`); the worker's own has one (`semantic`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
+from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import SemanticUnavailable
-from codeindex.models import ModelManager
 from codeindex.search.hits import (
     MODES,
     Hit,
@@ -24,9 +29,7 @@ from codeindex.search.hits import (
     fuse,
 )
 from codeindex.search.lexical import STOP_WORDS, fts_query, lexical, symbols
-from codeindex.search.semantic import SemanticSearcher
 from codeindex.storage import Storage
-from codeindex.vectors import VectorStore
 from codeindex.workspace import Workspace
 
 __all__ = [
@@ -37,7 +40,7 @@ __all__ = [
     "Search",
     "SearchError",
     "SearchResult",
-    "SemanticSearcher",
+    "SemanticSource",
     "SymbolHit",
     "fts_query",
     "fuse",
@@ -46,16 +49,37 @@ __all__ = [
 ]
 
 
+class SemanticSource(Protocol):
+    """Chunks nearest in meaning to a query (the worker's `semantic.SemanticSearcher`)."""
+
+    async def search(
+        self, query: str, *, limit: int, path_prefix: str | None, language: str | None
+    ) -> list[Hit]: ...
+
+
+class _NoSemantic:
+    """A process without the model: semantic search is the worker's."""
+
+    async def search(
+        self, query: str, *, limit: int, path_prefix: str | None, language: str | None
+    ) -> list[Hit]:
+        raise SemanticUnavailable("semantic search is answered by the worker, not here")
+
+
 class Search:
     """Answers queries over one index: full-text, semantic, hybrid and symbols."""
 
     def __init__(
-        self, storage: Storage, workspace: Workspace, models: ModelManager, vectors: VectorStore
+        self,
+        storage: Storage,
+        workspace: Workspace,
+        models: ModelRegistry,
+        semantic: SemanticSource | None = None,
     ) -> None:
         self.storage = storage
         self.workspace = workspace
         self.models = models
-        self.semantic = SemanticSearcher(storage, models, vectors)
+        self.semantic: SemanticSource = semantic or _NoSemantic()
 
     async def search(
         self,
@@ -68,10 +92,7 @@ class Search:
     ) -> SearchResult:
         """Semantic, lexical or hybrid search (hybrid by default once vectors exist)."""
         started = time.perf_counter()
-        if mode is not None and mode not in MODES:
-            raise SearchError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-        if limit < 1 or limit > 1000:
-            raise SearchError(f"limit must be between 1 and 1000; got {limit}")
+        self.check(query, mode=mode, limit=limit)
         prefix = self.workspace.resolve(path) if path else None
         active = await self.models.active()
         note = None
@@ -111,6 +132,15 @@ class Search:
         model = active.name if active is not None and chosen != "lexical" else None
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(query, chosen, hits, note, elapsed, model)
+
+    def check(self, query: str, *, mode: str | None, limit: int) -> None:
+        """SearchError for arguments no search can answer (before asking anyone)."""
+        if mode is not None and mode not in MODES:
+            raise SearchError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        if limit < 1 or limit > 1000:
+            raise SearchError(f"limit must be between 1 and 1000; got {limit}")
+        if mode == "semantic" and not query.strip():
+            raise SearchError("query is empty: type what the code does")
 
     async def symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal, cast
 
+from codeindex.contract import SearchHit, SearchResponse, SymbolInfo
 from codeindex.errors import BadArgument
 from codeindex.storage import Storage
 from codeindex.storage.search import ChunkRow, SymbolRow
@@ -45,11 +46,11 @@ class Hit:
     chunk_id: int = 0
     content_hash: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SearchHit:
         """JSON-ready form."""
         data = asdict(self)
         data.pop("content_hash")
-        return data
+        return cast(SearchHit, data)
 
 
 @dataclass(slots=True)
@@ -63,11 +64,11 @@ class SearchResult:
     elapsed_ms: float = 0.0
     model: str | None = None  # the embedding model that answered the semantic part
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SearchResponse:
         """JSON-ready form."""
         return {
             "query": self.query,
-            "mode": self.mode,
+            "mode": cast(Mode, self.mode),
             "model": self.model,
             "note": self.note,
             "elapsed_ms": round(self.elapsed_ms, 2),
@@ -94,9 +95,9 @@ class SymbolHit:
         """From a storage row."""
         return cls(*(getattr(row, f) for f in row.__dataclass_fields__))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SymbolInfo:
         """JSON-ready form."""
-        return asdict(self)
+        return cast(SymbolInfo, asdict(self))
 
 
 def _best_line(text: str, start_line: int, query: str) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from codeindex.identifiers import split_identifier
+from codeindex.parser.identifiers import split_identifier
 from codeindex.search.hits import WORD, Hit, SearchError, SymbolHit, hit_of
 from codeindex.storage import Storage
 from codeindex.storage.search import NameMatch

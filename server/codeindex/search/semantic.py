@@ -11,11 +11,12 @@ import asyncio
 import time
 from typing import Any
 
+from codeindex.embedding.loader import ModelLoader
 from codeindex.errors import ModelUnavailable, SemanticUnavailable, VectorsDamaged
-from codeindex.models import ModelManager
 from codeindex.search.hits import Hit, SearchError, hit_of
 from codeindex.storage import Storage
-from codeindex.vectors import VectorStore, VectorTable
+from codeindex.vectors.store import VectorStore
+from codeindex.vectors.table import VectorTable
 
 
 class SemanticSearcher:
@@ -23,9 +24,10 @@ class SemanticSearcher:
 
     REFRESH_SECONDS = 1.0
 
-    def __init__(self, storage: Storage, models: ModelManager, vectors: VectorStore) -> None:
+    def __init__(self, storage: Storage, loader: ModelLoader, vectors: VectorStore) -> None:
         self.storage = storage
-        self.models = models
+        self.models = loader.registry
+        self.loader = loader
         self.vectors = vectors
         self._table: VectorTable | None = None
         self._refreshed = 0.0
@@ -44,7 +46,7 @@ class SemanticSearcher:
                 "embedding.model_path), then search again"
             )
         try:
-            embedder = await self.models.embedder_for(active)
+            embedder = await self.loader.embedder_for(active)
         except ModelUnavailable as exc:
             raise SemanticUnavailable(
                 f"semantic search is unavailable: {exc.reason}. {exc.hint}"
@@ -68,9 +70,9 @@ class SemanticSearcher:
         self,
         query: str,
         *,
-        limit: int = 20,
-        path_prefix: str | None = None,
-        language: str | None = None,
+        limit: int,
+        path_prefix: str | None,
+        language: str | None,
     ) -> list[Hit]:
         """Chunks nearest in meaning to the query, from the active model's table."""
         if not query.strip():

@@ -20,7 +20,7 @@ from typing import Any
 import aiosqlite
 
 from codeindex import faults
-from codeindex.context import embed_text
+from codeindex.embedding.context import embed_text
 from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiosqlite
 
 from codeindex.errors import CodeIndexError, IndexUnusable
-from codeindex.migrate import IndexDamaged, current_version, latest_version, migrate
+from codeindex.storage.migrate import IndexDamaged, current_version, latest_version, migrate
 
 BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_WAIT_MS = 200

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from codeindex.context import embed_text
+from codeindex.embedding.context import embed_text
 
 
 class StatsQueries(ABC):

@@ -23,9 +23,3 @@ AWS S3, MinIO and moto honour conditional PUT. A store that does not must use
 `s3+ddb://bucket/prefix?ddbTableName=<table>`: Lance then commits through that DynamoDB
 table (key `base_uri` string hash key, `version` number range key) instead.
 """
-
-from codeindex.vectors.location import StoreLocation, location_of
-from codeindex.vectors.store import VectorStore
-from codeindex.vectors.table import HASH, VECTOR, VectorTable
-
-__all__ = ["HASH", "VECTOR", "StoreLocation", "VectorStore", "VectorTable", "location_of"]

@@ -18,20 +18,42 @@ import posixpath
 import stat as st_mode
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from watchfiles import Change
 
+from codeindex.config import Settings
 from codeindex.errors import BadArgument
-from codeindex.tasks import Priority, Scope
+from codeindex.storage import Storage
+from codeindex.tasks import Priority, Queue, Scope, Task
 from codeindex.watcher.record import watcher_status
 from codeindex.workspace import EXCLUDED_DIR_MARKERS, IGNORE_FILES, Workspace, valid_name
 from codeindex.workspace.ignore import Specs, file_name_excluded, spec_ignored
 
-if TYPE_CHECKING:
-    from codeindex.service import CodeIndexService
-
 log = logging.getLogger(__name__)
+
+
+class ChangeSink(Protocol):
+    """Where changes go: the index's parts and its `queue_changes` (the service has them)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def storage(self) -> Storage: ...
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    @property
+    def queue(self) -> Queue: ...
+
+    async def queue_changes(
+        self, scope: Scope, paths: Sequence[str], *, priority: Priority, source: str
+    ) -> Task | None:
+        """An incremental task for the paths (None when nothing changed)."""
+        ...
+
 
 LARGE_BATCH = 200  # more paths than this at once (a branch switch): low priority
 MAX_FOLDER_LOOKUPS = 100
@@ -156,7 +178,7 @@ def _under(path: str, folder: str) -> bool:
     return not folder or path == folder or path.startswith(folder + "/")
 
 
-async def queue_changes(service: CodeIndexService, changes: Changes, source: str) -> list[str]:
+async def queue_changes(service: ChangeSink, changes: Changes, source: str) -> list[str]:
     """Queue the incremental tasks a batch needs (none when nothing really changed).
 
     Returns the ids of the tasks created.
@@ -202,14 +224,14 @@ async def queue_changes(service: CodeIndexService, changes: Changes, source: str
 
 
 async def sort_and_queue(
-    service: CodeIndexService, raw: Iterable[tuple[Change, str]], source: str
+    service: ChangeSink, raw: Iterable[tuple[Change, str]], source: str
 ) -> tuple[Changes, list[str]]:
     """Sort changes in a thread, then queue their tasks."""
     changes = await asyncio.to_thread(sort_changes, service.workspace, list(raw))
     return changes, await queue_changes(service, changes, source)
 
 
-async def hinted_changes(service: CodeIndexService, paths: Sequence[str]) -> list[str]:
+async def hinted_changes(service: ChangeSink, paths: Sequence[str]) -> list[str]:
     """Paths a client saw change (LSP `workspace/didChangeWatchedFiles`): queued like the
     watcher's changes, unless a watcher is active (it saw them too). Returns task ids."""
     lease = await service.queue.live_lease()

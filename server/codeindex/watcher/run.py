@@ -20,17 +20,13 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from watchfiles import Change
 from watchfiles._rust_notify import RustNotify
 
 from codeindex.tasks import Priority, Scope
-from codeindex.watcher.changes import sort_and_queue
+from codeindex.watcher.changes import ChangeSink, sort_and_queue
 from codeindex.watcher.record import Recorder
-
-if TYPE_CHECKING:
-    from codeindex.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +39,7 @@ MAX_DEBOUNCE_FACTOR = 20
 class Watcher:
     """Watches one workspace and reconciles it while its worker holds the lease."""
 
-    def __init__(self, service: CodeIndexService, owner: str) -> None:
+    def __init__(self, service: ChangeSink, owner: str) -> None:
         self.service = service
         self.settings = service.settings
         self.recorder = Recorder(service.storage, owner)

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from codeindex.config import Settings
-from codeindex.migrate import latest_version
-from codeindex.models import ModelManager
-from codeindex.pipeline import parser_version
+from codeindex.embedding.registry import ModelRegistry
+from codeindex.parser.version import parser_version
 from codeindex.storage import Storage
+from codeindex.storage.migrate import latest_version
 from codeindex.storage.opening import REBUILT_KEY
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
 from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY, location_of
-from codeindex.watcher import watcher_status
+from codeindex.watcher.record import watcher_status
 from codeindex.workspace import printable
 
 __all__ = ["index_status", "iso"]
@@ -61,7 +61,7 @@ async def _shared_store(settings: Settings, storage: Storage) -> dict[str, Any] 
     return shared
 
 
-async def _source(settings: Settings, models: ModelManager) -> dict[str, Any]:
+async def _source(settings: Settings, models: ModelRegistry) -> dict[str, Any]:
     """Where embeddings come from: the local model, or the remote engine and its health."""
     if models.remote is None:
         return {"provider": "local", "model": settings.embed_model}
@@ -88,7 +88,7 @@ async def _source(settings: Settings, models: ModelManager) -> dict[str, Any]:
 
 
 async def index_status(
-    settings: Settings, storage: Storage, queue: Queue, models: ModelManager
+    settings: Settings, storage: Storage, queue: Queue, models: ModelRegistry
 ) -> dict[str, Any]:
     """Counts, versions, model, embeddings and queue: the get_index_status capability."""
     st = storage
@@ -160,7 +160,7 @@ async def index_status(
         "data_dir_bytes": db_bytes + vectors["vectors_bytes"],
         "storage_note": storage_note,
         "schema_version": latest_version(),
-        "parser_version": parser_version(settings),
+        "parser_version": parser_version(settings.parser_version_bump),
         "files": {
             "total": sum(by_status.values()),
             "by_status": by_status,

@@ -3,12 +3,13 @@
 A `codeindex search` from the shell would otherwise pay for a whole process start:
 importing LanceDB (~1 s), fastembed and ONNX Runtime, loading the model, for a query that
 takes milliseconds. The worker of a workspace has all of that loaded, so it serves queries
-on a local stream socket and the CLI asks it first.
+on a local stream socket: the CLI asks it first (`ask`), and every front-end sends it the
+queries that need the model (`ask_async`: semantic and hybrid search, the vector check).
 
 The socket lives in Linux's abstract namespace, named after the data dir like the
 doorbell (`doorbell.address`), so it vanishes with its process and needs no file. One
 connection carries one request and one answer, each a line of JSON: `{"v", "op", "args"}`
-with `op` `search` or `symbols` and the service's keyword arguments, answered by
+with `op` `search`, `symbols` or `vectors` and the service's keyword arguments, answered by
 `{"ok": true, "result": ...}` or `{"ok": false, "error": {code, message, exit_code}}`.
 Requests over 64 KiB and answers over 16 MiB are refused; the server gives a client 5 s
 to send its request, the client gives the server `timeout` seconds to answer. A client
@@ -39,7 +40,7 @@ PROTOCOL = 1
 MAX_REQUEST = 64 << 10
 MAX_ANSWER = 16 << 20
 READ_SECONDS = 5.0
-OPS = ("search", "symbols")
+OPS = ("search", "symbols", "vectors")
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -76,6 +77,49 @@ def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) ->
     return answer
 
 
+class Late(Exception):
+    """The query server took the request but did not answer in time (busy or frozen)."""
+
+
+async def ask_async(data_dir: Path, op: str, args: dict[str, Any], seconds: float) -> Any | None:
+    """`ask` on the running event loop: the answer, or None when nobody listens.
+
+    Raises `Late` when a server accepted the request and gave no answer within `seconds`.
+    """
+    import asyncio
+
+    if not SUPPORTED:
+        return None
+    request = json.dumps({"v": PROTOCOL, "op": op, "args": args}).encode() + b"\n"
+    try:
+        async with asyncio.timeout(seconds):
+            reader, writer = await asyncio.open_unix_connection(address(data_dir), limit=MAX_ANSWER)
+    except (OSError, TimeoutError) as exc:
+        _log().debug("no query server answered: %s", exc)
+        return None
+    try:
+        writer.write(request)
+        writer.write_eof()
+        async with asyncio.timeout(seconds):
+            data = await reader.readline()
+    except TimeoutError:
+        raise Late(f"no answer within {seconds:g} s") from None
+    except (OSError, ValueError) as exc:
+        _log().debug("the query server went away: %s", exc)
+        return None
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict) or answer.get("v") != PROTOCOL or "ok" not in answer:
+        return None
+    return answer
+
+
 def _read_line(sock: socket.socket, limit: int) -> bytes:
     parts: list[bytes] = []
     size = 0
@@ -103,10 +147,6 @@ class QueryServer:
         self._address = address(data_dir)
         self._handler = handler
         self._server: asyncio.Server | None = None
-
-    @property
-    def serving(self) -> bool:
-        return self._server is not None
 
     async def open(self) -> bool:
         """Start serving; False when the platform or another process prevents it."""
@@ -164,7 +204,8 @@ class QueryServer:
         try:
             return {"v": PROTOCOL, "ok": True, "result": await self._handler(op, args)}
         except CodeIndexError as exc:
-            return _error(exc.code, str(exc), exc.exit_code)
+            refused = {**exc.to_dict(), "message": str(exc), "exit_code": exc.exit_code}
+            return {"v": PROTOCOL, "ok": False, "error": refused}
         except Exception as exc:
             _log().exception("a served query failed")
             error = internal(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import shutil
@@ -13,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import cli_env, run_cli
+from tests.helpers import background_workers, cli_env, open_in_process, run_cli
 
-from codeindex import query_server
-from codeindex.errors import BadArgument
-from codeindex.query_server import QueryServer
+from codeindex.cli.fast import hit_line, query_request, symbol_line
+from codeindex.cli.main import build_parser
+from codeindex.errors import BadArgument, CodeIndexError
+from codeindex.ipc import query_socket
+from codeindex.ipc.query_socket import QueryServer
 
 SERVED = "answered by the query server"
 QUERIES = [
@@ -57,7 +60,7 @@ def _start_worker(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
     data_dir = root / ".codeindex"
     deadline = time.monotonic() + 60
-    while query_server.ask(data_dir, "symbols", {"name": "Execute"}, timeout=5) is None:
+    while query_socket.ask(data_dir, "symbols", {"name": "Execute"}, timeout=5) is None:
         assert worker.poll() is None, log.read_text(encoding="utf-8")
         assert time.monotonic() < deadline, "the worker never served queries"
         time.sleep(0.05)
@@ -72,22 +75,37 @@ REFUSED = [
 HEAVY = {"lancedb", "fastembed", "onnxruntime", "numpy", "aiosqlite", "tree_sitter", "rich"}
 
 
+async def _in_process(root: Path, model: str) -> dict[tuple[str, ...], Any]:
+    """What a worker answers each query and refusal with, computed in this process."""
+    service = await open_in_process(
+        root, {"embedding.model_path": model, "embedding.allow_download": False}, mode="none"
+    )
+    host = service.local
+    assert host is not None
+    answers: dict[tuple[str, ...], Any] = {}
+    try:
+        for args in [p.values[0] for p in QUERIES] + REFUSED:
+            request = query_request(_parse(args))
+            try:
+                answers[args] = _without_timing(await host.answer(args[0], request))
+            except CodeIndexError as exc:
+                answers[args] = str(exc)
+    finally:
+        await service.close()
+    return answers
+
+
+def _parse(args: tuple[str, ...]) -> argparse.Namespace:
+    return build_parser().parse_args(list(args))
+
+
 def test_cli_queries_answer_through_a_running_worker_with_the_same_hits(
     served_workspace: Any,
 ) -> None:
+    """With a worker running, the CLI's fast path gives exactly what the worker's code gives
+    in-process, as JSON and as text; refusals keep their message and exit code."""
     root, env = served_workspace
-    alone: dict[tuple[str, ...], Any] = {}
-    for params in QUERIES:
-        args = params.values[0]
-        proc = run_cli(root, "--log-level", "DEBUG", *args, "--json", env=env)
-        assert proc.returncode == 0, proc.stderr
-        assert SERVED not in proc.stderr
-        alone[args] = _without_timing(json.loads(proc.stdout))
-        alone[(*args, "text")] = run_cli(root, *args, env=env).stdout
-    for args in REFUSED:
-        proc = run_cli(root, *args, env=env)
-        assert proc.returncode == 2 and "error:" in proc.stderr, proc.stderr
-        alone[args] = proc.stderr.strip().splitlines()[-1]
+    expected = asyncio.run(_in_process(root, env["CODEINDEX_EMBED_MODEL_PATH"]))
     worker = _start_worker(root, env)
     try:
         for params in QUERIES:
@@ -96,14 +114,16 @@ def test_cli_queries_answer_through_a_running_worker_with_the_same_hits(
             assert proc.returncode == 0, proc.stderr
             assert SERVED in proc.stderr, args
             answer = _without_timing(json.loads(proc.stdout))
-            assert answer == alone[args], args
+            assert answer == expected[args], args
             assert answer["hits"] if isinstance(answer, dict) else answer, args
-            assert run_cli(root, *args, env=env).stdout == alone[(*args, "text")]
+            hits = answer["hits"] if isinstance(answer, dict) else answer
+            lines = [hit_line(h) if args[0] == "search" else symbol_line(h) for h in hits]
+            assert run_cli(root, *args, env=env).stdout.splitlines() == lines
         for args in REFUSED:  # the same message and exit code as in-process
             proc = run_cli(root, "--log-level", "DEBUG", *args, env=env)
             assert SERVED in proc.stderr
             assert proc.returncode == 2
-            assert alone[args] in proc.stderr
+            assert expected[args] in proc.stderr
         timed = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "codeindex", "symbols", "Execute"],
             cwd=root,
@@ -116,13 +136,30 @@ def test_cli_queries_answer_through_a_running_worker_with_the_same_hits(
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in timed.stderr.splitlines()}
-    assert "codeindex.entry" in imported
+    assert "codeindex.cli.fast" in imported
     assert not HEAVY & {name.split(".")[0] for name in imported}
     assert "Execute" in timed.stdout
 
 
+def test_a_semantic_query_with_no_worker_starts_one_and_gets_its_answer(
+    served_workspace: Any,
+) -> None:
+    """No worker runs: the CLI starts one (it loads the model) and prints its answer, not a
+    full-text fallback; the worker leaves once idle."""
+    root, env = served_workspace
+    assert not background_workers(root)
+    proc = run_cli(root, "search", "execute the command", "--mode", "semantic", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["mode"] == "semantic" and answer["hits"] and answer["note"] is None
+    deadline = time.monotonic() + 60
+    while background_workers(root):
+        assert time.monotonic() < deadline, "the worker the query started did not leave"
+        time.sleep(0.05)
+
+
 async def _ask(data_dir: Path, op: str, args: dict[str, Any], wait: float = 5) -> Any:
-    return await asyncio.to_thread(query_server.ask, data_dir, op, args, wait)
+    return await asyncio.to_thread(query_socket.ask, data_dir, op, args, wait)
 
 
 async def test_the_server_answers_refuses_and_bounds(tmp_path: Path) -> None:

@@ -11,17 +11,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from codeindex.config import Settings
-from codeindex.context import chunk_context, keyed_text, qualified, text_hash
-from codeindex.embed_rules import EmbedRules
-from codeindex.identifiers import defined_names, split_words
-from codeindex.parser import PARSER_VERSION, language_for_path, parse
+from codeindex.embedding.context import chunk_context, keyed_text, qualified, text_hash
+from codeindex.embedding.rules import EmbedRules
+from codeindex.parser import language_for_path, parse
+from codeindex.parser.identifiers import defined_names, split_words
+from codeindex.parser.version import parser_version
 from codeindex.storage import FileRecord, NewChunk
 from codeindex.workspace import SkipFile, Workspace
-
-
-def parser_version(settings: Settings) -> int:
-    """The parser version rows are stamped with."""
-    return PARSER_VERSION + settings.parser_version_bump
 
 
 @dataclass(slots=True)
@@ -72,7 +68,7 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
         mtime_ns=source.mtime_ns,
         content_hash=source.content_hash,
         index_status="indexed",
-        parser_version=parser_version(settings),
+        parser_version=parser_version(settings.parser_version_bump),
         error=result.error,
         encoding=source.encoding,
         embed_skip=rules_of(settings).reason(path, source.text, source.size),
@@ -94,7 +90,7 @@ def unindexed_record(
         mtime_ns=stat.mtime_ns if stat else 0,
         content_hash=None,
         index_status="failed" if skip.failure else "skipped",
-        parser_version=parser_version(settings),
+        parser_version=parser_version(settings.parser_version_bump),
         error=skip.reason,
     )
 

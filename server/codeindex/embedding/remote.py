@@ -20,7 +20,6 @@ the same served model are the same on every machine whatever its URL.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import random
@@ -29,28 +28,19 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from codeindex.embedder import ModelIdentity
-from codeindex.errors import ModelUnavailable
+from codeindex.embedding.spec import ModelIdentity, RemoteSpec
+from codeindex.errors import EngineUnavailable, ModelUnavailable
 
 if TYPE_CHECKING:
     import httpx
     from tokenizers import Tokenizer
 
-__all__ = [
-    "EngineUnavailable",
-    "ModelUnavailable",
-    "RemoteEmbedder",
-    "RemoteSpec",
-    "embeddings_url",
-    "load_remote",
-]
+__all__ = ["RemoteEmbedder", "load_remote"]
 
 log = logging.getLogger(__name__)
 
@@ -60,57 +50,6 @@ BACKOFF_CAP = 30.0
 PROBE_SECONDS = 5.0  # a probe (model load, "is it back?") retries this long at most
 CHARS_PER_TOKEN = 3  # code in a WordPiece or BPE vocabulary: about 3 characters a token
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class EngineUnavailable(ModelUnavailable):
-    """The engine did not answer in time (unreachable, timeouts, 429, 5xx): try again later."""
-
-    def __init__(self, reason: str, hint: str, endpoint: str, status: str) -> None:
-        super().__init__(reason, hint)
-        self.endpoint = endpoint
-        self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteSpec:
-    """What the settings ask of a remote engine."""
-
-    url: str
-    model: str
-    api_key_env: str = ""
-    request_tokens: int = 4096
-    request_texts: int = 16  # text-embeddings-inference refuses more than 32 by default
-    concurrency: int = 4
-    timeout: float = 30.0
-    retry_seconds: float = 60.0
-    max_tokens: int = 256
-    tokenizer: Path | None = None  # a local model folder whose tokenizer.json counts tokens
-
-    @property
-    def endpoint(self) -> str:
-        """Where requests go: `<url>/embeddings`."""
-        return embeddings_url(self.url)
-
-    def settings_key(self) -> str:
-        """The fields that decide what is embedded: a remembered failure is retried on change."""
-        return json.dumps(
-            {
-                "provider": "openai",
-                "url": self.endpoint,
-                "model": self.model,
-                "api_key_env": self.api_key_env,
-                "max_tokens": self.max_tokens,
-            },
-            sort_keys=True,
-        )
-
-
-def embeddings_url(base: str) -> str:
-    """The embeddings endpoint of a base URL (as an OpenAI client forms it)."""
-    base = base.strip().rstrip("/")
-    if base.endswith("/embeddings"):
-        base = base[: -len("/embeddings")]
-    return f"{base}/embeddings"
 
 
 def _api_key(spec: RemoteSpec) -> str | None:

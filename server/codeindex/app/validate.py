@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
+from codeindex.app.planner import changed_files
 from codeindex.config import Settings
-from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
-from codeindex.models import ModelManager
-from codeindex.pipeline import parser_version
-from codeindex.planner import changed_files
-from codeindex.remote_embedder import ModelUnavailable, RemoteEmbedder
+from codeindex.contract import Problem
+from codeindex.embedding.registry import ModelRegistry
+from codeindex.parser.version import parser_version
 from codeindex.storage import Storage
 from codeindex.tasks import Queue
-from codeindex.vectors import VectorStore
 from codeindex.workspace import Workspace
 
 
-def _problem(
+def problem(
     kind: str, detail: str, scope: str, fix_paths: list[str] | None = None, **extra: Any
 ) -> dict[str, Any]:
     fix: dict[str, Any] = {"scope": scope}
@@ -32,83 +31,20 @@ def _fix_for(paths: list[str]) -> tuple[str, list[str]]:
     return "files", paths
 
 
-async def _vector_problems(
-    st: Storage, queue: Queue, models: ModelManager, vectors: VectorStore
+async def _pending_problems(
+    st: Storage, queue: Queue, models: ModelRegistry, vector: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The store reachable (a shared one), the active model's table readable, of the model's
-    dimension, holding every vector SQLite records; and no chunk pending embedding without
-    a task that will embed it."""
+    """No chunk pending embedding without a task that will embed it."""
     active = await models.active()
-    try:
-        if vectors.shared:
-            await asyncio.to_thread(vectors.check)
-        if active is None:
-            return []
-        table = await asyncio.to_thread(vectors.open_table, active.table_name)
-        if table is not None:
-            await asyncio.to_thread(table.refresh)
-        present = set() if table is None else await asyncio.to_thread(table.hashes)
-    except VectorStoreUnavailable as exc:
-        return [_problem("vector_store", exc.message, "embeddings-only", store=vectors.where)]
-    except VectorsDamaged as exc:
-        return [_problem("vectors_damaged", str(exc), "embeddings-only")]
-    found: list[dict[str, Any]] = []
-    if table is not None and table.dim != active.dim:
-        return [
-            _problem(
-                "vectors_model",
-                f"the vector table {active.table_name} in {vectors.where} holds {table.dim}-dim "
-                f"vectors, but model {active.name} makes {active.dim}-dim ones",
-                "embeddings-only",
-            )
-        ]
-    missing = set(await st.embedded_hashes(active.id)) - present
-    if missing:
-        found.append(
-            _problem(
-                "vectors",
-                f"{len(missing)} vector(s) of model {active.name} are missing from LanceDB",
-                "embeddings-only",
-            )
-        )
+    if active is None or any(p["kind"] in ("vectors", "embedding_engine") for p in vector):
+        return []
     _, pending = await st.pending_counts(active.id)
-    if (
-        pending
-        and not missing
-        and not await queue.count_unfinished()
-        and await models.remembered_failure() is None
-    ):
-        found.append(
-            _problem(
+    if pending and not await queue.count_unfinished() and await models.remembered_failure() is None:
+        return [
+            problem(
                 "pending",
                 f"{pending} chunk text(s) have no vector of model {active.name} and no task "
                 "will embed them",
-                "embeddings-only",
-            )
-        )
-    return found
-
-
-async def _engine_problems(models: ModelManager) -> list[dict[str, Any]]:
-    """A remote engine must answer a probe with the key the settings name."""
-    if models.remote is None:
-        return []
-    remote = models.remote
-
-    def probe() -> None:
-        embedder = RemoteEmbedder(remote)
-        try:
-            embedder.probe()
-        finally:
-            embedder.close()
-
-    try:
-        await asyncio.to_thread(probe)
-    except ModelUnavailable as exc:
-        return [
-            _problem(
-                "embedding_engine",
-                f"{exc.reason}; {exc.hint}; once it answers, this fills the pending embeddings",
                 "embeddings-only",
             )
         ]
@@ -119,24 +55,28 @@ async def validate_index(
     settings: Settings,
     storage: Storage,
     workspace: Workspace,
-    models: ModelManager,
-    vectors: VectorStore,
+    models: ModelRegistry,
     queue: Queue,
+    vectors: Awaitable[list[Problem] | str],
 ) -> dict[str, Any]:
-    """Integrity, disk drift, orphans, FTS sync, parser versions and vectors."""
+    """Integrity, disk drift, orphans, FTS sync, parser versions and vectors.
+
+    `vectors` gives the vector store's problems (the worker checks them), or why it could
+    not: then the report says so among its warnings.
+    """
     st = storage
     problems: list[dict[str, Any]] = []
 
     messages = await st.quick_check()
     if messages:
-        problems.append(_problem("integrity", "; ".join(messages[:5]), "project"))
+        problems.append(problem("integrity", "; ".join(messages[:5]), "project"))
 
     rows = {r.path: r for r in await st.files_under("")}
     scan = await asyncio.to_thread(workspace.scan, "")
     on_disk = {e.path: e for e in scan.files}
     deleted = sorted(set(rows) - set(on_disk))
     new = sorted(set(on_disk) - set(rows))
-    version = parser_version(settings)
+    version = parser_version(settings.parser_version_bump)
     suspects = [
         e
         for p, e in on_disk.items()
@@ -153,7 +93,7 @@ async def validate_index(
     if deleted:
         scope, paths = _fix_for(deleted)
         problems.append(
-            _problem(
+            problem(
                 "deleted",
                 f"{len(deleted)} indexed file(s) no longer on disk",
                 scope,
@@ -164,13 +104,13 @@ async def validate_index(
     if new:
         scope, paths = _fix_for(new)
         problems.append(
-            _problem("new", f"{len(new)} file(s) on disk not indexed", scope, paths, paths=new)
+            problem("new", f"{len(new)} file(s) on disk not indexed", scope, paths, paths=new)
         )
     if changed:
         changed_paths = [e.path for e in changed]
         scope, paths = _fix_for(changed_paths)
         problems.append(
-            _problem(
+            problem(
                 "changed",
                 f"{len(changed_paths)} file(s) changed since indexed",
                 scope,
@@ -181,7 +121,7 @@ async def validate_index(
     old = sorted(p for p, r in rows.items() if r.parser_version != version and p in on_disk)
     if old:
         problems.append(
-            _problem(
+            problem(
                 "parser_version",
                 f"{len(old)} file(s) indexed by parser version other than {version}",
                 "project",
@@ -192,7 +132,7 @@ async def validate_index(
     if failed:
         scope, paths = _fix_for(failed)
         problems.append(
-            _problem(
+            problem(
                 "failed",
                 f"{len(failed)} file(s) failed to index",
                 scope,
@@ -205,7 +145,7 @@ async def validate_index(
     orphan_symbols, orphan_chunks = await st.orphans()
     if orphan_symbols or orphan_chunks:
         problems.append(
-            _problem(
+            problem(
                 "orphans",
                 f"{orphan_symbols} symbol and {orphan_chunks} chunk row(s) belong to no file",
                 "project",
@@ -218,23 +158,26 @@ async def validate_index(
     fts_ok = fts_rows == chunk_rows and (not st.writable or await st.fts_consistent())
     if not fts_ok:
         problems.append(
-            _problem(
+            problem(
                 "fts",
                 f"the full-text index is out of step with chunks ({fts_rows} vs {chunk_rows})",
                 "project",
             )
         )
 
-    engine = await _engine_problems(models)
-    vector = await _vector_problems(st, queue, models, vectors)
+    checked = await vectors
+    vector: list[dict[str, Any]] = [] if isinstance(checked, str) else list(checked)  # type: ignore[arg-type]
+    problems.extend(vector)
     # chunks pending because the engine does not answer: one problem, the engine's
-    problems.extend(p for p in vector if not (engine and p["kind"] == "pending"))
-    problems.extend(engine)
+    problems.extend(await _pending_problems(st, queue, models, vector))
+    warnings = [f"{where}: {why}" for where, why in sorted(workspace.ignore.problems.items())]
+    if isinstance(checked, str):
+        warnings.append(checked)
 
     return {
         "ok": not problems,
         "files_checked": len(on_disk),
         "problems": problems,
         "skipped_paths": [{"path": s.path, "reason": s.reason} for s in scan.skipped],
-        "warnings": [f"{where}: {why}" for where, why in sorted(workspace.ignore.problems.items())],
+        "warnings": warnings,
     }

@@ -27,22 +27,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from codeindex import doorbell
-from codeindex.backlog import Backlog
 from codeindex.config import Settings
-from codeindex.context import embed_text
-from codeindex.embedder import Embedder, ModelUnavailable
-from codeindex.embedding_work import EmbeddingWork
-from codeindex.errors import VectorStoreUnavailable
+from codeindex.embedding.context import embed_text
+from codeindex.embedding.loader import ModelLoader
+from codeindex.embedding.registry import ACTIVE_KEY as ACTIVE_MODEL_KEY
+from codeindex.embedding.spec import Embedder
+from codeindex.errors import EngineUnavailable, ModelUnavailable, VectorStoreUnavailable
 from codeindex.faults import crash_point
-from codeindex.models import ACTIVE_KEY as ACTIVE_MODEL_KEY
-from codeindex.models import ModelManager
-from codeindex.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
-from codeindex.remote_embedder import EngineUnavailable
+from codeindex.ipc import doorbell
 from codeindex.storage import FileRecord, LeaseLost, Storage, write_meta
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
 from codeindex.tasks.model import host_id
-from codeindex.vectors import VectorStore, VectorTable
+from codeindex.vectors.store import VectorStore
+from codeindex.vectors.table import VectorTable
+from codeindex.worker.backlog import Backlog
+from codeindex.worker.embedding import EmbeddingWork
+from codeindex.worker.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
 from codeindex.workspace import SkipFile, Workspace
 
 log = logging.getLogger(__name__)
@@ -63,20 +63,25 @@ class Worker(EmbeddingWork):
         storage: Storage,
         workspace: Workspace,
         settings: Settings,
-        models: ModelManager,
+        loader: ModelLoader,
         vectors: VectorStore,
         *,
+        reservation: str | None = None,
         on_change: Callable[[], None] | None = None,
         on_model_change: Callable[[int], Awaitable[None]] | None = None,
         on_lease: Callable[[str], AbstractAsyncContextManager[object]] | None = None,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
-        """`on_lease(owner)` gives what runs beside the worker while it holds the lease
-        (the file watcher): entered when the lease is taken, left before it is released."""
+        """`reservation` is the lease its starter took on its behalf (`Supervisor`);
+        `on_lease(owner)` gives what runs beside the worker while it holds the lease
+        (the file watcher): entered when the lease is taken, left before it is released;
+        `busy()` True keeps an idle background worker from leaving (queries being served)."""
         self.storage = storage
         self.queue = Queue(storage)
         self.workspace = workspace
         self.settings = settings
-        self.models = models
+        self.loader = loader
+        self.models = loader.registry
         self.vectors = vectors
         self.owner = f"{host_id()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.wake = asyncio.Event()
@@ -85,6 +90,7 @@ class Worker(EmbeddingWork):
         self.on_change = on_change or (lambda: None)
         self.on_model_change = on_model_change
         self.on_lease = on_lease
+        self.busy = busy or (lambda: False)
         self.backlog = Backlog()
         self._progress_at = 0.0
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
@@ -109,7 +115,7 @@ class Worker(EmbeddingWork):
         self.weights = Rates()
         self.texts_embedded = 0
         self._boosts_read = 0.0
-        self.reservation: str | None = None  # the lease held for this worker by its starter
+        self.reservation = reservation
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -237,7 +243,12 @@ class Worker(EmbeddingWork):
             idle_since = idle_since or time.monotonic()
             quiet = time.monotonic() - idle_since
             # an editor or agent session keeps its worker (and the watcher beside it)
-            leaving = exit_when_idle and quiet >= linger and not await self._clients_alive()
+            leaving = (
+                exit_when_idle
+                and quiet >= linger
+                and not self.busy()
+                and not await self._clients_alive()
+            )
             if (self._dirty_vectors or self._dirty_db) and (
                 leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS
             ):

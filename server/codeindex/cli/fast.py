@@ -4,7 +4,7 @@
 worker, which has the index open and the model loaded) over the query socket
 (`query_server`), so a query from the shell costs a process start and a few imports, not
 LanceDB's and ONNX Runtime's. When nobody answers, or for any other command, the full CLI
-(`codeindex.cli`) runs as usual: same arguments, same output, same exit codes.
+(`codeindex.cli.main`) runs as usual: same arguments, same output, same exit codes.
 
 This module and what it imports on that path are light on purpose (no asyncio, numpy,
 rich, SQLite or tree-sitter); `python -X importtime -m codeindex search ...` shows it. The
@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from codeindex import query_server
 from codeindex.contract import SEARCH_MODES, SYMBOL_MATCHES
 from codeindex.datadir import data_dir_for
+from codeindex.ipc import query_socket
 
 __all__ = [
     "LIMIT",
@@ -188,7 +188,7 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
 
 def served(argv: Sequence[str]) -> int | None:
     """Run a query command through the workspace's query server; None when it cannot."""
-    if _command(argv) not in QUERY_COMMANDS or not query_server.SUPPORTED:
+    if _command(argv) not in QUERY_COMMANDS or not query_socket.SUPPORTED:
         return None
     if "-h" in argv or "--help" in argv:
         return None  # the full CLI's help
@@ -203,15 +203,19 @@ def served(argv: Sequence[str]) -> int | None:
     logs = args.log_file is not None or str(args.log_level).upper() != "WARNING"
     if logs:
         _setup_logging(args)
-    answer = query_server.ask(data_dir, args.command, query_request(args))
+    answer = query_socket.ask(data_dir, args.command, query_request(args))
     if answer is None:
         return None
     if logs:
         import logging
 
-        logging.getLogger("codeindex.cli").debug("answered by the query server of %s", data_dir)
+        logging.getLogger("codeindex.cli.main").debug(
+            "answered by the query server of %s", data_dir
+        )
     if not answer["ok"]:
         error = answer.get("error") or {}
+        if error.get("code") == "model_loading":
+            return None  # the full CLI waits for it
         sys.stderr.write(f"error: {error.get('message', 'the query failed')}\n")
         return int(error.get("exit_code", 70))
     _print(args, answer["result"])
@@ -258,6 +262,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = None
     if code is not None:
         return code
-    from codeindex.cli import main as full
+    from codeindex.cli.main import main as full
 
     return full(args)

@@ -32,18 +32,24 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
-from codeindex.backlog import Backlog
 from codeindex.config import Settings
-from codeindex.embedder import Embedder, ModelUnavailable
-from codeindex.errors import VectorsDamaged, VectorStoreUnavailable
+from codeindex.embedding.loader import ModelLoader
+from codeindex.embedding.registry import ModelRegistry
+from codeindex.embedding.spec import Embedder
+from codeindex.errors import (
+    EngineUnavailable,
+    ModelUnavailable,
+    VectorsDamaged,
+    VectorStoreUnavailable,
+)
 from codeindex.faults import crash_point
-from codeindex.models import ModelManager
-from codeindex.pipeline import RateMeter
-from codeindex.remote_embedder import EngineUnavailable, RemoteEmbedder
 from codeindex.storage import LeaseLost, Storage
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
-from codeindex.vectors import VectorStore, VectorTable
 from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY
+from codeindex.vectors.store import VectorStore
+from codeindex.vectors.table import VectorTable
+from codeindex.worker.backlog import Backlog
+from codeindex.worker.pipeline import RateMeter
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +84,8 @@ class EmbeddingWork(ABC):
     storage: Storage
     queue: Queue
     settings: Settings
-    models: ModelManager
+    loader: ModelLoader
+    models: ModelRegistry
     vectors: VectorStore
     backlog: Backlog
     rates: RateMeter
@@ -122,7 +129,7 @@ class EmbeddingWork(ABC):
                 return None
             self._vectors_error = None
         try:
-            embedder, model_id = await self.models.configured()
+            embedder, model_id = await self.loader.configured()
         except ModelUnavailable as exc:
             self._model_error = exc
             if isinstance(exc, EngineUnavailable):
@@ -267,7 +274,7 @@ class EmbeddingWork(ABC):
         embedder, _, _ = model
         if self._engine_down is not None:
             return
-        batch_size = getattr(embedder, "batch_texts", None) or self.settings.embed_batch_size
+        batch_size = embedder.batch_texts or self.settings.embed_batch_size
         window = self.backlog.window(batch_size * WINDOW_BATCHES)
         if not window:
             return
@@ -301,8 +308,7 @@ class EmbeddingWork(ABC):
         for (h, _), vector in zip(batch, vectors, strict=True):
             self._unflushed.append((h, vector))
             self.backlog.embedded(h)
-        if isinstance(embedder, RemoteEmbedder):
-            await self.models.record_engine(None)
+        await self.models.record_engine(None)  # a remote engine answered
         urgent = any(t.priority == Priority.HIGH for _, t in batch)
         await self._flush(force=urgent)
         if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
@@ -367,11 +373,9 @@ class EmbeddingWork(ABC):
     async def _probe_engine(self) -> None:
         """One request to the engine: loads the model if it never loaded; raises when down."""
         if self._model is None:
-            await self.models.configured()
+            await self.loader.configured()
             return
-        embedder = self._model[0]
-        if isinstance(embedder, RemoteEmbedder):
-            await asyncio.to_thread(embedder.probe)
+        await asyncio.to_thread(self._model[0].probe)
 
     async def _flush(self, *, force: bool) -> None:
         """Write buffered vectors in one LanceDB commit, then complete the items they finish."""

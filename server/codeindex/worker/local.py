@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from codeindex.worker import Worker
+from codeindex.worker.loop import Worker
 
 log = logging.getLogger(__name__)
 

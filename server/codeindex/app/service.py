@@ -4,7 +4,13 @@ The CLI, the language server and the MCP server each translate their protocol in
 calls on `CodeIndexService` and turn its typed results (`codeindex.contract`) into
 their own messages. Nothing here knows about a protocol. The service makes sure a
 worker serves the workspace (`supervisor`), and any front-end follows any task,
-whoever created it, through `watch()` (`watch`).
+whoever created it, through `watch()` (`feed`).
+
+Nothing here loads an embedding model or LanceDB: semantic and hybrid queries and the
+vector half of validate go to the worker process, which has both loaded (`queries`), so
+an editor or agent session stays small and answers at once. The worker process runs this
+same service with a `WorkerHost` attached (`codeindex.worker.host`), which answers those
+queries from its own model.
 """
 
 from __future__ import annotations
@@ -14,34 +20,54 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from codeindex import contract, doorbell
+from codeindex import contract
+from codeindex.app.feed import TaskFeed
+from codeindex.app.planner import Plan, create_task, plan
+from codeindex.app.queries import SEARCH_WAIT_SECONDS, WorkerQueries
+from codeindex.app.sessions import Sessions
+from codeindex.app.status import index_status
+from codeindex.app.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
+from codeindex.app.validate import validate_index
 from codeindex.config import Settings, load_settings
-from codeindex.contract import MAX_PATHS, ReindexResponse, TaskInfo, TaskListEntry
+from codeindex.contract import (
+    MAX_PATHS,
+    ReindexResponse,
+    SearchResponse,
+    SymbolInfo,
+    TaskInfo,
+    TaskListEntry,
+)
+from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import BadArgument
-from codeindex.local_worker import LocalWorker
-from codeindex.models import ModelManager
-from codeindex.pipeline import parser_version
-from codeindex.planner import Plan, create_task, plan
-from codeindex.query_server import QueryServer
-from codeindex.search import Search, SearchResult, SymbolHit
-from codeindex.sessions import Sessions
-from codeindex.status import index_status
+from codeindex.ipc import doorbell
+from codeindex.parser.version import parser_version
+from codeindex.search import Search
 from codeindex.storage import Storage
-from codeindex.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
-from codeindex.validate import validate_index
-from codeindex.vectors import VectorStore, location_of
 from codeindex.vectors.location import VECTORS_FAILURE_KEY
-from codeindex.watch import TaskFeed
-from codeindex.watcher import Watcher, hinted_changes
-from codeindex.worker import Worker
+from codeindex.watcher.changes import hinted_changes
 from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
+
+
+class InProcessWorker(Protocol):
+    """A worker run in this process (`codeindex.worker.host.WorkerHost` attaches one)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self, *, exit_when_idle: bool = False, linger: float = 0.0) -> asyncio.Task[None]: ...
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def answer(self, op: str, args: dict[str, Any]) -> Any: ...
 
 
 class CodeIndexService(Sessions):
@@ -58,10 +84,9 @@ class CodeIndexService(Sessions):
         self.settings = settings
         self.storage = storage
         self.queue = Queue(storage)
-        self.vectors = VectorStore(location_of(settings))
         self._overrides: dict[str, Any] = dict(overrides or {})
         self._use(settings)
-        self.local = LocalWorker(self._new_worker)
+        self.local: InProcessWorker | None = None
         self.feed = TaskFeed(self.queue)
         self.supervisor = Supervisor(
             self.queue,
@@ -71,17 +96,15 @@ class CodeIndexService(Sessions):
             runs_in_process=lambda: self.runs_worker,
         )
         self.supervisor.overrides = self._overrides
-        self._query_server: QueryServer | None = None
+        self.worker_queries = WorkerQueries(settings.data_dir, self.ensure_worker)
 
     def _use(self, settings: Settings) -> None:
         self.settings = settings
         self.workspace = Workspace(
             settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
         )
-        self.models = ModelManager(self.storage, settings)
-        if self.vectors.location != location_of(settings):
-            self.vectors = VectorStore(location_of(settings))
-        self.searcher = Search(self.storage, self.workspace, self.models, self.vectors)
+        self.models = ModelRegistry(self.storage, settings)
+        self.searcher = Search(self.storage, self.workspace, self.models)
 
     @classmethod
     async def open(
@@ -106,56 +129,35 @@ class CodeIndexService(Sessions):
         """End the session (if any), stop an in-process worker and close the database."""
         await self.supervisor.end_session()
         await self.feed.close()
-        if self._query_server is not None:
-            await self._query_server.close()
         await self.stop_worker()
-        self.models.close()
         await self.storage.close()
 
     # ---- the worker ------------------------------------------------------
 
-    def _notify(self) -> None:
-        self.feed.nudge()
+    def attach(self, local: InProcessWorker) -> None:
+        """Run the worker in this process (`WorkerHost`): queries it answers itself."""
+        self.local = local
 
-    def _new_worker(self) -> Worker:
-        return Worker(
-            self.storage,
-            self.workspace,
-            self.settings,
-            self.models,
-            self.vectors,
-            on_change=self._notify,
-            on_model_change=self._fill_new_model,
-            on_lease=self._watcher if self.settings.watch_enabled else None,
-        )
-
-    def _watcher(self, owner: str) -> Watcher:
-        """The file watcher that runs beside this process's worker while it holds the lease."""
-        return Watcher(self, owner)
+    def _local(self) -> InProcessWorker:
+        if self.local is None:
+            raise RuntimeError("no worker is attached to this service (WorkerHost attaches one)")
+        return self.local
 
     def start_worker(
         self, *, exit_when_idle: bool = False, linger: float = 0.0
     ) -> asyncio.Task[None]:
-        """Run a worker in this process; it waits for the lease if another process holds it."""
-        return self.local.start(exit_when_idle=exit_when_idle, linger=linger)
-
-    @property
-    def worker(self) -> Worker | None:
-        """The worker of this process, if one was started here."""
-        return self.local.worker
-
-    def request_worker_stop(self) -> None:
-        """Ask the in-process worker to stop after its current step (signal-safe)."""
-        self.local.request_stop()
+        """Run the attached worker here; it waits for the lease if another process holds it."""
+        return self._local().start(exit_when_idle=exit_when_idle, linger=linger)
 
     async def stop_worker(self) -> None:
-        """Stop the in-process worker after its current step and release the lease."""
-        await self.local.stop()
+        """Stop an in-process worker after its current step and release the lease."""
+        if self.local is not None:
+            await self.local.stop()
 
     @property
     def runs_worker(self) -> bool:
         """True while this process runs a worker task."""
-        return self.local.running
+        return self.local is not None and self.local.running
 
     async def worker_alive(self) -> bool:
         """True when some process holds an unexpired worker lease."""
@@ -165,7 +167,7 @@ class CodeIndexService(Sessions):
         """Make sure a worker serves this workspace; True when one was started for it."""
         return await self.supervisor.ensure_worker()
 
-    async def _fill_new_model(self, model_id: int) -> None:
+    async def fill_new_model(self, model_id: int) -> None:
         """The configured model is not the active one: queue the task that fills its table.
 
         Queries keep using the active model until that task completes (invariant 8).
@@ -177,8 +179,8 @@ class CodeIndexService(Sessions):
     def _wake_worker(self) -> None:
         """Work was committed: wake the worker, in this process or (by its doorbell) another."""
         self.feed.nudge()
-        if self.runs_worker and self.worker is not None:
-            self.worker.wake.set()
+        if self.local is not None and self.local.running:
+            self.local.wake()
         else:
             doorbell.ring(self.settings.data_dir)
 
@@ -219,7 +221,7 @@ class CodeIndexService(Sessions):
             recursive=recursive,
             embeddings_only=embed_only,
             incremental=incremental,
-            parser_version=parser_version(self.settings),
+            parser_version=parser_version(self.settings.parser_version_bump),
         )
         message = f"{len(planned.items)} file(s) queued"
         if incremental:
@@ -285,7 +287,7 @@ class CodeIndexService(Sessions):
             recursive=True,
             embeddings_only=False,
             incremental=True,
-            parser_version=parser_version(self.settings),
+            parser_version=parser_version(self.settings.parser_version_bump),
         )
         if not planned.items:
             return None
@@ -398,38 +400,54 @@ class CodeIndexService(Sessions):
         limit: int = 10,
         path: str | None = None,
         language: str | None = None,
-    ) -> SearchResult:
-        """Semantic, lexical or hybrid search (hybrid by default once vectors exist)."""
-        return await self.searcher.search(
-            query, mode=mode, limit=limit, path=path, language=language
-        )
+        wait: float = SEARCH_WAIT_SECONDS,
+    ) -> SearchResponse:
+        """Semantic, lexical or hybrid search (hybrid by default once vectors exist).
+
+        Full-text search is answered here; semantic and hybrid by the worker, which holds
+        the model (started when none runs). A worker that cannot answer within `wait`
+        seconds (loading its model, frozen) gets full-text results with a note instead, or
+        SemanticUnavailable for an explicit semantic search.
+        """
+        args: dict[str, Any] = {
+            "query": query,
+            "mode": mode,
+            "limit": limit,
+            "path": path,
+            "language": language,
+        }
+        if self.local is not None:
+            result: SearchResponse = await self.local.answer("search", args)
+            return result
+        chosen = mode or ("hybrid" if await self.models.active() is not None else None)
+        if chosen in ("semantic", "hybrid"):
+            self.searcher.check(query, mode=mode, limit=limit)
+            late = await self.worker_queries.search(args, wait=wait)
+            if late.answer is not None:
+                return late.answer  # type: ignore[no-any-return]
+            if mode == "semantic":
+                raise late.unavailable()
+            args["mode"] = "lexical"
+            result = (await self.searcher.search(**args)).to_dict()
+            result["note"] = late.note()
+            return result
+        return (await self.searcher.search(**args)).to_dict()
 
     async def find_symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
-    ) -> list[SymbolHit]:
+    ) -> list[SymbolInfo]:
         """Symbols by exact name, prefix or substring."""
-        return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
+        hits = await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
+        return [h.to_dict() for h in hits]
 
-    async def serve_queries(self) -> bool:
-        """Answer other processes' queries (`codeindex search`, `symbols`) until closed.
-
-        The worker process does: it has the index open and the model loaded. False when
-        another process of this workspace serves them already (or the platform cannot).
-        """
-        if self._query_server is None:
-            self._query_server = QueryServer(self.settings.data_dir, self.answer_query)
-        return await self._query_server.open()
-
-    async def answer_query(self, op: str, args: dict[str, Any]) -> Any:
+    async def answer_query(self, op: str, args: dict[str, Any], *, wait: float) -> Any:
         """A `search` or `symbols` request as JSON, its arguments checked by `contract`.
 
-        The CLI runs its queries through here, whether in its own process or served.
+        The CLI runs its queries through here when no worker answered them directly.
         """
         if op == "search":
-            result = await self.search(**contract.search_args(args))
-            return result.to_dict()
-        hits = await self.find_symbols(**contract.symbol_args(args))
-        return [h.to_dict() for h in hits]
+            return await self.search(**contract.search_args(args), wait=wait)
+        return await self.find_symbols(**contract.symbol_args(args))
 
     # ---- status ---------------------------------------------------------
 
@@ -437,8 +455,15 @@ class CodeIndexService(Sessions):
         """Counts, versions, model, embeddings and queue: the get_index_status capability."""
         return await index_status(self.settings, self.storage, self.queue, self.models)
 
-    async def validate(self) -> dict[str, Any]:
-        """Check the index against the disk and itself; each problem names its fix."""
+    async def validate(self, *, wait: float = SEARCH_WAIT_SECONDS) -> dict[str, Any]:
+        """Check the index against the disk and itself; each problem names its fix.
+
+        The vectors (LanceDB, a remote engine) are checked by the worker.
+        """
+        if self.local is not None:
+            vectors = self.local.answer("vectors", {})
+        else:
+            vectors = self.worker_queries.vector_problems(wait=wait)
         return await validate_index(
-            self.settings, self.storage, self.workspace, self.models, self.vectors, self.queue
+            self.settings, self.storage, self.workspace, self.models, self.queue, vectors
         )

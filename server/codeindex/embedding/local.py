@@ -1,4 +1,4 @@
-"""The embedding model: fastembed behind a small Protocol, and where the model comes from.
+"""A local embedding model: fastembed and ONNX Runtime, and where the model comes from.
 
 Embedding is the slowest step of indexing, and the one that can fail before it starts:
 a model is either a local folder (`CODEINDEX_EMBED_MODEL_PATH` / `embedding.model_path`)
@@ -37,15 +37,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from codeindex.embedding.quantize import QUANTIZE_MODES, QuantizeError, int8_variant
+from codeindex.embedding.spec import DEFAULT_MODEL, ModelIdentity, ModelSpec
 from codeindex.errors import ModelUnavailable
-from codeindex.quantize import QUANTIZE_MODES, QuantizeError, int8_variant
 
-__all__ = ["Embedder", "ModelIdentity", "ModelSpec", "ModelUnavailable", "load_embedder"]
+__all__ = ["FastEmbedder", "describe", "fingerprint_file", "load_embedder"]
 
 if TYPE_CHECKING:
     from fastembed import TextEmbedding
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_FILE = "model.onnx"
 INT8_SUFFIX = "-int8"
 
@@ -71,68 +71,6 @@ _FINGERPRINT_SPAN = 1 << 20
 _register_lock = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """What the settings ask for."""
-
-    name: str = DEFAULT_MODEL
-    path: Path | None = None
-    max_tokens: int = 256
-    threads: int | None = None
-    cache_dir: Path | None = None
-    quantize: str = "fp32"  # fp32 | int8 | auto (int8 when a variant can be made)
-
-    def settings_key(self) -> str:
-        """A stable string of these fields: a remembered failure is retried when it changes."""
-        return json.dumps(
-            {
-                "name": self.name,
-                "path": None if self.path is None else str(self.path),
-                "max_tokens": self.max_tokens,
-                "threads": self.threads,
-                "cache_dir": None if self.cache_dir is None else str(self.cache_dir),
-                "quantize": self.quantize,
-            },
-            sort_keys=True,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ModelIdentity:
-    """Which model made a vector: vectors of two identities never share a table."""
-
-    name: str
-    dim: int
-    fingerprint: str
-    source: str
-    max_tokens: int
-
-    @property
-    def key(self) -> str:
-        """The identity as one string: name, dimension and fingerprint."""
-        return f"{self.name}|{self.dim}|{self.fingerprint}"
-
-    @property
-    def table_name(self) -> str:
-        """A LanceDB-safe table name unique per key, e.g. `v_all_minilm_l6_v2_384_1a2b3c4d`."""
-        slug = re.sub(r"[^a-z0-9]+", "_", self.name.rsplit("/", 1)[-1].lower()).strip("_")
-        return f"v_{slug[:48] or 'model'}_{self.dim}_{self.fingerprint[:8]}"
-
-
-class Embedder(Protocol):
-    """Turns texts into L2-normalized vectors; one call is one model batch."""
-
-    identity: ModelIdentity
-
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Vectors of shape (len(texts), dim), L2-normalized, in the order of texts."""
-        ...
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Tokens each text costs after truncation, special tokens included."""
-        ...
-
-
 class FastEmbedder:
     """An `Embedder` on a loaded `fastembed.TextEmbedding`; make one with `load_embedder`."""
 
@@ -142,6 +80,13 @@ class FastEmbedder:
         self.identity = identity
 
     max_batch = 64  # larger ONNX batches are slower here and take gigabytes of memory
+    batch_texts: int | None = None  # the worker's embedding.batch_size decides
+
+    def probe(self) -> None:
+        """A local model is loaded and answers: nothing to check."""
+
+    def close(self) -> None:
+        """Nothing to release: the ONNX session goes with the object."""
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Vectors of shape (len(texts), dim), L2-normalized, in order.

@@ -1,6 +1,6 @@
 """Who makes sure a worker serves the workspace, and where it runs.
 
-The worker runs in a process of its own (`codeindex worker --exit-when-idle`), started
+The worker runs in a process of its own (`python -m codeindex.worker`), started
 by whichever front-end first finds work and no live worker. Not in the front-end's
 process, because:
 - a crash of tree-sitter or ONNX Runtime (native code) would end the editor's language
@@ -37,8 +37,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from codeindex import doorbell
 from codeindex.config import SETTINGS, Settings
+from codeindex.ipc import doorbell
 from codeindex.tasks import Queue
 from codeindex.tasks.model import host_id
 
@@ -63,20 +63,20 @@ def worker_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
 def spawn_worker(
     settings: Settings, overrides: Mapping[str, Any], reservation: str | None = None
 ) -> int:
-    """Start `codeindex worker --exit-when-idle` in a session of its own; returns its pid.
+    """Start `python -P -m codeindex.worker` in a session of its own; returns its pid.
 
-    It logs to `<data dir>/worker.log` and outlives the front-end that started it.
+    It logs to `<data dir>/worker.log` and outlives the front-end that started it. `-P`: the
+    caller's folder is not first on its `sys.path` (a `types.py` there shadows nothing).
     """
     log_path = settings.data_dir / "worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
+        "-P",
         "-m",
-        "codeindex",
+        "codeindex.worker",
         "--root",
         str(settings.root),
-        "worker",
-        "--exit-when-idle",
         "--linger",
         str(settings.linger_seconds),
         *(["--reservation", reservation] if reservation else []),

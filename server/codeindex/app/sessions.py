@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from codeindex.app.supervisor import Supervisor
 from codeindex.config import Settings, load_settings
 from codeindex.errors import BadArgument
-from codeindex.supervisor import Supervisor
 from codeindex.tasks import Queue
 from codeindex.workspace import Workspace
 

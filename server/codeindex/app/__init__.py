@@ -1,0 +1,1 @@
+"""The façade every front-end calls: tasks, search, status, validate, sessions."""

@@ -1,0 +1,97 @@
+"""The queries a front-end sends to the worker: those that need the model or LanceDB.
+
+A language server or MCP server is a small process that reads index.db; the worker
+process has the embedding model and the vector tables loaded. Semantic and hybrid search
+and the vector half of validate go to the worker over its query socket
+(`ipc.query_socket`), so an editor or agent session never loads a model of its own: its
+first semantic answer costs a socket round trip, not 7 s and 300 MB.
+
+When no worker listens, one is started (`ensure_worker`) and asked again until `wait`
+runs out. A worker that is loading its model answers `model_loading` at once; one that
+takes a request and does not answer within `ASK_SECONDS` is late (busy or frozen): the
+front-end does not wait on it, and answers with full text and a note instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codeindex.contract import Problem
+from codeindex.errors import CodeIndexError, ModelLoading, SemanticUnavailable, from_dict
+from codeindex.ipc import query_socket
+
+SEARCH_WAIT_SECONDS = 15.0  # a front-end waits this long for a starting worker's model
+ASK_SECONDS = 2.0  # a listening worker answers within this, or it is late (busy or frozen)
+RETRY_SECONDS = 0.1
+
+
+@dataclass(slots=True)
+class Asked:
+    """The worker's answer, or why there is none (`reason`, for a note or an error)."""
+
+    answer: Any = None
+    reason: str = ""
+
+    def note(self) -> str:
+        """The note of full-text results given instead."""
+        return f"semantic search is not ready: {self.reason}; showing full-text results"
+
+    def unavailable(self) -> SemanticUnavailable:
+        """The error of a semantic search that got no answer."""
+        return SemanticUnavailable(
+            f"semantic search is not ready: {self.reason}; try again in a few seconds"
+        )
+
+
+class WorkerQueries:
+    """Asks the workspace's worker, starting one when none listens."""
+
+    def __init__(self, data_dir: Path, ensure_worker: Callable[[], Awaitable[bool]]) -> None:
+        self.data_dir = data_dir
+        self._ensure_worker = ensure_worker
+
+    async def ask(self, op: str, args: dict[str, Any], *, wait: float) -> Asked:
+        """The worker's result for `op`; its errors are raised as they were raised there."""
+        deadline = time.monotonic() + wait
+        reason = "no worker answered"
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                answer = await query_socket.ask_async(
+                    self.data_dir, op, args, seconds=max(0.05, min(ASK_SECONDS, left))
+                )
+            except query_socket.Late as late:
+                return Asked(reason=f"the worker is busy or not responding ({late})")
+            if answer is not None and answer["ok"]:
+                return Asked(answer=answer["result"])
+            if answer is not None:
+                error = from_dict(answer.get("error") or {})
+                if not isinstance(error, ModelLoading):
+                    raise error
+                reason = "the worker is loading the embedding model"
+            elif await self._ensure_worker():
+                # none listens: start one (again, if the one started left meanwhile)
+                reason = "a worker is starting and loading the embedding model"
+            if time.monotonic() >= deadline:
+                return Asked(reason=f"{reason} (waited {wait:g} s)")
+            await asyncio.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    async def search(self, args: dict[str, Any], *, wait: float) -> Asked:
+        """A semantic or hybrid search, answered by the worker."""
+        return await self.ask("search", args, wait=wait)
+
+    async def vector_problems(self, *, wait: float) -> list[Problem] | str:
+        """The vector store's problems as the worker sees them, or why it could not say."""
+        try:
+            asked = await self.ask("vectors", {}, wait=wait)
+        except CodeIndexError as exc:
+            return f"the vectors were not checked: {exc}"
+        if asked.answer is None:
+            return f"the vectors were not checked: {asked.reason}"
+        problems: list[Problem] = asked.answer
+        return problems

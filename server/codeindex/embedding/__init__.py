@@ -1,0 +1,1 @@
+"""Embedding models: the protocol, local and remote models, int8, rules, context, registry."""

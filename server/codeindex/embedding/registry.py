@@ -1,0 +1,131 @@
+"""Which embedding model is configured, which is active, and what is remembered about them.
+
+Records in index.db, read by every process and written by the worker; nothing here loads a
+model (that is `loader`, in the worker). Loading a named model that is not cached makes
+fastembed try a download that, offline, retries for about 40 s, so the outcome of an
+attempt is remembered, keyed by the settings that produced it, and tried again only when
+those settings change or the user asks (`codeindex model check`). Queries answer from the
+*active* model's table; the configured model becomes active when all its embeddings exist
+(invariant 8).
+
+A remote engine (`embedding.provider = "openai"`) that does not answer is not a remembered
+failure: it is a health record (`ENGINE_KEY`: last success, last failure and why) that status
+shows, and the worker tries the engine again later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from codeindex.config import Settings
+from codeindex.embedding.spec import ModelIdentity, remote_spec_from, spec_from
+from codeindex.errors import ModelUnavailable
+from codeindex.storage import Storage
+from codeindex.storage.models import ModelRow
+
+FAILURE_KEY = "model_failure"
+ACTIVE_KEY = "active_model_id"
+LOADED_KEY = "model_loaded_settings"  # the settings of the model a worker last loaded
+ENGINE_KEY = "embedding_engine"  # the remote engine's health: last success and failure
+HEALTH_WRITE_SECONDS = 30.0  # a healthy engine's record is refreshed at most this often
+
+
+class ModelRegistry:
+    """The models recorded in one index: configured, active, failures and engine health."""
+
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.spec = spec_from(settings)
+        self.remote = remote_spec_from(settings)
+        self._health_written = 0.0
+        self._health_ok: bool | None = None
+
+    def settings_key(self) -> str:
+        """The model settings as one string: a remembered failure is retried when it changes."""
+        return self.remote.settings_key() if self.remote else self.spec.settings_key()
+
+    async def remembered_failure(self) -> ModelUnavailable | None:
+        """The failure recorded for the current settings, if any."""
+        raw = await self.storage.get_meta(FAILURE_KEY)
+        if not raw:
+            return None
+        data = json.loads(raw)
+        if data.get("settings") != self.settings_key():
+            return None
+        return ModelUnavailable(data["reason"], data["hint"])
+
+    async def remember_failure(self, exc: ModelUnavailable) -> None:
+        """The configured model could not load: not tried again until the settings change."""
+        record = {
+            "settings": self.settings_key(),
+            "reason": exc.reason,
+            "hint": exc.hint,
+            "at": time.time(),
+        }
+        await self.storage.set_meta({FAILURE_KEY: json.dumps(record)})
+
+    async def untried(self) -> bool:
+        """True when no worker has tried the configured model yet (settings changed since)."""
+        key = self.settings_key()
+        if await self.storage.get_meta(LOADED_KEY) == key:
+            return False
+        return await self.remembered_failure() is None
+
+    async def loaded(self, identity: ModelIdentity) -> int:
+        """A worker loaded the configured model: record it (once) and return its id."""
+        model_id = await self.register(identity)
+        await self.storage.set_meta({LOADED_KEY: self.settings_key()})
+        return model_id
+
+    async def register(self, identity: ModelIdentity) -> int:
+        """Record a model (once) and make it active if no model is; return its id."""
+        row = ModelRow(
+            0,
+            identity.key,
+            identity.name,
+            identity.dim,
+            identity.fingerprint,
+            identity.source,
+            identity.table_name,
+        )
+        return await self.storage.register_model(row, active_key=ACTIVE_KEY, forget_key=FAILURE_KEY)
+
+    async def active(self) -> ModelRow | None:
+        """The model whose table answers queries."""
+        raw = await self.storage.get_meta(ACTIVE_KEY)
+        return None if raw is None else await self.get(int(raw))
+
+    async def get(self, model_id: int) -> ModelRow | None:
+        """One model row."""
+        return await self.storage.model(model_id)
+
+    async def record_engine(self, failure: ModelUnavailable | None) -> None:
+        """Record the remote engine's health: a success (None) or a failure and its reason.
+
+        A success after a success is written at most every `HEALTH_WRITE_SECONDS`.
+        """
+        if self.remote is None:
+            return
+        now = time.time()
+        ok = failure is None
+        if ok and self._health_ok and now - self._health_written < HEALTH_WRITE_SECONDS:
+            return
+        health = await self.engine_health() or {}
+        health.update(endpoint=self.remote.endpoint, model=self.remote.model)
+        if failure is None:
+            health["last_success_at"] = now
+        else:
+            health.update(last_failure_at=now, last_error=failure.reason)
+        await self.storage.set_meta({ENGINE_KEY: json.dumps(health, sort_keys=True)})
+        self._health_ok, self._health_written = ok, now
+
+    async def engine_health(self) -> dict[str, Any] | None:
+        """The remote engine's recorded health (endpoint, last success, last failure, error)."""
+        raw = await self.storage.get_meta(ENGINE_KEY)
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else None

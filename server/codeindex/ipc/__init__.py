@@ -1,0 +1,1 @@
+"""The two abstract-namespace sockets named after the data dir: doorbell and queries."""

@@ -1,0 +1,1 @@
+"""What the worker process runs: the loop, embedding, backlog, pipeline."""
