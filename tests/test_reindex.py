@@ -63,8 +63,6 @@ async def test_single_file_sync(cobra: CodeIndexService) -> None:
     assert 1 <= summary["embeddings_generated"] <= 2
     found = await cobra.find_symbols("BrandNewValidator")
     assert [s["path"] for s in found] == ["cobra-go/args.go"]
-        "cobra-go/args.go"
-    ]
     assert await cobra.storage.scalar("SELECT count(*) FROM chunks") >= chunks_before
     status = await cobra.status()
     assert status["embeddings"]["chunks_pending"] == 0

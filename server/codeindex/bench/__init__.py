@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from codeindex.bench.config import QUICK_FILES, BenchError, config_from_args, err, out
+from codeindex.bench.common import QUICK_FILES, BenchError, config_from_args, err, out
 from codeindex.bench.report import render, write_json
 from codeindex.bench.run import run_bench
 

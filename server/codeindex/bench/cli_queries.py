@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from codeindex.bench.config import BenchError
+from codeindex.bench.common import BenchError
 from codeindex.bench.queries import percentile
 from codeindex.bench.session import Run
 from codeindex.ipc import query_socket

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codeindex.app.service import CodeIndexService
-from codeindex.bench.config import SAMPLE_SECONDS
+from codeindex.bench.common import SAMPLE_SECONDS
+from codeindex.bench.corpus import WorkerProcess
 from codeindex.bench.session import Run, await_task
-from codeindex.bench.workspace import WorkerProcess
 
 LOG_EVERY_SECONDS = 15.0
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from codeindex.app.service import CodeIndexService
-from codeindex.bench.config import SEED, err, out
-from codeindex.bench.workspace import child_env, prepare_workspace, swapped_environ
+from codeindex.bench.common import SEED, err, out
+from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.tasks import Priority, Scope
 
 DEFINITION = {

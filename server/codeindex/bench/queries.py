@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codeindex.app.service import CodeIndexService
-from codeindex.bench.config import SEED
+from codeindex.bench.common import SEED
 from codeindex.bench.session import Run, await_task, until_running
 
 QUERY_PASSES = 3

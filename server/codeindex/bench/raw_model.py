@@ -22,7 +22,7 @@ import numpy as np
 
 from codeindex.app.service import CodeIndexService
 from codeindex.bench.cold import ColdIndexResult
-from codeindex.bench.config import SEED, BenchError
+from codeindex.bench.common import SEED, BenchError
 from codeindex.bench.session import Run
 from codeindex.embedding.loader import ModelLoader
 from codeindex.embedding.local import FastEmbedder, load_embedder

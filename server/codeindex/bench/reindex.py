@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeindex.bench.config import SEED, BenchError
+from codeindex.bench.common import SEED, BenchError
 from codeindex.bench.session import (
     RUNNING,
     Run,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeindex.app.service import CodeIndexService
-from codeindex.bench.config import SEED
+from codeindex.bench.common import SEED
 from codeindex.bench.session import Run
 
 MIN_WORDS = 3

@@ -17,7 +17,8 @@ from codeindex import __version__
 from codeindex.app.service import CodeIndexService
 from codeindex.bench.cli_queries import measure_cli_queries
 from codeindex.bench.cold import EnqueueResult, measure_cold
-from codeindex.bench.config import BenchConfig, BenchError, err
+from codeindex.bench.common import BenchConfig, BenchError, err
+from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
@@ -31,7 +32,6 @@ from codeindex.bench.reindex import (
 from codeindex.bench.report import BenchReport, target_rows
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
-from codeindex.bench.workspace import child_env, prepare_workspace, swapped_environ
 
 
 def _meta(run: Run, files: int) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from typing import Any
 from rich.markup import escape
 
 from codeindex.app.service import CodeIndexService
-from codeindex.bench.config import BenchConfig, BenchError, err
-from codeindex.bench.workspace import WorkerProcess, child_env, swapped_environ
+from codeindex.bench.common import BenchConfig, BenchError, err
+from codeindex.bench.corpus import WorkerProcess, child_env, swapped_environ
 from codeindex.contract import TaskInfo
 from codeindex.tasks import Task
 

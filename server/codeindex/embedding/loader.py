@@ -24,7 +24,7 @@ from codeindex.embedding.spec import (
     remote_spec_from,
 )
 from codeindex.errors import EngineUnavailable, ModelUnavailable
-from codeindex.storage.models import ModelRow
+from codeindex.storage.model_rows import ModelRow
 
 
 class ModelLoader:

@@ -23,7 +23,7 @@ from codeindex.config import Settings
 from codeindex.embedding.spec import ModelIdentity, remote_spec_from, spec_from
 from codeindex.errors import ModelUnavailable
 from codeindex.storage import Storage
-from codeindex.storage.models import ModelRow
+from codeindex.storage.model_rows import ModelRow
 
 FAILURE_KEY = "model_failure"
 ACTIVE_KEY = "active_model_id"

@@ -18,7 +18,7 @@ from typing import Any
 
 from codeindex import contract
 from codeindex.errors import BadArgument
-from codeindex.lsp.errors import to_jsonrpc, translate
+from codeindex.lsp.error_codes import to_jsonrpc, translate
 from codeindex.lsp.follow import observe
 from codeindex.lsp.progress import release
 from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer

@@ -17,7 +17,7 @@ from pygls.uris import to_fs_path
 from codeindex.app.service import CodeIndexService
 from codeindex.errors import CodeIndexError, ConfigError
 from codeindex.lsp import settings, status
-from codeindex.lsp.errors import translate
+from codeindex.lsp.error_codes import translate
 from codeindex.lsp.follow import follow
 from codeindex.lsp.server import CodeIndexServer
 

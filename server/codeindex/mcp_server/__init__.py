@@ -28,7 +28,7 @@ def main(
     workspace: Path | None, default_root: Path, overrides: Mapping[str, Any] | None = None
 ) -> int:
     """Run the MCP server on stdio until the client goes; the exit code."""
-    from codeindex.mcp_server.app import serve_stdio
+    from codeindex.mcp_server.server import serve_stdio
 
     if workspace is not None and not workspace.is_dir():
         sys.stderr.write(f"error: the workspace {workspace} is not a folder: pass a folder\n")

@@ -10,7 +10,7 @@ from typing import Literal, cast
 from codeindex.contract import SearchHit, SearchResponse, SymbolInfo
 from codeindex.errors import BadArgument
 from codeindex.storage import Storage
-from codeindex.storage.search import ChunkRow, SymbolRow
+from codeindex.storage.search_sql import ChunkRow, SymbolRow
 from codeindex.workspace import Workspace
 
 Mode = Literal["lexical", "semantic", "hybrid"]

@@ -14,7 +14,7 @@ import re
 from codeindex.parser.identifiers import split_identifier
 from codeindex.search.hits import WORD, Hit, SearchError, SymbolHit, hit_of
 from codeindex.storage import Storage
-from codeindex.storage.search import NameMatch
+from codeindex.storage.search_sql import NameMatch
 
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = WORD

@@ -24,7 +24,7 @@ from codeindex.embedding.context import embed_text
 from codeindex.errors import CodeIndexError
 from codeindex.faults import crash_point
 from codeindex.parser import Symbol
-from codeindex.storage.models import ModelQueries
+from codeindex.storage.model_rows import ModelQueries
 from codeindex.storage.opening import (
     REBUILT_KEY,
     Opened,
@@ -33,7 +33,7 @@ from codeindex.storage.opening import (
     read_only_error,
     reclaim,
 )
-from codeindex.storage.search import SearchQueries
+from codeindex.storage.search_sql import SearchQueries
 from codeindex.storage.stats import StatsQueries
 
 

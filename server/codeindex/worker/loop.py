@@ -41,7 +41,7 @@ from codeindex.tasks.model import host_id
 from codeindex.vectors.store import VectorStore
 from codeindex.vectors.table import VectorTable
 from codeindex.worker.backlog import Backlog
-from codeindex.worker.embedding import EmbeddingWork
+from codeindex.worker.embed_batches import EmbeddingWork
 from codeindex.worker.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
 from codeindex.workspace import SkipFile, Workspace
 

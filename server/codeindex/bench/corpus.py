@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from codeindex.bench.config import QUICK_FILES, SAMPLE_SECONDS, SEED, BenchError
+from codeindex.bench.common import QUICK_FILES, SAMPLE_SECONDS, SEED, BenchError
 from codeindex.workspace import Workspace
 
 QUICK_MAX_FILE_BYTES = 256 * 1024
