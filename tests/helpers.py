@@ -14,6 +14,8 @@ from typing import Any
 
 from codeindex.app.service import CodeIndexService
 from codeindex.app.supervisor import WorkerMode
+from codeindex.vectors.location import location_of
+from codeindex.vectors.store import VectorStore
 from codeindex.worker.host import WorkerHost
 from codeindex.worker.loop import Worker
 
@@ -131,3 +133,8 @@ def worker_of(service: CodeIndexService) -> Worker:
     assert isinstance(host, WorkerHost), "open the service with open_in_process()"
     assert host.worker is not None, "start_worker() first"
     return host.worker
+
+
+def vectors_of(service: CodeIndexService) -> VectorStore:
+    """The vector store of the service's workspace, opened in this process."""
+    return VectorStore(location_of(service.settings))

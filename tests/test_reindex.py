@@ -28,6 +28,7 @@ from tests.helpers import (
     open_in_process,
     run_cli,
     run_json,
+    vectors_of,
     worker_of,
 )
 
@@ -397,7 +398,7 @@ async def test_killed_worker_is_replaced_and_nothing_is_lost_or_done_twice(
         assert (await service.validate())["ok"]
         status = await service.status()
         assert status["embeddings"]["chunks_pending"] == 0
-        table = service.vectors.open_table(status["embeddings"]["active_model"]["table"])
+        table = vectors_of(service).open_table(status["embeddings"]["active_model"]["table"])
         assert table is not None
         assert table.count() == len(table.hashes())  # no vector stored twice
     finally:
@@ -495,9 +496,9 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
         assert worker_of(cobra) is not None
         collected = await worker_of(cobra).collect_garbage(older_than=timedelta(0))
         assert collected > 0  # the previous round's texts
-        sizes.append(cobra.vectors.size_bytes())
+        sizes.append(vectors_of(cobra).size_bytes())
     status = await cobra.status()
-    table = cobra.vectors.open_table(status["embeddings"]["active_model"]["table"])
+    table = vectors_of(cobra).open_table(status["embeddings"]["active_model"]["table"])
     assert table is not None
     distinct = status["embeddings"]["chunks_total"]  # the texts to embed (not go.sum's)
     assert table.count() == distinct

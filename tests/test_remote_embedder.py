@@ -23,6 +23,7 @@ from tests.remote_engine import SERVED_MODEL, Proxy, engine_paths, running_engin
 from codeindex.app.service import CodeIndexService
 from codeindex.config import ConfigError, load_settings
 from codeindex.embedding.context import embed_text
+from codeindex.embedding.loader import ModelLoader
 from codeindex.embedding.local import load_embedder
 from codeindex.embedding.remote import load_remote
 from codeindex.embedding.spec import ModelSpec, RemoteSpec, embeddings_url
@@ -325,7 +326,7 @@ async def test_the_key_is_sent_but_never_shown(
     _remote_env(monkeypatch, proxy.url, CODEINDEX_EMBED_API_KEY_ENV="CODEINDEX_TEST_UNSET_KEY")
     unset = await _open(workspace, opened)
     with pytest.raises(ModelUnavailable) as caught:
-        await unset.models.configured()
+        await ModelLoader(unset.models).configured()
     assert "CODEINDEX_TEST_UNSET_KEY, which is not set" in caught.value.reason
     await unset.close()
     opened.remove(unset)

@@ -24,6 +24,7 @@ from tests.helpers import (
     open_in_process,
     run_cli,
     run_json,
+    vectors_of,
     worker_of,
 )
 
@@ -106,7 +107,7 @@ async def _store_and_records(
     try:
         active = await service.models.active()
         assert active is not None
-        table = service.vectors.open_table(active.table_name)
+        table = vectors_of(service).open_table(active.table_name)
         assert table is not None and table.shared
         recorded = set(await service.storage.embedded_hashes(active.id))
         return table.hashes(), table.count(), recorded
@@ -305,7 +306,7 @@ async def test_a_shared_table_keeps_rows_no_chunk_references(
     try:
         await service.force_reindex("project", async_=False)
         status = await service.status()
-        table = service.vectors.open_table(status["embeddings"]["active_model"]["table"])
+        table = vectors_of(service).open_table(status["embeddings"]["active_model"]["table"])
         assert table is not None and table.shared
         before = table.hashes()
         target = root / "cobra-go/bash_completions.go"
