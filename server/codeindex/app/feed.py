@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from codeindex.contract import TaskInfo
 from codeindex.tasks import Queue, TaskNotFound
@@ -26,6 +26,7 @@ from codeindex.tasks.views import info
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
+GUARD_SECONDS = 1.0  # how often a waiting front-end checks that a worker serves
 RECENT_SECONDS = 5.0
 FINISHED = ("Completed", "Failed", "Cancelled")
 
@@ -98,6 +99,39 @@ class TaskFeed:
                         return
         finally:
             self._subscribers.discard(subscriber)
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        on_progress: Callable[[TaskInfo], Awaitable[None] | None] | None,
+        guard: Callable[[], Awaitable[None]],
+    ) -> TaskInfo:
+        """Follow one task to its end, reporting each state; `guard()` runs every
+        `GUARD_SECONDS` meanwhile (the service makes sure a worker serves)."""
+        guarding = asyncio.create_task(self._guard(guard), name="codeindex-wait-guard")
+        try:
+            async for state in self.watch(task_id):
+                if on_progress is not None:
+                    maybe = on_progress(state)
+                    if maybe is not None:
+                        await maybe
+                if state["status"] in FINISHED:
+                    return state
+        finally:
+            guarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await guarding
+        raise AssertionError("a task's watch ends with its final state")  # pragma: no cover
+
+    @staticmethod
+    async def _guard(guard: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(GUARD_SECONDS)
+            try:
+                await guard()
+            except Exception:
+                log.exception("could not check the worker")
 
     async def close(self) -> None:
         """Stop the pump (subscribers see no more changes)."""

@@ -94,18 +94,32 @@ async def plan(
     parser_version: int,
 ) -> Plan:
     """Resolve paths and list the items of a reindex; WorkspaceError for bad input."""
+    _check_paths(scope, paths)
     if scope is Scope.EMBEDDINGS_ONLY:
-        if paths:
-            raise WorkspaceError(
-                "scope embeddings-only covers every indexed file and takes no paths: "
-                "use scope file/files/directory with embeddings_only=true for some files"
-            )
         rows = await storage.files_under("")
         items = [
             PlannedItem(r.path, Action.EMBED, r.size) for r in rows if r.index_status == "indexed"
         ]
         return Plan([], items, 0)
+    resolved = [workspace.resolve(p) for p in paths]
+    if scope in (Scope.FILE, Scope.FILES):
+        return await _plan_files(
+            storage, workspace, resolved, embeddings_only, incremental, parser_version
+        )
+    folder = resolved[0] if scope is Scope.DIRECTORY else ""
+    planned = await _plan_folder(
+        storage, workspace, folder, recursive, embeddings_only, incremental, parser_version
+    )
+    return replace(planned, target_paths=[folder or "."] if scope is Scope.DIRECTORY else [])
 
+
+def _check_paths(scope: Scope, paths: Sequence[str]) -> None:
+    """WorkspaceError when the number of paths does not fit the scope."""
+    if scope is Scope.EMBEDDINGS_ONLY and paths:
+        raise WorkspaceError(
+            "scope embeddings-only covers every indexed file and takes no paths: "
+            "use scope file/files/directory with embeddings_only=true for some files"
+        )
     if scope is Scope.PROJECT and paths:
         raise WorkspaceError(
             "scope project covers the whole workspace and takes no paths: use scope "
@@ -118,14 +132,18 @@ async def plan(
             f"scope {scope.value} takes exactly one path, got {len(paths)}: use scope files "
             "for several files"
         )
-    resolved = [workspace.resolve(p) for p in paths]
 
-    if scope in (Scope.FILE, Scope.FILES):
-        return await _plan_files(
-            storage, workspace, resolved, embeddings_only, incremental, parser_version
-        )
 
-    folder = resolved[0] if scope is Scope.DIRECTORY else ""
+async def _plan_folder(
+    storage: Storage,
+    workspace: Workspace,
+    folder: str,
+    recursive: bool,
+    embeddings_only: bool,
+    incremental: bool,
+    parser_version: int,
+) -> Plan:
+    """The items of a folder ("" for the whole workspace): its files and deletions."""
     folder_abs = workspace.root / folder if folder else workspace.root
     rows_list = await storage.files_under(folder, recursive=recursive)
     if folder and not folder_abs.is_dir():
@@ -136,29 +154,28 @@ async def plan(
                 f"folder {shown(folder)} does not exist in {workspace.root} and nothing under it "
                 "is indexed: check the path"
             )
-    targets = [folder or "."] if scope is Scope.DIRECTORY else []
     entries = (
         (await asyncio.to_thread(workspace.scan, folder, recursive=recursive)).files
         if folder_abs.is_dir()
         else []
     )
     rows_by_path = {r.path: r for r in rows_list}
-    on_disk = {e.path for e in entries}
-    deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows_by_path) if p not in on_disk]
     if embeddings_only:
         items = [
             PlannedItem(e.path, Action.EMBED, e.size)
             for e in entries
             if e.path in rows_by_path and rows_by_path[e.path].index_status == "indexed"
         ]
-        return Plan(targets, items, 0)
+        return Plan([], items, 0)
+    on_disk = {e.path for e in entries}
+    deleted = [PlannedItem(p, Action.DELETE) for p in sorted(rows_by_path) if p not in on_disk]
     unchanged = 0
     if incremental:
         entries, unchanged = await changed_files(
             storage, workspace, entries, rows_by_path, parser_version
         )
     items = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries] + deleted
-    return Plan(targets, items, unchanged)
+    return Plan([], items, unchanged)
 
 
 async def _plan_files(

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeindex.contract import Problem
+from codeindex.contract import Problem, SearchResponse
 from codeindex.errors import CodeIndexError, ModelLoading, SemanticUnavailable, from_dict
 from codeindex.ipc import query_socket
+from codeindex.search import Search
 
 SEARCH_WAIT_SECONDS = 15.0  # a front-end waits this long for a starting worker's model
 ASK_SECONDS = 2.0  # a listening worker answers within this, or it is late (busy or frozen)
@@ -81,9 +82,28 @@ class WorkerQueries:
                 return Asked(reason=f"{reason} (waited {wait:g} s)")
             await asyncio.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
 
-    async def search(self, args: dict[str, Any], *, wait: float) -> Asked:
-        """A semantic or hybrid search, answered by the worker."""
-        return await self.ask("search", args, wait=wait)
+    async def search(
+        self, searcher: Search, args: dict[str, Any], *, wait: float
+    ) -> SearchResponse:
+        """A search: full text by `searcher` here, semantic and hybrid by the worker.
+
+        When the worker gives no answer in time, full-text results with a note (or
+        SemanticUnavailable when semantic search was asked for by name).
+        """
+        mode = args["mode"]
+        chosen = mode or ("hybrid" if await searcher.models.active() is not None else None)
+        if chosen not in ("semantic", "hybrid"):
+            return (await searcher.search(**args)).to_dict()
+        searcher.check(args["query"], mode=mode, limit=args["limit"])
+        asked = await self.ask("search", args, wait=wait)
+        if asked.answer is not None:
+            answer: SearchResponse = asked.answer
+            return answer
+        if mode == "semantic":
+            raise asked.unavailable()
+        result = (await searcher.search(**{**args, "mode": "lexical"})).to_dict()
+        result["note"] = asked.note()
+        return result
 
     async def vector_problems(self, *, wait: float) -> list[Problem] | str:
         """The vector store's problems as the worker sees them, or why it could not say."""

@@ -16,23 +16,21 @@ queries from its own model.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from codeindex import contract
+from codeindex.app import tasking
 from codeindex.app.feed import TaskFeed
-from codeindex.app.planner import Plan, create_task, plan
 from codeindex.app.queries import SEARCH_WAIT_SECONDS, WorkerQueries
 from codeindex.app.sessions import Sessions
 from codeindex.app.status import index_status
-from codeindex.app.supervisor import CHECK_SECONDS, Supervisor, WorkerMode
+from codeindex.app.supervisor import InProcessWorker, Supervisor, WorkerMode
 from codeindex.app.validate import validate_index
 from codeindex.config import Settings, load_settings
 from codeindex.contract import (
-    MAX_PATHS,
     ReindexResponse,
     SearchResponse,
     SymbolInfo,
@@ -42,11 +40,9 @@ from codeindex.contract import (
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import BadArgument
 from codeindex.ipc import doorbell
-from codeindex.parser.version import parser_version
 from codeindex.search import Search
 from codeindex.storage import Storage
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
-from codeindex.vectors.location import VECTORS_FAILURE_KEY
 from codeindex.watcher.changes import hinted_changes
 from codeindex.workspace import Workspace
 
@@ -55,22 +51,7 @@ log = logging.getLogger(__name__)
 OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
 
 
-class InProcessWorker(Protocol):
-    """A worker run in this process (`codeindex.worker.host.WorkerHost` attaches one)."""
-
-    @property
-    def running(self) -> bool: ...
-
-    def start(self, *, exit_when_idle: bool = False, linger: float = 0.0) -> asyncio.Task[None]: ...
-
-    def wake(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def answer(self, op: str, args: dict[str, Any]) -> Any: ...
-
-
-class CodeIndexService(Sessions):
+class CodeIndexService:
     """A workspace's index, its queue and its worker, behind one API."""
 
     def __init__(
@@ -97,6 +78,15 @@ class CodeIndexService(Sessions):
         )
         self.supervisor.overrides = self._overrides
         self.worker_queries = WorkerQueries(settings.data_dir, self.ensure_worker)
+        self.sessions = Sessions(
+            self.queue,
+            self.supervisor,
+            self._overrides,
+            workspace=lambda: self.workspace,
+            use=self._use,
+            wake=self._wake_worker,
+            ensure_worker=self.ensure_worker,
+        )
 
     def _use(self, settings: Settings) -> None:
         self.settings = settings
@@ -131,6 +121,28 @@ class CodeIndexService(Sessions):
         await self.feed.close()
         await self.stop_worker()
         await self.storage.close()
+
+    # ---- sessions of long-running front-ends (`sessions`) ------------------
+
+    async def start_session(self, kind: str) -> str:
+        """Register this front-end as a client: a worker serves while it lives."""
+        return await self.sessions.start(kind)
+
+    async def end_session(self) -> None:
+        """Drop this front-end's client row and its open-file boosts."""
+        await self.sessions.end()
+
+    async def boost(self, paths: Sequence[str]) -> int:
+        """Files open in this session's editor go first, in every task (invariant 5)."""
+        return await self.sessions.boost(paths)
+
+    async def unboost(self, paths: Sequence[str]) -> None:
+        """Files this session's editor closed: back to their queued priority."""
+        await self.sessions.unboost(paths)
+
+    async def apply_settings(self, overrides: Mapping[str, Any]) -> Settings:
+        """Use new settings (an editor's configuration changed); the old stay on error."""
+        return await self.sessions.apply_settings(self.settings, overrides)
 
     # ---- the worker ------------------------------------------------------
 
@@ -204,46 +216,18 @@ class CodeIndexService(Sessions):
         """
         scope_enum = Scope.parse(scope)
         prio = Priority.parse(priority)
-        if isinstance(paths, str):
-            paths = [paths]
-        if len(paths) > MAX_PATHS:  # the same bound for every front-end
-            raise BadArgument(
-                f"{len(paths)} paths given; at most {MAX_PATHS} are allowed: reindex their "
-                "folder (scope directory) or the project instead",
-                field="paths",
-            )
         embed_only = embeddings_only or scope_enum is Scope.EMBEDDINGS_ONLY
-        planned = await plan(
-            self.storage,
-            self.workspace,
-            scope=scope_enum,
-            paths=list(paths),
-            recursive=recursive,
+        planned = await tasking.plan_for(
+            self,
+            scope_enum,
+            tasking.checked_paths(paths),
             embeddings_only=embed_only,
             incremental=incremental,
-            parser_version=parser_version(self.settings.parser_version_bump),
+            recursive=recursive,
         )
-        message = f"{len(planned.items)} file(s) queued"
-        if incremental:
-            message += f", {planned.unchanged} unchanged skipped"
-        model_changed = False
-        if not planned.items:
-            message = "nothing to do: every file is up to date" if incremental else "nothing to do"
-            model_changed = await self.models.untried()
-            if model_changed:
-                message += (
-                    "; the configured embedding model changed: a worker loads it and queues an "
-                    "embeddings-only task to fill its table (`codeindex tasks` shows it)"
-                )
-            elif await self.storage.get_meta(VECTORS_FAILURE_KEY):
-                model_changed = True  # a worker tries the vector store again
-                message += (
-                    "; the vector store could not be used last time: a worker tries it again "
-                    "and fills the pending embeddings"
-                )
-        task = await self._create(
-            scope_enum, planned, prio, embed_only, incremental, recursive, message
-        )
+        message, model_changed = await tasking.message_of(self, planned, incremental)
+        options = (embed_only, incremental, recursive)
+        task = await tasking.create(self, scope_enum, planned, prio, options, message)
         self._wake_worker()
         # with nothing new to do, an earlier task a dead worker left behind still needs one
         if not task.finished or model_changed or await self.queue.needs_worker():
@@ -252,42 +236,13 @@ class CodeIndexService(Sessions):
             await self.wait(task.id, on_progress=on_progress)
         return await self.reindex_response(task.id, with_result=not async_)
 
-    async def _create(
-        self,
-        scope: Scope,
-        planned: Plan,
-        priority: Priority,
-        embeddings_only: bool,
-        incremental: bool,
-        recursive: bool,
-        message: str,
-    ) -> Task:
-        active = await self.models.active()
-        return await create_task(
-            self.queue,
-            self.storage,
-            scope=scope,
-            planned=planned,
-            priority=priority,
-            options=(embeddings_only, incremental, recursive),
-            model_id=active.id if active is not None else None,
-            message=message,
-        )
-
     async def queue_changes(
         self, scope: Scope, paths: Sequence[str], *, priority: Priority, source: str
     ) -> Task | None:
         """An incremental task for changes seen on disk (by the watcher, a reconciling pass,
         an editor's hint); no task at all when nothing changed. BadArgument for bad paths."""
-        planned = await plan(
-            self.storage,
-            self.workspace,
-            scope=scope,
-            paths=list(paths),
-            recursive=True,
-            embeddings_only=False,
-            incremental=True,
-            parser_version=parser_version(self.settings.parser_version_bump),
+        planned = await tasking.plan_for(
+            self, scope, list(paths), embeddings_only=False, incremental=True, recursive=True
         )
         if not planned.items:
             return None
@@ -295,7 +250,7 @@ class CodeIndexService(Sessions):
             f"{source}: {len(planned.items)} changed file(s) queued, "
             f"{planned.unchanged} unchanged skipped"
         )
-        task = await self._create(scope, planned, priority, False, True, True, message)
+        task = await tasking.create(self, scope, planned, priority, (False, True, True), message)
         self._wake_worker()
         await self.ensure_worker()
         return task
@@ -331,29 +286,12 @@ class CodeIndexService(Sessions):
         While waiting, a worker is started again if the one serving dies. Bound the wait
         with `asyncio.timeout` (the task goes on).
         """
-        guard = asyncio.create_task(self._guard_worker(), name="codeindex-wait-guard")
-        try:
-            async for state in self.watch(task_id):
-                if on_progress is not None:
-                    maybe = on_progress(state)
-                    if maybe is not None:
-                        await maybe
-                if state["status"] in ("Completed", "Failed", "Cancelled"):
-                    return state
-        finally:
-            guard.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await guard
-        return await self.get_reindex_status(task_id)  # not reached: watch ends on the end
+        return await self.feed.wait(task_id, on_progress=on_progress, guard=self._guard_worker)
 
     async def _guard_worker(self) -> None:
-        while True:
-            await asyncio.sleep(CHECK_SECONDS)
-            try:
-                if await self.queue.needs_worker():
-                    await self.ensure_worker()
-            except Exception:
-                log.exception("could not check the worker")
+        """A worker serves while work waits (the one that served may have died)."""
+        if await self.queue.needs_worker():
+            await self.ensure_worker()
 
     async def get_reindex_status(self, task_id: str) -> TaskInfo:
         """Status, progress, counts, current file, ETA, failures and summary of one task."""
@@ -409,29 +347,11 @@ class CodeIndexService(Sessions):
         seconds (loading its model, frozen) gets full-text results with a note instead, or
         SemanticUnavailable for an explicit semantic search.
         """
-        args: dict[str, Any] = {
-            "query": query,
-            "mode": mode,
-            "limit": limit,
-            "path": path,
-            "language": language,
-        }
+        args = {"query": query, "mode": mode, "limit": limit, "path": path, "language": language}
         if self.local is not None:
             result: SearchResponse = await self.local.answer("search", args)
             return result
-        chosen = mode or ("hybrid" if await self.models.active() is not None else None)
-        if chosen in ("semantic", "hybrid"):
-            self.searcher.check(query, mode=mode, limit=limit)
-            late = await self.worker_queries.search(args, wait=wait)
-            if late.answer is not None:
-                return late.answer  # type: ignore[no-any-return]
-            if mode == "semantic":
-                raise late.unavailable()
-            args["mode"] = "lexical"
-            result = (await self.searcher.search(**args)).to_dict()
-            result["note"] = late.note()
-            return result
-        return (await self.searcher.search(**args)).to_dict()
+        return await self.worker_queries.search(self.searcher, args, wait=wait)
 
     async def find_symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50

@@ -35,7 +35,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from codeindex.config import SETTINGS, Settings
 from codeindex.ipc import doorbell
@@ -109,6 +109,21 @@ def _running_child(pid: int | None) -> bool:
     except ChildProcessError:
         return False
     return done == 0
+
+
+class InProcessWorker(Protocol):
+    """A worker run in this process (`codeindex.worker.host.WorkerHost` attaches one)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self, *, exit_when_idle: bool = False, linger: float = 0.0) -> asyncio.Task[None]: ...
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def answer(self, op: str, args: dict[str, Any]) -> Any: ...
 
 
 class Supervisor:

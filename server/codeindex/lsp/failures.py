@@ -16,7 +16,7 @@ from lsprotocol import types
 
 from codeindex.contract import Failure
 from codeindex.errors import CodeIndexError
-from codeindex.lsp.progress import counts, title
+from codeindex.lsp.tracking import counts, title
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer

@@ -15,12 +15,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from codeindex.errors import CodeIndexError
+from codeindex.lsp.tracking import RUNNING, Tracked, end_message, report_message, title
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -29,93 +29,6 @@ log = logging.getLogger(__name__)
 
 REPORT_SECONDS = 0.2
 CREATE_SECONDS = 5.0
-RUNNING = ("Queued", "Running")
-ENDED_MEMORY = 1000
-
-
-@dataclass(slots=True)
-class Tracked:
-    """The progress shown for one task."""
-
-    task_id: str
-    token: types.ProgressToken | None = None
-    client_token: bool = False
-    begun: bool = False
-    percent: int = 0
-    reported: tuple[int, str] = (0, "")
-    last_report: float = 0.0
-    rounds: int = 0
-
-
-@dataclass(slots=True)
-class ProgressBook:
-    """Which task shows on which token; `lock` orders task creation before following."""
-
-    tasks: dict[str, Tracked] = field(default_factory=dict)
-    by_token: dict[types.ProgressToken, str] = field(default_factory=dict)
-    ended: dict[str, None] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def adopt(self, task_id: str, token: types.ProgressToken) -> None:
-        """Show this task's progress on a token the client gave (call under `lock`)."""
-        self.tasks[task_id] = Tracked(task_id, token=token, client_token=True)
-
-    def forget(self, task_id: str) -> None:
-        """The task ended: remember that (bounded), drop its tokens."""
-        tracked = self.tasks.pop(task_id, None)
-        if tracked is not None and tracked.token is not None:
-            self.by_token.pop(tracked.token, None)
-        self.ended[task_id] = None
-        while len(self.ended) > ENDED_MEMORY:
-            del self.ended[next(iter(self.ended))]
-
-
-def title(scope: Any) -> str:
-    """`Reindex project`, `Reindex file a.py`, ... from the contract's scope object."""
-    if scope == "Project":
-        return "Reindex project"
-    if scope == "EmbeddingsOnly":
-        return "Re-embed all (embeddings only)"
-    if isinstance(scope, Mapping) and scope:
-        kind, body = next(iter(scope.items()))
-        if kind == "File":
-            return f"Reindex file {body['path']}"
-        if kind == "Files":
-            paths = body["paths"]
-            return f"Reindex {paths[0]}" if len(paths) == 1 else f"Reindex {len(paths)} files"
-        if kind == "Directory":
-            return f"Reindex directory {body['path'] or '.'}"
-    return "Reindex"
-
-
-def counts(info: Mapping[str, Any]) -> str:
-    """`12/25 files`: files done (completed or failed) of the task's files."""
-    done = int(info["items_completed"]) + int(info["items_failed"])
-    return f"{done}/{info['items_total']} files"
-
-
-def report_message(info: Mapping[str, Any]) -> str:
-    """`12/25 files · src/a.py` while running, `queued` before."""
-    if info["status"] == "Queued" and not info["items_completed"]:
-        return f"queued · {counts(info)}"
-    current = info.get("current_file")
-    return f"{counts(info)} · {current}" if current else counts(info)
-
-
-def end_message(info: Mapping[str, Any]) -> str:
-    """How the task (or this span of it) ended."""
-    status = info["status"]
-    if status == "Completed":
-        return f"completed: {counts(info)}"
-    if status == "Failed":
-        failed = int(info["items_failed"])
-        noun = "file" if failed == 1 else "files"
-        return f"failed: {failed} {noun} failed, {counts(info)}"
-    if status == "Cancelled":
-        return f"cancelled at {counts(info)}"
-    if status == "Paused":
-        return f"paused at {counts(info)}"
-    return str(status).lower()
 
 
 async def _begin(ls: CodeIndexServer, tracked: Tracked, info: Mapping[str, Any]) -> None:

@@ -22,8 +22,7 @@ from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_meth
 from codeindex import __version__
 from codeindex.app.service import CodeIndexService
 from codeindex.errors import IndexUnusable
-from codeindex.lsp.progress import ProgressBook
-from codeindex.lsp.status import StatusReporter
+from codeindex.lsp.tracking import ProgressBook, StatusReporter
 
 log = logging.getLogger(__name__)
 

@@ -15,75 +15,13 @@ completes.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from codeindex.lsp.progress import RUNNING, counts, report_message
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
 
 STATUS_NOTIFICATION = "codeindex/status"
 MIN_SECONDS = 0.2
-
-
-@dataclass(slots=True)
-class StatusReporter:
-    """What the status item shows, from the tasks the server follows."""
-
-    unfinished: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    failed: Mapping[str, Any] | None = None
-    problem: str | None = None
-    sent: dict[str, Any] | None = None
-    sent_at: float = 0.0
-
-    def observe(self, info: Mapping[str, Any]) -> None:
-        """A task changed."""
-        task_id = str(info["task_id"])
-        status = info["status"]
-        if status in ("Queued", "Running", "Paused"):
-            self.unfinished[task_id] = info
-            return
-        self.unfinished.pop(task_id, None)
-        if status == "Failed":
-            self.failed = info
-        elif status == "Completed" and int(info.get("items_total") or 0) > 0:
-            self.failed = None
-
-    def current(self) -> dict[str, Any]:
-        """The notification's params now."""
-        if self.problem:
-            return {"state": "error", "percent": None, "message": self.problem, "tasks": 0}
-        running = [i for i in self.unfinished.values() if i["status"] in RUNNING]
-        if running:
-            total = sum(max(1, int(i["items_total"])) for i in running)
-            done = sum(float(i["progress"]) * max(1, int(i["items_total"])) for i in running)
-            shown = next((i for i in running if i["status"] == "Running"), running[0])
-            return {
-                "state": "indexing",
-                "percent": min(100, int(100 * done / total)),
-                "message": report_message(shown),
-                "tasks": len(running),
-            }
-        if self.unfinished:
-            shown = next(iter(self.unfinished.values()))
-            return {
-                "state": "paused",
-                "percent": None,
-                "message": f"paused at {counts(shown)}",
-                "tasks": len(self.unfinished),
-            }
-        if self.failed is not None:
-            failed = int(self.failed["items_failed"])
-            noun = "file" if failed == 1 else "files"
-            return {
-                "state": "error",
-                "percent": None,
-                "message": f"{failed} {noun} failed in task {self.failed['task_id']}",
-                "tasks": 0,
-            }
-        return {"state": "idle", "percent": None, "message": "no task running", "tasks": 0}
 
 
 def publish(ls: CodeIndexServer, *, force: bool = False) -> None:

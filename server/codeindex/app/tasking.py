@@ -1,0 +1,119 @@
+"""From a reindex request to its task: plan the items, say what the task does, create it.
+
+`force_reindex` (any front-end) and `queue_changes` (the watcher, reconciling passes,
+editors' hints) both come here; the service then wakes or starts a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from codeindex.app.planner import Plan, create_task, plan
+from codeindex.config import Settings
+from codeindex.contract import MAX_PATHS
+from codeindex.embedding.registry import ModelRegistry
+from codeindex.errors import BadArgument
+from codeindex.parser.version import parser_version
+from codeindex.storage import Storage
+from codeindex.tasks import Priority, Queue, Scope, Task
+from codeindex.vectors.location import VECTORS_FAILURE_KEY
+from codeindex.workspace import Workspace
+
+
+class Index(Protocol):
+    """The parts of an index a task is planned against (the service has them)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def storage(self) -> Storage: ...
+
+    @property
+    def queue(self) -> Queue: ...
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    @property
+    def models(self) -> ModelRegistry: ...
+
+
+def checked_paths(paths: Sequence[str] | str) -> list[str]:
+    """The paths of a request; BadArgument past `MAX_PATHS` (the same bound everywhere)."""
+    listed = [paths] if isinstance(paths, str) else list(paths)
+    if len(listed) > MAX_PATHS:
+        raise BadArgument(
+            f"{len(listed)} paths given; at most {MAX_PATHS} are allowed: reindex their "
+            "folder (scope directory) or the project instead",
+            field="paths",
+        )
+    return listed
+
+
+async def plan_for(
+    index: Index,
+    scope: Scope,
+    paths: list[str],
+    *,
+    embeddings_only: bool,
+    incremental: bool,
+    recursive: bool,
+) -> Plan:
+    """The items a request covers (WorkspaceError for paths that do not fit)."""
+    return await plan(
+        index.storage,
+        index.workspace,
+        scope=scope,
+        paths=paths,
+        recursive=recursive,
+        embeddings_only=embeddings_only,
+        incremental=incremental,
+        parser_version=parser_version(index.settings.parser_version_bump),
+    )
+
+
+async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, bool]:
+    """What a new task says it does; True when a worker must come although the task
+    has nothing to do (a model to load, a vector store to try again)."""
+    message = f"{len(planned.items)} file(s) queued"
+    if incremental:
+        message += f", {planned.unchanged} unchanged skipped"
+    if planned.items:
+        return message, False
+    message = "nothing to do: every file is up to date" if incremental else "nothing to do"
+    if await index.models.untried():
+        return message + (
+            "; the configured embedding model changed: a worker loads it and queues an "
+            "embeddings-only task to fill its table (`codeindex tasks` shows it)"
+        ), True
+    if await index.storage.get_meta(VECTORS_FAILURE_KEY):
+        return message + (
+            "; the vector store could not be used last time: a worker tries it again "
+            "and fills the pending embeddings"
+        ), True
+    return message, False
+
+
+async def create(
+    index: Index,
+    scope: Scope,
+    planned: Plan,
+    priority: Priority,
+    options: tuple[bool, bool, bool],
+    message: str,
+) -> Task:
+    """The task and its items, in one transaction; `options`: (embeddings only,
+    incremental, recursive)."""
+    active = await index.models.active()
+    return await create_task(
+        index.queue,
+        index.storage,
+        scope=scope,
+        planned=planned,
+        priority=priority,
+        options=options,
+        model_id=active.id if active is not None else None,
+        message=message,
+    )

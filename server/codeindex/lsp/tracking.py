@@ -1,0 +1,159 @@
+"""What the language server tracks about tasks: which progress shows each one, and what the
+status item says. Plain data, read and changed by `progress` and `status` (which talk to
+the client) and held by the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+RUNNING = ("Queued", "Running")
+ENDED_MEMORY = 1000
+
+
+@dataclass(slots=True)
+class Tracked:
+    """The progress shown for one task."""
+
+    task_id: str
+    token: types.ProgressToken | None = None
+    client_token: bool = False
+    begun: bool = False
+    percent: int = 0
+    reported: tuple[int, str] = (0, "")
+    last_report: float = 0.0
+    rounds: int = 0
+
+
+@dataclass(slots=True)
+class ProgressBook:
+    """Which task shows on which token; `lock` orders task creation before following."""
+
+    tasks: dict[str, Tracked] = field(default_factory=dict)
+    by_token: dict[types.ProgressToken, str] = field(default_factory=dict)
+    ended: dict[str, None] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def adopt(self, task_id: str, token: types.ProgressToken) -> None:
+        """Show this task's progress on a token the client gave (call under `lock`)."""
+        self.tasks[task_id] = Tracked(task_id, token=token, client_token=True)
+
+    def forget(self, task_id: str) -> None:
+        """The task ended: remember that (bounded), drop its tokens."""
+        tracked = self.tasks.pop(task_id, None)
+        if tracked is not None and tracked.token is not None:
+            self.by_token.pop(tracked.token, None)
+        self.ended[task_id] = None
+        while len(self.ended) > ENDED_MEMORY:
+            del self.ended[next(iter(self.ended))]
+
+
+def title(scope: Any) -> str:
+    """`Reindex project`, `Reindex file a.py`, ... from the contract's scope object."""
+    if scope == "Project":
+        return "Reindex project"
+    if scope == "EmbeddingsOnly":
+        return "Re-embed all (embeddings only)"
+    if isinstance(scope, Mapping) and scope:
+        kind, body = next(iter(scope.items()))
+        if kind == "File":
+            return f"Reindex file {body['path']}"
+        if kind == "Files":
+            paths = body["paths"]
+            return f"Reindex {paths[0]}" if len(paths) == 1 else f"Reindex {len(paths)} files"
+        if kind == "Directory":
+            return f"Reindex directory {body['path'] or '.'}"
+    return "Reindex"
+
+
+def counts(info: Mapping[str, Any]) -> str:
+    """`12/25 files`: files done (completed or failed) of the task's files."""
+    done = int(info["items_completed"]) + int(info["items_failed"])
+    return f"{done}/{info['items_total']} files"
+
+
+def report_message(info: Mapping[str, Any]) -> str:
+    """`12/25 files · src/a.py` while running, `queued` before."""
+    if info["status"] == "Queued" and not info["items_completed"]:
+        return f"queued · {counts(info)}"
+    current = info.get("current_file")
+    return f"{counts(info)} · {current}" if current else counts(info)
+
+
+def end_message(info: Mapping[str, Any]) -> str:
+    """How the task (or this span of it) ended."""
+    status = info["status"]
+    if status == "Completed":
+        return f"completed: {counts(info)}"
+    if status == "Failed":
+        failed = int(info["items_failed"])
+        noun = "file" if failed == 1 else "files"
+        return f"failed: {failed} {noun} failed, {counts(info)}"
+    if status == "Cancelled":
+        return f"cancelled at {counts(info)}"
+    if status == "Paused":
+        return f"paused at {counts(info)}"
+    return str(status).lower()
+
+
+@dataclass(slots=True)
+class StatusReporter:
+    """What the status item shows, from the tasks the server follows."""
+
+    unfinished: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    failed: Mapping[str, Any] | None = None
+    problem: str | None = None
+    sent: dict[str, Any] | None = None
+    sent_at: float = 0.0
+
+    def observe(self, info: Mapping[str, Any]) -> None:
+        """A task changed."""
+        task_id = str(info["task_id"])
+        status = info["status"]
+        if status in ("Queued", "Running", "Paused"):
+            self.unfinished[task_id] = info
+            return
+        self.unfinished.pop(task_id, None)
+        if status == "Failed":
+            self.failed = info
+        elif status == "Completed" and int(info.get("items_total") or 0) > 0:
+            self.failed = None
+
+    def current(self) -> dict[str, Any]:
+        """The notification's params now."""
+        if self.problem:
+            return {"state": "error", "percent": None, "message": self.problem, "tasks": 0}
+        running = [i for i in self.unfinished.values() if i["status"] in RUNNING]
+        if running:
+            total = sum(max(1, int(i["items_total"])) for i in running)
+            done = sum(float(i["progress"]) * max(1, int(i["items_total"])) for i in running)
+            shown = next((i for i in running if i["status"] == "Running"), running[0])
+            return {
+                "state": "indexing",
+                "percent": min(100, int(100 * done / total)),
+                "message": report_message(shown),
+                "tasks": len(running),
+            }
+        if self.unfinished:
+            shown = next(iter(self.unfinished.values()))
+            return {
+                "state": "paused",
+                "percent": None,
+                "message": f"paused at {counts(shown)}",
+                "tasks": len(self.unfinished),
+            }
+        if self.failed is not None:
+            failed = int(self.failed["items_failed"])
+            noun = "file" if failed == 1 else "files"
+            return {
+                "state": "error",
+                "percent": None,
+                "message": f"{failed} {noun} failed in task {self.failed['task_id']}",
+                "tasks": 0,
+            }
+        return {"state": "idle", "percent": None, "message": "no task running", "tasks": 0}
