@@ -136,15 +136,15 @@ async def test_hits_carry_location_symbol_score_and_freshness(minilm: CodeIndexS
     assert result["mode"] == "hybrid"
     hit = result["hits"][0]
     assert hit["path"] == "regex-rust/src/re_unicode.rs"
-    assert hit.start_line <= hit.line <= hit.end_line
-    assert "Escapes all regular expression meta characters" in hit.snippet
-    assert hit.score > 0 and hit.freshness == "fresh"
+    assert hit["start_line"] <= hit["line"] <= hit["end_line"]
+    assert "Escapes all regular expression meta characters" in hit["snippet"]
+    assert hit["score"] > 0 and hit["freshness"] == "fresh"
     assert (
         minilm.settings.root.joinpath(hit["path"])
         .read_text(encoding="utf-8")
-        .split("\n")[hit.line - 1]
+        .split("\n")[hit["line"] - 1]
         .strip()
-        == hit.snippet
+        == hit["snippet"]
     )
     method = await minilm.search("replace all matches with a replacement", limit=10)
     assert any(h["symbol"] and h["symbol"].startswith("Regex") for h in method["hits"])
@@ -208,7 +208,7 @@ async def test_model_switch_keeps_queries_on_the_old_table_until_the_flip(
     flipped = await service.search(
         "escape regular expression meta characters", mode="semantic", limit=5
     )
-    assert flipped.model == "tiny-bert-128-onnx-int8"
+    assert flipped["model"] == "tiny-bert-128-onnx-int8"
     first_tiny = next(
         (i for i, m in enumerate(answered_by) if m == "tiny-bert-128-onnx-int8"), len(answered_by)
     )
