@@ -140,17 +140,21 @@ class InternalError(CodeIndexError):
 def from_dict(data: dict[str, Any]) -> CodeIndexError:
     """The error another process reported (`to_dict`), as the class of its code."""
     message = str(data.get("message") or "the request failed")
-    extra = {k: v for k, v in data.items() if k not in ("code", "message")}
-    code = data.get("code")
-    if code == ModelUnavailable.code:
-        return ModelUnavailable(str(data.get("reason", message)), str(data.get("hint", "")))
+    extra = {k: v for k, v in data.items() if k not in ("code", "message", "exit_code")}
+    kind: type[CodeIndexError] = InternalError
     kinds: list[type[CodeIndexError]] = [CodeIndexError]
     while kinds:
-        kind = kinds.pop()
-        if kind.code == code and not issubclass(kind, ModelUnavailable):
-            return kind(message, **extra)
-        kinds.extend(kind.__subclasses__())
-    return InternalError(message, **extra)
+        candidate = kinds.pop()
+        if candidate.code == data.get("code"):
+            kind = candidate
+            break
+        kinds.extend(candidate.__subclasses__())
+    error = kind.__new__(kind)  # its own __init__ may take other arguments
+    CodeIndexError.__init__(error, message, **extra)
+    if isinstance(error, ModelUnavailable):
+        error.reason = str(extra.get("reason", message))
+        error.hint = str(extra.get("hint", ""))
+    return error
 
 
 def internal(exc: BaseException) -> InternalError:
