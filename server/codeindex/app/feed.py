@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from codeindex.aio import spawn
 from codeindex.contract import TaskInfo
 from codeindex.tasks import Queue, TaskNotFound
 from codeindex.tasks.views import info
@@ -143,8 +144,7 @@ class TaskFeed:
 
     def _ensure_pump(self) -> None:
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.create_task(self._run(), name="codeindex-task-feed")
-            self._pump.add_done_callback(_log_death)
+            self._pump = spawn(self._run(), name="codeindex-task-feed", what="the task feed")
 
     async def _run(self) -> None:
         seen: dict[str, tuple[object, ...]] = {}
@@ -193,8 +193,3 @@ def _key(state: TaskInfo) -> tuple[object, ...]:
         state["current_file"],
         state["message"],
     )
-
-
-def _log_death(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the task feed stopped", exc_info=task.exception())

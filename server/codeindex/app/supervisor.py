@@ -37,6 +37,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Protocol
 
+from codeindex.aio import spawn
 from codeindex.config import SETTINGS, Settings
 from codeindex.ipc import doorbell
 from codeindex.tasks import Queue
@@ -215,8 +216,9 @@ class Supervisor:
             self.client_kind = kind
         await self.queue.register_client(self.client_id, kind, CLIENT_TTL_SECONDS)
         if self._session is None or self._session.done():
-            self._session = asyncio.create_task(self._keep(), name="codeindex-session")
-            self._session.add_done_callback(_log_death)
+            self._session = spawn(
+                self._keep(), name="codeindex-session", what="the session supervisor"
+            )
         return self.client_id
 
     async def end_session(self) -> None:
@@ -248,8 +250,3 @@ class Supervisor:
             except Exception:
                 log.exception("supervising the worker failed; trying again")
             await asyncio.sleep(CHECK_SECONDS)
-
-
-def _log_death(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the session supervisor stopped", exc_info=task.exception())

@@ -20,6 +20,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 
 from codeindex import __version__
+from codeindex.aio import spawn
 from codeindex.app.service import CodeIndexService
 from codeindex.errors import IndexUnusable
 from codeindex.lsp.tracking import ProgressBook, StatusReporter
@@ -111,19 +112,11 @@ class CodeIndexServer(LanguageServer):
         return self.service_
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run a background coroutine, keep a reference, and log it if it dies."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+        """Run a background coroutine of this session (`stop_tasks` ends them all)."""
+        task = spawn(coro, name=name, what=f"background task {name}")
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(self._tasks.discard)
         return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=exc)
 
     async def stop_tasks(self) -> None:
         """Cancel the background tasks (at shutdown) and wait for them."""

@@ -24,6 +24,7 @@ from types import TracebackType
 from watchfiles import Change
 from watchfiles._rust_notify import RustNotify
 
+from codeindex.aio import spawn
 from codeindex.tasks import Priority, Scope
 from codeindex.watcher.changes import ChangeSink, sort_and_queue
 from codeindex.watcher.record import Recorder
@@ -49,8 +50,7 @@ class Watcher:
 
     async def __aenter__(self) -> Watcher:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codeindex-watch")
-        self._task = asyncio.create_task(self._run(), name="codeindex-watcher")
-        self._task.add_done_callback(_log_death)
+        self._task = spawn(self._run(), name="codeindex-watcher", what="the file watcher")
         return self
 
     async def __aexit__(
@@ -69,7 +69,7 @@ class Watcher:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             except Exception:
-                pass  # logged by _log_death
+                pass  # logged by spawn
         with contextlib.suppress(Exception):
             await self.recorder.stopped()
         if self._pool is not None:
@@ -94,8 +94,9 @@ class Watcher:
             )
             log.warning("%s", error)
         await self.recorder.started(error)
-        reconciler = asyncio.create_task(self._reconcile_loop(), name="codeindex-reconcile")
-        reconciler.add_done_callback(_log_death)
+        reconciler = spawn(
+            self._reconcile_loop(), name="codeindex-reconcile", what="the reconciling passes"
+        )
         try:
             if notify is not None:
                 await self._watch(notify)
@@ -178,8 +179,3 @@ class Watcher:
         log.info("reconciliation took %.3f s and found %d changed file(s)", took, changed)
         await self.recorder.reconciled(took, changed, task.id if task is not None else None)
         return task.id if task is not None else None
-
-
-def _log_death(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the file watcher stopped", exc_info=task.exception())

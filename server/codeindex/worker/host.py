@@ -19,12 +19,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from codeindex import contract
+from codeindex.aio import spawn
 from codeindex.app.service import CodeIndexService
 from codeindex.embedding.loader import ModelLoader
-from codeindex.errors import ModelLoading
+from codeindex.errors import CodeIndexError, ModelLoading
 from codeindex.ipc.query_socket import QueryServer
 from codeindex.search import Search
 from codeindex.search.semantic import SemanticSearcher
+from codeindex.storage.model_rows import ModelRow
 from codeindex.vectors.location import location_of
 from codeindex.vectors.store import VectorStore
 from codeindex.watcher.run import Watcher
@@ -54,7 +56,7 @@ class WorkerHost:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._query_server: QueryServer | None = None
-        self._loading: asyncio.Task[object] | None = None
+        self._loading: asyncio.Task[None] | None = None
         self._queried = float("-inf")
         self._models = service.models
         self.loader = ModelLoader(service.models)
@@ -199,6 +201,13 @@ class WorkerHost:
             await self._loaded_or_loading(query["mode"])
         return (await self._searcher.search(**query)).to_dict()
 
+    async def _load_for_queries(self, model: ModelRow) -> None:
+        """Load a model for queries; one that fails says why to the query that follows."""
+        try:
+            await self.loader.embedder_for(model)
+        except CodeIndexError as exc:
+            log.info("loading the model for queries failed: %s", exc)
+
     async def _loaded_or_loading(self, mode: str | None) -> None:
         """Raise ModelLoading while the active model loads (starting its load if needed)."""
         if mode == "lexical":
@@ -207,17 +216,10 @@ class WorkerHost:
         if active is None or self.loader.has(active.id):
             return
         if self._loading is None or self._loading.done():
-            self._loading = asyncio.create_task(
-                self.loader.embedder_for(active), name="codeindex-model-load"
+            self._loading = spawn(
+                self._load_for_queries(active), name="codeindex-model-load", what="loading"
             )
-            self._loading.add_done_callback(_quiet)
         raise ModelLoading(
             f"the worker is loading the embedding model {active.name}; semantic search "
             "answers in a few seconds"
         )
-
-
-def _quiet(task: asyncio.Task[object]) -> None:
-    """A model that fails to load for a query: the query that follows says why."""
-    if not task.cancelled() and task.exception() is not None:
-        log.info("loading the model for queries failed: %s", task.exception())
