@@ -19,6 +19,7 @@ from tests.helpers import (
     open_in_process,
     run_cli,
     run_json,
+    vectors_of,
     worker_of,
 )
 
@@ -213,7 +214,7 @@ async def test_model_switch_keeps_queries_on_the_old_table_until_the_flip(
         (i for i, m in enumerate(answered_by) if m == "tiny-bert-128-onnx-int8"), len(answered_by)
     )
     assert all(m == "sentence-transformers/all-MiniLM-L6-v2-int8" for m in answered_by[:first_tiny])
-    assert len(service.vectors.table_names()) == 2
+    assert len(vectors_of(service).table_names()) == 2
 
 
 async def test_unchanged_text_is_never_embedded_again(tiny_copy: CodeIndexService) -> None:
