@@ -1,4 +1,7 @@
-"""Helpers for the MCP tests: `codeindex mcp` as a subprocess, driven by the SDK's stdio client."""
+"""Helpers for the MCP tests: the server built in this process and reached over the SDK's
+in-memory transport (`mcp_memory`), or `codeindex mcp` as a subprocess driven by the SDK's
+stdio client (`mcp_session`) when the process is what a test is about.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,11 @@ from typing import Any
 import anyio
 import jsonschema
 import mcp_types as types
-from mcp import ClientSession, StdioServerParameters, stdio_client
+import pytest
+from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.client.session import ListRootsFnT
+
+from codeindex.mcp_server.server import build_server
 
 
 def server_env(model: Path) -> dict[str, str]:
@@ -23,6 +29,33 @@ def server_env(model: Path) -> dict[str, str]:
         "CODEINDEX_WORKER_LINGER": "0",
         "CODEINDEX_LOG_LEVEL": "INFO",
     }
+
+
+def serve_here(monkeypatch: pytest.MonkeyPatch, model: Path) -> None:
+    """Give this process the server's environment (`server_env`): `mcp_memory` serves here,
+    and the worker it starts inherits it."""
+    for key, value in server_env(model).items():
+        monkeypatch.setenv(key, value)
+
+
+@asynccontextmanager
+async def mcp_memory(
+    workspace: Path | None,
+    *,
+    default_root: Path | None = None,
+    list_roots: ListRootsFnT | None = None,
+) -> AsyncIterator[ClientSession]:
+    """The MCP server built in this process (`build_server`, as `codeindex mcp` builds it),
+    a session initialized over the SDK's in-memory transport; the server ends after.
+
+    `default_root` is the folder the command line would choose (the current one); it
+    defaults to `workspace`. Set the environment with `serve_here` first.
+    """
+    root = default_root or workspace
+    assert root is not None, "give a workspace or a default root"
+    server = build_server(workspace, root)
+    async with Client(server, mode="legacy", list_roots_callback=list_roots, cache=None) as client:
+        yield client.session
 
 
 @asynccontextmanager

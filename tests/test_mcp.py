@@ -1,7 +1,10 @@
-"""The MCP server end to end: `python -m codeindex mcp` as a subprocess, the SDK's stdio client.
+"""The MCP server end to end: tools, schemas, results, progress, cancellation and roots
+over the SDK's in-memory transport (the server built in this process, as `codeindex mcp`
+builds it); a second server process sharing the queue and the worker, and the current
+folder as the default workspace, with `python -m codeindex mcp` and the SDK's stdio client.
 
-Real SQLite, LanceDB, tree-sitter and the tiny ONNX model on copies of the polyglot
-corpus, indexed once per session.
+Real SQLite, LanceDB, tree-sitter, worker processes and the tiny ONNX model on copies of
+the polyglot corpus, indexed once per session.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import mcp_types as types
 import pytest
 from mcp.client.session import ClientRequestContext
 from tests.helpers import background_workers, copy_tree
-from tests.mcp_client import call_ok, mcp_session, until_finished
+from tests.mcp_client import call_ok, mcp_memory, mcp_session, serve_here, until_finished
 
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
 READ_ONLY = {
@@ -35,10 +38,14 @@ def workspace(polyglot_ws: Path) -> Path:
     return polyglot_ws
 
 
-async def test_tools_list_shows_schemas_and_annotations(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+@pytest.fixture(autouse=True)
+def here(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> None:
+    """This process has the server's environment: the in-memory servers run here."""
+    serve_here(monkeypatch, tiny_model_path)
+
+
+async def test_tools_list_shows_schemas_and_annotations(workspace: Path) -> None:
+    async with mcp_memory(workspace) as s:
         listed = (await s.list_tools()).tools
     tools = {t.name: t for t in listed}
     assert set(tools) == READ_ONLY | WRITING
@@ -90,10 +97,8 @@ async def test_tools_list_shows_schemas_and_annotations(
     assert set(out["required"]) >= {"task_id", "scope", "status", "items_total", "result"}
 
 
-async def test_every_tool_works_and_matches_its_output_schema(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+async def test_every_tool_works_and_matches_its_output_schema(workspace: Path) -> None:
+    async with mcp_memory(workspace) as s:
         status = await call_ok(s, "get_index_status", {})
         assert status["workspace"] == str(workspace)
         assert status["files"]["by_status"]["indexed"] > 300
@@ -153,12 +158,9 @@ def _drift(workspace: Path) -> None:
     )
 
 
-async def test_validate_gives_fixes_that_force_reindex_takes_as_they_are(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
-    log = tmp_path / "server.log"
+async def test_validate_gives_fixes_that_force_reindex_takes_as_they_are(workspace: Path) -> None:
     _drift(workspace)
-    async with mcp_session(tiny_model_path, log, workspace=workspace) as s:
+    async with mcp_memory(workspace) as s:
         report = await call_ok(s, "validate_index", {})
         assert not report["ok"]
         assert {p["kind"] for p in report["problems"]} >= {"changed", "deleted", "new"}
@@ -168,15 +170,13 @@ async def test_validate_gives_fixes_that_force_reindex_takes_as_they_are(
         hits = await call_ok(s, "find_symbol", {"name": "BrandNewMcpCheck"})
         assert [h["path"] for h in hits["symbols"]] == ["cobra-go/args.go"]
         assert (await call_ok(s, "find_symbol", {"name": "freshlyAdded"}))["symbols"]
-    async with mcp_session(tiny_model_path, log, workspace=workspace) as s:
+    async with mcp_memory(workspace) as s:
         report = await call_ok(s, "validate_index", {})
     assert report["ok"] is True, report
 
 
-async def test_validate_in_a_running_server_sees_vectors_the_worker_wrote(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+async def test_validate_in_a_running_server_sees_vectors_the_worker_wrote(workspace: Path) -> None:
+    async with mcp_memory(workspace) as s:
         assert (await call_ok(s, "validate_index", {}))["ok"] is True
         _drift(workspace)
         for problem in (await call_ok(s, "validate_index", {}))["problems"]:
@@ -185,9 +185,7 @@ async def test_validate_in_a_running_server_sees_vectors_the_worker_wrote(
     assert report["ok"] is True, report
 
 
-async def test_sync_reindex_streams_progress_and_returns_the_result(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
+async def test_sync_reindex_streams_progress_and_returns_the_result(workspace: Path) -> None:
     reports: list[tuple[float, float | None, str | None]] = []
     done = anyio.Event()
 
@@ -196,7 +194,7 @@ async def test_sync_reindex_streams_progress_and_returns_the_result(
         if progress == total:
             done.set()
 
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+    async with mcp_memory(workspace) as s:
         result = await s.call_tool(
             "force_reindex", {"scope": "project", "async": False}, progress_callback=on_progress
         )
@@ -223,11 +221,9 @@ async def test_sync_reindex_streams_progress_and_returns_the_result(
     assert reports[-1][2] == f"Completed: {resp['items_total']}/{resp['items_total']} files done"
 
 
-async def test_async_reindex_returns_a_task_that_completes(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
+async def test_async_reindex_returns_a_task_that_completes(workspace: Path) -> None:
     target = workspace / "regex-rust"
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+    async with mcp_memory(workspace) as s:
         created = await call_ok(
             s,
             "force_reindex",
@@ -272,9 +268,7 @@ async def test_a_second_server_shares_the_queue_and_the_worker(
             assert workers == serving, f"worker processes seen: {sorted(workers)}"
 
 
-async def test_a_cancelled_sync_call_cancels_its_task(
-    polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
-) -> None:
+async def test_a_cancelled_sync_call_cancels_its_task(polyglot_src: Path, tmp_path: Path) -> None:
     fresh = copy_tree(polyglot_src, tmp_path / "fresh")  # never indexed: a long first index
     running = anyio.Event()
 
@@ -282,7 +276,7 @@ async def test_a_cancelled_sync_call_cancels_its_task(
         if 0 < progress < 100:
             running.set()
 
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=fresh) as s:
+    async with mcp_memory(fresh) as s:
         async with anyio.create_task_group() as group:
 
             async def reindex() -> None:
@@ -320,16 +314,16 @@ async def test_client_roots_choose_the_workspace(
             roots=[types.Root(uri=target.as_uri(), name="cobra")]  # type: ignore[arg-type]
         )
 
-    log = tmp_path / "server.log"
-    async with mcp_session(tiny_model_path, log, cwd=elsewhere, list_roots=roots) as s:
+    async with mcp_memory(None, default_root=elsewhere, list_roots=roots) as s:
         status = await call_ok(s, "get_index_status", {})
     assert asked.is_set() and status["workspace"] == str(target)
     assert not (elsewhere / ".codeindex").exists()
 
-    # the flag wins over the client's roots; without either, the current folder
+    # the flag wins over the client's roots; without either, the current folder (of the
+    # server process: `codeindex mcp` started there)
     asked = anyio.Event()
-    async with mcp_session(tiny_model_path, log, workspace=workspace, list_roots=roots) as s:
+    async with mcp_memory(workspace, list_roots=roots) as s:
         assert (await call_ok(s, "get_index_status", {}))["workspace"] == str(workspace)
     assert not asked.is_set()
-    async with mcp_session(tiny_model_path, log, cwd=elsewhere) as s:
+    async with mcp_session(tiny_model_path, tmp_path / "server.log", cwd=elsewhere) as s:
         assert (await call_ok(s, "get_index_status", {}))["workspace"] == str(elsewhere)

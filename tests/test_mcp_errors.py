@@ -1,8 +1,9 @@
 """Bad input through the MCP server: each gets a clear error, and the server goes on serving.
 
 Tool arguments of every wrong type and value, paths outside the workspace (symlinks
-too), unknown task ids, wrong states (issue 12's list for MCP), and raw lines on
-stdin that are not JSON-RPC messages.
+too), unknown task ids, wrong states (issue 12's list for MCP), over the SDK's in-memory
+transport (the server built in this process); and raw lines on the stdin of
+`python -m codeindex mcp` that are not JSON-RPC messages.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp.shared.exceptions import MCPError
 from tests.helpers import cli_env
-from tests.mcp_client import call_error, call_ok, mcp_session, server_env, until_finished
+from tests.mcp_client import call_error, call_ok, mcp_memory, serve_here, server_env, until_finished
 
 
 @pytest.fixture
@@ -75,9 +76,10 @@ BAD_CALLS = [
 
 
 async def test_bad_input_gives_a_clear_tool_error_and_the_server_goes_on(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
+    workspace: Path, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+    serve_here(monkeypatch, tiny_model_path)
+    async with mcp_memory(workspace) as s:
         for tool, args, expected in BAD_CALLS:
             text = await call_error(s, tool, args)
             assert expected in text, (tool, args, text)
@@ -111,9 +113,10 @@ async def test_bad_input_gives_a_clear_tool_error_and_the_server_goes_on(
 
 
 async def test_a_path_too_long_is_bad_input(
-    workspace: Path, tiny_model_path: Path, tmp_path: Path
+    workspace: Path, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+    serve_here(monkeypatch, tiny_model_path)
+    async with mcp_memory(workspace) as s:
         text = await call_error(s, "force_reindex", {"scope": "file", "paths": ["d/" * 3000]})
         assert (await call_ok(s, "get_index_status", {}))["files"]["total"] > 300
     assert text.startswith("bad_argument: "), text

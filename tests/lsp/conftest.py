@@ -1,7 +1,14 @@
 """Fixtures for the language server tests: `codeindex lsp` as a subprocess, driven by
 pytest-lsp's client with the capabilities of VS Code and of Neovim.
 
-The polyglot corpus is indexed once per session (tiny model); each test works on a copy.
+Starting a server (and its worker) costs seconds, so a test module shares one server
+per client kind (`lsp`) for the tests that only read, or whose tasks run to their end:
+each starts from an idle queue and its own notifications. A test that pauses, cancels
+or fails a task, kills the worker, changes files behind the server's back or changes
+settings gets a server of its own (`fresh`, or `start` in the test). Every server works
+on a copy of the polyglot corpus indexed once per session (`polyglot_indexed`).
+
+The async tests here run in their module's event loop, the one the shared servers live in.
 """
 
 from __future__ import annotations
@@ -11,9 +18,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from pytest_lsp import client_capabilities
-from tests.helpers import cli_env, copy_tree, index_with_cli
+from tests.helpers import cli_env
 from tests.lsp.support import CLIENTS, Session, start
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the async tests of this folder in their module's event loop."""
+    in_module_loop = pytest.mark.asyncio(loop_scope="module")
+    for item in items:
+        if HERE in item.path.parents and pytest_asyncio.is_async_test(item):
+            item.add_marker(in_module_loop, append=False)
 
 
 @pytest.fixture(scope="session")
@@ -26,29 +44,46 @@ def tiny_server_env(tiny_model_path: Path) -> dict[str, str]:
     )
 
 
-@pytest.fixture(scope="session")
-def indexed_polyglot(
-    polyglot_src: Path, tmp_path_factory: pytest.TempPathFactory, tiny_server_env: dict[str, str]
-) -> Path:
-    """polyglot-small indexed once with the tiny model (read-only: tests take copies)."""
-    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("lsp-template") / "ws")
-    index_with_cli(root, env={**tiny_server_env, "CODEINDEX_WORKER_LINGER": "0"})
-    return root
-
-
 @pytest.fixture
-def workspace(indexed_polyglot: Path, tmp_path: Path) -> Path:
+def workspace(polyglot_indexed: Path, tmp_path: Path) -> Path:
     """An indexed copy of polyglot-small for one test."""
     root = tmp_path / "ws"
-    shutil.copytree(indexed_polyglot, root, symlinks=True)
+    shutil.copytree(polyglot_indexed, root, symlinks=True)
     return root
 
 
-@pytest.fixture(params=CLIENTS)
-async def lsp(
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=CLIENTS)
+async def shared(
+    request: pytest.FixtureRequest,
+    polyglot_indexed: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_server_env: dict[str, str],
+) -> AsyncIterator[Session]:
+    """One session for the module's tests, as VS Code or as Neovim, on its own indexed copy
+    of polyglot-small. The file watcher is off (`"watching": false`)."""
+    root = tmp_path_factory.mktemp("shared") / "ws"
+    shutil.copytree(polyglot_indexed, root, symlinks=True)
+    session = await start(
+        root, tiny_server_env, client_capabilities(request.param), options={"watching": False}
+    )
+    yield session
+    await session.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def lsp(shared: Session) -> AsyncIterator[Session]:
+    """The module's shared session, for a test that leaves no task unfinished (checked after
+    it: the next test starts from an idle queue)."""
+    shared.begin()
+    yield shared
+    await shared.settle()
+
+
+@pytest_asyncio.fixture(loop_scope="module", params=CLIENTS)
+async def fresh(
     request: pytest.FixtureRequest, workspace: Path, tiny_server_env: dict[str, str]
 ) -> AsyncIterator[Session]:
-    """A session on an indexed copy of polyglot-small, as VS Code or as Neovim.
+    """A session of its own on an indexed copy of polyglot-small, as VS Code or as Neovim.
 
     The file watcher is off (`"watching": false`), so the tasks a test sees are its own.
     """

@@ -1,9 +1,15 @@
 """A test session with `codeindex lsp`: pytest-lsp's client plus what the tests look at
-(status notifications, prompts, progress per task) and waits on notifications."""
+(status notifications, prompts, progress per task) and waits on notifications; and `Wire`,
+the server spoken to byte by byte, for messages no client library sends.
+
+A session may serve a whole test module (`begin` before each test, `settle` after it):
+the next test then starts from an idle queue and its own notifications.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +17,15 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 CLIENTS = ["visual-studio-code", "neovim"]  # the capabilities pytest-lsp ships
 STATUS = "codeindex/status"
 WAIT_SECONDS = 240.0
+UNFINISHED = ("Queued", "Running", "Paused")
+SERVER = [sys.executable, "-m", "codeindex", "lsp"]
 
 
 def plain(value: Any) -> Any:
@@ -31,9 +40,12 @@ def plain(value: Any) -> Any:
 class Session:
     """One client connected to one server process."""
 
-    def __init__(self, client: LanguageClient, root: Path | None) -> None:
+    def __init__(
+        self, client: LanguageClient, root: Path | None, capabilities: types.ClientCapabilities
+    ) -> None:
         self.client = client
         self.root = root
+        self.capabilities = capabilities
         self.result: types.InitializeResult | None = None
         self.statuses: list[dict[str, Any]] = []
         self.prompts: list[types.ShowMessageRequestParams] = []
@@ -50,6 +62,24 @@ class Session:
 
         client.feature(STATUS)(on_status)
         client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(on_prompt)
+
+    def begin(self) -> None:
+        """A new test on this session: its own statuses (the last one kept) and prompts."""
+        self.statuses = self.statuses[-1:]
+        self.prompts = []
+        self.answer = None
+
+    async def settle(self) -> None:
+        """Wait until every task has ended and the status says so: the next test on this
+        session starts from an idle queue. A task left paused fails the test."""
+        while True:
+            heard = len(self.statuses)  # taken before asking: no status is missed
+            tasks = await self.command("codeindex.listTasks", {"limit": 1000})
+            unfinished = [t for t in tasks if t["status"] in UNFINISHED]
+            assert all(t["status"] != "Paused" for t in unfinished), unfinished
+            if not unfinished and self.statuses and self.statuses[-1]["tasks"] == 0:
+                return
+            await self.until(STATUS, lambda seen=heard: len(self.statuses) > seen)
 
     async def close(self) -> None:
         """shutdown, exit, and the server process gone."""
@@ -129,13 +159,10 @@ async def start(
     folders: list[Path] | None = None,
 ) -> Session:
     """Start `python -m codeindex lsp` and initialize it on `root`."""
-    config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "codeindex", "lsp"],
-        server_env=env,
-    )
+    config = ClientServerConfig(server_command=SERVER, server_env=env)
     client = await config.start()
     assert isinstance(client, LanguageClient)
-    session = Session(client, root)
+    session = Session(client, root, capabilities)
     if folders is None and root is not None:
         folders = [root]
     result = await client.initialize_session(
@@ -151,3 +178,79 @@ async def start(
     )
     session.result = result
     return session
+
+
+class Wire:
+    """`codeindex lsp` spoken to byte by byte over stdio: a client library cannot send a
+    malformed message, nor hand back the answer to a request it did not make."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(
+        cls, root: Path, env: dict[str, str], capabilities: types.ClientCapabilities
+    ) -> Wire:
+        """Start the server and initialize it on `root`."""
+        process = await asyncio.create_subprocess_exec(
+            *SERVER,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        wire = cls(process)
+        initialize = {
+            "processId": None,
+            "rootUri": from_fs_path(str(root)),
+            "capabilities": default_converter().unstructure(capabilities),
+            "initializationOptions": {"watching": False},
+        }
+        await wire.request("init", "initialize", initialize)
+        await wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        return wire
+
+    async def write(self, body: bytes) -> None:
+        """One message, framed with its Content-Length, whatever its body."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await self.process.stdin.drain()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """A message as JSON."""
+        await self.write(json.dumps(message).encode())
+
+    async def request(self, msg_id: str, method: str, params: Any) -> dict[str, Any]:
+        """Send a request; the response to it."""
+        await self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        return await self.answer(msg_id)
+
+    async def answer(self, msg_id: str) -> dict[str, Any]:
+        """The response to `msg_id`; notifications before it are skipped, the server's own
+        requests (progress tokens, prompts) answered with null."""
+        assert self.process.stdout is not None
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                header = await self.process.stdout.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in header.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                message: dict[str, Any] = json.loads(await self.process.stdout.readexactly(length))
+                if "method" not in message and message.get("id") == msg_id:
+                    return message
+                if "method" in message and "id" in message:
+                    await self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+
+    async def close(self) -> int:
+        """shutdown, exit; the server's exit code."""
+        try:
+            await self.request("shutdown", "shutdown", None)
+            await self.send({"jsonrpc": "2.0", "method": "exit"})
+            async with asyncio.timeout(60):
+                return await self.process.wait()
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()

@@ -1,4 +1,7 @@
-"""Each workspace command of `codeindex lsp`, against the CLI's --json of the same request."""
+"""Each workspace command of `codeindex lsp`, against the CLI's --json of the same request.
+
+One server per client kind serves the module (`lsp`); pausing and cancelling get their own.
+"""
 
 from __future__ import annotations
 
@@ -78,15 +81,15 @@ async def test_status_and_list_match_the_cli(lsp: Session, tiny_server_env: dict
     assert all(t["status"] == "Completed" for t in completed)
 
 
-async def test_pause_resume_cancel(lsp: Session) -> None:
-    task = await lsp.reindex(scope="project", priority="low")
-    paused = await lsp.command("codeindex.pauseReindex", {"task_id": task["task_id"]})
+async def test_pause_resume_cancel(fresh: Session) -> None:
+    task = await fresh.reindex(scope="project", priority="low")
+    paused = await fresh.command("codeindex.pauseReindex", {"task_id": task["task_id"]})
     assert paused["status"] == "Paused" and paused["task_id"] == task["task_id"]
-    resumed = await lsp.command("codeindex.resumeReindex", {"task_id": task["task_id"]})
+    resumed = await fresh.command("codeindex.resumeReindex", {"task_id": task["task_id"]})
     assert resumed["status"] in ("Queued", "Running")
-    cancelled = await lsp.command("codeindex.cancelReindex", {"task_id": task["task_id"]})
+    cancelled = await fresh.command("codeindex.cancelReindex", {"task_id": task["task_id"]})
     assert cancelled["status"] == "Cancelled"
-    assert (await lsp.status_of(task["task_id"]))["status"] == "Cancelled"
+    assert (await fresh.status_of(task["task_id"]))["status"] == "Cancelled"
 
 
 async def test_index_status_and_validate_match_the_cli(

@@ -1,5 +1,9 @@
 """What the editor tells the server: open files go first, saved and changed files are
-reindexed; and `workspace/symbol` over the polyglot corpus."""
+reindexed; and `workspace/symbol` over the polyglot corpus.
+
+The order and priority of a task's items are not in any command's answer: the tests that
+check them read `reindexing_task_items` as a user's sqlite3 shell would.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import client_capabilities
@@ -30,7 +35,7 @@ def query(root: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         db.close()
 
 
-@pytest.fixture(params=CLIENTS)
+@pytest_asyncio.fixture(loop_scope="module", params=CLIENTS)
 async def cold(
     request: pytest.FixtureRequest,
     polyglot_src: Path,
@@ -105,30 +110,31 @@ async def test_file_opened_during_a_long_low_priority_reindex_is_done_within_a_f
     await cold.command("codeindex.cancelReindex", {"task_id": task_id})
 
 
-async def test_open_boosts_and_close_drops_the_boost(lsp: Session) -> None:
-    assert lsp.root is not None
+async def test_open_boosts_and_close_drops_the_boost(fresh: Session) -> None:
+    assert fresh.root is not None
     path = "cobra-go/command.go"
     sql = "SELECT priority FROM reindexing_task_items WHERE task_id = ? AND file_path = ?"
-    doc = types.TextDocumentItem(uri=uri(lsp.root, path), language_id="go", version=1, text="")
-    lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=doc))
-    await lsp.command("codeindex.indexStatus")  # answered once didOpen was handled
-    opened = await lsp.reindex(scope="project", priority="low")
-    await lsp.command("codeindex.pauseReindex", {"task_id": opened["task_id"]})
-    assert query(lsp.root, sql, opened["task_id"], path) == [(0,)]  # high while open
-    lsp.client.text_document_did_close(
+    doc = types.TextDocumentItem(uri=uri(fresh.root, path), language_id="go", version=1, text="")
+    fresh.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=doc))
+    await fresh.command("codeindex.indexStatus")  # answered once didOpen was handled
+    opened = await fresh.reindex(scope="project", priority="low")
+    await fresh.command("codeindex.pauseReindex", {"task_id": opened["task_id"]})
+    assert query(fresh.root, sql, opened["task_id"], path) == [(0,)]  # high while open
+    fresh.client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
     )
-    await lsp.command("codeindex.indexStatus")
-    closed = await lsp.reindex(scope="project", priority="low")
-    await lsp.command("codeindex.cancelReindex", {"task_id": closed["task_id"]})
-    await lsp.command("codeindex.cancelReindex", {"task_id": opened["task_id"]})
-    assert query(lsp.root, sql, opened["task_id"], path) == [(2,)]  # back to low
-    assert query(lsp.root, sql, closed["task_id"], path) == [(2,)]
+    await fresh.command("codeindex.indexStatus")
+    closed = await fresh.reindex(scope="project", priority="low")
+    await fresh.command("codeindex.cancelReindex", {"task_id": closed["task_id"]})
+    await fresh.command("codeindex.cancelReindex", {"task_id": opened["task_id"]})
+    assert query(fresh.root, sql, opened["task_id"], path) == [(2,)]  # back to low
+    assert query(fresh.root, sql, closed["task_id"], path) == [(2,)]
 
 
 async def test_save_reindexes_the_file_at_high_priority(lsp: Session) -> None:
     assert lsp.root is not None
     path = lsp.root / "cobra-go" / "args.go"
+    before = set(lsp.client.progress_reports)  # the session may have served other tests
     path.write_text(
         path.read_text(encoding="utf-8") + "\nfunc SavedJustNow() error { return nil }\n",
         encoding="utf-8",
@@ -139,19 +145,20 @@ async def test_save_reindexes_the_file_at_high_priority(lsp: Session) -> None:
         )
     )
 
+    def mine() -> list[types.ProgressToken]:
+        return [t for t in lsp.client.progress_reports if t not in before]
+
     def found() -> bool:
         return any(
             str(t).startswith("codeindex/")
             and lsp.reports(t)[0].title == "Reindex file cobra-go/args.go"
             and lsp.ended(t)
-            for t in lsp.client.progress_reports
+            for t in mine()
         )
 
     await lsp.until("$/progress", found)
     token = next(
-        str(t)
-        for t in lsp.client.progress_reports
-        if lsp.reports(t)[0].title == "Reindex file cobra-go/args.go"
+        str(t) for t in mine() if lsp.reports(t)[0].title == "Reindex file cobra-go/args.go"
     )
     info = await lsp.status_of(token.split("/")[1])
     assert info["scope"] == {"File": {"path": "cobra-go/args.go"}}

@@ -1,5 +1,9 @@
 """Work-done progress and `codeindex/status` for every task, whoever created it; cancel
-from the editor; a worker killed mid-task; a client without progress support."""
+from the editor; a worker killed mid-task; a client without progress support.
+
+Tasks that run to their end share the module's server (`lsp`); pausing, cancelling,
+failing a file and killing the worker get a server of their own (`fresh`).
+"""
 
 from __future__ import annotations
 
@@ -83,70 +87,70 @@ async def test_task_created_by_the_cli_shows_progress(
     assert values[-1].message == f"completed: {n}/{n} files"
 
 
-async def test_cancel_from_the_editor_cancels_the_task(lsp: Session) -> None:
-    task = await lsp.reindex(scope="project", priority="low")
-    await lsp.until("$/progress", lambda: bool(lsp.tokens(task["task_id"])))
-    token = lsp.tokens(task["task_id"])[0]
-    lsp.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-    values = await lsp.task_ended(task["task_id"])
+async def test_cancel_from_the_editor_cancels_the_task(fresh: Session) -> None:
+    task = await fresh.reindex(scope="project", priority="low")
+    await fresh.until("$/progress", lambda: bool(fresh.tokens(task["task_id"])))
+    token = fresh.tokens(task["task_id"])[0]
+    fresh.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    values = await fresh.task_ended(task["task_id"])
     assert values[-1].message.startswith("cancelled at ")
-    final = await lsp.status_of(task["task_id"])
+    final = await fresh.status_of(task["task_id"])
     assert final["status"] == "Cancelled"
     assert final["items_completed"] < final["items_total"]
 
 
-async def test_pause_ends_the_progress_and_resume_begins_it_again(lsp: Session) -> None:
-    task = await lsp.reindex(scope="project", priority="low")
-    await lsp.until("$/progress", lambda: bool(lsp.tokens(task["task_id"])))
-    await lsp.command("codeindex.pauseReindex", {"task_id": task["task_id"]})
-    first = lsp.tokens(task["task_id"])[0]
-    await lsp.until("$/progress", lambda: lsp.ended(first))
-    assert lsp.reports(first)[-1].message.startswith("paused at ")
-    await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "paused")
-    await lsp.command("codeindex.resumeReindex", {"task_id": task["task_id"]})
+async def test_pause_ends_the_progress_and_resume_begins_it_again(fresh: Session) -> None:
+    task = await fresh.reindex(scope="project", priority="low")
+    await fresh.until("$/progress", lambda: bool(fresh.tokens(task["task_id"])))
+    await fresh.command("codeindex.pauseReindex", {"task_id": task["task_id"]})
+    first = fresh.tokens(task["task_id"])[0]
+    await fresh.until("$/progress", lambda: fresh.ended(first))
+    assert fresh.reports(first)[-1].message.startswith("paused at ")
+    await fresh.until("codeindex/status", lambda: fresh.statuses[-1]["state"] == "paused")
+    await fresh.command("codeindex.resumeReindex", {"task_id": task["task_id"]})
 
     def second_ended() -> bool:
-        tokens = lsp.tokens(task["task_id"])
-        return len(tokens) == 2 and lsp.ended(tokens[1])
+        tokens = fresh.tokens(task["task_id"])
+        return len(tokens) == 2 and fresh.ended(tokens[1])
 
-    await lsp.until("$/progress", second_ended)
-    values = lsp.reports(lsp.tokens(task["task_id"])[1])
+    await fresh.until("$/progress", second_ended)
+    values = fresh.reports(fresh.tokens(task["task_id"])[1])
     assert isinstance(values[0], types.WorkDoneProgressBegin)
     assert values[-1].message == f"completed: {task['items_total']}/{task['items_total']} files"
 
 
-async def test_worker_killed_mid_task_session_survives_and_task_completes(lsp: Session) -> None:
-    assert lsp.root is not None
-    root = lsp.root
-    task = await lsp.reindex(scope="project")
+async def test_worker_killed_mid_task_session_survives_and_task_completes(fresh: Session) -> None:
+    assert fresh.root is not None
+    root = fresh.root
+    task = await fresh.reindex(scope="project")
     task_id = task["task_id"]
 
     def started() -> bool:
-        tokens = lsp.tokens(task_id)
+        tokens = fresh.tokens(task_id)
         reports = [
             v
-            for v in (lsp.reports(tokens[0]) if tokens else [])
+            for v in (fresh.reports(tokens[0]) if tokens else [])
             if isinstance(v, types.WorkDoneProgressReport) and REPORT.match(v.message or "")
         ]
         return bool(reports) and done_of(reports[-1]) > 0
 
-    await lsp.until("$/progress", started)
+    await fresh.until("$/progress", started)
     workers = background_workers(root)
     assert workers, "no worker process runs the task"
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
-    symbols = await lsp.client.workspace_symbol_async(
+    symbols = await fresh.client.workspace_symbol_async(
         types.WorkspaceSymbolParams(query="Observable")
     )
     assert symbols  # the session answers while no worker runs
-    killed = await lsp.status_of(task_id)
+    killed = await fresh.status_of(task_id)
     assert (
         killed["status"] in ("Running", "Queued")
         and killed["items_completed"] < killed["items_total"]
     )
-    values = await lsp.task_ended(task_id)
+    values = await fresh.task_ended(task_id)
     assert values[-1].message == f"completed: {task['items_total']}/{task['items_total']} files"
-    final = await lsp.status_of(task_id)
+    final = await fresh.status_of(task_id)
     assert final["status"] == "Completed" and final["items_failed"] == 0
     assert set(background_workers(root)).isdisjoint(workers)
 
@@ -167,51 +171,51 @@ async def test_client_without_progress_support_still_works(
         await session.close()
 
 
-async def failing_task(lsp: Session, name: str) -> str:
+async def failing_task(session: Session, name: str) -> str:
     """A task that will fail one file: it is a regular file when the task is planned and a
     symlink loop when the worker reads it (behind a high-priority project task, so the
     swap happens before the worker gets to it)."""
-    assert lsp.root is not None
-    await lsp.reindex(scope="project", priority="high")
-    bad = lsp.root / "cobra-go" / name
+    assert session.root is not None
+    await session.reindex(scope="project", priority="high")
+    bad = session.root / "cobra-go" / name
     bad.write_text("package cobra\n\nfunc Doomed() {}\n", encoding="utf-8")
-    task = await lsp.reindex(scope="files", paths=[f"cobra-go/{name}", "cobra-go/args.go"])
+    task = await session.reindex(scope="files", paths=[f"cobra-go/{name}", "cobra-go/args.go"])
     bad.unlink()
     bad.symlink_to(name)  # reading it now fails: too many levels of symbolic links
     return str(task["task_id"])
 
 
-async def test_failed_files_prompt_offers_to_show_them(lsp: Session) -> None:
-    lsp.answer = "Show failures"
-    task_id = await failing_task(lsp, "broken.go")
-    await lsp.until(
-        "window/showMessage", lambda: any("broken.go:" in m.message for m in lsp.client.messages)
+async def test_failed_files_prompt_offers_to_show_them(fresh: Session) -> None:
+    fresh.answer = "Show failures"
+    task_id = await failing_task(fresh, "broken.go")
+    await fresh.until(
+        "window/showMessage", lambda: any("broken.go:" in m.message for m in fresh.client.messages)
     )
-    final = await lsp.status_of(task_id)
+    final = await fresh.status_of(task_id)
     assert final["status"] == "Failed" and final["items_failed"] == 1
-    prompt = lsp.prompts[-1]
+    prompt = fresh.prompts[-1]
     assert prompt.type == types.MessageType.Warning
     assert prompt.message == "Reindex 2 files: 1 file failed (2/2 files)."
     assert [a.title for a in prompt.actions or []] == ["Show failures", "Retry failed"]
-    shown = next(m.message for m in lsp.client.messages if "broken.go:" in m.message)
+    shown = next(m.message for m in fresh.client.messages if "broken.go:" in m.message)
     assert f"cobra-go/broken.go: {final['failures'][0]['error']}" in shown
     assert "symbolic links" in shown
-    await lsp.until("codeindex/status", lambda: lsp.statuses[-1]["state"] == "error")
-    assert lsp.statuses[-1]["message"] == f"1 file failed in task {task_id}"
+    await fresh.until("codeindex/status", lambda: fresh.statuses[-1]["state"] == "error")
+    assert fresh.statuses[-1]["message"] == f"1 file failed in task {task_id}"
 
 
-async def test_failed_files_prompt_offers_to_retry_them(lsp: Session) -> None:
-    lsp.answer = "Retry failed"
-    await failing_task(lsp, "broken.go")
-    await lsp.until(
+async def test_failed_files_prompt_offers_to_retry_them(fresh: Session) -> None:
+    fresh.answer = "Retry failed"
+    await failing_task(fresh, "broken.go")
+    await fresh.until(
         "window/showMessage",
         lambda: (
-            bool(lsp.client.messages) and lsp.client.messages[-1].message.startswith("Retrying")
+            bool(fresh.client.messages) and fresh.client.messages[-1].message.startswith("Retrying")
         ),
     )
-    lsp.answer = None
-    retry_id = lsp.client.messages[-1].message.rsplit(" ", 1)[-1]
-    assert lsp.client.messages[-1].message == f"Retrying 1 failed file: task {retry_id}"
-    retry = await lsp.status_of(retry_id)
+    fresh.answer = None
+    retry_id = fresh.client.messages[-1].message.rsplit(" ", 1)[-1]
+    assert fresh.client.messages[-1].message == f"Retrying 1 failed file: task {retry_id}"
+    retry = await fresh.status_of(retry_id)
     assert retry["scope"] == {"Files": {"paths": ["cobra-go/broken.go"]}}
     assert retry["priority"] == "high"
