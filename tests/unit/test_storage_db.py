@@ -7,13 +7,16 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from tests.unit.builders import record, store
+from tests.unit.builders import complete, create, record, store
 
+from codeindex import faults
 from codeindex.errors import IndexUnusable
 from codeindex.storage import LeaseLost, Storage
+from codeindex.storage import db as db_module
 from codeindex.storage.db import Database, batches, changes, marks
 from codeindex.storage.meta import REBUILT
 from codeindex.storage.migrate import SchemaError, latest_version, load_migrations
+from codeindex.storage.model_rows import ModelRow
 from codeindex.storage.opening import NoIndex, Opened, connect
 from codeindex.tasks import Queue
 
@@ -61,7 +64,7 @@ async def test_a_damaged_index_is_set_aside_and_rebuilt_with_a_record(tmp_path: 
     storage = await Storage.open(path)
     try:
         rebuilt = await storage.meta.get(REBUILT)
-        assert rebuilt is not None and rebuilt.aside == str(storage.opened.set_aside)
+        assert rebuilt is not None and rebuilt.aside == str(storage.db.opened.set_aside)
         assert Path(rebuilt.aside).read_bytes().startswith(b"this is not a database")
         assert await storage.count_files() == 0
     finally:
@@ -179,3 +182,21 @@ def test_batches_cut_long_lists(size: int, lengths: list[int]) -> None:
     parts = list(batches(values))
     assert [len(p) for p in parts] == lengths
     assert [v for p in parts for v in p] == values
+
+
+async def test_the_commit_crash_point_names_the_function_that_made_the_transaction(
+    storage: Storage, queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reliability tests kill a worker at `commit=<name>`: these names are a contract."""
+    details: list[str] = []
+    monkeypatch.setattr(faults, "_FAULTS", [("commit", "nothing-matches", 1)])
+    monkeypatch.setattr(db_module, "crash_point", lambda point, detail="": details.append(detail))
+    await create(queue, ["a.py"])
+    assert await queue.acquire_lease("w1", ttl=60)
+    items = await queue.claim(1, "w1")
+    await storage.apply_files([record("a.py", "x")], [], fence="w1")
+    model = await storage.register_model(ModelRow(0, "m", "m", 4, "fp", "local", "t"))
+    await storage.mark_embedded(model, ["h"], fence="w1")
+    await complete(queue, items, "w1")
+    names = ["acquire_lease", "claim", "apply_files", "mark_embedded", "finish_items"]
+    assert [d for d in details if d in names] == names

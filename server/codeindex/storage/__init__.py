@@ -38,7 +38,6 @@ class Storage:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.path = db.path
-        self.opened = db.opened
         self.transaction = db.transaction
         self.fetchall = db.fetchall
         self.fetchone = db.fetchone
@@ -70,7 +69,6 @@ class Storage:
         self.forget_all_embedded = embedded.forget_all_embedded
         self.unreferenced_embedded = embedded.unreferenced_embedded
         self.pending_counts = embedded.pending_counts
-        self.count_embedded = embedded.count_embedded
         self.embedded_hashes = embedded.embedded_hashes
 
     def _bind_queries(self, search: SearchQueries, stats: Stats, models: ModelRows) -> None:
@@ -113,8 +111,9 @@ class Storage:
         """Open the database at `path`: creating and migrating it as needed (`create`), or
         only when it exists; read-only when it cannot be written (see `opening`)."""
         storage = cls(await Database.open(path, create=create))
-        if storage.opened.set_aside is not None:
-            await storage.meta.set(REBUILT, Rebuilt(time.time(), str(storage.opened.set_aside)))
+        aside = storage.db.opened.set_aside
+        if aside is not None:
+            await storage.meta.set(REBUILT, Rebuilt(time.time(), str(aside)))
         return storage
 
     @property

@@ -80,12 +80,6 @@ class Embedded:
         )
         return total, total - done
 
-    async def count_embedded(self, model_id: int) -> int:
-        """Texts recorded as having a vector of the model."""
-        return await self.db.count(
-            "SELECT count(*) FROM embeddings WHERE model_id = ?", (model_id,)
-        )
-
     async def embedded_hashes(self, model_id: int) -> list[str]:
         """Every text hash recorded as having a vector of the model."""
         rows = await self.db.fetchall(
