@@ -25,6 +25,7 @@ from tests.helpers import (
 
 from codeindex.app.service import CodeIndexService
 from codeindex.errors import SemanticUnavailable
+from codeindex.storage.meta import MODEL_FAILURE
 
 SUBSET = [
     "cobra-go/args.go",
@@ -292,8 +293,8 @@ async def test_remembered_failure_is_not_retried_on_every_start(
         try:
             (root / "a.py").write_text(f"def a():\n    return {attempt}\n", encoding="utf-8")
             await service.force_reindex("project", async_=False)
-            recorded = await service.storage.get_meta("model_failure")
-            assert recorded is not None and "fastembed cache" in recorded
+            recorded = await service.storage.meta.get(MODEL_FAILURE)
+            assert recorded is not None and "fastembed cache" in recorded.reason
             if attempt == 0:
                 first = recorded
             else:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from codeindex.storage import Storage
+from codeindex.storage.meta import text_key
 
 
 async def test_a_read_sees_every_commit_made_before_it_even_while_other_reads_run(
@@ -26,7 +27,7 @@ async def test_a_read_sees_every_commit_made_before_it_even_while_other_reads_ru
         async def commit_then_read(n: int) -> str | None:
             async with storage.transaction() as db:
                 await db.execute("INSERT INTO meta(key, value) VALUES (?, 'new')", (f"k{n}",))
-            return await storage.get_meta(f"k{n}")
+            return await storage.meta.get(text_key(f"k{n}"))
 
         async def writes_and_reads() -> list[str | None]:
             seen = []

@@ -23,9 +23,9 @@ from tests.helpers import background_workers, open_in_process, worker_of
 from tests.reliability.checks import until
 
 from codeindex.app.service import CodeIndexService
+from codeindex.storage.meta import TIDIED_AT
 from codeindex.tasks.queue import KEEP_ITEMS_OF
 from codeindex.worker.backlog import Backlog
-from codeindex.worker.loop import TIDIED_KEY
 
 ROUNDS = 10
 
@@ -62,12 +62,12 @@ async def test_ten_forced_reindexes_leave_the_data_dir_and_the_worker_as_they_we
         await service.start_session("mcp")  # one worker serves every round
         for n in range(1, ROUNDS + 1):
             _edit(root, n)
-            tidied = await service.storage.get_meta(TIDIED_KEY)
+            tidied = await service.storage.meta.get(TIDIED_AT)
             async with asyncio.timeout(180):
                 resp = await service.force_reindex("project", async_=False)
 
-                async def tidy_done(before: str | None = tidied) -> bool:
-                    return await service.storage.get_meta(TIDIED_KEY) != before
+                async def tidy_done(before: float | None = tidied) -> bool:
+                    return await service.storage.meta.get(TIDIED_AT) != before
 
                 await until(tidy_done, "the worker tidied the data dir after the reindex")
             assert resp["status"] == "Completed" and resp["result"] is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +11,11 @@ from codeindex.config import Settings
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.parser.version import parser_version
 from codeindex.storage import Storage
+from codeindex.storage.meta import LAST_FULL_INDEX, REBUILT, SHARED_HITS, VECTORS_FAILURE
 from codeindex.storage.migrate import latest_version
-from codeindex.storage.opening import REBUILT_KEY
 from codeindex.tasks import Queue
 from codeindex.tasks.views import iso
-from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY, location_of
+from codeindex.vectors.location import location_of
 from codeindex.watcher.record import watcher_status
 from codeindex.workspace import printable
 
@@ -43,21 +42,17 @@ async def _shared_store(settings: Settings, storage: Storage) -> dict[str, Any] 
     uri = location.uri
     problem = location.unavailable(location.problem).message if location.problem else None
     shared: dict[str, Any] = {"uri": uri, "error": problem, "last_run": None}
-    raw_failure = await storage.get_meta(VECTORS_FAILURE_KEY)
-    if raw_failure and location.problem is None:
-        failure = json.loads(raw_failure)
-        if failure.get("uri") == uri:
-            shared["error"] = failure["reason"]
-    raw_hits = await storage.get_meta(SHARED_HITS_KEY)
-    if raw_hits:
-        hits = json.loads(raw_hits)
-        if hits.get("uri") == uri:
-            shared["last_run"] = {
-                "texts_looked_up": hits["looked_up"],
-                "texts_found": hits["hits"],
-                "texts_embedded": hits["embedded"],
-                "at": iso(float(hits["at"])),
-            }
+    failure = await storage.meta.get(VECTORS_FAILURE)
+    if failure is not None and failure.uri == uri and location.problem is None:
+        shared["error"] = failure.reason
+    hits = await storage.meta.get(SHARED_HITS)
+    if hits is not None and hits.uri == uri:
+        shared["last_run"] = {
+            "texts_looked_up": hits.looked_up,
+            "texts_found": hits.hits,
+            "texts_embedded": hits.embedded,
+            "at": iso(hits.at),
+        }
     return shared
 
 
@@ -66,17 +61,17 @@ async def _source(settings: Settings, models: ModelRegistry) -> dict[str, Any]:
     if models.remote is None:
         return {"provider": "local", "model": settings.embed_model}
     health = await models.engine_health()
-    if health is not None and health.get("endpoint") != models.remote.endpoint:
+    if health is not None and health.endpoint != models.remote.endpoint:
         health = None  # recorded for an engine the settings no longer name
     shown = None
     if health is not None:
-        success = float(health.get("last_success_at") or 0)
-        failure = float(health.get("last_failure_at") or 0)
+        success = health.last_success_at or 0.0
+        failure = health.last_failure_at or 0.0
         shown = {
             "answering": success > failure,
             "last_success_at": iso(success) if success else None,
             "last_failure_at": iso(failure) if failure else None,
-            "last_error": health.get("last_error"),
+            "last_error": health.last_error,
         }
     return {
         "provider": "openai",
@@ -99,14 +94,13 @@ async def index_status(
         for path, status, reason in await st.not_indexed()
     ]
     syntax_errors = await st.count_with_syntax_errors()
-    last_full = await st.get_meta("last_full_index_at")
-    rebuilt = await st.get_meta(REBUILT_KEY)
+    last_full = await st.meta.get(LAST_FULL_INDEX)
+    rebuilt = await st.meta.get(REBUILT)
     storage_note = None if st.writable else "read-only: reading works, changes are refused"
-    if rebuilt:
-        at, _, aside = rebuilt.partition("|")
+    if rebuilt is not None:
         storage_note = (
-            f"the index was found damaged and rebuilt at {iso(float(at))}; the damaged file "
-            f"is kept as {aside}"
+            f"the index was found damaged and rebuilt at {iso(rebuilt.at)}; the damaged file "
+            f"is kept as {rebuilt.aside}"
         )
     lease = await queue.live_lease()
     active = await models.active()
@@ -174,7 +168,7 @@ async def index_status(
         },
         "symbols": await st.count_symbols(),
         "chunks": await st.count_chunks(),
-        "last_full_index_at": iso(float(last_full)) if last_full else None,
+        "last_full_index_at": iso(last_full),
         "embeddings": vectors,
         "watcher": await watcher_status(st, lease.owner if lease else None),
         "queue": {

@@ -16,8 +16,8 @@ from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import BadArgument
 from codeindex.parser.version import parser_version
 from codeindex.storage import Storage
+from codeindex.storage.meta import VECTORS_FAILURE
 from codeindex.tasks import Priority, Queue, Scope, Task
-from codeindex.vectors.location import VECTORS_FAILURE_KEY
 from codeindex.workspace import Workspace
 
 
@@ -88,7 +88,7 @@ async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[st
             "; the configured embedding model changed: a worker loads it and queues an "
             "embeddings-only task to fill its table (`codeindex tasks` shows it)"
         ), True
-    if await index.storage.get_meta(VECTORS_FAILURE_KEY):
+    if await index.storage.meta.get(VECTORS_FAILURE):
         return message + (
             "; the vector store could not be used last time: a worker tries it again "
             "and fills the pending embeddings"

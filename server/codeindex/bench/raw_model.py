@@ -24,6 +24,7 @@ from codeindex.app.service import CodeIndexService
 from codeindex.bench.cold import ColdIndexResult
 from codeindex.bench.common import SEED, BenchError
 from codeindex.bench.session import Run
+from codeindex.embedding.context import embed_text
 from codeindex.embedding.loader import ModelLoader
 from codeindex.embedding.local import FastEmbedder, load_embedder
 from codeindex.embedding.spec import ModelSpec
@@ -102,8 +103,9 @@ def flops_per_token(model_file: Path) -> float:
 
 
 async def distinct_texts(service: CodeIndexService) -> list[str]:
-    """Every distinct chunk text of the index, ordered by its hash."""
-    return await service.storage.distinct_chunk_texts()
+    """Every distinct chunk text of the index as the model sees it, ordered by its hash."""
+    chunks = await service.storage.distinct_chunk_texts()
+    return [embed_text(c.path, c.context, c.text) for c in chunks]
 
 
 def _seconds(fn: Callable[[list[str]], object], texts: list[str]) -> float:

@@ -9,26 +9,29 @@ those settings change or the user asks (`codeindex model check`). Queries answer
 (invariant 8).
 
 A remote engine (`embedding.provider = "openai"`) that does not answer is not a remembered
-failure: it is a health record (`ENGINE_KEY`: last success, last failure and why) that status
+failure: it is a health record (`ENGINE_HEALTH`: last success, last failure and why) that status
 shows, and the worker tries the engine again later.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
+from dataclasses import replace
 
 from codeindex.config import Settings
 from codeindex.embedding.spec import ModelIdentity, remote_spec_from, spec_from
 from codeindex.errors import ModelUnavailable
 from codeindex.storage import Storage
+from codeindex.storage.meta import (
+    ACTIVE_MODEL,
+    ENGINE_HEALTH,
+    MODEL_FAILURE,
+    MODEL_LOADED,
+    EngineHealth,
+    ModelFailure,
+)
 from codeindex.storage.model_rows import ModelRow
 
-FAILURE_KEY = "model_failure"
-ACTIVE_KEY = "active_model_id"
-LOADED_KEY = "model_loaded_settings"  # the settings of the model a worker last loaded
-ENGINE_KEY = "embedding_engine"  # the remote engine's health: last success and failure
 HEALTH_WRITE_SECONDS = 30.0  # a healthy engine's record is refreshed at most this often
 
 
@@ -49,35 +52,27 @@ class ModelRegistry:
 
     async def remembered_failure(self) -> ModelUnavailable | None:
         """The failure recorded for the current settings, if any."""
-        raw = await self.storage.get_meta(FAILURE_KEY)
-        if not raw:
+        failure = await self.storage.meta.get(MODEL_FAILURE)
+        if failure is None or failure.settings != self.settings_key():
             return None
-        data = json.loads(raw)
-        if data.get("settings") != self.settings_key():
-            return None
-        return ModelUnavailable(data["reason"], data["hint"])
+        return ModelUnavailable(failure.reason, failure.hint)
 
     async def remember_failure(self, exc: ModelUnavailable) -> None:
         """The configured model could not load: not tried again until the settings change."""
-        record = {
-            "settings": self.settings_key(),
-            "reason": exc.reason,
-            "hint": exc.hint,
-            "at": time.time(),
-        }
-        await self.storage.set_meta({FAILURE_KEY: json.dumps(record)})
+        failure = ModelFailure(self.settings_key(), exc.reason, exc.hint, time.time())
+        await self.storage.meta.set(MODEL_FAILURE, failure)
 
     async def untried(self) -> bool:
         """True when no worker has tried the configured model yet (settings changed since)."""
         key = self.settings_key()
-        if await self.storage.get_meta(LOADED_KEY) == key:
+        if await self.storage.meta.get(MODEL_LOADED) == key:
             return False
         return await self.remembered_failure() is None
 
     async def loaded(self, identity: ModelIdentity) -> int:
         """A worker loaded the configured model: record it (once) and return its id."""
         model_id = await self.register(identity)
-        await self.storage.set_meta({LOADED_KEY: self.settings_key()})
+        await self.storage.meta.set(MODEL_LOADED, self.settings_key())
         return model_id
 
     async def register(self, identity: ModelIdentity) -> int:
@@ -91,12 +86,12 @@ class ModelRegistry:
             identity.source,
             identity.table_name,
         )
-        return await self.storage.register_model(row, active_key=ACTIVE_KEY, forget_key=FAILURE_KEY)
+        return await self.storage.register_model(row)
 
     async def active(self) -> ModelRow | None:
         """The model whose table answers queries."""
-        raw = await self.storage.get_meta(ACTIVE_KEY)
-        return None if raw is None else await self.get(int(raw))
+        model_id = await self.storage.meta.get(ACTIVE_MODEL)
+        return None if model_id is None else await self.get(model_id)
 
     async def get(self, model_id: int) -> ModelRow | None:
         """One model row."""
@@ -113,19 +108,15 @@ class ModelRegistry:
         ok = failure is None
         if ok and self._health_ok and now - self._health_written < HEALTH_WRITE_SECONDS:
             return
-        health = await self.engine_health() or {}
-        health.update(endpoint=self.remote.endpoint, model=self.remote.model)
+        health = await self.engine_health() or EngineHealth(self.remote.endpoint, self.remote.model)
+        health = replace(health, endpoint=self.remote.endpoint, model=self.remote.model)
         if failure is None:
-            health["last_success_at"] = now
+            health = replace(health, last_success_at=now)
         else:
-            health.update(last_failure_at=now, last_error=failure.reason)
-        await self.storage.set_meta({ENGINE_KEY: json.dumps(health, sort_keys=True)})
+            health = replace(health, last_failure_at=now, last_error=failure.reason)
+        await self.storage.meta.set(ENGINE_HEALTH, health)
         self._health_ok, self._health_written = ok, now
 
-    async def engine_health(self) -> dict[str, Any] | None:
+    async def engine_health(self) -> EngineHealth | None:
         """The remote engine's recorded health (endpoint, last success, last failure, error)."""
-        raw = await self.storage.get_meta(ENGINE_KEY)
-        if not raw:
-            return None
-        data = json.loads(raw)
-        return data if isinstance(data, dict) else None
+        return await self.storage.meta.get(ENGINE_HEALTH)

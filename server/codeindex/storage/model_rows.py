@@ -1,18 +1,12 @@
-"""The rows of embedding models: one per identity (name, dimension, file fingerprint).
-
-A mixin of `Storage`.
-"""
+"""The rows of embedding models: one per identity (name, dimension, file fingerprint)."""
 
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
 
-import aiosqlite
+from codeindex.storage.db import Database, row_in
+from codeindex.storage.meta import ACTIVE_MODEL, MODEL_FAILURE
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,24 +22,21 @@ class ModelRow:
     table_name: str
 
 
-class ModelQueries(ABC):
-    """Model rows; `Storage` provides the connections."""
+class ModelRows:
+    """`models` of one index."""
 
-    @abstractmethod
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    @abstractmethod
-    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-
-    async def register_model(self, row: ModelRow, *, active_key: str, forget_key: str) -> int:
+    async def register_model(self, row: ModelRow) -> int:
         """Record a model once (its `id` is ignored) and return its id, in one transaction.
 
-        It becomes the active model (meta `active_key`) when none is, and the meta row
-        `forget_key` (a remembered load failure) is dropped.
+        It becomes the active model (`ACTIVE_MODEL`) when none is, and a remembered load
+        failure (`MODEL_FAILURE`) is dropped.
         """
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM meta WHERE key = ?", (forget_key,))
-            await db.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM meta WHERE key = ?", (MODEL_FAILURE.name,))
+            await tx.execute(
                 "INSERT OR IGNORE INTO models(key, name, dim, fingerprint, source, table_name, "
                 "created_at) VALUES (?,?,?,?,?,?,?)",
                 (
@@ -58,18 +49,18 @@ class ModelQueries(ABC):
                     time.time(),
                 ),
             )
-            async with db.execute("SELECT id FROM models WHERE key = ?", (row.key,)) as cur:
-                found = await cur.fetchone()
+            found = await row_in(tx, "SELECT id FROM models WHERE key = ?", (row.key,))
             assert found is not None
             model_id = int(found[0])
-            await db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (active_key, str(model_id))
+            active = ACTIVE_MODEL.entry(model_id)
+            await tx.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (active.name, active.value)
             )
         return model_id
 
     async def model(self, model_id: int) -> ModelRow | None:
         """One model row."""
-        row = await self.fetchone(
+        row = await self.db.fetchone(
             "SELECT id, key, name, dim, fingerprint, source, table_name FROM models WHERE id = ?",
             (model_id,),
         )

@@ -29,7 +29,6 @@ from codeindex.storage.migrate import IndexDamaged, current_version, latest_vers
 BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_WAIT_MS = 200
 WAL_LIMIT_BYTES = 4 * 1024 * 1024
-REBUILT_KEY = "rebuilt_after_damage"
 GITIGNORE = "# created by codeindex: this folder is derived data\n*\n"
 
 

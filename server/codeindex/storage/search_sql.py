@@ -1,15 +1,15 @@
 """The queries behind search: full-text (FTS5, bm25), symbols by name, chunks by text hash.
 
-A mixin of `Storage`: the search package decides what to ask; the SQL lives here.
+The search package decides what to ask; the SQL lives here.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from codeindex.storage.db import Database, marks
 
 NameMatch = Literal["exact", "prefix", "substring"]
 
@@ -60,11 +60,11 @@ def _filters(path_prefix: str | None, language: str | None) -> tuple[str, list[A
     return "".join(f" AND {c}" for c in clauses), params
 
 
-class SearchQueries(ABC):
-    """Full-text, symbol and chunk look-ups; `Storage` provides the connections."""
+class SearchQueries:
+    """Full-text, symbol and chunk look-ups of one index."""
 
-    @abstractmethod
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def match_chunks(
         self, match: str, *, limit: int, path_prefix: str | None, language: str | None
@@ -74,7 +74,7 @@ class SearchQueries(ABC):
         Weights: text 1, enclosing symbol 2, identifier words 1, defined names 4.
         """
         where, params = _filters(path_prefix, language)
-        rows = await self.fetchall(
+        rows = await self.db.fetchall(
             f"SELECT {_CHUNK}, bm25(chunks_fts, 1.0, 2.0, 1.0, 4.0) AS rank "
             "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} "
@@ -90,9 +90,9 @@ class SearchQueries(ABC):
         if not hashes:
             return []
         where, params = _filters(path_prefix, language)
-        rows = await self.fetchall(
+        rows = await self.db.fetchall(
             f"SELECT {_CHUNK} FROM chunks c JOIN files f ON f.id = c.file_id "
-            f"WHERE c.content_hash IN ({','.join('?' * len(hashes))}){where}",
+            f"WHERE c.content_hash IN ({marks(len(hashes))}){where}",
             (*hashes, *params),
         )
         return [ChunkRow(*r) for r in rows]
@@ -114,7 +114,7 @@ class SearchQueries(ABC):
         if kind:
             clause += " AND s.kind = ?"
             params.append(kind)
-        rows = await self.fetchall(
+        rows = await self.db.fetchall(
             "SELECT s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, "
             f"s.end_col, f.language FROM symbols s JOIN files f ON f.id = s.file_id "
             f"WHERE {clause} "
@@ -127,29 +127,31 @@ class SearchQueries(ABC):
         """(size, mtime_ns) recorded for these files, by path."""
         if not paths:
             return {}
-        rows = await self.fetchall(
-            f"SELECT path, size, mtime_ns FROM files WHERE path IN ({','.join('?' * len(paths))})",
+        rows = await self.db.fetchall(
+            f"SELECT path, size, mtime_ns FROM files WHERE path IN ({marks(len(paths))})",
             paths,
         )
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     async def languages(self) -> list[str]:
         """Languages of indexed files (`text` for files without a grammar), sorted."""
-        rows = await self.fetchall(
+        rows = await self.db.fetchall(
             "SELECT DISTINCT coalesce(language, 'text') FROM files WHERE index_status = 'indexed'"
         )
         return sorted(str(r[0]) for r in rows)
 
     async def symbol_kinds(self) -> list[str]:
         """Kinds of the symbols in the index, sorted."""
-        return sorted(str(r[0]) for r in await self.fetchall("SELECT DISTINCT kind FROM symbols"))
+        return sorted(
+            str(r[0]) for r in await self.db.fetchall("SELECT DISTINCT kind FROM symbols")
+        )
 
     async def not_embedded_among(self, paths: Sequence[str]) -> set[str]:
         """Those of these files whose chunks get no vectors (`files.embed_skip`)."""
         if not paths:
             return set()
-        rows = await self.fetchall(
-            f"SELECT path FROM files WHERE path IN ({','.join('?' * len(paths))}) "
+        rows = await self.db.fetchall(
+            f"SELECT path FROM files WHERE path IN ({marks(len(paths))}) "
             "AND embed_skip IS NOT NULL",
             paths,
         )
@@ -157,7 +159,7 @@ class SearchQueries(ABC):
 
     async def symbol_names(self, min_length: int = 4) -> list[str]:
         """Distinct symbol names at least `min_length` long, sorted."""
-        rows = await self.fetchall(
+        rows = await self.db.fetchall(
             "SELECT DISTINCT name FROM symbols WHERE length(name) >= ? ORDER BY name",
             (min_length,),
         )

@@ -6,9 +6,11 @@ transaction that inserts the task and all its items. Priority is per item, so
 the best pending item of any task is always taken next (invariant 5).
 
 Modules: `model` (scope, priority, status, the task and item types, errors, ids,
-rates), `queue` (the `Queue`: creating, reading and controlling tasks), and its
-mixins `worker_side` (claim, finish, settle, progress) and `lease` (the lease and
-recovery from a dead worker).
+rates), `queue` (the `Queue`: creating, reading and controlling tasks), and its parts
+`worker_side` (claim, finish, settle, progress), `lease` (the lease and recovery from a
+dead worker) and `clients` (front-ends and their open files). The rules are here; every
+statement they run is storage's (`storage.task_rows`, `item_rows`, `lease_rows`,
+`client_rows`).
 """
 
 from __future__ import annotations

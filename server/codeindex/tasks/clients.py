@@ -12,77 +12,48 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from codeindex.storage import Storage
+from codeindex.storage.client_rows import ClientRow
 from codeindex.tasks.model import Priority, host_id, pid_alive
 
-_LIVE = "expires_at > ?"
+
+def client_dead(client: ClientRow, now: float) -> bool:
+    """A client is dead once it stopped renewing, or when its process on this host is gone."""
+    return client.expires_at <= now or (client.hostname == host_id() and not pid_alive(client.pid))
 
 
 class ClientSide:
-    """Client rows and their boosts; a mixin of `Queue`."""
+    """Client rows and their boosts."""
 
-    storage: Storage
+    def __init__(self, storage: Storage) -> None:
+        self.rows = storage.client_rows
 
     async def register_client(self, client_id: str, kind: str, ttl: float) -> None:
         """Add (or revive) a client row that lives `ttl` seconds unless renewed."""
         now = time.time()
-        async with self.storage.transaction() as db:
-            await db.execute(
-                "INSERT INTO clients(id, kind, pid, hostname, started_at, renewed_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at",
-                (client_id, kind, os.getpid(), host_id(), now, now, now + ttl),
-            )
+        client = ClientRow(client_id, kind, os.getpid(), host_id(), now + ttl)
+        await self.rows.register_client(client, now)
 
     async def renew_client(self, client_id: str, ttl: float) -> bool:
         """Extend a client's life; False when its row was dropped (it must register again)."""
-        now = time.time()
-        async with self.storage.transaction() as db:
-            cur = await db.execute(
-                "UPDATE clients SET renewed_at = ?, expires_at = ? WHERE id = ?",
-                (now, now + ttl, client_id),
-            )
-            kept = cur.rowcount > 0
-            await cur.close()
-        return kept
+        return await self.rows.renew_client(client_id, time.time(), ttl)
 
     async def drop_client(self, client_id: str) -> None:
         """The client is gone: forget it and lower its files back unless another has them open."""
-        async with self.storage.transaction() as db:
-            paths = await _boosted_by(db, [client_id])
-            await db.execute("DELETE FROM client_boosts WHERE client_id = ?", (client_id,))
-            await db.execute("DELETE FROM clients WHERE id = ?", (client_id,))
-            await _restore(db, paths, time.time())
+        await self.rows.drop_clients([client_id], time.time())
 
     async def expire_clients(self) -> int:
         """Drop clients that stopped renewing or whose local process died; returns how many."""
         now = time.time()
-        host = host_id()
-        rows = await self.storage.fetchall("SELECT id, pid, hostname, expires_at FROM clients")
-        dead = [
-            str(r[0])
-            for r in rows
-            if float(r[3]) <= now or (str(r[2]) == host and not pid_alive(int(r[1])))
-        ]
-        if not dead:
-            return 0
-        async with self.storage.transaction() as db:
-            paths = await _boosted_by(db, dead)
-            marks = ",".join("?" * len(dead))
-            await db.execute(f"DELETE FROM client_boosts WHERE client_id IN ({marks})", dead)
-            await db.execute(f"DELETE FROM clients WHERE id IN ({marks})", dead)
-            await _restore(db, paths, now)
+        dead = [c.id for c in await self.rows.clients() if client_dead(c, now)]
+        await self.rows.drop_clients(dead, now)
         return len(dead)
 
     async def live_clients(self) -> int:
         """How many clients are alive now."""
-        return int(
-            await self.storage.scalar(f"SELECT count(*) FROM clients WHERE {_LIVE}", (time.time(),))
-            or 0
-        )
+        return await self.rows.live_clients(time.time())
 
     async def boost(self, client_id: str, paths: Sequence[str]) -> int:
         """Files open in this client's editor: raise their unfinished items to high priority.
@@ -92,69 +63,13 @@ class ClientSide:
         """
         if not paths:
             return 0
-        now = time.time()
-        raised = 0
-        async with self.storage.transaction() as db:
-            await db.executemany(
-                "INSERT OR REPLACE INTO client_boosts(client_id, file_path, boosted_at) "
-                "VALUES (?, ?, ?)",
-                [(client_id, p, now) for p in paths],
-            )
-            for path in dict.fromkeys(paths):
-                cur = await db.execute(
-                    "UPDATE reindexing_task_items SET priority = ? WHERE file_path = ? "
-                    "AND status IN ('pending', 'processing') AND priority > ?",
-                    (int(Priority.HIGH), path, int(Priority.HIGH)),
-                )
-                raised += cur.rowcount
-                await cur.close()
-        return raised
+        return await self.rows.boost(client_id, paths, time.time(), int(Priority.HIGH))
 
     async def unboost(self, client_id: str, paths: Sequence[str]) -> None:
         """Files this client closed: back to their queued priority unless another has them open."""
-        if not paths:
-            return
-        async with self.storage.transaction() as db:
-            await db.executemany(
-                "DELETE FROM client_boosts WHERE client_id = ? AND file_path = ?",
-                [(client_id, p) for p in paths],
-            )
-            await _restore(db, set(paths), time.time())
+        if paths:
+            await self.rows.unboost(client_id, paths, time.time())
 
     async def boosted_paths(self) -> set[str]:
         """Files some live client has open."""
-        rows = await self.storage.fetchall(
-            "SELECT DISTINCT b.file_path FROM client_boosts b JOIN clients c ON c.id = b.client_id "
-            f"WHERE c.{_LIVE}",
-            (time.time(),),
-        )
-        return {str(r[0]) for r in rows}
-
-
-async def live_boosts(db: Any, now: float) -> set[str]:
-    """Within a transaction: the files some live client has open."""
-    async with db.execute(
-        "SELECT DISTINCT b.file_path FROM client_boosts b JOIN clients c ON c.id = b.client_id "
-        f"WHERE c.{_LIVE}",
-        (now,),
-    ) as cur:
-        return {str(r[0]) for r in await cur.fetchall()}
-
-
-async def _boosted_by(db: Any, client_ids: Iterable[str]) -> set[str]:
-    ids = list(client_ids)
-    marks = ",".join("?" * len(ids))
-    async with db.execute(
-        f"SELECT file_path FROM client_boosts WHERE client_id IN ({marks})", ids
-    ) as cur:
-        return {str(r[0]) for r in await cur.fetchall()}
-
-
-async def _restore(db: Any, paths: set[str], now: float) -> None:
-    """Lower items of `paths` that no live client has open back to their queued priority."""
-    still = await live_boosts(db, now)
-    await db.executemany(
-        "UPDATE reindexing_task_items SET priority = base_priority WHERE file_path = ? "
-        "AND status IN ('pending', 'processing') AND priority != base_priority",
-        [(p,) for p in paths - still],
-    )
+        return await self.rows.boosted_paths(time.time())

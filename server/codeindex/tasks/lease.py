@@ -11,34 +11,84 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from codeindex.tasks.model import Lease, host_id, pid_alive
+from codeindex.storage import Storage
+from codeindex.storage.db import Connection
+from codeindex.storage.item_rows import InFlight
+from codeindex.tasks.model import Lease, TaskStatus, host_id, pid_alive
 from codeindex.tasks.worker_side import WorkerSide
 
 MAX_CRASHES = 3
 RESERVED = "reserved:"  # owner of a lease held for a worker being started
+BEING_TRIED_ALONE = 2  # `suspect` of an item claimed alone after a crash
 
 
-class LeaseHolding(WorkerSide):
-    """The lease and recovery from a dead worker; a mixin of `Queue`."""
+def holder_alive(lease: Lease, now: float) -> bool:
+    """The holder of `lease` may still be working: unexpired, and its process exists when it
+    runs on this host (another host's processes are not judged: its lease expires)."""
+    if lease.expires_at <= now:
+        return False
+    return not (lease.hostname == host_id() and not pid_alive(lease.pid))
 
-    async def lease(self) -> Lease | None:
-        """The current lease row, if any."""
-        row = await self.storage.fetchone(
-            "SELECT owner, pid, hostname, acquired_at, renewed_at, expires_at, settings_key "
-            "FROM worker_lease"
-        )
-        return None if row is None else Lease(*row)
+
+def may_take(held: Lease | None, owner: str, reservation: str | None, now: float) -> bool:
+    """Whether `owner` may take the lease `held` now: it is free, ours, reserved for us
+    (`reservation`), expired, or its holder is dead."""
+    if held is None or held.owner == owner:
+        return True
+    if reservation is not None and held.owner == f"{RESERVED}{reservation}":
+        return True
+    return not holder_alive(held, now)
+
+
+def crashed_message(crashes: int) -> str:
+    """Why a file that killed the worker `crashes` times is skipped."""
+    return (
+        f"the worker process died {crashes} times while it processed this file alone; "
+        "the file is skipped (reindex it to try again)"
+    )
+
+
+@dataclass(slots=True)
+class Recovery:
+    """What becomes of the items a dead worker left processing."""
+
+    cancelled: list[int] = field(default_factory=list)  # of cancelled tasks
+    failed: list[tuple[int, int, str]] = field(default_factory=list)  # (id, crashes, reason)
+    retried: list[tuple[int, int]] = field(default_factory=list)  # (id, crashes): suspects
+    failed_tasks: set[str] = field(default_factory=set)
+
+
+def recovery(in_flight: Sequence[InFlight]) -> Recovery:
+    """Decide for each item left processing: cancelled when its task was, failed after its
+    MAX_CRASHES-th proven crash, else back to pending as a suspect to be tried alone."""
+    plan = Recovery()
+    for item in in_flight:
+        crashes = item.crashes + (item.suspect == BEING_TRIED_ALONE)
+        if item.task_status == TaskStatus.CANCELLED:
+            plan.cancelled.append(item.id)
+        elif crashes >= MAX_CRASHES:
+            plan.failed.append((item.id, crashes, crashed_message(crashes)))
+            plan.failed_tasks.add(item.task_id)
+        else:
+            plan.retried.append((item.id, crashes))
+    return plan
+
+
+class LeaseHolding:
+    """The lease and recovery from a dead worker."""
+
+    def __init__(self, storage: Storage, worker: WorkerSide) -> None:
+        self.storage = storage
+        self.rows = storage.lease_rows
+        self.worker = worker
 
     async def live_lease(self) -> Lease | None:
         """The lease if its holder is alive: unexpired, and its process exists when local."""
-        lease = await self.lease()
-        if lease is None or lease.expires_at < time.time():
-            return None
-        if lease.hostname == host_id() and not pid_alive(lease.pid):
-            return None
-        return lease
+        lease = await self.rows.lease()
+        return lease if lease is not None and holder_alive(lease, time.time()) else None
 
     async def reserve_lease(self, token: str, ttl: float, settings_key: str) -> bool:
         """Hold the lease for a worker about to be started, so that no other front-end starts
@@ -49,31 +99,18 @@ class LeaseHolding(WorkerSide):
         the lease at once. A reservation nobody takes expires after `ttl`.
         """
         now = time.time()
-        host = host_id()
-        async with self.storage.transaction() as db:
-            async with db.execute(
-                "SELECT pid, hostname, expires_at FROM worker_lease WHERE id = 1"
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None and row[2] > now and not (row[1] == host and not pid_alive(row[0])):
+        async with self.storage.transaction() as tx:
+            held = await self.rows.read_lease(tx)
+            if held is not None and holder_alive(held, now):
                 return False
-            await db.execute(
-                "INSERT INTO worker_lease(id, owner, pid, hostname, acquired_at, renewed_at, "
-                "expires_at, settings_key, retire_requested) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0) "
-                "ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, "
-                "hostname = excluded.hostname, acquired_at = excluded.acquired_at, "
-                "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at, "
-                "settings_key = excluded.settings_key, retire_requested = 0",
-                (f"{RESERVED}{token}", os.getpid(), host, now, now, now + ttl, settings_key),
+            await self.rows.write_lease(
+                tx, self._lease(f"{RESERVED}{token}", now, ttl, settings_key)
             )
         return True
 
     async def assign_reservation(self, token: str, pid: int) -> None:
         """The worker started for a reservation has this pid: its life is the lease's."""
-        async with self.storage.transaction() as db:
-            await db.execute(
-                "UPDATE worker_lease SET pid = ? WHERE owner = ?", (pid, f"{RESERVED}{token}")
-            )
+        await self.rows.set_pid(f"{RESERVED}{token}", pid)
 
     async def acquire_lease(
         self, owner: str, ttl: float, settings_key: str = "", reservation: str | None = None
@@ -84,119 +121,37 @@ class LeaseHolding(WorkerSide):
         (suspects, each tried alone next; see the module docstring), so nothing is lost.
         """
         now = time.time()
-        host = host_id()
-        async with self.storage.transaction() as db:
-            async with db.execute(
-                "SELECT owner, pid, hostname, expires_at FROM worker_lease WHERE id = 1"
-            ) as cur:
-                row = await cur.fetchone()
-            reserved_for_us = (
-                reservation is not None
-                and row is not None
-                and (row[0] == f"{RESERVED}{reservation}")
-            )
-            if row is not None and row[0] != owner and not reserved_for_us:
-                holder_dead = row[2] == host and not pid_alive(int(row[1]))
-                if row[3] > now and not holder_dead:
-                    return False
-            await db.execute(
-                "INSERT INTO worker_lease(id, owner, pid, hostname, acquired_at, renewed_at, "
-                "expires_at, settings_key, retire_requested) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0) "
-                "ON CONFLICT(id) DO UPDATE SET "
-                "owner = excluded.owner, pid = excluded.pid, hostname = excluded.hostname, "
-                "acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, "
-                "expires_at = excluded.expires_at, settings_key = excluded.settings_key, "
-                "retire_requested = 0",
-                (owner, os.getpid(), host, now, now, now + ttl, settings_key),
-            )
-            await self._recover(db, now)
+        async with self.storage.transaction() as tx:
+            if not may_take(await self.rows.read_lease(tx), owner, reservation, now):
+                return False
+            await self.rows.write_lease(tx, self._lease(owner, now, ttl, settings_key))
+            await self._recover(tx, now)
         return True
 
-    async def _recover(self, db: Any, now: float) -> None:
-        await db.execute(
-            "UPDATE reindexing_task_items SET status = 'cancelled', completed_at = ? "
-            "WHERE status = 'processing' AND task_id IN "
-            "(SELECT id FROM reindexing_tasks WHERE status = 'Cancelled')",
-            (now,),
-        )
-        await db.execute(
-            "UPDATE reindexing_task_items SET crashes = crashes + 1 "
-            "WHERE status = 'processing' AND suspect = 2"
-        )
-        await db.execute(
-            "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, "
-            "error_message = 'the worker process died ' || crashes || ' times while it "
-            "processed this file alone; the file is skipped (reindex it to try again)' "
-            "WHERE status = 'processing' AND crashes >= ?",
-            (now, MAX_CRASHES),
-        )
-        async with db.execute(
-            "SELECT DISTINCT task_id FROM reindexing_task_items WHERE status = 'failed' "
-            "AND completed_at = ?",
-            (now,),
-        ) as cur:
-            failed_tasks = [str(r[0]) for r in await cur.fetchall()]
-        for task_id in failed_tasks:
-            await db.execute(
-                "UPDATE reindexing_tasks SET items_failed = (SELECT count(*) FROM "
-                "reindexing_task_items WHERE task_id = ?1 AND status = 'failed'), "
-                "weight_done = (SELECT coalesce(sum(weight), 0) FROM reindexing_task_items "
-                "WHERE task_id = ?1 AND status IN ('completed', 'failed')) WHERE id = ?1",
-                (task_id,),
-            )
-        await db.execute(
-            "UPDATE reindexing_task_items SET status = 'pending', suspect = 1 "
-            "WHERE status = 'processing'"
-        )
-        await self._settle(db, set(failed_tasks), now)
+    @staticmethod
+    def _lease(owner: str, now: float, ttl: float, settings_key: str) -> Lease:
+        return Lease(owner, os.getpid(), host_id(), now, now, now + ttl, settings_key)
+
+    async def _recover(self, tx: Connection, now: float) -> None:
+        items = self.storage.item_rows
+        plan = recovery(await items.in_flight(tx))
+        await items.recover(tx, now, plan.cancelled, plan.failed, plan.retried)
+        for task_id in plan.failed_tasks:
+            await items.recount_failed(tx, task_id)
+        await self.worker.settle(tx, plan.failed_tasks, now)
 
     async def renew_lease(self, owner: str, ttl: float) -> bool:
         """Extend our lease; False when another worker has taken it."""
-        now = time.time()
-        async with self.storage.transaction() as db:
-            cur = await db.execute(
-                "UPDATE worker_lease SET renewed_at = ?, expires_at = ? WHERE owner = ?",
-                (now, now + ttl, owner),
-            )
-            kept = cur.rowcount > 0
-            await cur.close()
-        return kept
+        return await self.rows.renew_lease(owner, time.time(), ttl)
 
     async def request_retire(self, owner: str) -> bool:
         """Ask the worker `owner` to hand over once it is between steps; False if gone."""
-        return await self._set_retire(owner, True)
+        return await self.rows.set_retire(owner, True)
 
     async def decline_retire(self, owner: str) -> None:
         """The worker `owner` keeps serving (it is not a background worker)."""
-        await self._set_retire(owner, False)
-
-    async def retire_requested(self, owner: str | None = None) -> bool:
-        """True when a client asked the lease holder (`owner`, or whoever holds it) to hand
-        over: that worker stops, and a successor started for it waits for the lease."""
-        sql = "SELECT retire_requested FROM worker_lease"
-        row = await (
-            self.storage.fetchone(sql)
-            if owner is None
-            else self.storage.fetchone(f"{sql} WHERE owner = ?", (owner,))
-        )
-        return row is not None and bool(row[0])
-
-    async def _set_retire(self, owner: str, requested: bool) -> bool:
-        async with self.storage.transaction() as db:
-            cur = await db.execute(
-                "UPDATE worker_lease SET retire_requested = ? WHERE owner = ?",
-                (int(requested), owner),
-            )
-            changed = cur.rowcount > 0
-            await cur.close()
-        return changed
+        await self.rows.set_retire(owner, False)
 
     async def release_lease(self, owner: str) -> None:
         """Give the lease up (a clean exit): unfinished items go back to pending, uncounted."""
-        async with self.storage.transaction() as db:
-            await db.execute(
-                "UPDATE reindexing_task_items SET status = 'pending', attempts = attempts - 1 "
-                "WHERE status = 'processing' AND worker = ?",
-                (owner,),
-            )
-            await db.execute("DELETE FROM worker_lease WHERE owner = ?", (owner,))
+        await self.rows.release_lease(owner)

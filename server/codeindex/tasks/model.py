@@ -1,7 +1,8 @@
 """The task model of the reindex queue: scope, priority, status, actions, rows and rates.
 
 Plain values only: the enums the contract spells, the dataclasses the queue reads and
-writes, the errors it raises, task ids, and the throughput rates progress weights come from.
+writes (built from storage's rows), the errors it raises, task ids, and the throughput rates
+progress weights come from.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from typing import Any
 from codeindex.contract import ScopeObject, Summary, TaskStatusName
 from codeindex.errors import BadArgument, UnknownTask, WrongState
 from codeindex.storage import Storage
+from codeindex.storage.item_rows import ItemRow
+from codeindex.storage.lease_rows import Lease as Lease  # a lease is a row as storage reads it
+from codeindex.storage.meta import EMBED_RATE, PARSE_RATE
+from codeindex.storage.task_rows import TaskRow
 
 
 class Scope(StrEnum):
@@ -152,6 +157,40 @@ class Task:
     items_pending: int = 0
     files_processed: int = 0
 
+    @classmethod
+    def from_row(cls, row: TaskRow, items: dict[str, int] | None = None) -> Task:
+        """A task from its row and, when given, its items' counts by status."""
+        task = cls(
+            id=row.id,
+            scope=Scope(row.scope),
+            target_paths=list(row.target_paths),
+            recursive=row.recursive,
+            embeddings_only=row.embeddings_only,
+            incremental=row.incremental,
+            priority=Priority(row.priority),
+            status=TaskStatus(row.status),
+            model_id=row.model_id,
+            progress=float(row.progress),
+            items_total=row.items_total,
+            items_completed=row.items_completed,
+            items_failed=row.items_failed,
+            symbols_extracted=row.symbols_extracted,
+            chunks_created=row.chunks_created,
+            embeddings_generated=row.embeddings_generated,
+            current_path=row.current_path,
+            error_message=row.error_message,
+            message=row.message,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            completed_at=row.completed_at,
+            estimated_duration_seconds=row.estimated_duration_seconds,
+        )
+        if items is not None:
+            task.items_cancelled = items.get("cancelled", 0)
+            task.items_pending = items.get("pending", 0) + items.get("processing", 0)
+            task.files_processed = task.items_completed
+        return task
+
     @property
     def status_name(self) -> TaskStatusName:
         """The status as the contract spells it."""
@@ -201,6 +240,23 @@ class Item:
     weight: float = 0.0
     suspect: bool = False  # in flight when a worker died: tried alone
 
+    @classmethod
+    def claimed(cls, row: ItemRow) -> Item:
+        """The item a claim of this pending row hands the worker (one more attempt)."""
+        return cls(
+            id=row.id,
+            task_id=row.task_id,
+            path=row.path,
+            action=Action(row.action),
+            priority=Priority(row.priority),
+            attempts=row.attempts + 1,
+            size=row.size,
+            model_id=row.model_id,
+            embeddings_only=row.embeddings_only,
+            weight=row.weight,
+            suspect=row.suspect,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Failure:
@@ -208,19 +264,6 @@ class Failure:
 
     path: str
     error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """Who runs the worker."""
-
-    owner: str
-    pid: int
-    hostname: str
-    acquired_at: float
-    renewed_at: float
-    expires_at: float
-    settings_key: str = ""  # what the worker serves with (Settings.index_key())
 
 
 @dataclass(slots=True)
@@ -257,12 +300,9 @@ class Rates:
     @classmethod
     async def load(cls, storage: Storage) -> Rates:
         """The rates recorded for this index (defaults until measured)."""
-        parse = await storage.get_meta("rate.parse_bytes_per_s")
-        embed = await storage.get_meta("rate.embed_chars_per_s")
-        return cls(
-            float(parse) if parse else DEFAULT_PARSE_BYTES_PER_S,
-            float(embed) if embed else DEFAULT_EMBED_CHARS_PER_S,
-        )
+        parse = await storage.meta.get(PARSE_RATE)
+        embed = await storage.meta.get(EMBED_RATE)
+        return cls(parse or DEFAULT_PARSE_BYTES_PER_S, embed or DEFAULT_EMBED_CHARS_PER_S)
 
 
 def host_id() -> str:

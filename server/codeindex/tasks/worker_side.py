@@ -1,41 +1,81 @@
 """The worker's side of the queue: claim items, finish them, and keep tasks' progress.
 
 Only the lease holder calls these (invariant 4). Priority is per item, so the best
-pending item of any runnable task is always taken next (invariant 5).
+pending item of any runnable task is always taken next (invariant 5). The rules live here:
+which pending items are taken together, how far a task has come, and how it ends; the
+statements are storage's (`storage.item_rows`), run in one transaction per step.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from codeindex.storage import Storage
-from codeindex.tasks.model import Action, Item, ItemOutcome, Priority, TaskStatus
+from codeindex.storage.db import Connection
+from codeindex.storage.item_rows import ItemRow, Tally
+from codeindex.tasks.model import FINISHED, Item, ItemOutcome, Priority, TaskStatus
 
-_ITEM_COLUMNS = (
-    "i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, t.model_id, "
-    "t.embeddings_only, i.weight, i.suspect"
-)
-
-OnEnd = Callable[[Any, list[str], float], Awaitable[None]]
+OnEnd = Callable[[Connection, list[str], float], Awaitable[None]]
 """Called in the transaction that ends tasks: (connection, ended task ids, time)."""
+
+MAX_PROGRESS = 0.999  # what an unfinished task shows at most: 1.0 means ended
+
+
+def take_together(pending: Sequence[ItemRow]) -> list[ItemRow]:
+    """Of the best pending items (in claim order), those taken in one claim: a suspect
+    alone, so a crash it causes is proven; otherwise the non-suspects of the best priority."""
+    if not pending:
+        return []
+    if pending[0].suspect:
+        return [pending[0]]
+    return [r for r in pending if r.priority == pending[0].priority and not r.suspect]
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a task with nothing left ends."""
+
+    status: TaskStatus
+    message: str
+    error: str | None
+
+
+def progress_of(tally: Tally) -> float:
+    """A running task's progress: its done weight, or its done items when it has no weight."""
+    if tally.weight_total > 0:
+        return min(MAX_PROGRESS, tally.weight_done / tally.weight_total)
+    if tally.items_total:
+        return min(MAX_PROGRESS, (tally.items_completed + tally.items_failed) / tally.items_total)
+    return 1.0
+
+
+def ending_of(tally: Tally) -> Ending | None:
+    """How the task ends now, or None while it has items left (or ended already)."""
+    if tally.items_left or TaskStatus(tally.status) in FINISHED:
+        return None
+    done, failed, total = tally.items_completed, tally.items_failed, tally.items_total
+    if failed:
+        return Ending(
+            TaskStatus.FAILED,
+            f"{done} of {total} files done, {failed} failed",
+            f"{failed} file(s) failed: see failures",
+        )
+    return Ending(TaskStatus.COMPLETED, f"{done} of {total} files done", None)
 
 
 class WorkerSide:
-    """Claiming, finishing and progress of items; a mixin of `Queue`."""
+    """Claiming, finishing and progress of items."""
 
-    storage: Storage
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.rows = storage.item_rows
 
     async def best_pending_priority(self) -> Priority | None:
         """The priority of the best item any runnable task has pending."""
-        row = await self.storage.fetchone(
-            "SELECT i.priority FROM reindexing_task_items i "
-            "JOIN reindexing_tasks t ON t.id = i.task_id "
-            "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
-            "ORDER BY i.priority, i.id LIMIT 1"
-        )
-        return None if row is None else Priority(row[0])
+        found = await self.rows.best_pending_priority()
+        return None if found is None else Priority(found)
 
     async def claim(self, limit: int = 1, owner: str | None = None) -> list[Item]:
         """Take the best pending items of any runnable task (invariant 5).
@@ -44,59 +84,17 @@ class WorkerSide:
         (in flight when a worker died) is taken alone, so a crash it causes is proven.
         """
         now = time.time()
-        async with self.storage.transaction(owner) as db:
-            async with db.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM reindexing_task_items i "
-                "JOIN reindexing_tasks t ON t.id = i.task_id "
-                "WHERE i.status = 'pending' AND t.status IN ('Queued', 'Running') "
-                "ORDER BY i.priority, i.suspect DESC, i.id LIMIT ?",
-                (limit,),
-            ) as cur:
-                rows = [r for r in await cur.fetchall()]
-            if not rows:
-                return []
-            if rows[0][10]:
-                rows = rows[:1]
-            else:
-                rows = [r for r in rows if r[4] == rows[0][4] and not r[10]]
-            await db.executemany(
-                "UPDATE reindexing_task_items SET status = 'processing', started_at = ?, "
-                "attempts = attempts + 1, worker = ?, suspect = CASE WHEN suspect > 0 "
-                "THEN 2 ELSE 0 END WHERE id = ?",
-                [(now, owner, r[0]) for r in rows],
-            )
-            latest: dict[str, str] = {str(r[1]): str(r[2]) for r in rows}
-            await db.executemany(
-                "UPDATE reindexing_tasks SET current_path = ?, status = 'Running', "
-                "started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'Queued' "
-                "OR id = ? AND status = 'Running'",
-                [(path, now, task_id, task_id) for task_id, path in latest.items()],
-            )
-        return [
-            Item(
-                id=r[0],
-                task_id=r[1],
-                path=r[2],
-                action=Action(r[3]),
-                priority=Priority(r[4]),
-                attempts=r[5] + 1,
-                size=r[6],
-                model_id=r[7],
-                embeddings_only=bool(r[8]),
-                weight=float(r[9]),
-                suspect=bool(r[10]),
-            )
-            for r in rows
-        ]
+        async with self.storage.transaction(owner) as tx:
+            taken = take_together(await self.rows.pending(tx, limit))
+            if taken:
+                await self.rows.start(tx, taken, owner, now)
+        return [Item.claimed(row) for row in taken]
 
     async def cleared(self, items: Sequence[Item]) -> None:
         """Suspects tried alone that went through without killing the worker: innocent."""
-        suspects = [(i.id,) for i in items if i.suspect]
+        suspects = [i.id for i in items if i.suspect]
         if suspects:
-            async with self.storage.transaction() as db:
-                await db.executemany(
-                    "UPDATE reindexing_task_items SET suspect = 0 WHERE id = ?", suspects
-                )
+            await self.rows.clear_suspects(suspects)
 
     async def finish_items(
         self,
@@ -114,106 +112,40 @@ class WorkerSide:
             return []
         now = time.time()
         touched: set[str] = set()
-        async with self.storage.transaction(fence) as db:
+        async with self.storage.transaction(fence) as tx:
             for item, outcome in done:
-                cur = await db.execute(
-                    "UPDATE reindexing_task_items SET status = 'completed', completed_at = ?, "
-                    "duration_ms = (? - started_at) * 1000 WHERE id = ? AND status = 'processing'",
-                    (now, now, item.id),
-                )
-                if cur.rowcount:
-                    await db.execute(
-                        "UPDATE reindexing_tasks SET items_completed = items_completed + 1, "
-                        "weight_done = weight_done + ?, "
-                        "symbols_extracted = symbols_extracted + ?, "
-                        "chunks_created = chunks_created + ?, "
-                        "embeddings_generated = embeddings_generated + ? WHERE id = ?",
-                        (
-                            item.weight,
-                            outcome.symbols,
-                            outcome.chunks,
-                            outcome.embeddings,
-                            item.task_id,
-                        ),
-                    )
+                if await self.rows.complete(tx, item.id, now):
+                    produced = (outcome.symbols, outcome.chunks, outcome.embeddings)
+                    await self.rows.count_done(tx, item.task_id, item.weight, produced)
                     touched.add(item.task_id)
-                await cur.close()
             for item, error in failed:
-                cur = await db.execute(
-                    "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, "
-                    "error_message = ?, duration_ms = (? - started_at) * 1000 "
-                    "WHERE id = ? AND status = 'processing'",
-                    (now, error, now, item.id),
-                )
-                if cur.rowcount:
-                    await db.execute(
-                        "UPDATE reindexing_tasks SET items_failed = items_failed + 1, "
-                        "weight_done = weight_done + ? WHERE id = ?",
-                        (item.weight, item.task_id),
-                    )
+                if await self.rows.fail(tx, item.id, error, now):
+                    await self.rows.count_failed(tx, item.task_id, item.weight)
                     touched.add(item.task_id)
-                await cur.close()
-            ended = await self._settle(db, touched, now)
+            ended = await self.settle(tx, touched, now)
             if ended and on_end is not None:
-                await on_end(db, ended, now)
+                await on_end(tx, ended, now)
+        return ended
+
+    async def settle(self, tx: Connection, task_ids: set[str], now: float) -> list[str]:
+        """In a transaction: update these tasks' progress and end those with nothing left;
+        returns the ids of those that ended."""
+        ended: list[str] = []
+        for task_id in task_ids:
+            tally = await self.rows.tally(tx, task_id)
+            ending = ending_of(tally)
+            if ending is None:
+                await self.rows.advance(tx, task_id, progress_of(tally))
+            else:
+                await self.rows.end_task(
+                    tx, task_id, ending.status.value, now, ending.message, ending.error
+                )
+                ended.append(task_id)
         return ended
 
     async def cancel_items(self, items: Sequence[Item]) -> None:
         """Mark processing items of cancelled tasks as cancelled."""
-        now = time.time()
-        async with self.storage.transaction() as db:
-            await db.executemany(
-                "UPDATE reindexing_task_items SET status = 'cancelled', completed_at = ? "
-                "WHERE id = ? AND status = 'processing'",
-                [(now, item.id) for item in items],
-            )
-
-    async def _settle(self, db: Any, task_ids: set[str], now: float) -> list[str]:
-        """Update progress of these tasks and end those with nothing left."""
-        ended: list[str] = []
-        for task_id in task_ids:
-            async with db.execute(
-                "SELECT items_total, items_completed, items_failed, status, weight_total, "
-                "weight_done FROM reindexing_tasks WHERE id = ?",
-                (task_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            total, completed, failed, status, weight_total, weight_done = row
-            async with db.execute(
-                "SELECT count(*) FROM reindexing_task_items WHERE task_id = ? "
-                "AND status IN ('pending', 'processing')",
-                (task_id,),
-            ) as cur:
-                left = (await cur.fetchone())[0]
-            if weight_total > 0:
-                progress = min(0.999, weight_done / weight_total)
-            else:
-                progress = min(0.999, (completed + failed) / total) if total else 1.0
-            if left == 0 and status not in ("Completed", "Failed", "Cancelled"):
-                final = "Failed" if failed else "Completed"
-                message = (
-                    f"{completed} of {total} files done, {failed} failed"
-                    if failed
-                    else f"{completed} of {total} files done"
-                )
-                await db.execute(
-                    "UPDATE reindexing_tasks SET status = ?, progress = 1.0, completed_at = ?, "
-                    "current_path = NULL, message = ?, error_message = ? WHERE id = ?",
-                    (
-                        final,
-                        now,
-                        message,
-                        f"{failed} file(s) failed: see failures" if failed else None,
-                        task_id,
-                    ),
-                )
-                ended.append(task_id)
-            else:
-                await db.execute(
-                    "UPDATE reindexing_tasks SET progress = max(progress, ?) WHERE id = ?",
-                    (progress, task_id),
-                )
-        return ended
+        await self.rows.cancel_processing([item.id for item in items], time.time())
 
     async def reweigh(self, weights: dict[int, tuple[str, float, float]]) -> None:
         """Replace items' estimated weights (item id -> (task id, old, new)) once known better.
@@ -226,37 +158,9 @@ class WorkerSide:
         deltas: dict[str, float] = {}
         for task_id, old, new in weights.values():
             deltas[task_id] = deltas.get(task_id, 0.0) + new - old
-        async with self.storage.transaction() as db:
-            await db.executemany(
-                "UPDATE reindexing_task_items SET weight = ? WHERE id = ?",
-                [(new, item_id) for item_id, (_, _, new) in weights.items()],
-            )
-            await db.executemany(
-                "UPDATE reindexing_tasks SET weight_total = max(weight_total + ?, 1e-9), "
-                "estimated_duration_seconds = max(coalesce(estimated_duration_seconds, 0) + ?, 0) "
-                "WHERE id = ?",
-                [(delta, delta, task_id) for task_id, delta in deltas.items()],
-            )
+        await self.rows.reweigh([(i, new) for i, (_, _, new) in weights.items()], deltas)
 
     async def set_progress(self, partial: dict[str, float]) -> None:
         """Raise running tasks' progress by the weight of partly done items (never lowers it)."""
-        if not partial:
-            return
-        async with self.storage.transaction() as db:
-            for task_id, extra in partial.items():
-                await db.execute(
-                    "UPDATE reindexing_tasks SET progress = max(progress, min(0.999, "
-                    "(weight_done + ?) / weight_total)) "
-                    "WHERE id = ? AND status IN ('Running', 'Paused') AND weight_total > 0",
-                    (extra, task_id),
-                )
-
-    async def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskStatus]:
-        """Current status of these tasks (for the worker's between-batch checks)."""
-        if not task_ids:
-            return {}
-        marks = ",".join("?" * len(task_ids))
-        rows = await self.storage.fetchall(
-            f"SELECT id, status FROM reindexing_tasks WHERE id IN ({marks})", tuple(task_ids)
-        )
-        return {str(r[0]): TaskStatus(r[1]) for r in rows}
+        if partial:
+            await self.rows.raise_progress(partial, MAX_PROGRESS)

@@ -20,8 +20,6 @@ from codeindex.config import Settings
 from codeindex.errors import VectorStoreUnavailable
 
 SHARED_SCHEMES = ("s3", "s3+ddb")
-SHARED_HITS_KEY = "shared_store_hits"  # index metadata: the last run's lookups (status)
-VECTORS_FAILURE_KEY = "vectors_failure"  # index metadata: why the store could not be used
 # Fail in seconds, not LanceDB's default of retrying for three minutes: a store that is
 # down leaves embeddings pending with the reason, and the next run tries again.
 _CLIENT_OPTIONS = {

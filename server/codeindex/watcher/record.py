@@ -11,20 +11,34 @@ import time
 from typing import TypedDict
 
 from codeindex.storage import Storage
+from codeindex.storage.meta import (
+    WATCH_ERROR,
+    WATCH_EVENTS,
+    WATCH_LAST_EVENT,
+    WATCH_OWNER,
+    WATCH_RECONCILE_CHANGED,
+    WATCH_RECONCILE_TASK,
+    WATCH_RECONCILE_TOOK,
+    WATCH_RECONCILED,
+    WATCH_STARTED,
+    WATCH_STOPPED,
+    WATCH_TASKS,
+)
 from codeindex.tasks.views import iso
 
-PREFIX = "watch."
-OWNER = "watch.owner"
-STARTED = "watch.started_at"
-STOPPED = "watch.stopped_at"
-EVENTS = "watch.events"
-TASKS = "watch.tasks"
-LAST_EVENT = "watch.last_event_at"
-ERROR = "watch.error"
-RECONCILED = "watch.reconciled_at"
-RECONCILE_TOOK = "watch.reconcile_seconds"
-RECONCILE_CHANGED = "watch.reconcile_changed"
-RECONCILE_TASK = "watch.reconcile_task"
+WATCH_KEYS = (
+    WATCH_OWNER,
+    WATCH_STARTED,
+    WATCH_EVENTS,
+    WATCH_TASKS,
+    WATCH_LAST_EVENT,
+    WATCH_ERROR,
+    WATCH_RECONCILED,
+    WATCH_RECONCILE_TOOK,
+    WATCH_RECONCILE_CHANGED,
+    WATCH_RECONCILE_TASK,
+)
+
 FLUSH_SECONDS = 1.0
 
 
@@ -64,16 +78,14 @@ class Recorder:
 
     async def started(self, error: str | None) -> None:
         """A watcher (or, with an error, reconciliation alone) runs beside this worker."""
-        await self.storage.set_meta(
-            {
-                OWNER: self.owner,
-                STARTED: str(time.time()),
-                EVENTS: "0",
-                TASKS: "0",
-                LAST_EVENT: "",
-                ERROR: error or "",
-                RECONCILED: "",  # this watcher's first pass is under way
-            }
+        await self.storage.meta.put(
+            WATCH_OWNER.entry(self.owner),
+            WATCH_STARTED.entry(time.time()),
+            WATCH_EVENTS.entry(0),
+            WATCH_TASKS.entry(0),
+            WATCH_LAST_EVENT.entry(None),
+            WATCH_ERROR.entry(error or None),
+            WATCH_RECONCILED.entry(None),  # this watcher's first pass is under way
         )
 
     async def batch(self, events: int, tasks: int) -> None:
@@ -98,58 +110,55 @@ class Recorder:
         """Write the counts now."""
         self._dirty = False
         self._written = time.monotonic()
-        await self.storage.set_meta(
-            {EVENTS: str(self.events), TASKS: str(self.tasks), LAST_EVENT: str(self._last_event)}
+        await self.storage.meta.put(
+            WATCH_EVENTS.entry(self.events),
+            WATCH_TASKS.entry(self.tasks),
+            WATCH_LAST_EVENT.entry(self._last_event),
         )
 
     async def failed(self, error: str) -> None:
         """Watching stopped with an error (reconciliation goes on)."""
-        await self.storage.set_meta({ERROR: error})
+        await self.storage.meta.set(WATCH_ERROR, error)
 
     async def reconciled(self, took: float, changed: int, task_id: str | None) -> None:
         """A reconciling pass ended."""
-        await self.storage.set_meta(
-            {
-                RECONCILED: str(time.time()),
-                RECONCILE_TOOK: f"{took:.3f}",
-                RECONCILE_CHANGED: str(changed),
-                RECONCILE_TASK: task_id or "",
-            }
+        await self.storage.meta.put(
+            WATCH_RECONCILED.entry(time.time()),
+            WATCH_RECONCILE_TOOK.entry(took),
+            WATCH_RECONCILE_CHANGED.entry(changed),
+            WATCH_RECONCILE_TASK.entry(task_id),
         )
 
     async def stopped(self) -> None:
         """The worker is giving up the lease: the watcher is no longer active."""
-        if (await self.storage.get_meta(OWNER)) == self.owner:
+        if (await self.storage.meta.get(WATCH_OWNER)) == self.owner:
             if self._dirty:
                 await self.flush()
-            await self.storage.set_meta({OWNER: "", STOPPED: str(time.time())})
-
-
-def _when(value: str | None) -> str | None:
-    return iso(float(value)) if value else None
+            await self.storage.meta.put(WATCH_OWNER.entry(None), WATCH_STOPPED.entry(time.time()))
 
 
 async def watcher_status(storage: Storage, lease_owner: str | None) -> WatcherStatus:
     """The watcher's state as recorded, active only beside the live lease's holder."""
-    meta = await storage.meta_with_prefix(PREFIX)
-    owner = meta.get(OWNER) or None
-    error = meta.get(ERROR) or None
+    meta = await storage.meta.get_many(WATCH_KEYS)
+    owner = meta.get(WATCH_OWNER)
+    error = meta.get(WATCH_ERROR)
     active = owner is not None and owner == lease_owner and error is None
     reconciliation: Reconciliation | None = None
-    if meta.get(RECONCILED):
+    reconciled = meta.get(WATCH_RECONCILED)
+    if reconciled is not None:
         reconciliation = {
-            "at": _when(meta.get(RECONCILED)),
-            "duration_seconds": float(meta.get(RECONCILE_TOOK) or 0.0),
-            "files_changed": int(meta.get(RECONCILE_CHANGED) or 0),
-            "task_id": meta.get(RECONCILE_TASK) or None,
+            "at": iso(reconciled),
+            "duration_seconds": meta.get(WATCH_RECONCILE_TOOK) or 0.0,
+            "files_changed": meta.get(WATCH_RECONCILE_CHANGED) or 0,
+            "task_id": meta.get(WATCH_RECONCILE_TASK),
         }
     return {
         "active": active,
         "owner": owner if active else None,
-        "since": _when(meta.get(STARTED)) if active else None,
-        "events_seen": int(meta.get(EVENTS) or 0),
-        "tasks_queued": int(meta.get(TASKS) or 0),
-        "last_event_at": _when(meta.get(LAST_EVENT)),
+        "since": iso(meta.get(WATCH_STARTED)) if active else None,
+        "events_seen": meta.get(WATCH_EVENTS) or 0,
+        "tasks_queued": meta.get(WATCH_TASKS) or 0,
+        "last_event_at": iso(meta.get(WATCH_LAST_EVENT)),
         "error": error,
         "last_reconciliation": reconciliation,
     }

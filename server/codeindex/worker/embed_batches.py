@@ -16,13 +16,12 @@ task fills what is pending (a worker started later does the same when it loads t
 
 On a shared store, texts whose hash SQLite does not record as embedded are first looked
 up in the store (another machine may have embedded them): found ones are recorded and
-not embedded. The counts of a run go to index metadata (`SHARED_HITS_KEY`) for status.
+not embedded. The counts of a run go to index metadata (`SHARED_HITS`) for status.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -44,8 +43,14 @@ from codeindex.errors import (
 )
 from codeindex.faults import crash_point
 from codeindex.storage import LeaseLost, Storage
+from codeindex.storage.meta import (
+    SHARED_HITS,
+    VECTORS_FAILURE,
+    MetaEntry,
+    SharedHits,
+    VectorsFailure,
+)
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, TaskStatus
-from codeindex.vectors.location import SHARED_HITS_KEY, VECTORS_FAILURE_KEY
 from codeindex.vectors.store import VectorStore
 from codeindex.vectors.table import VectorTable
 from codeindex.worker.backlog import Backlog
@@ -147,8 +152,8 @@ class EmbeddingWork(ABC):
         except VectorsDamaged as exc:
             table, lost = await self._rebuild_table(model_id, name, dim, exc), True
         self._model = (embedder, model_id, table)
-        if await self.storage.get_meta(VECTORS_FAILURE_KEY):
-            await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
+        if await self.storage.meta.get(VECTORS_FAILURE):
+            await self.storage.meta.set(VECTORS_FAILURE, None)
         active = await self.models.active()
         if active is not None and active.id != model_id:
             await self._fill(model_id)  # the configured model is new: fill its table
@@ -168,8 +173,8 @@ class EmbeddingWork(ABC):
 
     async def _record_store_failure(self, exc: VectorStoreUnavailable) -> None:
         """Remember why the store failed (status shows it; the next `index` tries again)."""
-        record = {"uri": self.vectors.where, "reason": exc.message, "at": time.time()}
-        await self.storage.set_meta({VECTORS_FAILURE_KEY: json.dumps(record)})
+        failure = VectorsFailure(self.vectors.where, exc.message, time.time())
+        await self.storage.meta.set(VECTORS_FAILURE, failure)
 
     async def _found_in_store(
         self, model_id: int, table: VectorTable, wanted: list[str]
@@ -188,20 +193,20 @@ class EmbeddingWork(ABC):
             await self.storage.mark_embedded(model_id, sorted(found), fence=self.owner)
         return found
 
-    def _shared_summary(self) -> dict[str, str]:
+    def _shared_summary(self) -> list[MetaEntry]:
         """The shared store counts since the last summary, as index metadata; restarts them."""
         if not self.vectors.shared or not self.shared_looked_up:
-            return {}
-        record = {
-            "uri": self.vectors.where,
-            "looked_up": self.shared_looked_up,
-            "hits": self.shared_hits,
-            "embedded": self.texts_embedded - self._shared_embedded_from,
-            "at": time.time(),
-        }
+            return []
+        hits = SharedHits(
+            uri=self.vectors.where,
+            looked_up=self.shared_looked_up,
+            hits=self.shared_hits,
+            embedded=self.texts_embedded - self._shared_embedded_from,
+            at=time.time(),
+        )
         self.shared_looked_up = self.shared_hits = 0
         self._shared_embedded_from = self.texts_embedded
-        return {SHARED_HITS_KEY: json.dumps(record)}
+        return [SHARED_HITS.entry(hits)]
 
     async def _fill(self, model_id: int) -> None:
         if self.on_model_change is not None:
@@ -413,7 +418,7 @@ class EmbeddingWork(ABC):
             crash_point("vectors-added")
             if self._write_failed:
                 self._write_failed = False
-                await self.storage.set_meta({VECTORS_FAILURE_KEY: ""})
+                await self.storage.meta.set(VECTORS_FAILURE, None)
             await self.storage.mark_embedded(model_id, hashes, fence=self.owner)
             written = set(hashes)
             self._unflushed = []
@@ -440,7 +445,7 @@ class EmbeddingWork(ABC):
         """Persist the throughput measured since the last save; estimates use it."""
         measured = self.rates.measured()
         if measured:
-            await self.storage.set_meta(measured)
+            await self.storage.meta.put(*measured)
             self.rates = RateMeter()
             self.weights = await Rates.load(self.storage)
 

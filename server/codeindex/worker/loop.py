@@ -30,12 +30,12 @@ import numpy.typing as npt
 from codeindex.config import Settings
 from codeindex.embedding.context import embed_text
 from codeindex.embedding.loader import ModelLoader
-from codeindex.embedding.registry import ACTIVE_KEY as ACTIVE_MODEL_KEY
 from codeindex.embedding.spec import Embedder
 from codeindex.errors import EngineUnavailable, ModelUnavailable, VectorStoreUnavailable
 from codeindex.faults import crash_point
 from codeindex.ipc import doorbell
-from codeindex.storage import FileRecord, LeaseLost, Storage, write_meta
+from codeindex.storage import FileRecord, LeaseLost, Storage
+from codeindex.storage.meta import ACTIVE_MODEL, LAST_FULL_INDEX, TIDIED_AT, write_meta
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
 from codeindex.tasks.model import host_id
 from codeindex.vectors.store import VectorStore
@@ -52,7 +52,6 @@ IDLE_POLL_SECONDS = 0.05
 IDLE_POLL_WITH_DOORBELL_SECONDS = 0.5
 MAINTAIN_WHEN_QUIET_SECONDS = 2.0
 BOOSTS_SECONDS = 0.5
-TIDIED_KEY = "tidied_at"  # when the worker last gave index.db's free space back
 
 
 class Worker(EmbeddingWork):
@@ -338,7 +337,10 @@ class Worker(EmbeddingWork):
                 pending.append((item, outcome, hashes, False))
         for item in items:
             if item.action is Action.EMBED:
-                hashes = await self.storage.chunk_hashes_of(item.path)
+                hashes = [
+                    (c.content_hash, embed_text(c.path, c.context, c.text))
+                    for c in await self.storage.chunk_texts_of(item.path)
+                ]
                 pending.append((item, ItemOutcome(), hashes, True))
         waits, more_done, more_failed = await self._missing_texts(pending)
         # now that each file's remaining work is known, weigh its item by it
@@ -443,7 +445,7 @@ class Worker(EmbeddingWork):
         try:
             await self.queue.prune_history()
             await self.storage.reclaim_space()
-            await self.storage.set_meta({TIDIED_KEY: str(time.time())})
+            await self.storage.meta.set(TIDIED_AT, time.time())
         except LeaseLost:
             raise
         except Exception:
@@ -455,17 +457,17 @@ class Worker(EmbeddingWork):
         Runs in the transaction that ends the tasks: a client that sees its embeddings-only
         task end already gets answers from the new model's table (invariant 8).
         """
-        meta: dict[str, str] = self._shared_summary()
+        meta = self._shared_summary()
         for task_id in task_ids:
             task = await self.queue.get(task_id)  # scope and options never change
             if task.scope is Scope.PROJECT and not task.embeddings_only:
-                meta["last_full_index_at"] = str(now)
+                meta.append(LAST_FULL_INDEX.entry(now))
         if self._model is not None:
             _, model_id, _ = self._model
             active = await self.models.active()
             if active is None or active.id != model_id:
                 _, pending = await self.storage.pending_counts(model_id)
                 if pending == 0 and not len(self.backlog) and not self._unflushed:
-                    meta[ACTIVE_MODEL_KEY] = str(model_id)
+                    meta.append(ACTIVE_MODEL.entry(model_id))
                     log.info("active embedding model is now %s", model_id)
         await write_meta(db, meta)

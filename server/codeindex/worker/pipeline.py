@@ -17,6 +17,7 @@ from codeindex.parser import language_for_path, parse
 from codeindex.parser.identifiers import defined_names, split_words
 from codeindex.parser.version import parser_version
 from codeindex.storage import FileRecord, NewChunk
+from codeindex.storage.meta import EMBED_RATE, PARSE_RATE, MetaEntry, MetaKey
 from codeindex.workspace import SkipFile, Workspace
 
 
@@ -98,10 +99,7 @@ def unindexed_record(
 class RateMeter:
     """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
 
-    PHASES: ClassVar[dict[str, str]] = {
-        "parse": "rate.parse_bytes_per_s",
-        "embed": "rate.embed_chars_per_s",
-    }
+    PHASES: ClassVar[dict[str, MetaKey[float]]] = {"parse": PARSE_RATE, "embed": EMBED_RATE}
 
     def __init__(self) -> None:
         self.amount: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
@@ -112,10 +110,10 @@ class RateMeter:
         self.amount[phase] += amount
         self.seconds[phase] += seconds
 
-    def measured(self) -> dict[str, str]:
-        """Meta rows for the phases with enough data to trust."""
-        return {
-            key: f"{self.amount[phase] / self.seconds[phase]:.1f}"
+    def measured(self) -> list[MetaEntry]:
+        """Meta records of the phases with enough data to trust."""
+        return [
+            key.entry(self.amount[phase] / self.seconds[phase])
             for phase, key in self.PHASES.items()
             if self.seconds[phase] > 1.0 and self.amount[phase] > 0
-        }
+        ]

@@ -1,0 +1,290 @@
+"""The rows of task items the worker claims and finishes, and the task counts they roll into.
+
+Statements taking `tx` run in a transaction the caller (`tasks`) holds: claiming, finishing
+and recovering items decide between statements, in one transaction, what to write next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codeindex.storage.db import Connection, Database, changes, row_in, rows_in
+from codeindex.storage.task_rows import RUNNABLE
+
+_COLUMNS = (
+    "i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, t.model_id, "
+    "t.embeddings_only, i.weight, i.suspect"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """A pending item with what its task says about it."""
+
+    id: int
+    task_id: str
+    path: str
+    action: str
+    priority: int
+    attempts: int
+    size: int
+    model_id: int | None
+    embeddings_only: bool
+    weight: float
+    suspect: bool
+
+
+def _item_row(r: Any) -> ItemRow:
+    return ItemRow(
+        id=int(r[0]),
+        task_id=str(r[1]),
+        path=str(r[2]),
+        action=str(r[3]),
+        priority=int(r[4]),
+        attempts=int(r[5]),
+        size=int(r[6]),
+        model_id=r[7],
+        embeddings_only=bool(r[8]),
+        weight=float(r[9]),
+        suspect=bool(r[10]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a task has done and has left: the counts its progress and end come from."""
+
+    items_total: int
+    items_completed: int
+    items_failed: int
+    status: str
+    weight_total: float
+    weight_done: float
+    items_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """An item left `processing` by a worker that is gone."""
+
+    id: int
+    task_id: str
+    suspect: int  # 0 not, 1 waits to be tried alone, 2 was being tried alone
+    crashes: int
+    task_status: str
+
+
+class ItemRows:
+    """`reindexing_task_items` of one index, as the worker uses them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def best_pending_priority(self) -> int | None:
+        """The priority of the best item any runnable task has pending."""
+        value = await self.db.scalar(
+            "SELECT i.priority FROM reindexing_task_items i "
+            "JOIN reindexing_tasks t ON t.id = i.task_id "
+            f"WHERE i.status = 'pending' AND t.status IN {RUNNABLE} "
+            "ORDER BY i.priority, i.id LIMIT 1"
+        )
+        return None if value is None else int(value)
+
+    async def clear_suspects(self, item_ids: Sequence[int]) -> None:
+        """These items are suspects no more."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE reindexing_task_items SET suspect = 0 WHERE id = ?",
+                [(i,) for i in item_ids],
+            )
+
+    async def cancel_processing(self, item_ids: Sequence[int], now: float) -> None:
+        """Mark these items cancelled if they are still processing."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE reindexing_task_items SET status = 'cancelled', completed_at = ? "
+                "WHERE id = ? AND status = 'processing'",
+                [(now, i) for i in item_ids],
+            )
+
+    async def reweigh(self, items: Sequence[tuple[int, float]], tasks: dict[str, float]) -> None:
+        """Set items' weights ((id, weight)) and add `tasks`' deltas to their totals and
+        estimates, in one transaction."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE reindexing_task_items SET weight = ? WHERE id = ?",
+                [(weight, item_id) for item_id, weight in items],
+            )
+            await tx.executemany(
+                "UPDATE reindexing_tasks SET weight_total = max(weight_total + ?, 1e-9), "
+                "estimated_duration_seconds = max(coalesce(estimated_duration_seconds, 0) + ?, 0) "
+                "WHERE id = ?",
+                [(delta, delta, task_id) for task_id, delta in tasks.items()],
+            )
+
+    async def raise_progress(self, partial: dict[str, float], cap: float) -> None:
+        """Raise running or paused tasks' progress to (weight done + partial) / total, at most
+        `cap`; never lowers it."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE reindexing_tasks SET progress = max(progress, min(?, "
+                "(weight_done + ?) / weight_total)) "
+                "WHERE id = ? AND status IN ('Running', 'Paused') AND weight_total > 0",
+                [(cap, extra, task_id) for task_id, extra in partial.items()],
+            )
+
+    # ---- in a transaction the caller holds --------------------------------
+
+    async def pending(self, tx: Connection, limit: int) -> list[ItemRow]:
+        """The best pending items of runnable tasks: by priority, suspects first, oldest."""
+        rows = await rows_in(
+            tx,
+            f"SELECT {_COLUMNS} FROM reindexing_task_items i "
+            "JOIN reindexing_tasks t ON t.id = i.task_id "
+            f"WHERE i.status = 'pending' AND t.status IN {RUNNABLE} "
+            "ORDER BY i.priority, i.suspect DESC, i.id LIMIT ?",
+            (limit,),
+        )
+        return [_item_row(r) for r in rows]
+
+    async def start(
+        self, tx: Connection, items: Sequence[ItemRow], owner: str | None, now: float
+    ) -> None:
+        """Mark items processing by `owner` (a suspect: being tried alone) and their tasks
+        running, on this path."""
+        await tx.executemany(
+            "UPDATE reindexing_task_items SET status = 'processing', started_at = ?, "
+            "attempts = attempts + 1, worker = ?, suspect = CASE WHEN suspect > 0 "
+            "THEN 2 ELSE 0 END WHERE id = ?",
+            [(now, owner, item.id) for item in items],
+        )
+        latest = {item.task_id: item.path for item in items}
+        await tx.executemany(
+            "UPDATE reindexing_tasks SET current_path = ?, status = 'Running', "
+            "started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'Queued' "
+            "OR id = ? AND status = 'Running'",
+            [(path, now, task_id, task_id) for task_id, path in latest.items()],
+        )
+
+    async def complete(self, tx: Connection, item_id: int, now: float) -> bool:
+        """Mark a processing item completed; False when it was not processing."""
+        return bool(
+            await changes(
+                tx,
+                "UPDATE reindexing_task_items SET status = 'completed', completed_at = ?, "
+                "duration_ms = (? - started_at) * 1000 WHERE id = ? AND status = 'processing'",
+                (now, now, item_id),
+            )
+        )
+
+    async def count_done(
+        self, tx: Connection, task_id: str, weight: float, produced: tuple[int, int, int]
+    ) -> None:
+        """Add a completed item (its weight, symbols, chunks, embeddings) to its task."""
+        await tx.execute(
+            "UPDATE reindexing_tasks SET items_completed = items_completed + 1, "
+            "weight_done = weight_done + ?, symbols_extracted = symbols_extracted + ?, "
+            "chunks_created = chunks_created + ?, "
+            "embeddings_generated = embeddings_generated + ? WHERE id = ?",
+            (weight, *produced, task_id),
+        )
+
+    async def fail(self, tx: Connection, item_id: int, error: str, now: float) -> bool:
+        """Mark a processing item failed with a reason; False when it was not processing."""
+        return bool(
+            await changes(
+                tx,
+                "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, "
+                "error_message = ?, duration_ms = (? - started_at) * 1000 "
+                "WHERE id = ? AND status = 'processing'",
+                (now, error, now, item_id),
+            )
+        )
+
+    async def count_failed(self, tx: Connection, task_id: str, weight: float) -> None:
+        """Add a failed item (its weight) to its task."""
+        await tx.execute(
+            "UPDATE reindexing_tasks SET items_failed = items_failed + 1, "
+            "weight_done = weight_done + ? WHERE id = ?",
+            (weight, task_id),
+        )
+
+    async def tally(self, tx: Connection, task_id: str) -> Tally:
+        """A task's counts and the items it has left."""
+        row = await row_in(
+            tx,
+            "SELECT items_total, items_completed, items_failed, status, weight_total, "
+            "weight_done, (SELECT count(*) FROM reindexing_task_items WHERE task_id = ?1 "
+            "AND status IN ('pending', 'processing')) FROM reindexing_tasks WHERE id = ?1",
+            (task_id,),
+        )
+        return Tally(*row)
+
+    async def end_task(
+        self,
+        tx: Connection,
+        task_id: str,
+        status: str,
+        now: float,
+        message: str,
+        error: str | None,
+    ) -> None:
+        """Record a task's end: its final status, progress 1, message and error."""
+        await tx.execute(
+            "UPDATE reindexing_tasks SET status = ?, progress = 1.0, completed_at = ?, "
+            "current_path = NULL, message = ?, error_message = ? WHERE id = ?",
+            (status, now, message, error, task_id),
+        )
+
+    async def advance(self, tx: Connection, task_id: str, progress: float) -> None:
+        """Raise a task's progress (never lowers it)."""
+        await tx.execute(
+            "UPDATE reindexing_tasks SET progress = max(progress, ?) WHERE id = ?",
+            (progress, task_id),
+        )
+
+    async def in_flight(self, tx: Connection) -> list[InFlight]:
+        """Items left processing (by a worker that is gone), with their task's status."""
+        rows = await rows_in(
+            tx,
+            "SELECT i.id, i.task_id, i.suspect, i.crashes, t.status FROM reindexing_task_items i "
+            "JOIN reindexing_tasks t ON t.id = i.task_id WHERE i.status = 'processing'",
+        )
+        return [InFlight(*r) for r in rows]
+
+    async def recover(
+        self,
+        tx: Connection,
+        now: float,
+        cancelled: Sequence[int],
+        failed: Sequence[tuple[int, int, str]],
+        retried: Sequence[tuple[int, int]],
+    ) -> None:
+        """Settle items left processing: `cancelled` ids, `failed` (id, crashes, error), and
+        `retried` (id, crashes) back to pending as suspects, each to be tried alone."""
+        await tx.executemany(
+            "UPDATE reindexing_task_items SET status = 'cancelled', completed_at = ? WHERE id = ?",
+            [(now, i) for i in cancelled],
+        )
+        await tx.executemany(
+            "UPDATE reindexing_task_items SET status = 'failed', completed_at = ?, crashes = ?, "
+            "error_message = ? WHERE id = ?",
+            [(now, crashes, error, i) for i, crashes, error in failed],
+        )
+        await tx.executemany(
+            "UPDATE reindexing_task_items SET status = 'pending', suspect = 1, crashes = ? "
+            "WHERE id = ?",
+            [(crashes, i) for i, crashes in retried],
+        )
+
+    async def recount_failed(self, tx: Connection, task_id: str) -> None:
+        """Count a task's failed items and done weight again from its items."""
+        await tx.execute(
+            "UPDATE reindexing_tasks SET items_failed = (SELECT count(*) FROM "
+            "reindexing_task_items WHERE task_id = ?1 AND status = 'failed'), "
+            "weight_done = (SELECT coalesce(sum(weight), 0) FROM reindexing_task_items "
+            "WHERE task_id = ?1 AND status IN ('completed', 'failed')) WHERE id = ?1",
+            (task_id,),
+        )
