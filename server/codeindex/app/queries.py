@@ -8,8 +8,9 @@ first semantic answer costs a socket round trip, not 7 s and 300 MB.
 
 When no worker listens, one is started (`ensure_worker`) and asked again until `wait`
 runs out. A worker that is loading its model answers `model_loading` at once; one that
-takes a request and does not answer within `ASK_SECONDS` is late (busy or frozen): the
-front-end does not wait on it, and answers with full text and a note instead.
+does not acknowledge a request within `query_socket.ACK_SECONDS` is frozen, and one that
+does not answer within the wait is busy: the front-end stops waiting on either and
+answers with full text and a note instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from codeindex.ipc import query_socket
 from codeindex.search import Search
 
 SEARCH_WAIT_SECONDS = 15.0  # a front-end waits this long for a starting worker's model
-ASK_SECONDS = 2.0  # a listening worker answers within this, or it is late (busy or frozen)
+ANSWER_SECONDS = 2.0  # the least a worker that acknowledged a request gets to answer it
 RETRY_SECONDS = 0.1
 
 
@@ -64,7 +65,11 @@ class WorkerQueries:
             left = deadline - time.monotonic()
             try:
                 answer = await query_socket.ask_async(
-                    self.data_dir, op, args, seconds=max(0.05, min(ASK_SECONDS, left))
+                    self.data_dir,
+                    op,
+                    args,
+                    ack_seconds=max(0.05, min(query_socket.ACK_SECONDS, left)),
+                    answer_seconds=max(ANSWER_SECONDS, left),
                 )
             except query_socket.Late as late:
                 return Asked(reason=f"the worker is busy or not responding ({late})")

@@ -9,12 +9,16 @@ queries that need the model (`ask_async`: semantic and hybrid search, the vector
 The socket lives in Linux's abstract namespace, named after the data dir like the
 doorbell (`doorbell.address`), so it vanishes with its process and needs no file. One
 connection carries one request and one answer, each a line of JSON: `{"v", "op", "args"}`
-with `op` `search`, `symbols` or `vectors` and the service's keyword arguments, answered by
+with `op` `search`, `symbols` or `vectors` and the service's keyword arguments, answered
+first by `{"v", "ack": true}` as soon as the request is read, then by
 `{"ok": true, "result": ...}` or `{"ok": false, "error": {code, message, exit_code}}`.
+The acknowledgement tells a live server (an answer may take seconds: a model loading, a
+shared store far away) from a frozen one (stopped, its event loop stuck), which gives
+none: a front-end waits ACK_SECONDS for it, then for the answer as long as it chose.
 Requests over 64 KiB and answers over 16 MiB are refused; the server gives a client 5 s
-to send its request, the client gives the server `timeout` seconds to answer. A client
-that gets no answer (nobody listens, another version, a timeout) falls back to searching
-in its own process; `ask` returns None then and never raises.
+to send its request. A client that gets no answer (nobody listens, another version, a
+timeout) falls back to searching in its own process; `ask` returns None then and never
+raises.
 
 This module imports nothing heavy: the CLI's fast path imports it before anything else.
 """
@@ -36,7 +40,8 @@ if TYPE_CHECKING:
     import logging
 
 SUPPORTED = sys.platform.startswith("linux")
-PROTOCOL = 1
+PROTOCOL = 2
+ACK_SECONDS = 2.0  # a live server acknowledges a request within this
 MAX_REQUEST = 64 << 10
 MAX_ANSWER = 16 << 20
 READ_SECONDS = 5.0
@@ -64,12 +69,13 @@ def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) ->
             sock.connect(address(data_dir))
             sock.sendall(request)
             sock.shutdown(socket.SHUT_WR)
-            data = _read_line(sock, MAX_ANSWER)
+            data = _read_all(sock, MAX_ANSWER)
     except OSError as exc:  # nobody listens, a timeout, a reset: search in-process
         _log().debug("no query server answered: %s", exc)
         return None
+    lines = [line for line in data.split(b"\n") if line.strip() and not _is_ack(line)]
     try:
-        answer = json.loads(data)
+        answer = json.loads(lines[0]) if len(lines) == 1 else None
     except ValueError:
         return None
     if not isinstance(answer, dict) or answer.get("v") != PROTOCOL or "ok" not in answer:
@@ -81,10 +87,13 @@ class Late(Exception):
     """The query server took the request but did not answer in time (busy or frozen)."""
 
 
-async def ask_async(data_dir: Path, op: str, args: dict[str, Any], seconds: float) -> Any | None:
+async def ask_async(
+    data_dir: Path, op: str, args: dict[str, Any], *, ack_seconds: float, answer_seconds: float
+) -> Any | None:
     """`ask` on the running event loop: the answer, or None when nobody listens.
 
-    Raises `Late` when a server accepted the request and gave no answer within `seconds`.
+    Raises `Late` when a server took the request and acknowledged it not within
+    `ack_seconds` (frozen), or answered it not within `answer_seconds` after that (busy).
     """
     import asyncio
 
@@ -92,7 +101,7 @@ async def ask_async(data_dir: Path, op: str, args: dict[str, Any], seconds: floa
         return None
     request = json.dumps({"v": PROTOCOL, "op": op, "args": args}).encode() + b"\n"
     try:
-        async with asyncio.timeout(seconds):
+        async with asyncio.timeout(ack_seconds):
             reader, writer = await asyncio.open_unix_connection(address(data_dir), limit=MAX_ANSWER)
     except (OSError, TimeoutError) as exc:
         _log().debug("no query server answered: %s", exc)
@@ -100,10 +109,9 @@ async def ask_async(data_dir: Path, op: str, args: dict[str, Any], seconds: floa
     try:
         writer.write(request)
         writer.write_eof()
-        async with asyncio.timeout(seconds):
-            data = await reader.readline()
-    except TimeoutError:
-        raise Late(f"no answer within {seconds:g} s") from None
+        data = await _within(reader.readline(), ack_seconds, "acknowledged")
+        if _is_ack(data):
+            data = await _within(reader.readline(), answer_seconds, "answered")
     except (OSError, ValueError) as exc:
         _log().debug("the query server went away: %s", exc)
         return None
@@ -120,19 +128,33 @@ async def ask_async(data_dir: Path, op: str, args: dict[str, Any], seconds: floa
     return answer
 
 
-def _read_line(sock: socket.socket, limit: int) -> bytes:
+async def _within(read: Awaitable[bytes], seconds: float, what: str) -> bytes:
+    import asyncio
+
+    try:
+        async with asyncio.timeout(seconds):
+            return await read
+    except TimeoutError:
+        raise Late(f"the request was not {what} within {seconds:g} s") from None
+
+
+def _is_ack(line: bytes) -> bool:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("ack") is True and data.get("v") == PROTOCOL
+
+
+def _read_all(sock: socket.socket, limit: int) -> bytes:
+    """What the server sends until it closes the connection (its ack, then its answer)."""
     parts: list[bytes] = []
     size = 0
-    while True:
-        chunk = sock.recv(1 << 16)
-        if not chunk:
-            break
+    while chunk := sock.recv(1 << 16):
         parts.append(chunk)
         size += len(chunk)
         if size > limit:
             raise OSError(f"answer over {limit} bytes")
-        if chunk.endswith(b"\n"):
-            break
     return b"".join(parts)
 
 
@@ -176,6 +198,8 @@ class QueryServer:
 
         try:
             line = await asyncio.wait_for(reader.readline(), READ_SECONDS)
+            writer.write(json.dumps({"v": PROTOCOL, "ack": True}).encode() + b"\n")
+            await writer.drain()
             answer = await self._answer(line)
             data = json.dumps(answer, default=str).encode() + b"\n"
             if len(data) > MAX_ANSWER:
