@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from codeindex.cli.fast import hit_line, shown, symbol_line
+from codeindex.cli.lines import hit_line, shown, symbol_line
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
