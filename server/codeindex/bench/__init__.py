@@ -14,10 +14,11 @@ run, or a bound with a wide margin. The table goes to stdout, progress to stderr
 every raw figure to `--json FILE`. Its options are declared with the CLI's (`cli.args`),
 so that this package loads only when the command runs.
 
-Modules: `run` (the whole run, in order), `workspace` (the copy and the worker
+Modules: `run` (the whole run, in order), `corpus` (the copy and the worker
 subprocesses), `session` (one run's service and waiting on its tasks), one module per
-group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`) and
-`report` (targets, table, JSON).
+group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`, ...),
+`report` (the report, its table and JSON) and `targets` (each item's figure against its
+target).
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ from codeindex.bench.reindex import (
     measure_priority,
     pick_edit,
 )
-from codeindex.bench.report import BenchReport, target_rows
+from codeindex.bench.report import BenchReport
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
+from codeindex.bench.targets import target_rows
 
 
 def _meta(run: Run, files: int) -> dict[str, Any]:
