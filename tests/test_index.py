@@ -564,6 +564,21 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert exit_.value.code == 0 and "usage:" in capsys.readouterr().out, command
 
 
+def test_the_cli_runs_again_in_one_process_and_logs_as_each_run_asks(tmp_path: Path) -> None:
+    """main() keeps nothing between runs: each logs once, at its own level, where it says."""
+    log_file = tmp_path / "cli.log"
+    runs = [
+        run_main(tmp_path, "--log-level", "DEBUG", "status"),
+        run_main(tmp_path, "--log-level", "DEBUG", "--log-file", str(log_file), "status"),
+        run_main(tmp_path, "status"),
+    ]
+    assert [r.returncode for r in runs] == [3, 3, 3]  # no index here: unavailable
+    assert all("there is no index" in r.stderr for r in runs)
+    selector = "DEBUG asyncio: Using selector"
+    assert [r.stderr.count(selector) for r in runs] == [1, 0, 0]
+    assert log_file.read_text(encoding="utf-8").count(selector) == 1
+
+
 def test_wheel_ships_the_migrations(tmp_path: Path) -> None:
     import subprocess
     import sys
