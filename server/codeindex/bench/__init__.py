@@ -6,13 +6,14 @@ that stay fast during a reindex, honest progress, bounded memory) and a bar set 
 tools. This command measures each one in a single run and says which are met.
 
 How: the tree is copied into a temp workspace (`--quick`: a fixed sample of about 150
-text files). Queries and control go through `CodeIndexService` in this process; the
-worker runs as a `python -m codeindex worker` subprocess, so its memory and CPU are its
-own (the CLI timings use the background worker the CLI itself spawns). The machine is
-shared and noisy, so each headline figure is a ratio of two things measured in the same
-run, or a bound with a wide margin. The table goes to stdout, progress to stderr, and
-every raw figure to `--json FILE`. Its options are declared with the CLI's (`cli.args`),
-so that this package loads only when the command runs.
+text files). Queries and control go through `CodeIndexService` in this process (a
+`WorkerHost` that never runs its loop answers the semantic ones with a model loaded here,
+where a front-end would ask a worker); the worker runs as a `python -m codeindex worker`
+subprocess, so its memory and CPU are its own (the CLI timings use the background worker
+the CLI itself spawns). The machine is shared and noisy, so each headline figure is a
+ratio of two things measured in the same run, or a bound with a wide margin. The table
+goes to stdout, progress to stderr, and every raw figure to `--json FILE`. Its options
+are declared with the CLI's (`cli.args`), so that this package loads only when it runs.
 
 Modules: `run` (the whole run, in order), `corpus` (the copy and the worker
 subprocesses), `session` (one run's service and waiting on its tasks), one module per
