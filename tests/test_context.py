@@ -1,13 +1,9 @@
-"""What the model sees of a chunk: a header of its context; moving a file keeps its vectors."""
+"""What the model sees of a chunk: a header of its context (moving a file keeps its vectors:
+tests/test_context_reindex.py)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-
 import pytest
-from tests.helpers import cli_env, index_with_cli, run_cli
 
 from codeindex.embedding.context import (
     chunk_context,
@@ -83,27 +79,3 @@ def test_python_docstrings_head_the_parts_of_a_method() -> None:
 )
 def test_leading_doc(lines: list[str], line: int, doc: str | None) -> None:
     assert leading_doc(lines, line) == doc
-
-
-def test_a_moved_or_renamed_file_keeps_its_vectors_and_a_new_doc_embeds_again(
-    polyglot_src: Path, tmp_path: Path, tiny_model_path: Path
-) -> None:
-    root = tmp_path / "ws"
-    (root / "a").mkdir(parents=True)
-    shutil.copyfile(polyglot_src / "cobra-go/args.go", root / "a/args.go")
-    shutil.copyfile(polyglot_src / "cobra-go/command.go", root / "a/command.go")
-    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    index_with_cli(root, env=env)
-    (root / "b").mkdir()
-    (root / "a/args.go").rename(root / "b/args.go")
-    moved = run_cli(root, "index", str(root), "--json", env=env)
-    assert moved.returncode == 0, moved.stderr
-    assert json.loads(moved.stdout)["result"]["summary"]["embeddings_generated"] == 0
-    (root / "b/args.go").rename(root / "b/arguments.go")
-    renamed = run_cli(root, "index", str(root), "--json", env=env)
-    assert json.loads(renamed.stdout)["result"]["summary"]["embeddings_generated"] == 0
-    text = (root / "b/arguments.go").read_text(encoding="utf-8")
-    documented = text.replace("\nfunc ", "\n// Checks the arguments of a command.\nfunc ", 1)
-    (root / "b/arguments.go").write_text(documented, encoding="utf-8")
-    edited = run_cli(root, "index", str(root), "--json", env=env)
-    assert json.loads(edited.stdout)["result"]["summary"]["embeddings_generated"] > 0

@@ -12,16 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.helpers import (
-    NO_MODEL_ENV,
-    copy_tree,
-    index_with_cli,
-    line_of,
-    open_in_process,
-    run_cli,
-    run_json,
-)
+from tests.helpers import NO_MODEL_ENV, copy_tree, line_of, open_in_process
+from tests.in_process import index_in_process, run_main, run_main_json
 
+from codeindex.cli.args import build_parser
 from codeindex.workspace import OutsideWorkspaceError
 
 DJANGO_SUBSET = ["django/db/models", "django/utils", "django/http", "django/core/paginator.py"]
@@ -29,17 +23,17 @@ DJANGO_SUBSET = ["django/db/models", "django/utils", "django/http", "django/core
 
 @pytest.fixture(scope="session")
 def polyglot_index(polyglot_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """polyglot-small indexed once by the real CLI, without a model."""
+    """polyglot-small indexed once by the CLI (in this process), without a model."""
     root = copy_tree(polyglot_src, tmp_path_factory.mktemp("ws") / "polyglot")
-    index_with_cli(root)
+    index_in_process(root)
     return root
 
 
 @pytest.fixture(scope="session")
 def django_index(django_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Django subset indexed once by the real CLI, without a model."""
+    """A Django subset indexed once by the CLI (in this process), without a model."""
     root = copy_tree(django_src, tmp_path_factory.mktemp("ws") / "django", DJANGO_SUBSET)
-    index_with_cli(root)
+    index_in_process(root)
     return root
 
 
@@ -193,7 +187,7 @@ async def test_chunks_cover_every_line_with_code(polyglot_index: Path) -> None:
 
 def test_full_text_search_finds_known_text(polyglot_index: Path) -> None:
     needle = "ExactArgs returns an error if there are not exactly n args"
-    result = run_json(polyglot_index, "search", needle, "--limit", "5")
+    result = run_main_json(polyglot_index, "search", needle, "--limit", "5")
     assert result["mode"] == "lexical"
     top = result["hits"][0]
     assert top["path"] == "cobra-go/args.go"
@@ -202,16 +196,16 @@ def test_full_text_search_finds_known_text(polyglot_index: Path) -> None:
 
 
 def test_search_filters_by_path_and_language(polyglot_index: Path) -> None:
-    rust = run_json(polyglot_index, "search", "error", "--lang", "rust", "--limit", "20")
+    rust = run_main_json(polyglot_index, "search", "error", "--lang", "rust", "--limit", "20")
     assert rust["hits"] and all(h["language"] == "rust" for h in rust["hits"])
-    under = run_json(polyglot_index, "search", "error", "--path", "cobra-go", "--limit", "20")
+    under = run_main_json(polyglot_index, "search", "error", "--path", "cobra-go", "--limit", "20")
     assert under["hits"] and all(h["path"].startswith("cobra-go/") for h in under["hits"])
 
 
 def test_symbols_prefix_substring_and_kind(polyglot_index: Path) -> None:
-    prefix = run_json(polyglot_index, "symbols", "ExecuteC", "--match", "prefix")
+    prefix = run_main_json(polyglot_index, "symbols", "ExecuteC", "--match", "prefix")
     assert {"ExecuteC", "ExecuteContext", "ExecuteContextC"} <= {s["name"] for s in prefix}
-    sub = run_json(
+    sub = run_main_json(
         polyglot_index, "symbols", "Completion", "--match", "substring", "--kind", "function"
     )
     assert sub and all("completion" in s["name"].lower() for s in sub)
@@ -227,7 +221,7 @@ def _files_on_disk(root: Path) -> int:
 
 
 def test_status_counts_match_the_disk(polyglot_index: Path) -> None:
-    status = run_json(polyglot_index, "status")
+    status = run_main_json(polyglot_index, "status")
     assert status["files"]["total"] == _files_on_disk(polyglot_index)
     assert status["files"]["by_language"]["go"] == sum(1 for p in polyglot_index.rglob("*.go"))
     assert status["symbols"] > 1000 and status["chunks"] > 1000
@@ -236,38 +230,11 @@ def test_status_counts_match_the_disk(polyglot_index: Path) -> None:
     assert "CODEINDEX_EMBED_MODEL_PATH" in status["embeddings"]["pending_reason"]
 
 
-def test_validate_reports_deleted_edited_and_new_files(polyglot_src: Path, tmp_path: Path) -> None:
-    root = copy_tree(polyglot_src, tmp_path / "ws", ["cobra-go"])
-    assert run_cli(root, "index", str(root)).returncode == 0
-    fresh = run_cli(root, "validate")
-    assert fresh.returncode == 0, fresh.stdout
-    assert "index is valid" in fresh.stdout
-
-    (root / "cobra-go/args.go").unlink()
-    edited = root / "cobra-go/command.go"
-    edited.write_text(edited.read_text(encoding="utf-8") + "\n// edited\n", encoding="utf-8")
-    (root / "cobra-go/brand_new.go").write_text(
-        "package cobra\n\nfunc New() {}\n", encoding="utf-8"
-    )
-    report = run_json(root, "validate")
-    assert report["ok"] is False
-    kinds = {p["kind"]: p for p in report["problems"]}
-    assert kinds["deleted"]["paths"] == ["cobra-go/args.go"]
-    assert kinds["changed"]["paths"] == ["cobra-go/command.go"]
-    assert kinds["new"]["paths"] == ["cobra-go/brand_new.go"]
-    assert kinds["new"]["fix"] == {"scope": "file", "paths": ["cobra-go/brand_new.go"]}
-    assert run_cli(root, "validate").returncode == 1
-
-    fixed = run_cli(root, "reindex", "--scope", "project", "--incremental", "--sync")
-    assert fixed.returncode == 0, fixed.stderr
-    assert run_cli(root, "validate").returncode == 0
-
-
 def test_touched_file_is_not_reported_changed(polyglot_src: Path, tmp_path: Path) -> None:
     root = copy_tree(polyglot_src, tmp_path / "ws", ["cobra-go/args.go"])
-    assert run_cli(root, "index", str(root)).returncode == 0
+    assert run_main(root, "index", str(root)).returncode == 0
     os.utime(root / "cobra-go/args.go", ns=(1, 1))
-    assert run_cli(root, "validate").returncode == 0
+    assert run_main(root, "validate").returncode == 0
 
 
 @pytest.fixture
@@ -291,13 +258,13 @@ def bad_workspace(tmp_path: Path) -> Path:
 
 def test_bad_files_get_reasons_and_never_stop_the_run(bad_workspace: Path) -> None:
     root = bad_workspace
-    proc = run_cli(root, "index", str(root), "--json")
+    proc = run_main(root, "index", str(root), "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["status"] == "Completed"  # skipped files are not failures
     assert result["result"]["failures"] == []
 
-    status = run_json(root, "status")
+    status = run_main_json(root, "status")
     reasons = {p["path"]: (p["status"], p["reason"]) for p in status["files"]["not_indexed"]}
     assert reasons["blob.dat"][0] == "skipped" and "binary" in reasons["blob.dat"][1]
     assert reasons["huge.txt"][0] == "skipped" and "limit" in reasons["huge.txt"][1]
@@ -305,18 +272,18 @@ def test_bad_files_get_reasons_and_never_stop_the_run(bad_workspace: Path) -> No
     assert status["files"]["with_syntax_errors"] == 1
     assert status["files"]["by_status"]["indexed"] == 3  # good.py, broken.py and latin1.py
 
-    symbols = run_json(root, "symbols", "Fine")
+    symbols = run_main_json(root, "symbols", "Fine")
     assert [s["path"] for s in symbols] == ["broken.py"]
-    assert run_json(root, "symbols", "ok")[0]["path"] == "good.py"
+    assert run_main_json(root, "symbols", "ok")[0]["path"] == "good.py"
 
-    report = run_json(root, "validate")
+    report = run_main_json(root, "validate")
     assert report["ok"], report["problems"]
     skipped = {s["path"]: s["reason"] for s in report["skipped_paths"]}
     assert "loop" in skipped["loop"]
     assert "outside the workspace" in skipped["outside.py"]
     assert "not a regular file" in skipped["pipe.py"]
     assert "dir/up" in skipped
-    text = run_cli(root, "validate").stdout
+    text = run_main(root, "validate").stdout
     assert "not indexed: pipe.py: not a regular file" in text
 
 
@@ -356,7 +323,7 @@ def encoded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "logo.png").write_bytes(
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"
     )
-    proc = run_cli(root, "index", str(root), "--json")
+    proc = run_main(root, "index", str(root), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "Completed"
     return root
@@ -365,17 +332,17 @@ def encoded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("file_name", [pytest.param(n, id=n) for n in ENCODED_FILES])
 def test_files_in_other_encodings_are_indexed(encoded_index: Path, file_name: str) -> None:
     _, _, symbol, phrase = ENCODED_FILES[file_name]
-    symbols = run_json(encoded_index, "symbols", symbol)
+    symbols = run_main_json(encoded_index, "symbols", symbol)
     assert [(s["path"], s["kind"], s["start_line"]) for s in symbols] == [
         (file_name, "function", 4)
     ]
-    found = run_json(encoded_index, "search", phrase, "--mode", "lexical")
+    found = run_main_json(encoded_index, "search", phrase, "--mode", "lexical")
     assert [(h["path"], h["line"]) for h in found["hits"]][:1] == [(file_name, 6)]
     assert phrase in found["hits"][0]["snippet"]
 
 
 def test_status_counts_files_by_encoding_and_binaries_stay_skipped(encoded_index: Path) -> None:
-    files = run_json(encoded_index, "status")["files"]
+    files = run_main_json(encoded_index, "status")["files"]
     assert files["by_encoding"] == {
         "cp1252": 2,  # win1252.py and latin1.py
         "utf-16-be": 1,
@@ -394,14 +361,14 @@ def test_the_django_files_not_in_utf8_are_indexed(django_src: Path, tmp_path: Pa
     css = "tests/staticfiles_tests/project/nonutf8/nonutf8.css"
     sample = "tests/i18n/commands/not_utf8.sample"
     root = copy_tree(django_src, tmp_path / "django", [css, sample, "django/core/paginator.py"])
-    proc = run_cli(root, "index", str(root), "--json")
+    proc = run_main(root, "index", str(root), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "Completed"
-    files = run_json(root, "status")["files"]
+    files = run_main_json(root, "status")["files"]
     assert files["by_status"] == {"indexed": 3}
     assert files["by_encoding"] == {"cp1252": 2}
     for query, path in [("éviter", css), ("Øyvind", sample)]:
-        hits = run_json(root, "search", query, "--mode", "lexical")["hits"]
+        hits = run_main_json(root, "search", query, "--mode", "lexical")["hits"]
         assert [(h["path"], h["line"]) for h in hits] == [(path, 1)], query
 
 
@@ -410,18 +377,18 @@ def test_a_file_rewritten_in_latin1_stays_indexed(tmp_path: Path) -> None:
     root.mkdir()
     source = "def résumé():\n    return 'café crème'\n"
     (root / "menu.py").write_text(source, encoding="utf-8")
-    assert run_cli(root, "index", str(root)).returncode == 0
-    assert run_json(root, "symbols", "résumé")[0]["path"] == "menu.py"
+    assert run_main(root, "index", str(root)).returncode == 0
+    assert run_main_json(root, "symbols", "résumé")[0]["path"] == "menu.py"
 
     (root / "menu.py").write_bytes(source.encode("latin-1"))
-    proc = run_cli(root, "index", str(root), "--json")
+    proc = run_main(root, "index", str(root), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["result"]["items_completed"] == 1  # it was read again
 
-    assert [s["path"] for s in run_json(root, "symbols", "résumé")] == ["menu.py"]
-    hits = run_json(root, "search", "crème", "--mode", "lexical")["hits"]
+    assert [s["path"] for s in run_main_json(root, "symbols", "résumé")] == ["menu.py"]
+    hits = run_main_json(root, "search", "crème", "--mode", "lexical")["hits"]
     assert [(h["path"], h["line"]) for h in hits] == [("menu.py", 2)]
-    files = run_json(root, "status")["files"]
+    files = run_main_json(root, "status")["files"]
     assert files["by_encoding"] == {"cp1252": 1}
     assert files["not_indexed"] == []
 
@@ -439,24 +406,24 @@ def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_indexed(tmp_path: Path)
         f.write(b"def under():\n    return 4\n")
 
     for _ in range(2):  # and again, incrementally: nothing sticks
-        proc = run_cli(root, "index", str(root))
+        proc = run_main(root, "index", str(root))
         assert proc.returncode == 0, proc.stderr
-    assert run_json(root, "symbols", "good")[0]["path"] == "good.py"
-    assert run_json(root, "symbols", "inner")[0]["path"] == "pkg/inner.py"
-    assert run_json(root, "symbols", "hidden") == []
-    assert run_json(root, "status")["files"]["by_status"] == {"indexed": 2}
+    assert run_main_json(root, "symbols", "good")[0]["path"] == "good.py"
+    assert run_main_json(root, "symbols", "inner")[0]["path"] == "pkg/inner.py"
+    assert run_main_json(root, "symbols", "hidden") == []
+    assert run_main_json(root, "status")["files"]["by_status"] == {"indexed": 2}
 
-    report = run_json(root, "validate")
+    report = run_main_json(root, "validate")
     assert report["ok"] and report["files_checked"] == 2
     assert {s["path"]: s["reason"] for s in report["skipped_paths"]} == {
         "bad\\xff.py": "file name is not valid UTF-8: rename it to a UTF-8 name to index it",
         "d\\xfe": "folder name is not valid UTF-8, so nothing under it is indexed: "
         "rename it to a UTF-8 name to index it",
     }
-    text = run_cli(root, "validate").stdout
+    text = run_main(root, "validate").stdout
     assert "not indexed: bad\\xff.py: file name is not valid UTF-8" in text
 
-    proc = run_cli(root, "reindex", "--scope", "file", os.fsdecode(b"bad\xff.py"))
+    proc = run_main(root, "reindex", "--scope", "file", os.fsdecode(b"bad\xff.py"))
     assert proc.returncode == 2
     assert "'bad\\xff.py': file name is not valid UTF-8" in proc.stderr
 
@@ -493,11 +460,11 @@ def test_bad_requests_get_clear_errors(tmp_path: Path, args: list[str], message:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "good.py").write_text("def ok():\n    return 1\n", encoding="utf-8")
-    assert run_cli(root, "index", str(root)).returncode == 0
-    proc = run_cli(root, *args)
+    assert run_main(root, "index", str(root)).returncode == 0
+    proc = run_main(root, *args)
     assert proc.returncode == 2, proc.stdout
     assert message in proc.stderr
-    assert run_json(root, "symbols", "ok")[0]["path"] == "good.py"  # nothing lost
+    assert run_main_json(root, "symbols", "ok")[0]["path"] == "good.py"  # nothing lost
 
 
 async def test_service_refuses_paths_outside(tmp_path: Path, no_model: None) -> None:
@@ -512,35 +479,14 @@ async def test_service_refuses_paths_outside(tmp_path: Path, no_model: None) -> 
         await service.close()
 
 
-def test_index_of_a_missing_folder_is_refused(tmp_path: Path) -> None:
-    proc = run_cli(tmp_path, "index", str(tmp_path / "nowhere"))
-    assert proc.returncode == 2
-    assert "is not a directory" in proc.stderr
-
-
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    root.mkdir()
-    assert run_cli(root, "index", str(root)).returncode == 0
-    import sqlite3
-
-    conn = sqlite3.connect(root / ".codeindex" / "index.db")
-    conn.execute("INSERT INTO schema_version VALUES (999, '999_future.sql', 0)")
-    conn.commit()
-    conn.close()
-    proc = run_cli(root, "status")
-    assert proc.returncode == 3  # unavailable, not bad input
-    assert "newer than" in proc.stderr and "upgrade codeindex" in proc.stderr
-
-
 def test_a_workspace_whose_own_name_is_not_utf8_is_indexed(tmp_path: Path) -> None:
     root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9"))
     root.mkdir()
     (root / "good.py").write_text("def good():\n    return 1\n", encoding="utf-8")
-    proc = run_cli(root, "index", str(root))
+    proc = run_main(root, "index", str(root))
     assert proc.returncode == 0, proc.stderr
-    assert run_json(root, "symbols", "good")[0]["path"] == "good.py"
-    status = run_json(root, "status")
+    assert run_main_json(root, "symbols", "good")[0]["path"] == "good.py"
+    status = run_main_json(root, "status")
     assert status["workspace"] == f"{tmp_path}/caf\\xe9"
     assert status["data_dir"] == f"{tmp_path}/caf\\xe9/.codeindex"
 
@@ -552,7 +498,7 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
     (root / "wide.py").write_bytes(
         codecs.BOM_UTF16_LE + "def wide():\n    pass\n".encode("utf-16-le")
     )
-    assert run_cli(root, "index", str(root)).returncode == 0
+    assert run_main(root, "index", str(root)).returncode == 0
     import sqlite3
 
     # Turn the index back into one written before migration 006, by the old reader.
@@ -586,18 +532,18 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
         conn.execute("ALTER TABLE chunks DROP COLUMN context")
         conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
-    assert run_json(root, "symbols", "wide") == []
+    assert run_main_json(root, "symbols", "wide") == []
 
-    proc = run_cli(root, "index", str(root))  # incremental: the files did not change
+    proc = run_main(root, "index", str(root))  # incremental: the files did not change
     assert proc.returncode == 0, proc.stderr
-    assert run_json(root, "symbols", "été")[0]["path"] == "latin1.py"
-    assert run_json(root, "symbols", "wide")[0]["path"] == "wide.py"
-    files = run_json(root, "status")["files"]
+    assert run_main_json(root, "symbols", "été")[0]["path"] == "latin1.py"
+    assert run_main_json(root, "symbols", "wide")[0]["path"] == "wide.py"
+    files = run_main_json(root, "status")["files"]
     assert files["by_encoding"] == {"cp1252": 1, "utf-16-le": 1}
     assert files["not_indexed"] == []
 
 
-def test_help_for_every_command() -> None:
+def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     for command in [
         "index",
         "reindex",
@@ -613,8 +559,24 @@ def test_help_for_every_command() -> None:
         "worker",
         "model",
     ]:
-        proc = run_cli(Path.cwd(), command, "--help")
-        assert proc.returncode == 0 and "usage:" in proc.stdout, command
+        with pytest.raises(SystemExit) as exit_:
+            build_parser().parse_args([command, "--help"])
+        assert exit_.value.code == 0 and "usage:" in capsys.readouterr().out, command
+
+
+def test_the_cli_runs_again_in_one_process_and_logs_as_each_run_asks(tmp_path: Path) -> None:
+    """main() keeps nothing between runs: each logs once, at its own level, where it says."""
+    log_file = tmp_path / "cli.log"
+    runs = [
+        run_main(tmp_path, "--log-level", "DEBUG", "status"),
+        run_main(tmp_path, "--log-level", "DEBUG", "--log-file", str(log_file), "status"),
+        run_main(tmp_path, "status"),
+    ]
+    assert [r.returncode for r in runs] == [3, 3, 3]  # no index here: unavailable
+    assert all("there is no index" in r.stderr for r in runs)
+    selector = "DEBUG asyncio: Using selector"
+    assert [r.stderr.count(selector) for r in runs] == [1, 0, 0]
+    assert log_file.read_text(encoding="utf-8").count(selector) == 1
 
 
 def test_wheel_ships_the_migrations(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from codeindex.errors import OutsideWorkspace, from_dict
 from codeindex.workspace import (
     BadFileNameError,
     FileEntry,
@@ -321,6 +322,17 @@ def test_resolve_refuses_a_null_byte(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     with pytest.raises(WorkspaceError, match="not a usable path"):
         ws.resolve("a\0b")
+
+
+def test_a_path_refused_in_another_process_is_raised_again_here(tmp_path: Path) -> None:
+    """The worker sends a refusal as JSON (`to_dict`, and its exit code): the front-end
+    raises it again as the error of its code, with the same message and exit code."""
+    ws = workspace(tmp_path)
+    with pytest.raises(OutsideWorkspaceError) as info:
+        ws.resolve("../outside")
+    again = from_dict({**info.value.to_dict(), "exit_code": info.value.exit_code})
+    assert isinstance(again, OutsideWorkspace) and str(again) == str(info.value)
+    assert again.exit_code == info.value.exit_code == 2
 
 
 # -- read --------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 an index that keeps working. (The MCP server's: tests/test_mcp_errors.py; the language
 server's: tests/lsp.)
 
-Arguments are a table run once per module against an indexed copy of cobra-go, two at a
-time (each is a `codeindex` process); files are indexed for real, by the worker process a
-command starts, and by one in this process where a file must change while it is read.
+Arguments are a table run once per module against an indexed copy of cobra-go, each
+through the CLI's entry point in this process (`tests.in_process`); files are indexed for
+real, by the worker process a command starts, and by one in this process where a file must
+change while it is read.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from tests.helpers import background_workers, cli_env, open_in_process, run_cli, run_json
+from tests.helpers import background_workers, cli_env, open_in_process, run_cli
+from tests.in_process import run_main, run_main_json
 from tests.reliability.checks import assert_index_matches_disk
 
 from codeindex.app.service import CodeIndexService
@@ -145,7 +146,7 @@ def workspace(cobra_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def answers(workspace: Path, tiny_model_path: Path) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Every row of ARGS run against the workspace, two at a time."""
+    """Every row of ARGS run against the workspace, one after the other."""
     db = sqlite3.connect(workspace / ".codeindex" / "index.db")
     with db:
         (done,) = db.execute(
@@ -158,11 +159,9 @@ def answers(workspace: Path, tiny_model_path: Path) -> dict[str, subprocess.Comp
     def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         args = [a.replace("{done}", done) for a in argv]
         args = [go[n % len(go)] if a == "{go}" else a for n, a in enumerate(args)]
-        return run_cli(workspace, *args, env=env, timeout=120)
+        return run_main(workspace, *args, env=env)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip([a[0] for a in ARGS], pool.map(run, [a[1] for a in ARGS]), strict=True))
-    return results
+    return {name: run(argv) for name, argv, _, _ in ARGS}
 
 
 @pytest.mark.parametrize(
@@ -188,13 +187,13 @@ def test_ten_thousand_paths_are_one_task_and_the_index_still_serves(
     env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
     go = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*.go"))
     paths = [go[n % len(go)] for n in range(10_000)]
-    proc = run_cli(workspace, "reindex", "--scope", "files", *paths, "--sync", "--json", env=env)
+    proc = run_main(workspace, "reindex", "--scope", "files", *paths, "--sync", "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     resp = json.loads(proc.stdout)
     assert resp["status"] == "Completed" and resp["items_total"] == len(go) < GO_FILES
-    assert run_json(workspace, "validate", env=env)["ok"]
-    assert run_json(workspace, "search", "flag parsing", env=env)["hits"]
-    assert run_json(workspace, "symbols", "Execute", env=env)
+    assert run_main_json(workspace, "validate", env=env)["ok"]
+    assert run_main_json(workspace, "search", "flag parsing", env=env)["hits"]
+    assert run_main_json(workspace, "symbols", "Execute", env=env)
     for pid in background_workers(workspace):
         os.kill(pid, signal.SIGTERM)
 
@@ -230,11 +229,11 @@ def test_bad_files_are_skipped_or_indexed_with_a_reason_and_never_fail_the_task(
     root = tmp_path / "files"
     _bad_files(root)
     env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    proc = run_cli(root, "index", str(root), "--json", env=env)
+    proc = run_main(root, "index", str(root), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     resp = json.loads(proc.stdout)
     assert resp["status"] == "Completed" and resp["result"]["items_failed"] == 0
-    files = run_json(root, "status", env=env)["files"]
+    files = run_main_json(root, "status", env=env)["files"]
     skipped = {f["path"]: f["reason"] for f in files["not_indexed"]}
     assert skipped == {
         "binary.py": "binary file (NUL byte in the first 8 KiB)",
@@ -242,16 +241,17 @@ def test_bad_files_are_skipped_or_indexed_with_a_reason_and_never_fail_the_task(
     }
     assert files["by_encoding"] == {"cp1252": 2}, files["by_encoding"]  # read, not refused
     assert [e["path"] for e in files["syntax_errors"]] == ["deep.py"]
-    assert run_json(root, "symbols", "café", env=env)[0]["path"] == "latin1.py"
-    assert run_json(root, "symbols", "ok", "--match", "exact", env=env)[0]["path"] == "invalid.py"
-    line = run_json(root, "search", "var x", "--mode", "lexical", env=env)["hits"][0]
+    assert run_main_json(root, "symbols", "café", env=env)[0]["path"] == "latin1.py"
+    exact = run_main_json(root, "symbols", "ok", "--match", "exact", env=env)
+    assert exact[0]["path"] == "invalid.py"
+    line = run_main_json(root, "search", "var x", "--mode", "lexical", env=env)["hits"][0]
     assert line["path"] == "oneline.js" and len(line["snippet"]) < 1000
     db = sqlite3.connect(root / ".codeindex" / "index.db")
     with db:
         (longest,) = db.execute("SELECT max(length(text)) FROM chunks").fetchone()
     db.close()
     assert longest <= 1000  # the 1 MB line is split into chunks of the usual size
-    assert run_json(root, "validate", env=env)["ok"]
+    assert run_main_json(root, "validate", env=env)["ok"]
 
 
 async def test_files_deleted_or_changed_after_the_plan_are_read_as_they_are(

@@ -6,57 +6,34 @@ that stay fast during a reindex, honest progress, bounded memory) and a bar set 
 tools. This command measures each one in a single run and says which are met.
 
 How: the tree is copied into a temp workspace (`--quick`: a fixed sample of about 150
-text files). Queries and control go through `CodeIndexService` in this process; the
-worker runs as a `python -m codeindex worker` subprocess, so its memory and CPU are its
-own (the CLI timings use the background worker the CLI itself spawns). The machine is
-shared and noisy, so each headline figure is a ratio of two things measured in the same
-run, or a bound with a wide margin. The table goes to stdout, progress to stderr, and
-every raw figure to `--json FILE`.
+text files). Queries and control go through `CodeIndexService` in this process (a
+`WorkerHost` that never runs its loop answers the semantic ones with a model loaded here,
+where a front-end would ask a worker); the worker runs as a `python -m codeindex worker`
+subprocess, so its memory and CPU are its own (the CLI timings use the background worker
+the CLI itself spawns). The machine is shared and noisy, so each headline figure is a
+ratio of two things measured in the same run, or a bound with a wide margin. The table
+goes to stdout, progress to stderr, and every raw figure to `--json FILE`. Its options
+are declared with the CLI's (`cli.args`), so that this package loads only when it runs.
 
-Modules: `run` (the whole run, in order), `workspace` (the copy and the worker
+Modules: `run` (the whole run, in order), `corpus` (the copy and the worker
 subprocesses), `session` (one run's service and waiting on its tasks), one module per
-group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`) and
-`report` (targets, table, JSON).
+group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`, ...),
+`report` (the report, its table and JSON) and `targets` (each item's figure against its
+target).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from rich.markup import escape
 
-from codeindex.bench.common import QUICK_FILES, BenchError, config_from_args, err, out
+from codeindex.bench.common import BenchError, config_from_args, err, out
 from codeindex.bench.report import render, write_json
 from codeindex.bench.run import run_bench
 
-__all__ = ["add_bench_parser", "run_bench_command"]
-
-
-def add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `codeindex bench` to the CLI's subcommands."""
-    help_ = "measure indexing, reindexing, queries and memory on a copy of a tree"
-    p = sub.add_parser("bench", help=help_, description=help_)
-    p.add_argument("path", nargs="?", type=Path, default=Path("."), help="tree (default: .)")
-    p.add_argument(
-        "--model-path",
-        type=Path,
-        help="local model folder (default: $CODEINDEX_EMBED_MODEL_PATH); required",
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"a fixed sample of ~{QUICK_FILES} text files and smaller samples (use a small model)",
-    )
-    p.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp workspace and logs")
-    p.add_argument(
-        "--queries",
-        type=Path,
-        help="folder of natural-language question sets (default: the repo's tests/data/queries)",
-    )
-    p.set_defaults(func=run_bench_command)
+__all__ = ["run_bench_command"]
 
 
 def run_bench_command(args: argparse.Namespace) -> int:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from codeindex.cli.args import QUICK_FILES as QUICK_FILES  # the CLI declares `--quick`
+
 SEED = 1234
-QUICK_FILES = 150
 SAMPLE_SECONDS = 0.2
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

@@ -121,40 +121,10 @@ async def measure_raw_model(run: Run, texts: list[str]) -> RawModelResult:
     this process's peak RSS is read after the first B and after the As.
     """
     embedder, int8 = await asyncio.to_thread(_variants, run)
-    model = embedder._model  # the loaded fastembed TextEmbedding
     batch = run.service.settings.embed_batch_size
     sample = random.Random(SEED).sample(texts, min(run.config.raw_texts, len(texts)))
     tokens = sum(await asyncio.to_thread(embedder.count_tokens, sample))
-
-    def default(part: list[str]) -> None:
-        list(model.embed(part))
-
-    def pipeline(part: list[str], chosen: FastEmbedder = embedder) -> None:
-        ordered = sorted(part, key=len)
-        for i in range(0, len(ordered), batch):
-            chosen.embed(ordered[i : i + batch])
-
-    def pipeline_int8(part: list[str]) -> None:
-        pipeline(part, int8)
-
-    halves = [sample[: len(sample) // 2], sample[len(sample) // 2 :]]
-    await asyncio.to_thread(_seconds, default, sample[:batch])
-    await asyncio.to_thread(_seconds, pipeline, sample[:batch])
-    await asyncio.to_thread(_seconds, pipeline_int8, sample[:batch])
-    spent = {"default": 0.0, "pipeline": 0.0, "int8": 0.0}
-    peak = {"default": 0, "pipeline": 0, "int8": 0}
-    order: list[tuple[str, Callable[[list[str]], None], int]] = [
-        ("pipeline", pipeline, 0),
-        ("int8", pipeline_int8, 0),
-        ("default", default, 0),
-        ("default", default, 1),
-        ("int8", pipeline_int8, 1),
-        ("pipeline", pipeline, 1),
-    ]
-    for name, fn, half in order:
-        run.log(f"raw model: {name} on {len(halves[half])} texts")
-        spent[name] += await asyncio.to_thread(_seconds, fn, halves[half])
-        peak[name] = peak[name] or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    spent, peak = await _timed(run, embedder, int8, sample, batch)
     default_rate = tokens / spent["default"]
     pipeline_rate = tokens / spent["pipeline"]
     int8_rate = tokens / spent["int8"]
@@ -188,6 +158,45 @@ async def measure_raw_model(run: Run, texts: list[str]) -> RawModelResult:
         matmul_gflops=gflops,
         ceiling_tokens_per_s=gflops * 1e9 / per_token if per_token else 0.0,
     )
+
+
+async def _timed(
+    run: Run, embedder: FastEmbedder, int8: FastEmbedder, sample: list[str], batch: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Seconds spent and peak RSS of each way to embed `sample` (fastembed's default, the
+    pipeline's batches in fp32 and int8), after one warm-up batch of each."""
+    model = embedder._model  # the loaded fastembed TextEmbedding
+
+    def default(part: list[str]) -> None:
+        list(model.embed(part))
+
+    def pipeline(part: list[str], chosen: FastEmbedder = embedder) -> None:
+        ordered = sorted(part, key=len)
+        for i in range(0, len(ordered), batch):
+            chosen.embed(ordered[i : i + batch])
+
+    def pipeline_int8(part: list[str]) -> None:
+        pipeline(part, int8)
+
+    halves = [sample[: len(sample) // 2], sample[len(sample) // 2 :]]
+    await asyncio.to_thread(_seconds, default, sample[:batch])
+    await asyncio.to_thread(_seconds, pipeline, sample[:batch])
+    await asyncio.to_thread(_seconds, pipeline_int8, sample[:batch])
+    spent = {"default": 0.0, "pipeline": 0.0, "int8": 0.0}
+    peak = {"default": 0, "pipeline": 0, "int8": 0}
+    order: list[tuple[str, Callable[[list[str]], None], int]] = [
+        ("pipeline", pipeline, 0),
+        ("int8", pipeline_int8, 0),
+        ("default", default, 0),
+        ("default", default, 1),
+        ("int8", pipeline_int8, 1),
+        ("pipeline", pipeline, 1),
+    ]
+    for name, fn, half in order:
+        run.log(f"raw model: {name} on {len(halves[half])} texts")
+        spent[name] += await asyncio.to_thread(_seconds, fn, halves[half])
+        peak[name] = peak[name] or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return spent, peak
 
 
 async def complete_cold(

@@ -29,9 +29,11 @@ from codeindex.bench.reindex import (
     measure_priority,
     pick_edit,
 )
-from codeindex.bench.report import BenchReport, target_rows
+from codeindex.bench.report import BenchReport
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
+from codeindex.bench.targets import target_rows
+from codeindex.worker.host import WorkerHost
 
 
 def _meta(run: Run, files: int) -> dict[str, Any]:
@@ -117,6 +119,7 @@ async def run_bench(config: BenchConfig) -> BenchReport:
             logs = base / "logs"
             logs.mkdir()
             service = await CodeIndexService.open(ws, worker="none")
+            WorkerHost(service)  # answers its semantic queries here; its loop never runs
             run = Run(config, ws, logs, service)
             run.log(f"workspace {ws}: {files} files copied")
             try:

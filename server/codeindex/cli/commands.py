@@ -1,7 +1,8 @@
 """The CLI's subcommands, and the background worker they start when a task has work.
 
 Each `cmd_*` takes the service and the parsed arguments, calls the service, emits the
-result (text or JSON) and returns the exit code.
+result (text or JSON) and returns the exit code; `COMMANDS` maps each command's name to
+it. A command that waits on a task tells `args.following` (a `Following` of this run) which.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from codeindex.app.service import CodeIndexService
-from codeindex.cli.fast import query_request
+from codeindex.cli.args import query_request
 from codeindex.cli.render import (
     ProgressBar,
     emit,
@@ -41,7 +42,7 @@ class Following:
         self.task_id = state["task_id"]
 
 
-following = Following()
+Command = Callable[[CodeIndexService, argparse.Namespace], Awaitable[int]]
 
 # a search from the shell waits for a starting worker to load its model (a front-end's
 # answer would be full text only): about as long as loading it here would take
@@ -57,11 +58,11 @@ async def _reindex(
         with ProgressBar(label) as bar:
 
             def show(state: TaskInfo) -> None:
-                following.seen(state)
+                args.following.seen(state)
                 bar.update(state)
 
             return dict(await service.force_reindex(**kwargs, on_progress=show))
-    return dict(await service.force_reindex(**kwargs, on_progress=following.seen))
+    return dict(await service.force_reindex(**kwargs, on_progress=args.following.seen))
 
 
 def _from_cwd(paths: list[str]) -> list[str]:
@@ -147,7 +148,7 @@ async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
             )
         try:
             async with asyncio.timeout(args.timeout):
-                await service.wait(args.task_id, on_progress=following.seen)
+                await service.wait(args.task_id, on_progress=args.following.seen)
         except TimeoutError:
             err.print(f"task {args.task_id} did not end within {args.timeout:g} s; it goes on")
             emit(args, await service.get_reindex_status(args.task_id), render_task)
@@ -157,7 +158,7 @@ async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
     return 1 if args.wait and status["status"] == "Failed" else 0
 
 
-def control(name: str) -> Callable[[CodeIndexService, argparse.Namespace], Awaitable[int]]:
+def control(name: str) -> Command:
     """The command that pauses, resumes or cancels (`name`) a task."""
 
     async def run(service: CodeIndexService, args: argparse.Namespace) -> int:
@@ -210,3 +211,20 @@ async def cmd_model(service: CodeIndexService, args: argparse.Namespace) -> int:
         loader.close()
     emit(args, info, render_model)
     return 0 if info["ok"] else 1
+
+
+COMMANDS: dict[str, Command] = {
+    "index": cmd_index,
+    "reindex": cmd_reindex,
+    "search": cmd_search,
+    "symbols": cmd_symbols,
+    "status": cmd_status,
+    "validate": cmd_validate,
+    "tasks": cmd_tasks,
+    "task": cmd_task,
+    "pause": control("pause"),
+    "resume": control("resume"),
+    "cancel": control("cancel"),
+    "worker": cmd_worker,
+    "model": cmd_model,
+}

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from codeindex.cli.fast import hit_line, shown, symbol_line
+from codeindex.cli.lines import hit_line, shown, symbol_line
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -118,8 +118,6 @@ def render_symbols(data: list[dict[str, Any]]) -> None:
 def render_status(data: dict[str, Any]) -> None:
     """The index's state as a table, then the files not indexed."""
     files = data["files"]
-    emb = data["embeddings"]
-    queue = data["queue"]
     table = Table(show_header=False, box=None)
     table.add_row("workspace", data["workspace"])
     table.add_row("data dir", f"{data['data_dir']} ({data['data_dir_bytes'] / 1e6:.1f} MB)")
@@ -135,6 +133,19 @@ def render_status(data: dict[str, Any]) -> None:
     table.add_row("symbols / chunks", f"{data['symbols']} / {data['chunks']}")
     table.add_row("last full index", str(data["last_full_index_at"]))
     table.add_row("schema / parser", f"{data['schema_version']} / {data['parser_version']}")
+    _embedding_rows(table, data["embeddings"])
+    _queue_rows(table, data["queue"])
+    table.add_row("watcher", _watcher_line(data.get("watcher")))
+    out.print(table)
+    for p in files["not_indexed"][:20]:
+        out.print(f"  {p['status']}: {shown(p['path'])}: {p['reason']}")
+    if files.get("with_syntax_errors"):
+        out.print(f"  {files['with_syntax_errors']} indexed file(s) with syntax errors:")
+        for p in files.get("syntax_errors", [])[:10]:
+            out.print(f"    {shown(p['path'])}: {p['reason']}")
+
+
+def _embedding_rows(table: Table, emb: Mapping[str, Any]) -> None:
     model = emb["active_model"]
     table.add_row("active model", f"{model['name']} ({model['dim']} dims)" if model else "none")
     shared = emb.get("shared_store")
@@ -168,6 +179,9 @@ def render_status(data: dict[str, Any]) -> None:
     if emb.get("files_not_embedded"):
         reasons = ", ".join(f"{k} {v}" for k, v in emb["files_not_embedded"].items())
         table.add_row("files not embedded", f"{reasons} (full-text search only)")
+
+
+def _queue_rows(table: Table, queue: Mapping[str, Any]) -> None:
     tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]
@@ -184,14 +198,6 @@ def render_status(data: dict[str, Any]) -> None:
             "no worker runs: the next `codeindex index` or `reindex` (or an editor or agent "
             "session) starts one and the unfinished tasks go on; `codeindex worker` runs one now",
         )
-    table.add_row("watcher", _watcher_line(data.get("watcher")))
-    out.print(table)
-    for p in files["not_indexed"][:20]:
-        out.print(f"  {p['status']}: {shown(p['path'])}: {p['reason']}")
-    if files.get("with_syntax_errors"):
-        out.print(f"  {files['with_syntax_errors']} indexed file(s) with syntax errors:")
-        for p in files.get("syntax_errors", [])[:10]:
-            out.print(f"    {shown(p['path'])}: {p['reason']}")
 
 
 def _watcher_line(watcher: Mapping[str, Any] | None) -> str:

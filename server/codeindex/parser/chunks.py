@@ -181,31 +181,33 @@ class _Chunker:
             pos = cut
 
 
-def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def]) -> list[Chunk]:
-    chunker = _Chunker(lines, max_chars)
-    last = len(lines) - 1
-    if root is None:
-        chunker.lines_range(0, last)
-    else:
-        chunker.walk(root.children, 0)
-    defs = sorted(defs, key=lambda d: (d.outer_row, -d.end_row))
-    starts = [d.outer_row for d in defs]
-    chunks: list[Chunk] = []
-    sliced: set[int] = set()
+class _Assembly:
+    """Chunks from the chunker's row ranges: blank edges trimmed, each named after the
+    innermost definition that holds it, a small neighbour of the same definition merged."""
 
-    def symbol_for(core: int, end: int) -> str | None:
-        i = bisect_right(starts, core) - 1
+    def __init__(self, chunker: _Chunker, defs: list[_Def]) -> None:
+        self.lines = chunker.lines
+        self.max = chunker.max
+        self.sizer = chunker
+        self.defs = sorted(defs, key=lambda d: (d.outer_row, -d.end_row))
+        self.starts = [d.outer_row for d in self.defs]
+        self.chunks: list[Chunk] = []
+        self.sliced: set[int] = set()  # indexes of chunks that are a slice of one line
+
+    def symbol_for(self, core: int, end: int) -> str | None:
+        i = bisect_right(self.starts, core) - 1
         while i >= 0:
-            if defs[i].end_row >= end:
-                return defs[i].path
+            if self.defs[i].end_row >= end:
+                return self.defs[i].path
             i -= 1
         return None
 
-    def emit(start: int, end: int, core: int, lo: int, hi: int) -> None:
+    def emit(self, start: int, end: int, core: int, lo: int, hi: int) -> None:
+        lines, chunks = self.lines, self.chunks
         if lo >= 0:
-            sliced.add(len(chunks))
+            self.sliced.add(len(chunks))
             chunks.append(
-                Chunk(start + 1, start + 1, lines[start][lo:hi], symbol_for(start, start))
+                Chunk(start + 1, start + 1, lines[start][lo:hi], self.symbol_for(start, start))
             )
             return
         while start <= end and not lines[start].strip():
@@ -214,22 +216,31 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
             end -= 1
         if start > end:
             return
-        symbol = symbol_for(max(core, start), end)
-        if chunks and len(chunks) - 1 not in sliced:
+        symbol = self.symbol_for(max(core, start), end)
+        if chunks and len(chunks) - 1 not in self.sliced:
             prev = chunks[-1]
             # A neighbour of the same definition left small by a split: merge when it fits.
-            if prev.symbol == symbol and chunker.size(prev.start_line - 1, end) <= max_chars:
+            if prev.symbol == symbol and self.sizer.size(prev.start_line - 1, end) <= self.max:
                 start = prev.start_line - 1
                 chunks.pop()
         chunks.append(Chunk(start + 1, end + 1, "\n".join(lines[start : end + 1]), symbol))
 
-    def gap(start: int, end: int) -> None:
-        if any(lines[r].strip() for r in range(start, end + 1)):
-            sub = _Chunker(lines, max_chars)
+    def gap(self, start: int, end: int) -> None:
+        if any(self.lines[r].strip() for r in range(start, end + 1)):
+            sub = _Chunker(self.lines, self.max)
             sub.lines_range(start, end)
             for segment in sub.out:
-                emit(*segment)
+                self.emit(*segment)
 
+
+def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def]) -> list[Chunk]:
+    chunker = _Chunker(lines, max_chars)
+    last = len(lines) - 1
+    if root is None:
+        chunker.lines_range(0, last)
+    else:
+        chunker.walk(root.children, 0)
+    assembly = _Assembly(chunker, defs)
     prev_end = -1
     for start, end, core, lo, hi in chunker.out:
         if start <= prev_end and lo < 0:  # defensive: rows never overlap
@@ -240,9 +251,9 @@ def _chunks(lines: list[str], root: Node | None, max_chars: int, defs: list[_Def
             if lo < 0 and chunker.size(prev_end + 1, end) <= max_chars:
                 start = prev_end + 1
             else:
-                gap(prev_end + 1, start - 1)
-        emit(start, end, core, lo, hi)
+                assembly.gap(prev_end + 1, start - 1)
+        assembly.emit(start, end, core, lo, hi)
         prev_end = end
     if prev_end < last:
-        gap(prev_end + 1, last)
-    return chunks
+        assembly.gap(prev_end + 1, last)
+    return assembly.chunks

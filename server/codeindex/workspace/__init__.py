@@ -1,7 +1,7 @@
 """The workspace on disk: which files belong to the index, and how to read one safely.
 
 Everything that touches the source tree goes through `Workspace`: paths from outside are
-resolved against the root and refused when they resolve outside it (invariant 7); the scan
+resolved against the root and refused when they resolve outside it (invariant 7, `root`); the scan
 applies the ignore rules (`ignore`) and never follows a symlink out of the root or round a
 loop (`scan`); `read` decodes a file as an editor would (`decoding`: byte-order marks, UTF-8,
 legacy encodings) and turns every bad file (huge, binary, vanished, unreadable) into a
@@ -26,7 +26,8 @@ from codeindex.workspace.paths import (
     printable,
     valid_name,
 )
-from codeindex.workspace.reading import BINARY_SUFFIXES, KIB, MIB, SkipFile, Source, hash_bytes
+from codeindex.workspace.reading import BINARY_SUFFIXES, KIB, SkipFile, Source, hash_bytes
+from codeindex.workspace.root import MIB
 from codeindex.workspace.scan import FileEntry, ScanResult, SkippedPath
 
 __all__ = [

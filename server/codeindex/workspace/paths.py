@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from codeindex.errors import BadArgument, OutsideWorkspace
 
@@ -72,8 +73,8 @@ def bad_name_reason(is_dir: bool) -> str:
 class WorkspaceError(BadArgument):
     """A path or file problem with a message that says what was wrong and what to do."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(printable(message))
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(printable(message), **data)
 
 
 class OutsideWorkspaceError(WorkspaceError, OutsideWorkspace):

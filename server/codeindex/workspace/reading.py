@@ -13,13 +13,10 @@ import hashlib
 import os
 import stat as st_mode
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from codeindex.workspace.decoding import NotText, decode
 from codeindex.workspace.paths import bad_name_reason, printable, valid_name
-
-if TYPE_CHECKING:
-    from codeindex.workspace.core import Workspace
+from codeindex.workspace.root import MIB, WorkspaceRoot
 
 BINARY_SUFFIXES = frozenset(
     {
@@ -33,7 +30,6 @@ BINARY_SUFFIXES = frozenset(
     }
 )
 KIB = 1024
-MIB = 1024 * 1024
 
 
 class SkipFile(Exception):
@@ -90,7 +86,7 @@ def _too_large(size: int, limit: int) -> str:
     return f"{human_size(size)} is over the {human_size(limit)} limit (setting index.max_file_size)"
 
 
-def read_source(workspace: Workspace, rel: str) -> Source:
+def read_source(workspace: WorkspaceRoot, rel: str) -> Source:
     """Read one file of `workspace` as text, or raise SkipFile saying why it cannot be indexed."""
     if not valid_name(rel):
         raise SkipFile(bad_name_reason(is_dir=False))

@@ -13,7 +13,6 @@ import errno
 import os
 import stat as st_mode
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from codeindex.workspace.ignore import (
     EXCLUDED_DIR_MARKERS,
@@ -24,9 +23,7 @@ from codeindex.workspace.ignore import (
     spec_ignored,
 )
 from codeindex.workspace.paths import WorkspaceError, bad_name_reason, printable, valid_name
-
-if TYPE_CHECKING:
-    from codeindex.workspace.core import Workspace
+from codeindex.workspace.root import WorkspaceRoot
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,34 +56,17 @@ class ScanResult:
     skipped: list[SkippedPath]
 
 
-def scan_tree(workspace: Workspace, under: str = "", *, recursive: bool = True) -> ScanResult:
+def scan_tree(workspace: WorkspaceRoot, under: str = "", *, recursive: bool = True) -> ScanResult:
     """List the indexable files under a folder (all depths unless `recursive` is False)."""
     under = workspace.resolve(under)
-    start = workspace.abs_path(under)
-    try:
-        start_st = os.stat(start)
-    except OSError as exc:
-        raise WorkspaceError(
-            f"folder {under!r} does not exist in the workspace {workspace.root} "
-            f"({exc.strerror}): pass an existing folder"
-        ) from exc
-    if not st_mode.S_ISDIR(start_st.st_mode):
-        raise WorkspaceError(f"{under!r} is not a folder: pass its folder, or reindex it as a file")
     files: list[FileEntry] = []
     skipped: list[SkippedPath] = []
+    start, seen = _start(workspace, under)
     rules = workspace.ignore
     if rules.is_ignored(under, is_dir=True):
         return ScanResult(files, skipped)
-    ancestors = {(start_st.st_dev, start_st.st_ino)}
-    parts = under.split("/") if under else []
-    for i in range(len(parts)):
-        try:
-            s = os.stat(workspace.abs_path("/".join(parts[:i])))
-        except OSError:
-            continue
-        ancestors.add((s.st_dev, s.st_ino))
     start_prefix = under + "/" if under else ""
-    stack = [(start, start_prefix, rules.specs_for(under), frozenset(ancestors))]
+    stack = [(start, start_prefix, rules.specs_for(under), seen)]
     while stack:
         abs_dir, prefix, specs, seen = stack.pop()
         try:
@@ -104,32 +84,12 @@ def scan_tree(workspace: Workspace, under: str = "", *, recursive: bool = True) 
                 specs = (*specs, (prefix, spec))
         cargo = "Cargo.toml" in names
         for e in entries:
-            name = e.name
-            rel = prefix + name
-            try:
-                if e.is_symlink():
-                    target = _follow(workspace, e.path, rel, specs, seen, skipped)
-                    if target is None:
-                        continue
-                    s, is_dir = target
-                elif e.is_dir(follow_symlinks=False):
-                    if rules.dir_excluded(rel, name, cargo) or spec_ignored(specs, rel, True):
-                        continue
-                    s, is_dir = e.stat(follow_symlinks=False), True
-                elif e.is_file(follow_symlinks=False):
-                    if file_name_excluded(name) or spec_ignored(specs, rel, False):
-                        continue
-                    s, is_dir = e.stat(follow_symlinks=False), False
-                else:
-                    if not spec_ignored(specs, rel, False):
-                        skipped.append(SkippedPath.of(rel, "not a regular file"))
-                    continue
-            except FileNotFoundError:
-                continue  # vanished during the scan
-            except OSError as exc:
-                skipped.append(SkippedPath.of(rel, f"cannot stat: {exc.strerror}"))
+            rel = prefix + e.name
+            found = _entry(workspace, e, rel, specs, seen, cargo, skipped)
+            if found is None:
                 continue
-            if not valid_name(name):
+            s, is_dir = found
+            if not valid_name(e.name):
                 skipped.append(SkippedPath.of(rel, bad_name_reason(is_dir)))
             elif not is_dir:
                 files.append(FileEntry(rel, s.st_size, s.st_mtime_ns))
@@ -140,8 +100,65 @@ def scan_tree(workspace: Workspace, under: str = "", *, recursive: bool = True) 
     return ScanResult(files, skipped)
 
 
+def _start(workspace: WorkspaceRoot, under: str) -> tuple[str, frozenset[tuple[int, int]]]:
+    """The folder a scan starts from, and the (device, inode) of it and every folder above
+    it: a symlink back to one of them is a loop. WorkspaceError when it is not a folder."""
+    start = workspace.abs_path(under)
+    try:
+        start_st = os.stat(start)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"folder {under!r} does not exist in the workspace {workspace.root} "
+            f"({exc.strerror}): pass an existing folder"
+        ) from exc
+    if not st_mode.S_ISDIR(start_st.st_mode):
+        raise WorkspaceError(f"{under!r} is not a folder: pass its folder, or reindex it as a file")
+    ancestors = {(start_st.st_dev, start_st.st_ino)}
+    parts = under.split("/") if under else []
+    for i in range(len(parts)):
+        try:
+            s = os.stat(workspace.abs_path("/".join(parts[:i])))
+        except OSError:
+            continue
+        ancestors.add((s.st_dev, s.st_ino))
+    return start, frozenset(ancestors)
+
+
+def _entry(
+    workspace: WorkspaceRoot,
+    e: os.DirEntry[str],
+    rel: str,
+    specs: Specs,
+    seen: frozenset[tuple[int, int]],
+    cargo: bool,
+    skipped: list[SkippedPath],
+) -> tuple[os.stat_result, bool] | None:
+    """The stat of a folder entry to list or descend into, and whether it is a folder; None
+    when it is left out (recording why in `skipped` when the user should know)."""
+    name = e.name
+    try:
+        if e.is_symlink():
+            return _follow(workspace, e.path, rel, specs, seen, skipped)
+        if e.is_dir(follow_symlinks=False):
+            if workspace.ignore.dir_excluded(rel, name, cargo) or spec_ignored(specs, rel, True):
+                return None
+            return e.stat(follow_symlinks=False), True
+        if e.is_file(follow_symlinks=False):
+            if file_name_excluded(name) or spec_ignored(specs, rel, False):
+                return None
+            return e.stat(follow_symlinks=False), False
+        if not spec_ignored(specs, rel, False):
+            skipped.append(SkippedPath.of(rel, "not a regular file"))
+        return None
+    except FileNotFoundError:
+        return None  # vanished during the scan
+    except OSError as exc:
+        skipped.append(SkippedPath.of(rel, f"cannot stat: {exc.strerror}"))
+        return None
+
+
 def _follow(
-    workspace: Workspace,
+    workspace: WorkspaceRoot,
     link: str,
     rel: str,
     specs: Specs,

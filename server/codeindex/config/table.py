@@ -1,0 +1,255 @@
+"""The user-facing settings: each one's key, environment variable, default and meaning.
+
+One table: `settings` coerces and checks raw values with it, the CLI's `--help` lists it,
+the language server's options and the worker's environment are named after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_MODEL", "SETTINGS", "SettingInfo"]
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """One user-facing setting: its key, environment variable, default and meaning."""
+
+    key: str
+    env: str
+    default: Any
+    kind: type
+    help: str
+    allow_zero: bool = False
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None  # what is wrong with a value, if anything
+
+
+def _http_url(value: Any) -> str | None:
+    text = str(value).strip()
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s?#]*", text):
+        return "is not an http:// or https:// URL (e.g. http://127.0.0.1:8080/v1)"
+    return None
+
+
+def _env_name(value: Any) -> str | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
+        return (
+            "is not the name of an environment variable: give the NAME of the variable that "
+            "holds the key (e.g. OPENAI_API_KEY), never the key itself"
+        )
+    return None
+
+
+SETTINGS: tuple[SettingInfo, ...] = (
+    SettingInfo(
+        "index.max_file_size",
+        "CODEINDEX_MAX_FILE_SIZE",
+        1024 * 1024,
+        int,
+        "Files larger than this many bytes are skipped (recorded with the reason).",
+    ),
+    SettingInfo(
+        "index.max_chunk_chars",
+        "CODEINDEX_MAX_CHUNK_CHARS",
+        1000,
+        int,
+        "Largest chunk in characters (sized for a 256-token model).",
+    ),
+    SettingInfo(
+        "embedding.model",
+        "CODEINDEX_EMBED_MODEL",
+        DEFAULT_MODEL,
+        str,
+        "fastembed model name; with the openai provider, the model name sent to the engine.",
+    ),
+    SettingInfo(
+        "embedding.provider",
+        "CODEINDEX_EMBED_PROVIDER",
+        "local",
+        str,
+        "local (an ONNX model in this process) or openai (a remote OpenAI-compatible engine "
+        "at embedding.url).",
+        choices=("local", "openai"),
+    ),
+    SettingInfo(
+        "embedding.url",
+        "CODEINDEX_EMBED_URL",
+        "",
+        str,
+        "The remote engine's OpenAI base URL; requests go to <url>/embeddings "
+        "(e.g. http://127.0.0.1:8080/v1).",
+        check=_http_url,
+    ),
+    SettingInfo(
+        "embedding.api_key_env",
+        "CODEINDEX_EMBED_API_KEY_ENV",
+        "",
+        str,
+        "Name of the environment variable holding the remote engine's key (sent as a bearer "
+        "token; the key itself is never stored or shown).",
+        check=_env_name,
+    ),
+    SettingInfo(
+        "embedding.request_tokens",
+        "CODEINDEX_EMBED_REQUEST_TOKENS",
+        4096,
+        int,
+        "Tokens per request to the remote engine (and at most embedding.batch_size texts).",
+    ),
+    SettingInfo(
+        "embedding.concurrency",
+        "CODEINDEX_EMBED_CONCURRENCY",
+        4,
+        int,
+        "Requests to the remote engine in flight at once.",
+    ),
+    SettingInfo(
+        "embedding.timeout",
+        "CODEINDEX_EMBED_TIMEOUT",
+        30.0,
+        float,
+        "Seconds one request to the remote engine may take.",
+    ),
+    SettingInfo(
+        "embedding.retry_seconds",
+        "CODEINDEX_EMBED_RETRY_SECONDS",
+        60.0,
+        float,
+        "How long a request is retried (429, 5xx, timeouts, no connection) before its chunks "
+        "stay pending until the engine answers again.",
+    ),
+    SettingInfo(
+        "embedding.model_path",
+        "CODEINDEX_EMBED_MODEL_PATH",
+        None,
+        Path,
+        "Local folder with model.onnx + tokenizer files; no download is tried.",
+    ),
+    SettingInfo(
+        "embedding.quantize",
+        "CODEINDEX_EMBED_QUANTIZE",
+        "auto",
+        str,
+        "fp32, int8 (a variant made once from the model file) or auto (int8 when it can be made).",
+        choices=("fp32", "int8", "auto"),
+    ),
+    SettingInfo(
+        "embedding.skip_files",
+        "CODEINDEX_EMBED_SKIP_FILES",
+        True,
+        bool,
+        "Do not embed lockfiles, checksum lists, minified or generated code, large data "
+        "files and translation catalogs (they stay in full-text search).",
+    ),
+    SettingInfo(
+        "embedding.skip_patterns",
+        "CODEINDEX_EMBED_SKIP_PATTERNS",
+        "",
+        str,
+        "More files not to embed: comma-separated glob patterns of paths or names.",
+    ),
+    SettingInfo(
+        "embedding.allow_download",
+        "CODEINDEX_ALLOW_DOWNLOAD",
+        True,
+        bool,
+        "Let fastembed download a named model once; a failure is remembered.",
+    ),
+    SettingInfo(
+        "embedding.batch_size",
+        "CODEINDEX_EMBED_BATCH_SIZE",
+        16,
+        int,
+        "Texts per model call; texts are sorted by length into batches. With the openai "
+        "provider: texts per request.",
+    ),
+    SettingInfo(
+        "embedding.max_tokens",
+        "CODEINDEX_EMBED_MAX_TOKENS",
+        256,
+        int,
+        "Inputs are truncated to this many tokens (MiniLM was trained on 256).",
+    ),
+    SettingInfo(
+        "embedding.threads",
+        "CODEINDEX_EMBED_THREADS",
+        None,
+        int,
+        "ONNX Runtime threads for embedding; unset = all cores.",
+    ),
+    SettingInfo(
+        "vectors.uri",
+        "CODEINDEX_VECTORS_URI",
+        "",
+        str,
+        "Where vectors live: empty = the data dir; s3://bucket/prefix = a store on S3 shared "
+        "by a team (credentials only from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+        "AWS_PROFILE).",
+    ),
+    SettingInfo(
+        "vectors.s3_endpoint",
+        "CODEINDEX_S3_ENDPOINT",
+        "",
+        str,
+        "Endpoint of an S3-compatible store (MinIO: http://host:9000); empty = AWS S3.",
+    ),
+    SettingInfo(
+        "vectors.s3_region",
+        "CODEINDEX_S3_REGION",
+        "",
+        str,
+        "Region of the bucket; empty = AWS_REGION / AWS_DEFAULT_REGION.",
+    ),
+    SettingInfo(
+        "vectors.allow_http",
+        "CODEINDEX_S3_ALLOW_HTTP",
+        False,
+        bool,
+        "Allow an http:// (unencrypted) S3 endpoint, such as a MinIO on the local network.",
+    ),
+    SettingInfo(
+        "worker.linger_seconds",
+        "CODEINDEX_WORKER_LINGER",
+        120.0,
+        float,
+        "A background worker started by the CLI stays this long after the queue empties.",
+        allow_zero=True,
+    ),
+    SettingInfo(
+        "worker.lease_seconds",
+        "CODEINDEX_LEASE_SECONDS",
+        10.0,
+        float,
+        "A worker that has not renewed its lease for this long is replaced.",
+    ),
+    SettingInfo(
+        "watch.enabled",
+        "CODEINDEX_WATCH",
+        True,
+        bool,
+        "Keep the index fresh on its own: watch files and reconcile while a worker runs.",
+    ),
+    SettingInfo(
+        "watch.debounce_ms",
+        "CODEINDEX_WATCH_DEBOUNCE_MS",
+        100,
+        int,
+        "Changes are queued once none arrived for this long (at most 20 times as long).",
+    ),
+    SettingInfo(
+        "watch.reconcile_seconds",
+        "CODEINDEX_RECONCILE_SECONDS",
+        300.0,
+        float,
+        "A cheap pass over the whole tree this often catches what the watcher missed "
+        "(0: only when a worker starts).",
+        allow_zero=True,
+    ),
+)
