@@ -177,7 +177,11 @@ async def test_the_server_answers_refuses_and_bounds(tmp_path: Path) -> None:
     assert not await QueryServer(tmp_path, handler).open()  # one server per data dir
     try:
         answer = await _ask(tmp_path, "symbols", {"name": "x"})
-        assert answer == {"v": query_socket.PROTOCOL, "ok": True, "result": {"op": "symbols", "args": {"name": "x"}}}
+        assert answer == {
+            "v": query_socket.PROTOCOL,
+            "ok": True,
+            "result": {"op": "symbols", "args": {"name": "x"}},
+        }
         refused = await _ask(tmp_path, "search", {"bad": True})
         assert refused["ok"] is False
         assert refused["error"]["code"] == "bad_argument"
