@@ -58,6 +58,7 @@ class WorkerHost:
         self._query_server: QueryServer | None = None
         self._loading: asyncio.Task[None] | None = None
         self._queried = float("-inf")
+        self._answering = 0  # queries being answered now
         self._models = service.models
         self.loader = ModelLoader(service.models)
         self.vectors = VectorStore(location_of(service.settings))
@@ -120,9 +121,11 @@ class WorkerHost:
         return self._task
 
     def _busy(self) -> bool:
-        """Loading a model for queries, or answered one lately: a front-end is using us."""
+        """Answering a query, loading a model for one, or answered one lately: a front-end
+        is using us."""
         loading = self._loading is not None and not self._loading.done()
-        return loading or time.monotonic() - self._queried < QUERY_STAY_SECONDS
+        recent = time.monotonic() - self._queried < QUERY_STAY_SECONDS
+        return loading or recent or self._answering > 0
 
     @contextlib.asynccontextmanager
     async def _beside_lease(self, owner: str) -> AsyncIterator[None]:
@@ -178,10 +181,11 @@ class WorkerHost:
             await server.close()
 
     async def _served(self, op: str, args: dict[str, Any]) -> Any:
-        self._queried = time.monotonic()
+        self._answering += 1
         try:
             return await self.answer(op, args, block=False)
         finally:
+            self._answering -= 1
             self._queried = time.monotonic()
 
     async def answer(self, op: str, args: dict[str, Any], *, block: bool = True) -> Any:
