@@ -31,11 +31,13 @@ from codeindex.app.supervisor import InProcessWorker, Supervisor, WorkerMode
 from codeindex.app.validate import validate_index
 from codeindex.config import Settings, load_settings
 from codeindex.contract import (
+    IndexStatus,
     ReindexResponse,
     SearchResponse,
     SymbolInfo,
     TaskInfo,
     TaskListEntry,
+    ValidationReport,
 )
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import BadArgument
@@ -357,8 +359,7 @@ class CodeIndexService:
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
     ) -> list[SymbolInfo]:
         """Symbols by exact name, prefix or substring."""
-        hits = await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
-        return [h.to_dict() for h in hits]
+        return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
 
     async def answer_query(self, op: str, args: dict[str, Any], *, wait: float) -> Any:
         """A `search` or `symbols` request as JSON, its arguments checked by `contract`.
@@ -371,11 +372,11 @@ class CodeIndexService:
 
     # ---- status ---------------------------------------------------------
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self) -> IndexStatus:
         """Counts, versions, model, embeddings and queue: the get_index_status capability."""
         return await index_status(self.settings, self.storage, self.queue, self.models)
 
-    async def validate(self, *, wait: float = SEARCH_WAIT_SECONDS) -> dict[str, Any]:
+    async def validate(self, *, wait: float = SEARCH_WAIT_SECONDS) -> ValidationReport:
         """Check the index against the disk and itself; each problem names its fix.
 
         The vectors (LanceDB, a remote engine) are checked by the worker.

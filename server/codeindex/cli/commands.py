@@ -29,7 +29,7 @@ from codeindex.cli.render import (
     render_tasks,
     render_validation,
 )
-from codeindex.contract import TaskInfo
+from codeindex.contract import ReindexResponse, TaskInfo
 from codeindex.errors import ModelUnavailable
 
 
@@ -51,7 +51,7 @@ QUERY_WAIT_SECONDS = 120.0
 
 async def _reindex(
     service: CodeIndexService, args: argparse.Namespace, *, label: str, **kwargs: Any
-) -> dict[str, Any]:
+) -> ReindexResponse:
     """force_reindex; a background worker does the work (with a progress bar when sync)."""
     sync = kwargs["async_"] is False
     if sync and not args.json and sys.stderr.isatty():
@@ -61,8 +61,8 @@ async def _reindex(
                 args.following.seen(state)
                 bar.update(state)
 
-            return dict(await service.force_reindex(**kwargs, on_progress=show))
-    return dict(await service.force_reindex(**kwargs, on_progress=args.following.seen))
+            return await service.force_reindex(**kwargs, on_progress=show)
+    return await service.force_reindex(**kwargs, on_progress=args.following.seen)
 
 
 def _from_cwd(paths: list[str]) -> list[str]:

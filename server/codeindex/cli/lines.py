@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from codeindex.contract import SearchHit, SymbolInfo
+
 __all__ = ["hit_line", "shown", "symbol_line"]
 
 
@@ -24,14 +26,14 @@ def shown(text: Any) -> str:
     )
 
 
-def hit_line(hit: dict[str, Any]) -> str:
+def hit_line(hit: SearchHit) -> str:
     """One search hit as the CLI prints it."""
     extra = f" [{hit['symbol']}]" if hit["symbol"] else ""
     fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
     return f"{shown(hit['path'])}:{hit['line']}{extra}{fresh}  {hit['snippet']}"
 
 
-def symbol_line(symbol: dict[str, Any]) -> str:
+def symbol_line(symbol: SymbolInfo) -> str:
     """One found symbol as the CLI prints it."""
     container = f"{symbol['container']}." if symbol["container"] else ""
     return (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +25,18 @@ from rich.progress import (
 from rich.table import Table
 
 from codeindex.cli.lines import hit_line, shown, symbol_line
+from codeindex.contract import (
+    Embeddings,
+    IndexStatus,
+    QueueInfo,
+    ReindexResponse,
+    SearchResponse,
+    SymbolInfo,
+    TaskInfo,
+    TaskListEntry,
+    ValidationReport,
+    WatcherStatus,
+)
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -65,7 +77,7 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, status: Mapping[str, Any]) -> None:
+    def update(self, status: TaskInfo) -> None:
         total = max(status["items_total"], 1)
         done = status["items_completed"] + status["items_failed"]
         if self.task is None:
@@ -76,7 +88,7 @@ class ProgressBar:
         self.progress.update(self.task, completed=done, total=total, rate=rate, current=current)
 
 
-def render_reindex(resp: dict[str, Any]) -> None:
+def render_reindex(resp: ReindexResponse) -> None:
     """A reindex response: the task, and its result once it has one."""
     out.print(f"task {resp['task_id']}: {resp['status']} — {resp['message']}")
     result = resp.get("result")
@@ -97,17 +109,18 @@ def render_reindex(resp: dict[str, Any]) -> None:
         )
 
 
-def render_hits(result: dict[str, Any]) -> None:
+def render_hits(result: SearchResponse) -> None:
     """Search hits, one per line, after the search's note if any."""
-    if result.get("note"):
-        err.print(f"[yellow]note:[/] {escape(result['note'])}")
+    note = result.get("note")
+    if note:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if not result["hits"]:
         out.print("no results")
     for hit in result["hits"]:
         out.print(hit_line(hit))
 
 
-def render_symbols(data: list[dict[str, Any]]) -> None:
+def render_symbols(data: list[SymbolInfo]) -> None:
     """Found symbols, one per line."""
     if not data:
         out.print("no symbols")
@@ -115,7 +128,7 @@ def render_symbols(data: list[dict[str, Any]]) -> None:
         out.print(symbol_line(s))
 
 
-def render_status(data: dict[str, Any]) -> None:
+def render_status(data: IndexStatus) -> None:
     """The index's state as a table, then the files not indexed."""
     files = data["files"]
     table = Table(show_header=False, box=None)
@@ -141,11 +154,11 @@ def render_status(data: dict[str, Any]) -> None:
         out.print(f"  {p['status']}: {shown(p['path'])}: {p['reason']}")
     if files.get("with_syntax_errors"):
         out.print(f"  {files['with_syntax_errors']} indexed file(s) with syntax errors:")
-        for p in files.get("syntax_errors", [])[:10]:
-            out.print(f"    {shown(p['path'])}: {p['reason']}")
+        for e in files.get("syntax_errors", [])[:10]:
+            out.print(f"    {shown(e['path'])}: {e['reason']}")
 
 
-def _embedding_rows(table: Table, emb: Mapping[str, Any]) -> None:
+def _embedding_rows(table: Table, emb: Embeddings) -> None:
     model = emb["active_model"]
     table.add_row("active model", f"{model['name']} ({model['dim']} dims)" if model else "none")
     shared = emb.get("shared_store")
@@ -155,8 +168,8 @@ def _embedding_rows(table: Table, emb: Mapping[str, Any]) -> None:
         + ("" if shared else f", {emb['vectors_bytes'] / 1e6:.1f} MB of vectors"),
     )
     table.add_row("vectors in", str(emb.get("vectors_location")) + (" (shared)" if shared else ""))
-    if shared and shared.get("last_run"):
-        run = shared["last_run"]
+    run = shared["last_run"] if shared else None
+    if run:
         table.add_row(
             "shared store hits",
             f"{run['texts_found']:,} of {run['texts_looked_up']:,} texts on the last run; "
@@ -166,10 +179,10 @@ def _embedding_rows(table: Table, emb: Mapping[str, Any]) -> None:
         table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
-    source = emb.get("source") or {}
-    if source.get("provider") == "openai":
+    source = emb["source"]
+    if source["provider"] == "openai":
         table.add_row("embeddings from", f"{source['url']} (model {source['model']})")
-        health = source.get("health")
+        health = source["health"]
         if health:
             state = "answering" if health["answering"] else "NOT answering"
             seen = f"last success {health['last_success_at'] or 'never'}"
@@ -181,7 +194,7 @@ def _embedding_rows(table: Table, emb: Mapping[str, Any]) -> None:
         table.add_row("files not embedded", f"{reasons} (full-text search only)")
 
 
-def _queue_rows(table: Table, queue: Mapping[str, Any]) -> None:
+def _queue_rows(table: Table, queue: QueueInfo) -> None:
     tasks = ", ".join(f"{k} {v}" for k, v in queue["tasks_by_status"].items()) or "none"
     table.add_row("tasks", f"{tasks}; {queue['items_left']} item(s) left")
     worker = queue["worker"]
@@ -200,7 +213,7 @@ def _queue_rows(table: Table, queue: Mapping[str, Any]) -> None:
         )
 
 
-def _watcher_line(watcher: Mapping[str, Any] | None) -> str:
+def _watcher_line(watcher: WatcherStatus | None) -> str:
     if not watcher:
         return "none"
     if watcher["active"]:
@@ -222,7 +235,7 @@ def _watcher_line(watcher: Mapping[str, Any] | None) -> str:
     return line
 
 
-def render_validation(data: dict[str, Any]) -> None:
+def render_validation(data: ValidationReport) -> None:
     """The validation report: what was skipped, each problem and its fix."""
     for skipped in data["skipped_paths"]:
         out.print(f"not indexed: {shown(skipped['path'])}: {skipped['reason']}")
@@ -239,7 +252,7 @@ def render_validation(data: dict[str, Any]) -> None:
         out.print(f"  fix: codeindex reindex --scope {fix['scope']} {paths}{more}".rstrip())
 
 
-def render_tasks(data: list[dict[str, Any]]) -> None:
+def render_tasks(data: list[TaskListEntry]) -> None:
     """Reindex tasks, one per line."""
     if not data:
         out.print("no tasks")
@@ -251,7 +264,7 @@ def render_tasks(data: list[dict[str, Any]]) -> None:
         )
 
 
-def render_task(t: dict[str, Any]) -> None:
+def render_task(t: TaskInfo) -> None:
     """One task: state, counts, current file, ETA, message and failures."""
     out.print(f"{t['task_id']}  {t['status']}  {t['progress'] * 100:.1f}%")
     out.print(f"  scope {json.dumps(t['scope'])}, priority {t['priority']}")

@@ -1,387 +1,138 @@
 """The shapes every front-end speaks: typed results, and the checking of raw arguments.
 
-The reindex contract's response and the task shapes are TypedDicts, so the CLI's
-`--json`, the language server's command results and the MCP tools' structured content
-are the same JSON, and the MCP output schemas are generated from these types.
+The results (`results`: reindexing, tasks, search, symbols, validation; `status`: the
+index's status) are TypedDicts, so the CLI's `--json`, the language server's command
+results and the MCP tools' structured content are the same JSON, the MCP output schemas
+are generated from these types, and so are the VS Code client's response types
+(`scripts/generate_protocol.py`).
 
-Front-ends receive untyped JSON. `reindex_args`, `task_id_arg`, `list_args`,
-`search_args` and `symbol_args` turn it into the keyword arguments of the service's
-methods, or raise `BadArgument` naming the field, what was given and what is allowed.
+Front-ends receive untyped JSON: `arguments` turns it into the keyword arguments of the
+service's methods, or raises `BadArgument` naming the field, what was given and what is
+allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, NotRequired, TypedDict
-
-from codeindex.errors import BadArgument
-
-SCOPES = ("file", "files", "directory", "project", "embeddings-only")
-PRIORITIES = ("high", "normal", "low")
-STATUSES = ("Queued", "Running", "Paused", "Completed", "Failed", "Cancelled")
-SEARCH_MODES = ("hybrid", "semantic", "lexical")
-SYMBOL_MATCHES = ("auto", "exact", "prefix", "substring")
-MAX_PATHS = 10_000
-MAX_LIMIT = 1000
-MAX_TEXT = 4096
-
-# ---- results ------------------------------------------------------------------------------
-
-
-class FilePath(TypedDict):
-    path: str
-
-
-class FileScope(TypedDict):
-    File: FilePath
-
-
-class FilesPaths(TypedDict):
-    paths: list[str]
-
-
-class FilesScope(TypedDict):
-    Files: FilesPaths
-
-
-class DirectoryPath(TypedDict):
-    path: str
-    recursive: bool
-
-
-class DirectoryScope(TypedDict):
-    Directory: DirectoryPath
-
-
-ScopeObject = FileScope | FilesScope | DirectoryScope | Literal["Project", "EmbeddingsOnly"]
-TaskStatusName = Literal["Queued", "Running", "Paused", "Completed", "Failed", "Cancelled"]
-
-
-class Failure(TypedDict):
-    """A file that failed, and why."""
-
-    path: str
-    error: str
-
-
-class Summary(TypedDict):
-    files_processed: int
-    symbols_extracted: int
-    chunks_created: int
-    embeddings_generated: int
-
-
-class ReindexResult(TypedDict):
-    """What a finished task did (the `result` of a sync force_reindex)."""
-
-    items_completed: int
-    items_failed: int
-    duration_seconds: float
-    failures: list[Failure]
-    summary: Summary
-
-
-class ReindexResponse(TypedDict):
-    """The answer of force_reindex."""
-
-    task_id: str
-    scope: ScopeObject
-    status: TaskStatusName
-    items_total: int
-    items_queued: int
-    estimated_duration_seconds: float | None
-    message: str | None
-    result: ReindexResult | None
-
-
-class TaskInfo(TypedDict):
-    """One task's status, progress, counts, current file, ETA, failures and summary."""
-
-    task_id: str
-    scope: ScopeObject
-    status: TaskStatusName
-    priority: Literal["high", "normal", "low"]
-    progress: float
-    items_total: int
-    items_completed: int
-    items_failed: int
-    items_cancelled: int
-    items_pending: int
-    current_file: str | None
-    created_at: str | None
-    started_at: str | None
-    completed_at: str | None
-    eta_seconds: float | None
-    estimated_duration_seconds: float | None
-    message: str | None
-    error_message: str | None
-    failures: list[Failure]
-    summary: Summary
-
-
-class TaskListEntry(TypedDict):
-    """A task in a list, newest first."""
-
-    task_id: str
-    scope: ScopeObject
-    status: TaskStatusName
-    progress: float
-    items_total: int
-    items_completed: int
-    items_failed: int
-    created_at: str | None
-    completed_at: str | None
-    message: str | None
-
-
-class TaskList(TypedDict):
-    tasks: list[TaskListEntry]
-
-
-class SearchHit(TypedDict):
-    path: str
-    start_line: int
-    end_line: int
-    line: int
-    snippet: str
-    symbol: str | None
-    language: str | None
-    score: float
-    freshness: Literal["fresh", "stale", "pending_embedding"]
-    chunk_id: int
-
-
-class SearchResponse(TypedDict):
-    query: str
-    mode: Literal["hybrid", "semantic", "lexical"]
-    model: str | None
-    note: str | None
-    elapsed_ms: float
-    hits: list[SearchHit]
-
-
-class SymbolInfo(TypedDict):
-    name: str
-    kind: str
-    container: str | None
-    path: str
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    language: str | None
-
-
-class SymbolList(TypedDict):
-    symbols: list[SymbolInfo]
-
-
-class Fix(TypedDict):
-    """The force_reindex arguments that fix a problem."""
-
-    scope: str
-    paths: NotRequired[list[str]]
-
-
-class Problem(TypedDict):
-    kind: str
-    detail: str
-    fix: Fix
-    paths: NotRequired[list[str]]
-    reasons: NotRequired[dict[str, str | None]]
-
-
-class SkippedPathInfo(TypedDict):
-    path: str
-    reason: str
-
-
-class ValidationReport(TypedDict):
-    ok: bool
-    files_checked: int
-    problems: list[Problem]
-    skipped_paths: list[SkippedPathInfo]
-    warnings: list[str]
-
-
-# ---- argument checking --------------------------------------------------------------------
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _bad(name: str, value: Any, expected: str, allowed: Any = None) -> BadArgument:
-    return BadArgument(
-        f"{name} must be {expected}; got {_describe(value)}",
-        field=name,
-        given=value if isinstance(value, str | int | float | bool) or value is None else None,
-        allowed=allowed,
-    )
-
-
-def _only(obj: Any, known: tuple[str, ...], what: str) -> Mapping[str, Any]:
-    if obj is None:
-        return {}
-    if not isinstance(obj, Mapping):
-        raise BadArgument(
-            f"{what} takes one object with the fields {', '.join(known)}; got {_describe(obj)}",
-            allowed=list(known),
-        )
-    unknown = sorted(k for k in obj if k not in known)
-    if unknown:
-        raise BadArgument(
-            f"{what} has no field {', '.join(map(repr, unknown))}; its fields are "
-            f"{', '.join(known)}",
-            field=unknown[0],
-            allowed=list(known),
-        )
-    return obj
-
-
-def _choice(obj: Mapping[str, Any], name: str, choices: tuple[str, ...], default: Any) -> Any:
-    value = obj.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, str) or value not in choices:
-        lowered = value.lower() if isinstance(value, str) else None
-        match = next((c for c in choices if c.lower() == lowered), None)
-        if match is None:
-            raise _bad(name, value, f"one of {', '.join(choices)}", list(choices))
-        return match
-    return value
-
-
-def _bool(obj: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = obj.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise _bad(name, value, "true or false")
-    return value
-
-
-def _int(
-    obj: Mapping[str, Any], name: str, default: int, low: int = 1, high: int = MAX_LIMIT
-) -> int:
-    value = obj.get(name)
-    if value is None:
-        return default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _bad(name, value, f"a whole number from {low} to {high}")
-    return value
-
-
-def _text(
-    obj: Mapping[str, Any], name: str, *, required: bool = False, allow_empty: bool = False
-) -> str | None:
-    value = obj.get(name)
-    if value is None:
-        if required:
-            raise BadArgument(f"{name} is required: give it as a string", field=name)
-        return None
-    if not isinstance(value, str):
-        raise _bad(name, value, "a string")
-    if not allow_empty and not value.strip():
-        raise _bad(name, value, "a non-empty string")
-    if "\0" in value:
-        raise _bad(name, value, "a string without NUL bytes")
-    if len(value) > MAX_TEXT:
-        raise BadArgument(
-            f"{name} is {len(value)} characters long; at most {MAX_TEXT} are allowed", field=name
-        )
-    return value
-
-
-def _paths(obj: Mapping[str, Any]) -> list[str]:
-    value = obj.get("paths")
-    if value is None:
-        return []
-    if isinstance(value, str):
-        raise _bad("paths", value, "an array of strings (wrap a single path in [ ])")
-    if not isinstance(value, list):
-        raise _bad("paths", value, "an array of strings")
-    if len(value) > MAX_PATHS:
-        raise BadArgument(
-            f"paths has {len(value)} entries; at most {MAX_PATHS} are allowed: reindex their "
-            "folder (scope directory) or the project instead",
-            field="paths",
-        )
-    for i, path in enumerate(value):
-        if not isinstance(path, str) or not path:
-            raise _bad(f"paths[{i}]", path, "a non-empty string")
-        if "\0" in path:
-            raise _bad(f"paths[{i}]", path, "a path without NUL bytes")
-    return list(value)
-
-
-REINDEX_FIELDS = (
-    "scope",
-    "paths",
-    "priority",
-    "embeddings_only",
-    "async",
-    "incremental",
-    "recursive",
+from codeindex.contract.arguments import (
+    MAX_LIMIT,
+    MAX_PATHS,
+    MAX_TEXT,
+    PRIORITIES,
+    REINDEX_FIELDS,
+    SCOPES,
+    SEARCH_MODES,
+    STATUSES,
+    SYMBOL_MATCHES,
+    list_args,
+    reindex_args,
+    search_args,
+    symbol_args,
+    task_id_arg,
+)
+from codeindex.contract.results import (
+    DirectoryPath,
+    DirectoryScope,
+    Failure,
+    FilePath,
+    FileScope,
+    FilesPaths,
+    FilesScope,
+    Fix,
+    Freshness,
+    Priority,
+    Problem,
+    ReindexResponse,
+    ReindexResult,
+    ScopeName,
+    ScopeObject,
+    SearchHit,
+    SearchMode,
+    SearchResponse,
+    SkippedPathInfo,
+    Summary,
+    SymbolInfo,
+    SymbolList,
+    SymbolMatch,
+    TaskInfo,
+    TaskList,
+    TaskListEntry,
+    TaskStatusName,
+    ValidationReport,
+)
+from codeindex.contract.status import (
+    ActiveModel,
+    Embeddings,
+    EngineHealth,
+    FileCounts,
+    IndexStatus,
+    LocalSource,
+    NotIndexed,
+    QueueInfo,
+    Reconciliation,
+    RemoteSource,
+    SharedRun,
+    SharedStore,
+    SyntaxErrorInfo,
+    WatcherStatus,
+    WorkerInfo,
 )
 
-
-def reindex_args(obj: Any) -> dict[str, Any]:
-    """The keyword arguments of `CodeIndexService.force_reindex` from a contract object."""
-    args = _only(obj, REINDEX_FIELDS, "force_reindex")
-    if args.get("scope") is None:
-        raise BadArgument(
-            f"scope is required: one of {', '.join(SCOPES)}", field="scope", allowed=list(SCOPES)
-        )
-    return {
-        "scope": _choice(args, "scope", SCOPES, None),
-        "paths": _paths(args),
-        "priority": _choice(args, "priority", PRIORITIES, "normal"),
-        "embeddings_only": _bool(args, "embeddings_only", False),
-        "async_": _bool(args, "async", True),
-        "incremental": _bool(args, "incremental", False),
-        "recursive": _bool(args, "recursive", True),
-    }
-
-
-def task_id_arg(obj: Any) -> str:
-    """The `task_id` of a status/pause/resume/cancel request."""
-    args = _only(obj, ("task_id",), "this command")
-    task_id = _text(args, "task_id", required=True)
-    assert task_id is not None
-    return task_id
-
-
-def list_args(obj: Any) -> dict[str, Any]:
-    """The keyword arguments of `list_reindex_tasks`."""
-    args = _only(obj, ("status", "limit"), "list_reindex_tasks")
-    return {
-        "status": _choice(args, "status", STATUSES, None),
-        "limit": _int(args, "limit", 20),
-    }
-
-
-def search_args(obj: Any) -> dict[str, Any]:
-    """The keyword arguments of `search`."""
-    args = _only(obj, ("query", "mode", "limit", "path", "language"), "search")
-    return {
-        "query": _text(args, "query", required=True),
-        "mode": _choice(args, "mode", SEARCH_MODES, None),
-        "limit": _int(args, "limit", 10),
-        "path": _text(args, "path"),
-        "language": _text(args, "language"),
-    }
-
-
-def symbol_args(obj: Any) -> dict[str, Any]:
-    """The keyword arguments of `find_symbols`."""
-    args = _only(obj, ("name", "match", "kind", "limit"), "find_symbol")
-    return {
-        "name": _text(args, "name", required=True),
-        "match": _choice(args, "match", SYMBOL_MATCHES, "auto"),
-        "kind": _text(args, "kind"),
-        "limit": _int(args, "limit", 50),
-    }
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_PATHS",
+    "MAX_TEXT",
+    "PRIORITIES",
+    "REINDEX_FIELDS",
+    "SCOPES",
+    "SEARCH_MODES",
+    "STATUSES",
+    "SYMBOL_MATCHES",
+    "ActiveModel",
+    "DirectoryPath",
+    "DirectoryScope",
+    "Embeddings",
+    "EngineHealth",
+    "Failure",
+    "FileCounts",
+    "FilePath",
+    "FileScope",
+    "FilesPaths",
+    "FilesScope",
+    "Fix",
+    "Freshness",
+    "IndexStatus",
+    "LocalSource",
+    "NotIndexed",
+    "Priority",
+    "Problem",
+    "QueueInfo",
+    "Reconciliation",
+    "ReindexResponse",
+    "ReindexResult",
+    "RemoteSource",
+    "ScopeName",
+    "ScopeObject",
+    "SearchHit",
+    "SearchMode",
+    "SearchResponse",
+    "SharedRun",
+    "SharedStore",
+    "SkippedPathInfo",
+    "Summary",
+    "SymbolInfo",
+    "SymbolList",
+    "SymbolMatch",
+    "SyntaxErrorInfo",
+    "TaskInfo",
+    "TaskList",
+    "TaskListEntry",
+    "TaskStatusName",
+    "ValidationReport",
+    "WatcherStatus",
+    "WorkerInfo",
+    "list_args",
+    "reindex_args",
+    "search_args",
+    "symbol_args",
+    "task_id_arg",
+]

@@ -9,12 +9,12 @@ at high priority.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from codeindex.contract import Failure
+from codeindex.contract import Failure, TaskInfo
 from codeindex.errors import CodeIndexError
 from codeindex.lsp.tracking import counts, title
 
@@ -28,7 +28,7 @@ RETRY = "Retry failed"
 SHOWN_LINES = 20
 
 
-def summary(info: Mapping[str, Any]) -> str:
+def summary(info: TaskInfo) -> str:
     """`Reindex project: 3 files failed (381/381 files).`"""
     failed = int(info["items_failed"])
     noun = "file" if failed == 1 else "files"
@@ -46,7 +46,7 @@ def listing(task_id: str, failures: Sequence[Failure]) -> str:
     return "\n".join(lines)
 
 
-async def offer(ls: CodeIndexServer, info: Mapping[str, Any]) -> None:
+async def offer(ls: CodeIndexServer, info: TaskInfo) -> None:
     """Ask what to do about a task's failed files, and do it."""
     task_id = str(info["task_id"])
     try:

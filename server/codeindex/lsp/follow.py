@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from codeindex.contract import TaskInfo
 from codeindex.lsp import failures, progress, status
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
-async def observe(ls: CodeIndexServer, info: Mapping[str, Any], *, locked: bool = False) -> None:
+async def observe(ls: CodeIndexServer, info: TaskInfo, *, locked: bool = False) -> None:
     """One task state: progress, status, and the failures prompt when it ended with some."""
     if locked:
         ended = await progress.show(ls, info)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from codeindex.contract import TaskInfo
 from codeindex.errors import CodeIndexError
 from codeindex.lsp.tracking import RUNNING, Tracked, end_message, report_message, title
 
@@ -31,7 +31,7 @@ REPORT_SECONDS = 0.2
 CREATE_SECONDS = 5.0
 
 
-async def _begin(ls: CodeIndexServer, tracked: Tracked, info: Mapping[str, Any]) -> None:
+async def _begin(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
     book = ls.book
     if not tracked.client_token:
         if not ls.supports_progress():
@@ -72,10 +72,10 @@ def _end(ls: CodeIndexServer, tracked: Tracked, message: str) -> None:
         tracked.token = None
 
 
-async def show(ls: CodeIndexServer, info: Mapping[str, Any]) -> bool:
+async def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
     """Turn one task state into progress messages; True when this ended a task we followed."""
     book = ls.book
-    task_id = str(info["task_id"])
+    task_id = info["task_id"]
     if task_id in book.ended:
         return False
     tracked = book.tasks.get(task_id)
@@ -87,7 +87,7 @@ async def show(ls: CodeIndexServer, info: Mapping[str, Any]) -> bool:
             book.forget(task_id)  # it ended before it was seen running
             return True
         tracked = book.tasks[task_id] = Tracked(task_id)
-    tracked.percent = max(tracked.percent, min(100, int(float(info["progress"]) * 100)))
+    tracked.percent = max(tracked.percent, min(100, int(info["progress"] * 100)))
     if status in RUNNING:
         if not tracked.begun:
             await _begin(ls, tracked, info)

@@ -6,11 +6,12 @@ the client) and held by the server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from lsprotocol import types
+
+from codeindex.contract import ScopeObject, TaskInfo
 
 RUNNING = ("Queued", "Running")
 ENDED_MEMORY = 1000
@@ -53,65 +54,63 @@ class ProgressBook:
             del self.ended[next(iter(self.ended))]
 
 
-def title(scope: Any) -> str:
+def title(scope: ScopeObject) -> str:
     """`Reindex project`, `Reindex file a.py`, ... from the contract's scope object."""
     if scope == "Project":
         return "Reindex project"
     if scope == "EmbeddingsOnly":
         return "Re-embed all (embeddings only)"
-    if isinstance(scope, Mapping) and scope:
-        kind, body = next(iter(scope.items()))
-        if kind == "File":
-            return f"Reindex file {body['path']}"
-        if kind == "Files":
-            paths = body["paths"]
-            return f"Reindex {paths[0]}" if len(paths) == 1 else f"Reindex {len(paths)} files"
-        if kind == "Directory":
-            return f"Reindex directory {body['path'] or '.'}"
-    return "Reindex"
+    if isinstance(scope, str):
+        return "Reindex"
+    if "File" in scope:
+        return f"Reindex file {scope['File']['path']}"
+    if "Files" in scope:
+        paths = scope["Files"]["paths"]
+        return f"Reindex {paths[0]}" if len(paths) == 1 else f"Reindex {len(paths)} files"
+    return f"Reindex directory {scope['Directory']['path'] or '.'}"
 
 
-def counts(info: Mapping[str, Any]) -> str:
+def counts(info: TaskInfo) -> str:
     """`12/25 files`: files done (completed or failed) of the task's files."""
-    done = int(info["items_completed"]) + int(info["items_failed"])
+    done = info["items_completed"] + info["items_failed"]
     return f"{done}/{info['items_total']} files"
 
 
-def report_message(info: Mapping[str, Any]) -> str:
+def report_message(info: TaskInfo) -> str:
     """`12/25 files · src/a.py` while running, `queued` before."""
     if info["status"] == "Queued" and not info["items_completed"]:
         return f"queued · {counts(info)}"
-    current = info.get("current_file")
+    current = info["current_file"]
     return f"{counts(info)} · {current}" if current else counts(info)
 
 
-def end_message(info: Mapping[str, Any]) -> str:
+def end_message(info: TaskInfo) -> str:
     """How the task (or this span of it) ended."""
     status = info["status"]
     if status == "Completed":
         return f"completed: {counts(info)}"
     if status == "Failed":
-        failed = int(info["items_failed"])
+        failed = info["items_failed"]
         noun = "file" if failed == 1 else "files"
         return f"failed: {failed} {noun} failed, {counts(info)}"
     if status == "Cancelled":
         return f"cancelled at {counts(info)}"
     if status == "Paused":
         return f"paused at {counts(info)}"
-    return str(status).lower()
+    return status.lower()
 
 
 @dataclass(slots=True)
 class StatusReporter:
     """What the status item shows, from the tasks the server follows."""
 
-    unfinished: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    failed: Mapping[str, Any] | None = None
+    unfinished: dict[str, TaskInfo] = field(default_factory=dict)
+    failed: TaskInfo | None = None
     problem: str | None = None
     sent: dict[str, Any] | None = None
     sent_at: float = 0.0
 
-    def observe(self, info: Mapping[str, Any]) -> None:
+    def observe(self, info: TaskInfo) -> None:
         """A task changed."""
         task_id = str(info["task_id"])
         status = info["status"]

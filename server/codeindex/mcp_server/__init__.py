@@ -5,11 +5,11 @@ its companions (get_reindex_status, list_reindex_tasks, pause/resume/cancel_rein
 get_index_status, validate_index, search_code and find_symbol. Each is a thin
 translation onto `CodeIndexService`.
 
-Modules: `app` (the server, its lifespan, stdio), `tools` (names, descriptions,
+Modules: `server` (the server, its lifespan, stdio), `tools` (names, descriptions,
 schemas, annotations), `handlers` (one function per tool), `summaries` (the text
 beside each structured result), `schema` (output schemas from the core's typed
-results, `codeindex.contract`), `index_status` (the one result the core does not
-type yet), `core` (the seam to the core: the session, errors as tool results).
+results, `codeindex.contract`), `core` (the seam to the core: the session, errors as
+tool results).
 Arguments are checked by `codeindex.contract`, as in every front-end.
 """
 

@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from codeindex.contract import (
+    IndexStatus,
     ReindexResponse,
     SearchResponse,
     SymbolInfo,
     TaskInfo,
     TaskListEntry,
+    ValidationReport,
 )
 
 MAX_LINES = 20
@@ -85,7 +87,7 @@ def tasks(entries: Sequence[TaskListEntry]) -> str:
     return "\n".join(_more(lines, len(entries), "tasks"))
 
 
-def status(st: dict[str, Any]) -> str:
+def status(st: IndexStatus) -> str:
     """get_index_status: counts, embeddings, queue."""
     files, emb, queue = st["files"], st["embeddings"], st["queue"]
     model = emb["active_model"]["name"] if emb["active_model"] else "none"
@@ -101,7 +103,7 @@ def status(st: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def validation(report: dict[str, Any]) -> str:
+def validation(report: ValidationReport) -> str:
     """validate_index: ok, or each problem with its fix."""
     if report["ok"]:
         return f"index is valid ({report['files_checked']} files checked)"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeindex import contract
-from codeindex.mcp_server.index_status import IndexStatus
 from codeindex.mcp_server.schema import schema_of
 
 
@@ -194,7 +193,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "worker."
         ),
         properties={},
-        result=IndexStatus,
+        result=contract.IndexStatus,
     ),
     ToolSpec(
         name="validate_index",

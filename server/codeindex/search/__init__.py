@@ -16,15 +16,14 @@ import asyncio
 import time
 from typing import Protocol
 
+from codeindex.contract import SymbolInfo
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import SemanticUnavailable
 from codeindex.search.hits import (
     MODES,
     Hit,
-    Mode,
     SearchError,
     SearchResult,
-    SymbolHit,
     annotate_freshness,
     fuse,
 )
@@ -36,12 +35,10 @@ __all__ = [
     "MODES",
     "STOP_WORDS",
     "Hit",
-    "Mode",
     "Search",
     "SearchError",
     "SearchResult",
     "SemanticSource",
-    "SymbolHit",
     "fts_query",
     "fuse",
     "lexical",
@@ -144,7 +141,7 @@ class Search:
 
     async def symbols(
         self, name: str, *, match: str = "auto", kind: str | None = None, limit: int = 50
-    ) -> list[SymbolHit]:
+    ) -> list[SymbolInfo]:
         """Symbols by exact name, prefix or substring."""
         found = await symbols(self.storage, name, match=match, kind=kind, limit=limit)
         if not found and kind:

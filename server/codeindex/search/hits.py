@@ -1,19 +1,21 @@
-"""What search returns: hits, results, symbol hits; rank fusion and freshness of hits."""
+"""What search returns: hits and results (as the contract's types), rank fusion and freshness.
+
+A symbol found by name goes straight from its storage row to the contract's `SymbolInfo`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Literal, cast
+from dataclasses import dataclass, field
+from typing import cast
 
-from codeindex.contract import SearchHit, SearchResponse, SymbolInfo
+from codeindex.contract import Freshness, SearchHit, SearchMode, SearchResponse, SymbolInfo
 from codeindex.errors import BadArgument
 from codeindex.storage import Storage
 from codeindex.storage.search_sql import ChunkRow, SymbolRow
 from codeindex.workspace import Workspace
 
-Mode = Literal["lexical", "semantic", "hybrid"]
 MODES: tuple[str, ...] = ("lexical", "semantic", "hybrid")
 # Reciprocal-rank fusion, tuned on the "tune" halves of tests/data/queries (25 questions
 # about polyglot-small, 12 about Django; MiniLM int8) and checked on doc-comment and
@@ -42,15 +44,24 @@ class Hit:
     symbol: str | None
     language: str | None
     score: float
-    freshness: str = "fresh"  # fresh | stale | pending_embedding
+    freshness: Freshness = "fresh"
     chunk_id: int = 0
     content_hash: str = ""
 
     def to_dict(self) -> SearchHit:
         """JSON-ready form."""
-        data = asdict(self)
-        data.pop("content_hash")
-        return cast(SearchHit, data)
+        return {
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "line": self.line,
+            "snippet": self.snippet,
+            "symbol": self.symbol,
+            "language": self.language,
+            "score": self.score,
+            "freshness": self.freshness,
+            "chunk_id": self.chunk_id,
+        }
 
 
 @dataclass(slots=True)
@@ -58,7 +69,7 @@ class SearchResult:
     """Hits plus the mode that produced them and a note when a mode was unavailable."""
 
     query: str
-    mode: str
+    mode: str  # one of MODES: `Search.check` refuses others
     hits: list[Hit] = field(default_factory=list)
     note: str | None = None
     elapsed_ms: float = 0.0
@@ -68,7 +79,7 @@ class SearchResult:
         """JSON-ready form."""
         return {
             "query": self.query,
-            "mode": cast(Mode, self.mode),
+            "mode": cast(SearchMode, self.mode),
             "model": self.model,
             "note": self.note,
             "elapsed_ms": round(self.elapsed_ms, 2),
@@ -76,28 +87,19 @@ class SearchResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolHit:
-    """One symbol found by name."""
-
-    name: str
-    kind: str
-    container: str | None
-    path: str
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    language: str | None
-
-    @classmethod
-    def of(cls, row: SymbolRow) -> SymbolHit:
-        """From a storage row."""
-        return cls(*(getattr(row, f) for f in row.__dataclass_fields__))
-
-    def to_dict(self) -> SymbolInfo:
-        """JSON-ready form."""
-        return cast(SymbolInfo, asdict(self))
+def symbol_info(row: SymbolRow) -> SymbolInfo:
+    """A symbol found by name, JSON-ready."""
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "container": row.container,
+        "path": row.path,
+        "start_line": row.start_line,
+        "start_col": row.start_col,
+        "end_line": row.end_line,
+        "end_col": row.end_col,
+        "language": row.language,
+    }
 
 
 def _best_line(text: str, start_line: int, query: str) -> tuple[int, str]:

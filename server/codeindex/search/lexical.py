@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from codeindex.contract import SymbolInfo
 from codeindex.parser.identifiers import split_identifier
-from codeindex.search.hits import WORD, Hit, SearchError, SymbolHit, hit_of
+from codeindex.search.hits import WORD, Hit, SearchError, hit_of, symbol_info
 from codeindex.storage import Storage
 from codeindex.storage.search_sql import NameMatch
 
@@ -110,7 +111,7 @@ async def symbols(
     match: str = "auto",
     kind: str | None = None,
     limit: int = 50,
-) -> list[SymbolHit]:
+) -> list[SymbolInfo]:
     """Symbols by name: exact, prefix or substring, case-insensitive (`auto`: in that order)."""
     if not name.strip():
         raise SearchError("symbol name is empty: give a name, a prefix or a part of one")
@@ -119,14 +120,14 @@ async def symbols(
     order: list[NameMatch] = ["exact", "prefix", "substring"]
     if match != "auto":
         order = [how for how in order if how == match]
-    found: list[SymbolHit] = []
+    found: list[SymbolInfo] = []
     seen: set[tuple[str, int, int]] = set()
     for how in order:
         for row in await storage.symbols_named(name, how, kind=kind, limit=limit):
             key = (row.path, row.start_line, row.start_col)
             if key not in seen:
                 seen.add(key)
-                found.append(SymbolHit.of(row))
+                found.append(symbol_info(row))
         if found and match == "auto":
             break
     return found[:limit]

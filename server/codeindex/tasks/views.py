@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, overload
 
 from codeindex.contract import (
     Failure as FailureInfo,
@@ -28,6 +28,10 @@ _PRIORITY_NAMES: dict[Priority, Literal["high", "normal", "low"]] = {
 }
 
 
+@overload
+def iso(ts: float) -> str: ...
+@overload
+def iso(ts: float | None) -> str | None: ...
 def iso(ts: float | None) -> str | None:
     """Unix seconds to an ISO-8601 UTC string."""
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

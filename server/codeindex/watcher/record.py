@@ -8,8 +8,8 @@ clear its row) never leaves a watcher shown active.
 from __future__ import annotations
 
 import time
-from typing import TypedDict
 
+from codeindex.contract import Reconciliation, WatcherStatus
 from codeindex.storage import Storage
 from codeindex.storage.meta import (
     WATCH_ERROR,
@@ -40,28 +40,6 @@ WATCH_KEYS = (
 )
 
 FLUSH_SECONDS = 1.0
-
-
-class Reconciliation(TypedDict):
-    """The last reconciling pass: when, how long, how many files it found changed."""
-
-    at: str | None
-    duration_seconds: float
-    files_changed: int
-    task_id: str | None
-
-
-class WatcherStatus(TypedDict):
-    """The `watcher` block of get_index_status."""
-
-    active: bool
-    owner: str | None
-    since: str | None
-    events_seen: int
-    tasks_queued: int
-    last_event_at: str | None
-    error: str | None
-    last_reconciliation: Reconciliation | None
 
 
 class Recorder:

@@ -8,9 +8,9 @@ key the settings name. Front-ends get these problems over the query socket (`vec
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from codeindex.app.validate import problem
+from codeindex.contract import Problem
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.embedding.remote import RemoteEmbedder
 from codeindex.errors import ModelUnavailable, VectorsDamaged, VectorStoreUnavailable
@@ -20,14 +20,14 @@ from codeindex.vectors.store import VectorStore
 
 async def vector_problems(
     st: Storage, models: ModelRegistry, vectors: VectorStore
-) -> list[dict[str, Any]]:
+) -> list[Problem]:
     """What is wrong with the vectors and the engine, each with the reindex that fixes it."""
     return await _table_problems(st, models, vectors) + await _engine_problems(models)
 
 
 async def _table_problems(
     st: Storage, models: ModelRegistry, vectors: VectorStore
-) -> list[dict[str, Any]]:
+) -> list[Problem]:
     """The store reachable, the active table readable, of its dimension, and complete."""
     active = await models.active()
     try:
@@ -43,7 +43,7 @@ async def _table_problems(
         return [problem("vector_store", exc.message, "embeddings-only", store=vectors.where)]
     except VectorsDamaged as exc:
         return [problem("vectors_damaged", str(exc), "embeddings-only")]
-    found: list[dict[str, Any]] = []
+    found: list[Problem] = []
     if table is not None and table.dim != active.dim:
         return [
             problem(
@@ -65,7 +65,7 @@ async def _table_problems(
     return found
 
 
-async def _engine_problems(models: ModelRegistry) -> list[dict[str, Any]]:
+async def _engine_problems(models: ModelRegistry) -> list[Problem]:
     """A remote engine must answer a probe with the key the settings name."""
     if models.remote is None:
         return []

@@ -1,14 +1,12 @@
-"""The shape of get_index_status, for its output schema.
+"""The result of get_index_status: what the index holds, the model, the queue and the worker.
 
-The core types its other results in `codeindex.contract` (the tools' output schemas
-are generated from those); `CodeIndexService.status()` returns a plain dict, so its
-shape is written out here, as `codeindex.app.status` builds it. Objects stay open: a key
-the core adds later does not break a client that validates.
+`codeindex.app.status` builds it, every front-end shows it, and the MCP tool's output
+schema is generated from it.
 """
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 
 class NotIndexed(TypedDict):
@@ -16,6 +14,13 @@ class NotIndexed(TypedDict):
 
     path: str
     status: str
+    reason: str
+
+
+class SyntaxErrorInfo(TypedDict):
+    """An indexed file whose parse had errors, and the first of them."""
+
+    path: str
     reason: str
 
 
@@ -27,6 +32,7 @@ class FileCounts(TypedDict):
     by_language: dict[str, int]
     by_encoding: dict[str, int]
     with_syntax_errors: int
+    syntax_errors: list[SyntaxErrorInfo]
     not_indexed: list[NotIndexed]
 
 
@@ -57,6 +63,32 @@ class SharedStore(TypedDict):
     last_run: SharedRun | None
 
 
+class LocalSource(TypedDict):
+    """Embeddings made in the worker by a local model."""
+
+    provider: Literal["local"]
+    model: str
+
+
+class EngineHealth(TypedDict):
+    """The remote engine's health as last recorded."""
+
+    answering: bool
+    last_success_at: str | None
+    last_failure_at: str | None
+    last_error: str | None
+
+
+class RemoteSource(TypedDict):
+    """Embeddings made by a remote OpenAI-compatible engine."""
+
+    provider: Literal["openai"]
+    url: str
+    model: str
+    api_key_env: str | None
+    health: EngineHealth | None
+
+
 class Embeddings(TypedDict):
     """Chunks embedded and pending, and why pending."""
 
@@ -70,6 +102,8 @@ class Embeddings(TypedDict):
     shared_store: SharedStore | None
     configured_model: str
     configured_model_path: str | None
+    files_not_embedded: dict[str, int]
+    source: LocalSource | RemoteSource
 
 
 class WorkerInfo(TypedDict):
@@ -89,12 +123,35 @@ class QueueInfo(TypedDict):
     worker: WorkerInfo | None
 
 
+class Reconciliation(TypedDict):
+    """The last reconciling pass: when, how long, how many files it found changed."""
+
+    at: str | None
+    duration_seconds: float
+    files_changed: int
+    task_id: str | None
+
+
+class WatcherStatus(TypedDict):
+    """The `watcher` block of get_index_status."""
+
+    active: bool
+    owner: str | None
+    since: str | None
+    events_seen: int
+    tasks_queued: int
+    last_event_at: str | None
+    error: str | None
+    last_reconciliation: Reconciliation | None
+
+
 class IndexStatus(TypedDict):
     """get_index_status: what the index holds, the model, the queue and the worker."""
 
     workspace: str
     data_dir: str
     data_dir_bytes: int
+    storage_note: str | None
     schema_version: int
     parser_version: int
     files: FileCounts
@@ -102,4 +159,5 @@ class IndexStatus(TypedDict):
     chunks: int
     last_full_index_at: str | None
     embeddings: Embeddings
+    watcher: WatcherStatus
     queue: QueueInfo
