@@ -1,18 +1,23 @@
 """The VS Code extension against the real language server: what package.json and the
-extension's constants promise is what `codeindex lsp` advertises and accepts.
+extension's constants promise is what `codeindex lsp` advertises and accepts, and the
+response types the extension reads are the contract's.
 
 The server is started as a subprocess with pytest-lsp and initialized on an empty folder;
 its `executeCommandProvider` is the list every command of the extension maps onto (the
-extension's unit tests check the mapping itself against these constants).
+extension's unit tests check the mapping itself against these constants). The response
+types are generated from the contract's JSON Schemas (`scripts/generate_protocol.py`); the
+checked-in file must be what the generator writes now.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,10 +30,14 @@ from tests.helpers import cli_env
 from codeindex.lsp import commands as server_commands
 from codeindex.lsp import settings as server_settings
 from codeindex.lsp import status as server_status
+from codeindex.mcp_server.schema import schema_of
+from codeindex.mcp_server.tools import TOOLS
 
 CLIENT = REPO / "vscode-client"
 CONSTANT = re.compile(r'^export const ([A-Z_]+) = "([^"]+)";$', re.MULTILINE)
 CLIENT_ONLY_SETTINGS = ("server.", "trace.")
+GENERATOR = REPO / "scripts" / "generate_protocol.py"
+INTERFACE = re.compile(r"^export interface (\w+) ", re.MULTILINE)
 
 
 def manifest() -> dict[str, Any]:
@@ -168,3 +177,32 @@ async def test_set_values_are_accepted_without_a_warning(
     assert set(values) == set(extension_server_settings())
     async for client, _ in initialized(tmp_path, server_settings_of_extension(values)):
         assert client.messages == [], [m.message for m in client.messages]
+
+
+def generator() -> ModuleType:
+    """scripts/generate_protocol.py imported as a module."""
+    spec = importlib.util.spec_from_file_location("generate_protocol", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_client_response_types_are_generated_from_the_contract() -> None:
+    gen = generator()
+    target: Path = gen.TARGET
+    checked_in = target.read_text(encoding="utf-8") if target.exists() else ""
+    assert checked_in == gen.generate(), (
+        f"{target.relative_to(REPO)} differs from the types of codeindex.contract: "
+        f"run `{gen.COMMAND}` and commit the file"
+    )
+
+
+def test_the_client_declares_no_response_type_by_hand() -> None:
+    """protocol.ts re-exports the generated types; every MCP result's parts are generated."""
+    generated = set(INTERFACE.findall(generator().generate()))
+    by_hand = (CLIENT / "src" / "common" / "protocol.ts").read_text(encoding="utf-8")
+    assert not set(INTERFACE.findall(by_hand)) & generated
+    for tool in TOOLS:
+        missing = set(schema_of(tool.result).get("$defs", {})) - generated
+        assert not missing, f"{tool.name}: add {sorted(missing)} to ROOTS of {GENERATOR.name}"

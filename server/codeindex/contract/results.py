@@ -55,6 +55,8 @@ class Failure(TypedDict):
 
 
 class Summary(TypedDict):
+    """What a task wrote: files, symbols, chunks and embeddings."""
+
     files_processed: int
     symbols_extracted: int
     chunks_created: int
@@ -125,10 +127,14 @@ class TaskListEntry(TypedDict):
 
 
 class TaskList(TypedDict):
+    """list_reindex_tasks (the MCP tool wraps the list in an object)."""
+
     tasks: list[TaskListEntry]
 
 
 class SearchHit(TypedDict):
+    """A chunk that matched: where, the best line, its score and how fresh it is."""
+
     path: str
     start_line: int
     end_line: int
@@ -142,6 +148,8 @@ class SearchHit(TypedDict):
 
 
 class SearchResponse(TypedDict):
+    """The answer of search: the hits, the mode that found them and a note when it fell back."""
+
     query: str
     mode: SearchMode
     model: str | None
@@ -151,6 +159,8 @@ class SearchResponse(TypedDict):
 
 
 class SymbolInfo(TypedDict):
+    """A definition found by name (lines 1-based, columns 0-based)."""
+
     name: str
     kind: str
     container: str | None
@@ -163,6 +173,8 @@ class SymbolInfo(TypedDict):
 
 
 class SymbolList(TypedDict):
+    """find_symbol (the MCP tool wraps the list in an object)."""
+
     symbols: list[SymbolInfo]
 
 
@@ -174,6 +186,8 @@ class Fix(TypedDict):
 
 
 class Problem(TypedDict):
+    """Something wrong with the index, and the reindex that fixes it."""
+
     kind: str
     detail: str
     fix: Fix
@@ -183,11 +197,15 @@ class Problem(TypedDict):
 
 
 class SkippedPathInfo(TypedDict):
+    """A path the scan left out, and why."""
+
     path: str
     reason: str
 
 
 class ValidationReport(TypedDict):
+    """The answer of validate_index."""
+
     ok: bool
     files_checked: int
     problems: list[Problem]

@@ -112,7 +112,7 @@ class WorkerInfo(TypedDict):
     owner: str
     pid: int
     host: str
-    renewed_at: str | None
+    renewed_at: str
 
 
 class QueueInfo(TypedDict):

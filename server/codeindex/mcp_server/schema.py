@@ -1,4 +1,5 @@
-"""JSON Schema (2020-12) of a typed result: the MCP tools' output schemas come from here.
+"""JSON Schema (2020-12) of a typed result: the MCP tools' output schemas come from here,
+and so do the VS Code client's response types (`scripts/generate_protocol.py`).
 
 Handles what the results are made of: TypedDicts (NotRequired keys are optional),
 str, int, float, bool, None, Literal, unions, lists and str-keyed dicts. Each
@@ -90,3 +91,13 @@ def schema_of(result_type: Any) -> dict[str, Any]:
     if defs:
         root["$defs"] = defs
     return root
+
+
+def definitions(*result_types: Any) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every TypedDict the result types are made of, by class name."""
+    defs: dict[str, Any] = {}
+    for result_type in result_types:
+        if not _is_typeddict(result_type):
+            raise TypeError(f"a result type is a TypedDict; got {result_type!r}")
+        _describe(result_type, defs)
+    return defs
