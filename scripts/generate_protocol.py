@@ -28,6 +28,7 @@ TARGET = (
 )
 COMMAND = "uv run python scripts/generate_protocol.py"
 # what the language server's commands answer (the CLI's --json, the MCP structured content)
+# and the params of its status notification
 ROOTS = (
     contract.ReindexResponse,
     contract.TaskInfo,
@@ -36,6 +37,7 @@ ROOTS = (
     contract.SymbolInfo,
     contract.ValidationReport,
     contract.IndexStatus,
+    contract.StatusNotification,
 )
 SCALARS = {
     "string": "string",

@@ -361,7 +361,9 @@ class CodeIndexService:
         """Symbols by exact name, prefix or substring."""
         return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
 
-    async def answer_query(self, op: str, args: dict[str, Any], *, wait: float) -> Any:
+    async def answer_query(
+        self, op: str, args: dict[str, Any], *, wait: float
+    ) -> SearchResponse | list[SymbolInfo]:
         """A `search` or `symbols` request as JSON, its arguments checked by `contract`.
 
         The CLI runs its queries through here when no worker answered them directly.

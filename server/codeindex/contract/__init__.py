@@ -1,10 +1,10 @@
 """The shapes every front-end speaks: typed results, and the checking of raw arguments.
 
-The results (`results`: reindexing, tasks, search, symbols, validation; `status`: the
-index's status) are TypedDicts, so the CLI's `--json`, the language server's command
-results and the MCP tools' structured content are the same JSON, the MCP output schemas
-are generated from these types, and so are the VS Code client's response types
-(`scripts/generate_protocol.py`).
+The results (`results`: reindexing, tasks, search, symbols, validation, the language
+server's status notification; `status`: the index's status) are TypedDicts, so the CLI's
+`--json`, the language server's command results and the MCP tools' structured content are
+the same JSON, the MCP output schemas are generated from these types, and so are the VS
+Code client's response types (`scripts/generate_protocol.py`).
 
 Front-ends receive untyped JSON: `arguments` turns it into the keyword arguments of the
 service's methods, or raises `BadArgument` naming the field, what was given and what is
@@ -49,6 +49,7 @@ from codeindex.contract.results import (
     SearchMode,
     SearchResponse,
     SkippedPathInfo,
+    StatusNotification,
     Summary,
     SymbolInfo,
     SymbolList,
@@ -118,6 +119,7 @@ __all__ = [
     "SharedRun",
     "SharedStore",
     "SkippedPathInfo",
+    "StatusNotification",
     "Summary",
     "SymbolInfo",
     "SymbolList",

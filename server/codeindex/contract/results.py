@@ -211,3 +211,12 @@ class ValidationReport(TypedDict):
     problems: list[Problem]
     skipped_paths: list[SkippedPathInfo]
     warnings: list[str]
+
+
+class StatusNotification(TypedDict):
+    """The params of the language server's `codeindex/status` notification."""
+
+    state: Literal["idle", "indexing", "paused", "error"]
+    percent: int | None
+    message: str
+    tasks: int

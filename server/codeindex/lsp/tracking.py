@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from lsprotocol import types
 
-from codeindex.contract import ScopeObject, TaskInfo
+from codeindex.contract import ScopeObject, StatusNotification, TaskInfo
 
 RUNNING = ("Queued", "Running")
 ENDED_MEMORY = 1000
@@ -107,7 +106,7 @@ class StatusReporter:
     unfinished: dict[str, TaskInfo] = field(default_factory=dict)
     failed: TaskInfo | None = None
     problem: str | None = None
-    sent: dict[str, Any] | None = None
+    sent: StatusNotification | None = None
     sent_at: float = 0.0
 
     def observe(self, info: TaskInfo) -> None:
@@ -123,7 +122,7 @@ class StatusReporter:
         elif status == "Completed" and int(info.get("items_total") or 0) > 0:
             self.failed = None
 
-    def current(self) -> dict[str, Any]:
+    def current(self) -> StatusNotification:
         """The notification's params now."""
         if self.problem:
             return {"state": "error", "percent": None, "message": self.problem, "tasks": 0}

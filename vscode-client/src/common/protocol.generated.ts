@@ -212,6 +212,14 @@ export interface SkippedPathInfo {
   reason: string;
 }
 
+/** The params of the language server's `codeindex/status` notification. */
+export interface StatusNotification {
+  state: "idle" | "indexing" | "paused" | "error";
+  percent: number | null;
+  message: string;
+  tasks: number;
+}
+
 /** What a task wrote: files, symbols, chunks and embeddings. */
 export interface Summary {
   files_processed: number;

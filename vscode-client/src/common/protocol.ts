@@ -2,8 +2,8 @@
  * The JSON the server's commands answer with (the contract of `codeindex.contract`, the
  * same as the CLI's `--json` and the MCP tools' structured content). The response types
  * are generated from the contract's JSON Schemas into `protocol.generated.ts`
- * (`uv run python scripts/generate_protocol.py`); what is written here are the requests
- * and the status notification.
+ * (`uv run python scripts/generate_protocol.py`), and so are the params of the
+ * `codeindex/status` notification; what is written here are the requests.
  */
 
 import type { Fix, ReindexResponse, TaskInfo } from "./protocol.generated";
@@ -15,6 +15,7 @@ export type {
   ReindexResult,
   SearchHit,
   SearchResponse,
+  StatusNotification,
   SymbolInfo,
   TaskInfo,
   TaskListEntry,
@@ -34,12 +35,4 @@ export interface ReindexArgs {
   async?: boolean;
   incremental?: boolean;
   recursive?: boolean;
-}
-
-/** The params of the `codeindex/status` notification. */
-export interface StatusParams {
-  state: "idle" | "indexing" | "paused" | "error";
-  percent: number | null;
-  message: string;
-  tasks: number;
 }

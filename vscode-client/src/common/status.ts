@@ -6,7 +6,7 @@
  * implements with a status bar item and a language status item (ui.ts).
  */
 
-import type { StatusParams } from "./protocol";
+import type { StatusNotification } from "./protocol";
 
 /** The server process, as the extension sees it. */
 export type ServerState = "starting" | "running" | "stopped" | "missing" | "failed";
@@ -30,7 +30,7 @@ export interface StatusSurface {
 const STATES = new Set(["idle", "indexing", "paused", "error"]);
 
 /** The notification's params when they have the documented shape, else undefined. */
-export function parseStatus(raw: unknown): StatusParams | undefined {
+export function parseStatus(raw: unknown): StatusNotification | undefined {
   if (typeof raw !== "object" || raw === null) {
     return undefined;
   }
@@ -40,7 +40,7 @@ export function parseStatus(raw: unknown): StatusParams | undefined {
   }
   const percent = typeof value.percent === "number" ? value.percent : null;
   return {
-    state: value.state as StatusParams["state"],
+    state: value.state as StatusNotification["state"],
     percent,
     message: typeof value.message === "string" ? value.message : "",
     tasks: typeof value.tasks === "number" ? value.tasks : 0,
@@ -52,7 +52,7 @@ function tasksSuffix(tasks: number): string {
 }
 
 /** The view for a server state and the last index state it reported. */
-export function viewOf(server: ServerState, index?: StatusParams, problem?: string): StatusView {
+export function viewOf(server: ServerState, index?: StatusNotification, problem?: string): StatusView {
   switch (server) {
     case "starting":
       return { text: "$(sync~spin) Code Index: starting", detail: "starting the server", busy: true, severity: "info" };
@@ -106,7 +106,7 @@ export function viewOf(server: ServerState, index?: StatusParams, problem?: stri
 export class StatusModel {
   private server: ServerState = "stopped";
   private problem: string | undefined;
-  private index: StatusParams | undefined;
+  private index: StatusNotification | undefined;
 
   constructor(private readonly surface: StatusSurface) {
     this.surface.show(this.view);
