@@ -227,14 +227,15 @@ async def test_unchanged_text_is_never_embedded_again(tiny_copy: CodeIndexServic
     root = service.settings.root
     again = await service.force_reindex("project", async_=False)
     assert again["result"]["summary"]["embeddings_generated"] == 0
-    assert worker_of(service) is not None and worker_of(service).texts_embedded == generated
+    assert worker_of(service) is not None
+    assert worker_of(service).embedding.texts_embedded == generated
 
     # a moved file keeps its vectors: the same text under another path embeds nothing
     (root / "regex-rust/src/re_unicode.rs").rename(root / "regex-rust/src/moved.rs")
     moved = await service.force_reindex("project", incremental=True, async_=False)
     assert moved["items_total"] == 2  # the new path and the deleted one
     assert moved["result"]["summary"]["embeddings_generated"] == 0
-    assert worker_of(service).texts_embedded == generated
+    assert worker_of(service).embedding.texts_embedded == generated
     hits = await service.search("escape", mode="semantic", path="regex-rust/src/moved.rs")
     assert hits["hits"] and hits["hits"][0]["freshness"] == "fresh"
 

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -494,7 +493,7 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
         target.write_text(original.replace("func ", f"func R{round_}"), encoding="utf-8")
         await cobra.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
         assert worker_of(cobra) is not None
-        collected = await worker_of(cobra).collect_garbage(older_than=timedelta(0))
+        collected = await worker_of(cobra).embedding.maintain(min_unreferenced=0)
         assert collected > 0  # the previous round's texts
         sizes.append(vectors_of(cobra).size_bytes())
     status = await cobra.status()

@@ -12,7 +12,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -313,7 +312,7 @@ async def test_a_shared_table_keeps_rows_no_chunk_references(
         target.write_text(target.read_text("utf-8").replace("func ", "func R"), "utf-8")
         await service.force_reindex("file", ["cobra-go/bash_completions.go"], async_=False)
         assert worker_of(service) is not None
-        assert await worker_of(service).collect_garbage(older_than=timedelta(0)) == 0
+        assert await worker_of(service).embedding.maintain(min_unreferenced=0) == 0
         table.refresh()
         after = table.hashes()
         assert before < after  # the old texts stay, the new ones were added

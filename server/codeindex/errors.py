@@ -117,12 +117,18 @@ class VectorsDamaged(CodeIndexError):
     jsonrpc_code = -32006
 
 
-class VectorStoreUnavailable(VectorsDamaged):
+class VectorStoreUnavailable(CodeIndexError):
     """The shared vector store (`vectors.uri`) cannot be reached or used: wrong settings, no
     credentials, no bucket, endpoint down. Nothing is set aside or rebuilt; embeddings stay
-    pending and full-text search answers meanwhile."""
+    pending and full-text search answers meanwhile.
+
+    Not a kind of `VectorsDamaged`: a damaged table is set aside and embedded again, an
+    outage is waited out, so no handler of the one may catch the other.
+    """
 
     code = "vector_store_unavailable"
+    exit_code = EXIT_UNAVAILABLE
+    jsonrpc_code = -32006
 
 
 class IndexUnusable(CodeIndexError):

@@ -140,12 +140,13 @@ async def test_the_embedding_backlog_holds_a_bounded_amount_of_text(
     try:
         service.start_worker()
         assert worker_of(service) is not None
-        worker_of(service).backlog = Backlog(max_chars=cap)  # before the worker's first step
+        # before the worker's first step
+        worker_of(service).embedding.backlog = Backlog(max_chars=cap)
         async with asyncio.timeout(300):
             resp = await service.force_reindex("project", async_=False)
         assert resp["status"] == "Completed"
         one_claim = 16 * (total // 160)  # a claim takes at most 16 files before the next check
-        peak = worker_of(service).backlog.peak_chars
+        peak = worker_of(service).embedding.backlog.peak_chars
         print(f"backlog peak {peak} characters of {total} (cap {cap})")
         assert peak <= cap + one_claim < total / 2
         assert (await service.validate())["ok"]

@@ -12,7 +12,12 @@ import time
 from typing import Any
 
 from codeindex.embedding.loader import ModelLoader
-from codeindex.errors import ModelUnavailable, SemanticUnavailable, VectorsDamaged
+from codeindex.errors import (
+    ModelUnavailable,
+    SemanticUnavailable,
+    VectorsDamaged,
+    VectorStoreUnavailable,
+)
 from codeindex.search.hits import Hit, SearchError, hit_of
 from codeindex.storage import Storage
 from codeindex.vectors.store import VectorStore
@@ -86,7 +91,7 @@ class SemanticSearcher:
                 return table.search(vector, k)
 
             scored = await asyncio.to_thread(run)
-        except VectorsDamaged as exc:
+        except (VectorsDamaged, VectorStoreUnavailable) as exc:
             self._table = None  # open it afresh next time (the worker may have rebuilt it)
             raise SemanticUnavailable(f"semantic search is unavailable: {exc}") from None
         except ModelUnavailable as exc:  # a remote engine that does not answer the query

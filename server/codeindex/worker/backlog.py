@@ -15,6 +15,12 @@ from codeindex.tasks import Item, ItemOutcome, Priority
 
 PRIORITIES = (0, 1, 2)
 
+# An item whose texts may need vectors: (item, outcome, [(hash, text)], required), where
+# `required` marks an embeddings-only item (it fails when its texts cannot be embedded).
+Pending = tuple[Item, ItemOutcome, list[tuple[str, str]], bool]
+# An item waiting on texts: (item, outcome, {hash: text}, the hashes without a vector).
+Wait = tuple[Item, ItemOutcome, dict[str, str], set[str]]
+
 
 @dataclass(slots=True)
 class Text:
@@ -201,3 +207,18 @@ class Backlog:
             task_id = waiting.item.task_id
             partial[task_id] = partial.get(task_id, 0.0) + waiting.item.weight * share
         return partial
+
+
+def around_oldest(window: list[tuple[str, Text]], size: int) -> list[tuple[str, Text]]:
+    """Up to `size` texts of similar length from a window (oldest first, tokens counted).
+
+    The window is sorted by tokens and the batch is cut around its oldest text, so the
+    oldest text is always served and a batch pads little.
+    """
+    if not window:
+        return []
+    oldest = window[0][0]
+    window = sorted(window, key=lambda ht: ht[1].tokens)
+    at = next(i for i, (h, _) in enumerate(window) if h == oldest)
+    start = max(0, min(at - size // 2, len(window) - size))
+    return window[start : start + size]

@@ -2,7 +2,7 @@
 
 For each item: read -> hash -> parse (in a thread) -> swap the file's rows in
 one transaction; its chunk texts without a vector join a backlog that is
-embedded in batches of similar length across files (`embedding_work`), and
+embedded in batches of similar length across files (`Embedding`, composed in), and
 only then is the item marked completed (work is done only after it is
 written). Parsing comes before embedding at equal priority, so full-text and
 symbol search are ready early; a higher-priority item's texts are embedded
@@ -24,26 +24,20 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from codeindex.config import Settings
 from codeindex.embedding.context import embed_text
 from codeindex.embedding.loader import ModelLoader
-from codeindex.embedding.spec import Embedder
-from codeindex.errors import EngineUnavailable, ModelUnavailable, VectorStoreUnavailable
 from codeindex.faults import crash_point
 from codeindex.ipc import doorbell
-from codeindex.storage import FileRecord, LeaseLost, Storage
-from codeindex.storage.meta import ACTIVE_MODEL, LAST_FULL_INDEX, TIDIED_AT, write_meta
-from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, Rates, Scope
+from codeindex.storage import LeaseLost, Storage
+from codeindex.storage.meta import LAST_FULL_INDEX, TIDIED_AT, write_meta
+from codeindex.tasks import Action, Item, ItemOutcome, Queue, Rates, Scope
 from codeindex.tasks.model import host_id
 from codeindex.vectors.store import VectorStore
-from codeindex.vectors.table import VectorTable
-from codeindex.worker.backlog import Backlog
-from codeindex.worker.embed_batches import EmbeddingWork
-from codeindex.worker.pipeline import Parsed, RateMeter, read_and_parse, unindexed_record
-from codeindex.workspace import SkipFile, Workspace
+from codeindex.worker.backlog import Pending, Wait
+from codeindex.worker.embedding_work import Embedding, Settled
+from codeindex.worker.pipeline import RateMeter, Rows, parse_items, texts_to_embed
+from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +45,9 @@ CLAIM_BATCH = 16
 IDLE_POLL_SECONDS = 0.05
 IDLE_POLL_WITH_DOORBELL_SECONDS = 0.5
 MAINTAIN_WHEN_QUIET_SECONDS = 2.0
-BOOSTS_SECONDS = 0.5
 
 
-class Worker(EmbeddingWork):
+class Worker:
     """Drains the queue of one workspace while it holds the lease."""
 
     def __init__(
@@ -72,6 +65,7 @@ class Worker(EmbeddingWork):
         busy: Callable[[], bool] | None = None,
     ) -> None:
         """`reservation` is the lease its starter took on its behalf (`Supervisor`);
+        `on_model_change(model_id)` queues the task that fills a model's table;
         `on_lease(owner)` gives what runs beside the worker while it holds the lease
         (the file watcher): entered when the lease is taken, left before it is released;
         `busy()` True keeps an idle background worker from leaving (queries being served)."""
@@ -79,41 +73,28 @@ class Worker(EmbeddingWork):
         self.queue = Queue(storage)
         self.workspace = workspace
         self.settings = settings
-        self.loader = loader
-        self.models = loader.registry
-        self.vectors = vectors
         self.owner = f"{host_id()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.wake = asyncio.Event()
         self._doorbell = doorbell.Listener(settings.data_dir, self.wake)
         self.idle = asyncio.Event()
         self.on_change = on_change or (lambda: None)
-        self.on_model_change = on_model_change
         self.on_lease = on_lease
         self.busy = busy or (lambda: False)
-        self.backlog = Backlog()
-        self._progress_at = 0.0
-        self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
-        self._last_flush = time.monotonic()
-        self._dirty_vectors = False
+        self.rates = RateMeter()
+        self.weights = Rates()
+        self.embedding = Embedding(
+            storage,
+            self.queue,
+            settings,
+            loader,
+            vectors,
+            owner=self.owner,
+            rates=self.rates,
+            fill=on_model_change,
+        )
         self._dirty_db = False
         self._lost = False
         self._retired = False
-        self._model: tuple[Embedder, int, VectorTable] | None = None
-        self._model_error: ModelUnavailable | None = None
-        self._vectors_error: VectorStoreUnavailable | None = None
-        self._write_failed = False
-        self._vectors_failed_at = 0.0
-        self.shared_looked_up = 0
-        self.shared_hits = 0
-        self._shared_embedded_from = 0
-        self._engine_down: EngineUnavailable | None = None
-        self._engine_retry_at = 0.0
-        self._engine_backoff = 0.0
-        self._engine_probe: asyncio.Task[None] | None = None
-        self.rates = RateMeter()
-        self.weights = Rates()
-        self.texts_embedded = 0
-        self._boosts_read = 0.0
         self.reservation = reservation
 
     # ---- lifecycle ---------------------------------------------------------
@@ -169,15 +150,13 @@ class Worker(EmbeddingWork):
             self._lost = True
         finally:
             self._doorbell.close()
-            if self._engine_probe is not None:
-                self._engine_probe.cancel()
-                self._engine_probe = None
+            self.embedding.close()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
             if not self._lost:
                 with contextlib.suppress(Exception):
-                    await self._flush(force=True)
+                    await self._settle(await self.embedding.flush(force=True))
                 await asyncio.shield(self.queue.release_lease(self.owner))
         return True
 
@@ -199,63 +178,18 @@ class Worker(EmbeddingWork):
     async def _drain(self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event) -> None:
         idle_since: float | None = None
         while not stop.is_set() and not self._lost:
-            if await self.queue.retire_requested(self.owner):
-                if exit_when_idle:
-                    # a client with other settings started a worker of its own: hand over
-                    # now (items in hand go back to pending when the lease is released)
-                    log.info("worker %s hands over to a worker with newer settings", self.owner)
-                    self._retired = True
-                    return
-                # a foreground or editor-hosted worker keeps serving: its owner restarts it
-                log.warning(
-                    "a client with other settings asked this worker to hand over; "
-                    "restart it to apply them"
-                )
-                await self.queue.decline_retire(self.owner)
+            if await self._hands_over(exit_when_idle):
+                return
             if not self.idle.is_set():
                 idle_since = None
             self.idle.clear()
-            await self._refresh_task_states()
-            await self._follow_boosts()
-            await self._watch_engine()
-            best_text = self.backlog.best_priority()
-            best_item = await self.queue.best_pending_priority()
-            if best_item is not None and (
-                best_text is None
-                or best_item < best_text
-                or (best_item == best_text and not self.backlog.full)
-            ):
-                items = await self.queue.claim(CLAIM_BATCH, self.owner)
-                if items:
-                    await self._process(items)
-                continue
-            if best_text is not None:
-                await self._embed_next_batch()
-                continue
-            if self._unflushed:
-                await self._flush(force=True)
+            if await self._step():
                 continue
             await self._save_rates()
-            if self._model is None and self._model_error is None:
-                await self._ensure_model()  # once, while idle: the next request finds it loaded
-            await self._check_vectors()
+            await self.embedding.ensure_model()  # once, while idle: the next request finds it
+            await self.embedding.check_table()
             idle_since = idle_since or time.monotonic()
-            quiet = time.monotonic() - idle_since
-            # an editor or agent session keeps its worker (and the watcher beside it)
-            leaving = (
-                exit_when_idle
-                and quiet >= linger
-                and not self.busy()
-                and not await self._clients_alive()
-            )
-            if (self._dirty_vectors or self._dirty_db) and (
-                leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS
-            ):
-                # not after every small task: an editor saving a file again soon would
-                # find the worker busy compacting instead of indexing
-                await self._maintain()
-                await self._tidy()
-            if leaving and not await self.queue.has_runnable():
+            if await self._leaves(time.monotonic() - idle_since, exit_when_idle, linger):
                 return
             self.idle.set()
             self.wake.clear()
@@ -265,19 +199,73 @@ class Worker(EmbeddingWork):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
 
+    async def _hands_over(self, exit_when_idle: bool) -> bool:
+        """A client with other settings asked for a hand-over: True when this worker goes."""
+        if not await self.queue.retire_requested(self.owner):
+            return False
+        if exit_when_idle:
+            # a client with other settings started a worker of its own: hand over now
+            # (items in hand go back to pending when the lease is released)
+            log.info("worker %s hands over to a worker with newer settings", self.owner)
+            self._retired = True
+            return True
+        # a foreground or editor-hosted worker keeps serving: its owner restarts it
+        log.warning(
+            "a client with other settings asked this worker to hand over; restart it to apply them"
+        )
+        await self.queue.decline_retire(self.owner)
+        return False
+
+    async def _step(self) -> bool:
+        """One step of work: items, a batch of texts or a flush; False when there was none."""
+        if await self.embedding.follow_task_states():
+            self.on_change()
+        await self.embedding.follow_boosts()
+        await self.embedding.watch_engine()
+        backlog = self.embedding.backlog
+        best_text = backlog.best_priority()
+        best_item = await self.queue.best_pending_priority()
+        if best_item is not None and (
+            best_text is None
+            or best_item < best_text
+            or (best_item == best_text and not backlog.full)
+        ):
+            items = await self.queue.claim(CLAIM_BATCH, self.owner)
+            if items:
+                await self._process(items)
+            return True
+        if best_text is not None:
+            await self._settle(await self.embedding.next_batch())
+            await self.embedding.report_progress()
+            return True
+        if self.embedding.unflushed:
+            await self._settle(await self.embedding.flush(force=True))
+            return True
+        return False
+
+    async def _leaves(self, quiet: float, exit_when_idle: bool, linger: float) -> bool:
+        """Idle for `quiet` seconds: maintain the index now and then; True when it leaves."""
+        # an editor or agent session keeps its worker (and the watcher beside it)
+        leaving = (
+            exit_when_idle
+            and quiet >= linger
+            and not self.busy()
+            and not await self._clients_alive()
+        )
+        if (self.embedding.dirty or self._dirty_db) and (
+            leaving or quiet >= MAINTAIN_WHEN_QUIET_SECONDS
+        ):
+            # not after every small task: an editor saving a file again soon would
+            # find the worker busy compacting instead of indexing
+            if self.embedding.dirty:
+                await self.embedding.maintain()
+            await self._tidy()
+        return leaving and not await self.queue.has_runnable()
+
     async def _clients_alive(self) -> bool:
         """Drop dead clients (and their boosts); True when a live one remains."""
         await self.queue.expire_clients()
         return await self.queue.live_clients() > 0
-
-    async def _follow_boosts(self) -> None:
-        """Files an editor opened after the worker claimed them go first in the backlog too."""
-        if not self.backlog.waiting or time.monotonic() - self._boosts_read < BOOSTS_SECONDS:
-            return
-        self._boosts_read = time.monotonic()
-        boosted = await self.queue.boosted_paths()
-        if boosted:
-            self.backlog.raise_paths(boosted, Priority.HIGH)
 
     # ---- items ------------------------------------------------------------
 
@@ -285,33 +273,11 @@ class Worker(EmbeddingWork):
         """Parse a batch of items in a thread, swap their rows in one transaction."""
         to_parse = [i for i in items if i.action is Action.INDEX]
         started = time.perf_counter()
-        parsed = await asyncio.to_thread(self._parse_all, to_parse)
+        rows = await asyncio.to_thread(parse_items, self.workspace, self.settings, items)
         self.rates.add("parse", sum(i.size for i in to_parse), time.perf_counter() - started)
-        records: list[tuple[Item, FileRecord]] = []
-        deletes: list[str] = [i.path for i in items if i.action is Action.DELETE]
-        done: list[tuple[Item, ItemOutcome]] = [
-            (i, ItemOutcome()) for i in items if i.action is Action.DELETE
-        ]
-        failed: list[tuple[Item, str]] = []
-        for item, result in zip(to_parse, parsed, strict=True):
-            if isinstance(result, Parsed):
-                records.append((item, result.record))
-            elif isinstance(result, SkipFile) and result.vanished:
-                deletes.append(item.path)
-                done.append((item, ItemOutcome()))
-            elif isinstance(result, SkipFile):
-                records.append(
-                    (item, unindexed_record(self.workspace, self.settings, item.path, result))
-                )
-                if result.failure:
-                    failed.append((item, result.reason))
-                else:
-                    done.append((item, ItemOutcome()))
-            else:
-                failed.append((item, f"{type(result).__name__}: {result}"))
         try:
             stored = await self.storage.apply_files(
-                [r for _, r in records], deletes, fence=self.owner
+                [r for _, r in rows.records], rows.deletes, fence=self.owner
             )
         except LeaseLost:
             raise
@@ -321,20 +287,27 @@ class Worker(EmbeddingWork):
             return
         await self.queue.cleared(items)  # a suspect read and parsed alone: innocent
         self.on_change()
-        pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]] = []
-        for (item, record), (_, n_symbols, n_chunks) in zip(records, stored, strict=True):
-            if record.index_status == "indexed":
-                outcome = ItemOutcome(symbols=n_symbols, chunks=n_chunks)
-                embed = record.embed_skip is None  # else: not searched by meaning
-                hashes = (
-                    [
-                        (c.content_hash, embed_text(item.path, c.context, c.text))
-                        for c in record.chunks
-                    ]
-                    if embed
-                    else []
-                )
-                pending.append((item, outcome, hashes, False))
+        pending = await self._texts_of(items, rows, stored)
+        waits, settled = await self.embedding.sort_out(pending)
+        weights = await self._reweigh(items, to_parse, waits)
+
+        def reweighed(item: Item) -> Item:
+            return replace(item, weight=weights[item.id])
+
+        backlog = self.embedding.backlog
+        for item, outcome, texts, missing in waits:
+            backlog.wait(reweighed(item), outcome, texts, missing, self.embedding.buffered())
+        await self._finish(
+            [(reweighed(i), o) for i, o in rows.done + settled.done],
+            [(reweighed(i), e) for i, e in rows.failed + settled.failed],
+        )
+
+    async def _texts_of(
+        self, items: list[Item], rows: Rows, stored: list[tuple[int, int, int]]
+    ) -> list[Pending]:
+        """The chunk texts each item may need a vector for: an indexed file's, an
+        embeddings-only item's (from SQLite)."""
+        pending = texts_to_embed(rows.records, stored)
         for item in items:
             if item.action is Action.EMBED:
                 hashes = [
@@ -342,11 +315,15 @@ class Worker(EmbeddingWork):
                     for c in await self.storage.chunk_texts_of(item.path)
                 ]
                 pending.append((item, ItemOutcome(), hashes, True))
-        waits, more_done, more_failed = await self._missing_texts(pending)
-        # now that each file's remaining work is known, weigh its item by it
-        parsed_bytes = {i.id: i.size for i in to_parse}
+        return pending
+
+    async def _reweigh(
+        self, items: list[Item], parsed: list[Item], waits: list[Wait]
+    ) -> dict[int, float]:
+        """Now that each file's remaining work is known, weigh its item by it."""
+        parsed_bytes = {i.id: i.size for i in parsed}
         left = {
-            item.id: sum(self._embed_cost(texts[h]) for h in missing)
+            item.id: sum(self.embedding.cost(texts[h]) for h in missing)
             for item, _, texts, missing in waits
         }
         weights = {
@@ -358,76 +335,12 @@ class Worker(EmbeddingWork):
             for i in items
         }
         await self.queue.reweigh(weights)
+        return {item_id: weight for item_id, (_, _, weight) in weights.items()}
 
-        def reweighed(item: Item) -> Item:
-            return replace(item, weight=weights[item.id][2])
-
-        for item, outcome, texts, missing in waits:
-            self.backlog.wait(reweighed(item), outcome, texts, missing, self._buffered())
-        await self._finish(
-            [(reweighed(i), o) for i, o in done + more_done],
-            [(reweighed(i), e) for i, e in failed + more_failed],
-        )
-
-    def _parse_all(self, items: list[Item]) -> list[Parsed | SkipFile | Exception]:
-        results: list[Parsed | SkipFile | Exception] = []
-        for item in items:
-            crash_point("parse", item.path)
-            try:
-                results.append(read_and_parse(self.workspace, self.settings, item.path))
-            except Exception as exc:  # one bad file never stops the batch (invariant 9)
-                log.exception("parsing %s failed", item.path)
-                results.append(exc)
-        return results
-
-    def _buffered(self) -> set[str]:
-        return {h for h, _ in self._unflushed}
-
-    async def _missing_texts(
-        self, pending: list[tuple[Item, ItemOutcome, list[tuple[str, str]], bool]]
-    ) -> tuple[
-        list[tuple[Item, ItemOutcome, dict[str, str], set[str]]],
-        list[tuple[Item, ItemOutcome]],
-        list[tuple[Item, str]],
-    ]:
-        """Split items into those waiting on texts without a vector, done, and failed."""
-        waits: list[tuple[Item, ItemOutcome, dict[str, str], set[str]]] = []
-        done: list[tuple[Item, ItemOutcome]] = []
-        failed: list[tuple[Item, str]] = []
-        if not pending:
-            return waits, done, failed
-        model = await self._ensure_model()
-        if model is None or self._engine_down is not None:
-            down = self._engine_down
-            if down is not None:
-                reason = f"embeddings pending: {down.reason}"
-            elif self._vectors_error is not None:
-                reason = f"vectors unavailable: {self._vectors_error.message}"
-            else:
-                why = self._model_error.reason if self._model_error else "no model"
-                reason = f"embedding model unavailable: {why}"
-            for item, outcome, hashes, required in pending:
-                if required and hashes:
-                    failed.append((item, reason))
-                else:
-                    done.append((item, outcome))
-            return waits, done, failed
-        _, model_id, table = model
-        every = list({h for _, _, hashes, _ in pending for h, _ in hashes})
-        have = await self.storage.embedded_among(model_id, every)
-        buffered = self._buffered()
-        unknown = [
-            h for h in every if h not in have and h not in buffered and h not in self.backlog
-        ]
-        have |= await self._found_in_store(model_id, table, unknown)
-        for item, outcome, hashes, _ in pending:
-            texts = dict(hashes)
-            missing = {h for h in texts if h not in have}
-            if missing:
-                waits.append((item, outcome, texts, missing))
-            else:
-                done.append((item, outcome))
-        return waits, done, failed
+    async def _settle(self, settled: Settled) -> None:
+        """Mark what the embedding side settled (its vectors are written)."""
+        if settled:
+            await self._finish(settled.done, settled.failed)
 
     async def _finish(
         self, done: list[tuple[Item, ItemOutcome]], failed: list[tuple[Item, str]]
@@ -435,6 +348,14 @@ class Worker(EmbeddingWork):
         await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended, fence=self.owner)
         self._dirty_db = True
         self.on_change()
+
+    async def _save_rates(self) -> None:
+        """Persist the throughput measured since the last save; estimates use it."""
+        measured = self.rates.measured()
+        if measured:
+            await self.storage.meta.put(*measured)
+            self.rates.reset()
+            self.weights = await Rates.load(self.storage)
 
     async def _tidy(self) -> None:
         """While idle: keep index.db from growing with every reindex (the data dir stays the
@@ -457,17 +378,9 @@ class Worker(EmbeddingWork):
         Runs in the transaction that ends the tasks: a client that sees its embeddings-only
         task end already gets answers from the new model's table (invariant 8).
         """
-        meta = self._shared_summary()
+        meta = await self.embedding.meta_at_task_end()
         for task_id in task_ids:
             task = await self.queue.get(task_id)  # scope and options never change
             if task.scope is Scope.PROJECT and not task.embeddings_only:
                 meta.append(LAST_FULL_INDEX.entry(now))
-        if self._model is not None:
-            _, model_id, _ = self._model
-            active = await self.models.active()
-            if active is None or active.id != model_id:
-                _, pending = await self.storage.pending_counts(model_id)
-                if pending == 0 and not len(self.backlog) and not self._unflushed:
-                    meta.append(ACTIVE_MODEL.entry(model_id))
-                    log.info("active embedding model is now %s", model_id)
         await write_meta(db, meta)

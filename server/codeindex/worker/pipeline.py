@@ -1,24 +1,36 @@
 """One file through the pipeline: read -> hash -> parse -> the rows that replace its old ones.
 
-Pure work on one file, run in a worker thread; the worker decides when and
-stores the result. Also the throughput meter whose figures make estimates.
+Pure work on files, run in a worker thread; the worker decides when and stores the
+result. Also the throughput meter whose figures make estimates.
 """
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from codeindex.config import Settings
-from codeindex.embedding.context import chunk_context, keyed_text, qualified, text_hash
+from codeindex.embedding.context import (
+    chunk_context,
+    embed_text,
+    keyed_text,
+    qualified,
+    text_hash,
+)
 from codeindex.embedding.rules import EmbedRules
+from codeindex.faults import crash_point
 from codeindex.parser import language_for_path, parse
 from codeindex.parser.identifiers import defined_names, split_words
 from codeindex.parser.version import parser_version
 from codeindex.storage import FileRecord, NewChunk
 from codeindex.storage.meta import EMBED_RATE, PARSE_RATE, MetaEntry, MetaKey
+from codeindex.tasks import Action, Item, ItemOutcome
+from codeindex.worker.backlog import Pending
 from codeindex.workspace import SkipFile, Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -96,19 +108,86 @@ def unindexed_record(
     )
 
 
+@dataclass(slots=True)
+class Rows:
+    """A batch of items read and parsed: the rows to write, the files to delete, and the
+    items settled by that alone (deleted, skipped or failed files)."""
+
+    records: list[tuple[Item, FileRecord]] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    done: list[tuple[Item, ItemOutcome]] = field(default_factory=list)
+    failed: list[tuple[Item, str]] = field(default_factory=list)
+
+
+def parse_items(workspace: Workspace, settings: Settings, items: list[Item]) -> Rows:
+    """Read and parse a batch of items (index or delete); one bad file never stops the
+    batch (invariant 9)."""
+    rows = Rows()
+    for item in items:
+        if item.action is Action.DELETE:
+            rows.deletes.append(item.path)
+            rows.done.append((item, ItemOutcome()))
+    for item in items:
+        if item.action is not Action.INDEX:
+            continue
+        crash_point("parse", item.path)
+        try:
+            result = read_and_parse(workspace, settings, item.path)
+        except Exception as exc:
+            log.exception("parsing %s failed", item.path)
+            rows.failed.append((item, f"{type(exc).__name__}: {exc}"))
+            continue
+        if isinstance(result, Parsed):
+            rows.records.append((item, result.record))
+        elif result.vanished:
+            rows.deletes.append(item.path)
+            rows.done.append((item, ItemOutcome()))
+        else:
+            rows.records.append((item, unindexed_record(workspace, settings, item.path, result)))
+            if result.failure:
+                rows.failed.append((item, result.reason))
+            else:
+                rows.done.append((item, ItemOutcome()))
+    return rows
+
+
+def texts_to_embed(
+    records: list[tuple[Item, FileRecord]], stored: list[tuple[int, int, int]]
+) -> list[Pending]:
+    """The chunk texts of the files indexed (none for a file not searched by meaning), with
+    the outcome of each item: its rows are written (`stored`: file id, symbols, chunks)."""
+    pending: list[Pending] = []
+    for (item, record), (_, n_symbols, n_chunks) in zip(records, stored, strict=True):
+        if record.index_status != "indexed":
+            continue
+        texts = (
+            [(c.content_hash, embed_text(item.path, c.context, c.text)) for c in record.chunks]
+            if record.embed_skip is None
+            else []
+        )
+        pending.append((item, ItemOutcome(symbols=n_symbols, chunks=n_chunks), texts, False))
+    return pending
+
+
 class RateMeter:
     """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
 
     PHASES: ClassVar[dict[str, MetaKey[float]]] = {"parse": PARSE_RATE, "embed": EMBED_RATE}
 
     def __init__(self) -> None:
-        self.amount: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
-        self.seconds: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+        self.amount: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self.reset()
 
     def add(self, phase: str, amount: float, seconds: float) -> None:
         """Count `amount` units done in `seconds`."""
         self.amount[phase] += amount
         self.seconds[phase] += seconds
+
+    def reset(self) -> None:
+        """Start measuring again (what was measured is saved)."""
+        self.amount = dict.fromkeys(self.PHASES, 0.0)
+        self.seconds = dict.fromkeys(self.PHASES, 0.0)
 
     def measured(self) -> list[MetaEntry]:
         """Meta records of the phases with enough data to trust."""
