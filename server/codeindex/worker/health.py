@@ -9,7 +9,7 @@
 - ENGINE_DOWN(backoff): a remote engine stayed down after its own retries; it is probed
   again after `backoff` seconds, doubling from `ENGINE_RETRY_FIRST` to `ENGINE_RETRY_CAP`.
 
-Pure: the clock is a parameter and the probe runs elsewhere (`embedding_work`), so the
+Pure: the clock is a parameter and the probe runs elsewhere (`model_table`), so the
 transitions are tested without a model, a store or an engine.
 """
 
