@@ -207,7 +207,7 @@ async def test_bad_settings_are_reported_and_the_defaults_used(
         assert any("maxFileSize = 'big'" in w and "using the default" in w for w in warnings)
         assert any("model.name = ''" in w for w in warnings)
         assert any("'surprise'" in w and "maxFileSize" in w for w in warnings)
-        assert len(warnings) == 3  # excludes and watching are fine
+        assert len(warnings) == 3  # excludes and watching are fine (and apply)
         assert status["files"]["total"] == 381
         assert status["embeddings"]["configured_model"] == "sentence-transformers/all-MiniLM-L6-v2"
         session.client.workspace_did_change_configuration(
@@ -244,6 +244,36 @@ async def test_a_changed_size_limit_applies_to_the_next_reindex(
         assert back["status"] == "Completed"
         found = await session.command("codeindex.findSymbol", {"name": "Command", "match": "exact"})
         assert "cobra-go/command.go" in {s["path"] for s in found}
+    finally:
+        await session.close()
+
+
+async def test_the_editors_excludes_leave_a_folder_out_of_the_index(
+    workspace: Path, tiny_server_env: dict[str, str]
+) -> None:
+    """`codeindex.excludes` (gitignore patterns) keeps a folder out: its indexed files go
+    with the next project reindex, its symbols are no longer found, the rest stays."""
+    options = {"excludes": ["cobra-go/doc/**"], "watching": False}
+    session = await start(
+        workspace, tiny_server_env, client_capabilities("visual-studio-code"), options=options
+    )
+    try:
+        before = await session.command(
+            "codeindex.findSymbol", {"name": "GenMarkdownTree", "match": "exact"}
+        )
+        assert [s["path"] for s in before] == ["cobra-go/doc/md_docs.go"]  # indexed earlier
+        done = await session.reindex(scope="project", incremental=True, **{"async": False})
+        assert done["status"] == "Completed"
+        gone = await session.command(
+            "codeindex.findSymbol", {"name": "GenMarkdownTree", "match": "exact"}
+        )
+        assert gone == []
+        kept = await session.command("codeindex.findSymbol", {"name": "Command", "match": "exact"})
+        assert "cobra-go/command.go" in {s["path"] for s in kept}
+        status = await session.command("codeindex.indexStatus")
+        indexed = status["files"]["total"]
+        assert 0 < indexed < 381
+        assert not [w for w in _warnings(session) if "excludes" in w]
     finally:
         await session.close()
 

@@ -93,7 +93,10 @@ class CodeIndexService:
     def _use(self, settings: Settings) -> None:
         self.settings = settings
         self.workspace = Workspace(
-            settings.root, settings.data_dir, max_file_bytes=settings.max_file_size
+            settings.root,
+            settings.data_dir,
+            max_file_bytes=settings.max_file_size,
+            excludes=settings.excludes,
         )
         self.models = ModelRegistry(self.storage, settings)
         self.searcher = Search(self.storage, self.workspace, self.models)

@@ -56,7 +56,11 @@ def worker_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
     """The environment of a worker process: ours, plus settings given as overrides."""
     env = dict(os.environ)
     for key, value in overrides.items():
-        if value is not None and key in _ENV_OF:
+        if value is None or key not in _ENV_OF:
+            continue
+        if isinstance(value, list | tuple):
+            env[_ENV_OF[key]] = "\n".join(str(v) for v in value)  # a list: one per line
+        else:
             env[_ENV_OF[key]] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
 

@@ -35,6 +35,7 @@ class Settings:
     data_dir: Path
     max_file_size: int = 1024 * 1024
     max_chunk_chars: int = 1000
+    excludes: tuple[str, ...] = ()
     embed_model: str = DEFAULT_MODEL
     embed_model_path: Path | None = None
     allow_download: bool = True
@@ -82,6 +83,7 @@ class Settings:
             {
                 "max_file_size": self.max_file_size,
                 "max_chunk_chars": self.max_chunk_chars,
+                "excludes": list(self.excludes),
                 "embed_model": self.embed_model,
                 "embed_model_path": None
                 if self.embed_model_path is None
@@ -144,6 +146,8 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
             if text in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
+        if info.kind is tuple:
+            return _patterns(raw)
         if info.kind is Path:
             path = Path(str(raw)).expanduser()
             return path if path.is_absolute() else (root / path).resolve()
@@ -166,6 +170,15 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
     if isinstance(value, int | float) and (value < 0 or (value == 0 and not info.allow_zero)):
         raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
     return value
+
+
+def _patterns(raw: Any) -> tuple[str, ...]:
+    """A list of patterns: a TOML or editor list of strings, or lines of text (environment)."""
+    if isinstance(raw, str):
+        return tuple(line for line in raw.splitlines() if line.strip())
+    if isinstance(raw, list | tuple) and all(isinstance(p, str) for p in raw):
+        return tuple(p for p in raw if p.strip())
+    raise ValueError(raw)
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

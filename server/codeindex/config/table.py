@@ -63,6 +63,15 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "Largest chunk in characters (sized for a 256-token model).",
     ),
     SettingInfo(
+        "index.excludes",
+        "CODEINDEX_EXCLUDES",
+        (),
+        tuple,
+        "Extra gitignore-style patterns to leave out of the index, as if written in a "
+        ".codeindexignore at the root (a list in .codeindex.toml; one per line in the "
+        "environment variable).",
+    ),
+    SettingInfo(
         "embedding.model",
         "CODEINDEX_EMBED_MODEL",
         DEFAULT_MODEL,

@@ -41,7 +41,7 @@ def choose_root(
 
 
 async def _open(ls: CodeIndexServer, root: Path, overrides: dict[str, object]) -> None:
-    known, ls.later_settings = settings.split(overrides)
+    known = dict(overrides)
     for attempt in [known, {}] if known else [{}]:
         try:
             ls.service_ = await CodeIndexService.open(root, attempt)

@@ -94,7 +94,6 @@ class CodeIndexServer(LanguageServer):
         self.open_error: str | None = None
         self.pending_messages: list[str] = []
         self.applied_settings: dict[str, Any] = {}  # core settings from the editor
-        self.later_settings: dict[str, Any] = {}  # editor settings the core does not know yet
         self.book = ProgressBook()
         self.status = StatusReporter()
         self._tasks: set[asyncio.Task[Any]] = set()

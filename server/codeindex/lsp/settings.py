@@ -65,16 +65,9 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
     "model.name": ("embedding.model", _model_name),
     "model.path": ("embedding.model_path", _model_path),
     "maxFileSize": ("index.max_file_size", _size),
-    "excludes": ("index.excludes", _patterns),  # held until the core knows it
-    "watching": ("watch.enabled", _flag),  # held until the watcher's settings land
+    "excludes": ("index.excludes", _patterns),
+    "watching": ("watch.enabled", _flag),
 }
-
-
-def split(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The settings the core knows, and the others (passed on once it knows them)."""
-    known = {k: v for k, v in overrides.items() if k in CORE_KEYS}
-    later = {k: v for k, v in overrides.items() if k not in CORE_KEYS}
-    return known, later
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -145,9 +138,8 @@ async def apply(ls: CodeIndexServer, raw: Any) -> None:
 
     A setting the editor no longer sends goes back to its default.
     """
-    overrides, problems = parse(raw)
+    known, problems = parse(raw)
     report(ls, problems)
-    known, ls.later_settings = split(overrides)
     service = ls.service_
     if service is None or known == ls.applied_settings:
         return

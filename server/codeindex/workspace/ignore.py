@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat as st_mode
+from collections.abc import Sequence
 
 import pathspec
 
@@ -58,9 +59,11 @@ def _pattern_problem(line: str) -> str | None:
 class IgnoreRules:
     """The ignore rules of one workspace root, with a cache of each folder's ignore files."""
 
-    def __init__(self, root: str, data_rel: str | None) -> None:
+    def __init__(self, root: str, data_rel: str | None, excludes: Sequence[str] = ()) -> None:
+        """`excludes` (the `index.excludes` setting) apply after the root's ignore files."""
         self._root = root
         self._data_rel = data_rel
+        self._excludes = tuple(excludes)
         self._cache: dict[str, tuple[_IgnoreKey, pathspec.GitIgnoreSpec | None]] = {}
         # "path/.gitignore:LINE" -> why that line is left out; the rest of the file applies
         self.problems: dict[str, str] = {}
@@ -102,11 +105,24 @@ class IgnoreRules:
                     lines.append(line)
                 else:
                     self.problems[f"{shown}:{number}"] = problem
+        if not dir_rel:
+            lines += self._usable_excludes()
         spec: pathspec.GitIgnoreSpec | None = pathspec.GitIgnoreSpec.from_lines(lines)
         if spec is not None and all(p.include is None for p in spec.patterns):
             spec = None
         self._cache[dir_rel] = (frozen_key, spec)
         return spec
+
+    def _usable_excludes(self) -> list[str]:
+        """The `index.excludes` patterns that parse (a bad one is a problem, skipped)."""
+        usable = []
+        for number, line in enumerate(self._excludes, start=1):
+            problem = _pattern_problem(line)
+            if problem is None:
+                usable.append(line)
+            else:
+                self.problems[f"index.excludes:{number}"] = problem
+        return usable
 
     def specs_for(self, dir_rel: str) -> Specs:
         """The ignore rules that apply inside `dir_rel`, from the root down."""

@@ -7,6 +7,7 @@ The part of a workspace the scan (`scan`) and the reader (`reading`) need; `Work
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from codeindex.workspace.ignore import IgnoreRules
@@ -26,14 +27,22 @@ MIB = 1024 * 1024
 class WorkspaceRoot:
     """A workspace root with its ignore rules: paths in and out of it."""
 
-    def __init__(self, root: Path, data_dir: Path, *, max_file_bytes: int = MIB) -> None:
+    def __init__(
+        self,
+        root: Path,
+        data_dir: Path,
+        *,
+        max_file_bytes: int = MIB,
+        excludes: Sequence[str] = (),
+    ) -> None:
+        """`excludes`: gitignore-style patterns applied as if in a root `.codeindexignore`."""
         self.root = Path(root).resolve()
         self.data_dir = Path(data_dir).resolve()
         self.max_file_bytes = max_file_bytes
         self._root_str = str(self.root)
         self._prefix = self._root_str.rstrip(os.sep) + os.sep
         data_rel = self.rel_of(str(self.data_dir))
-        self.ignore = IgnoreRules(self._root_str, data_rel or None)
+        self.ignore = IgnoreRules(self._root_str, data_rel or None, excludes)
 
     # -- paths ---------------------------------------------------------------------------
 
