@@ -138,3 +138,8 @@ def worker_of(service: CodeIndexService) -> Worker:
 def vectors_of(service: CodeIndexService) -> VectorStore:
     """The vector store of the service's workspace, opened in this process."""
     return VectorStore(location_of(service.settings))
+
+
+def folder_bytes(path: Path) -> int:
+    """The bytes of the files under a folder (a local vector store, say); 0 when it is gone."""
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())

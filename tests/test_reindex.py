@@ -24,6 +24,7 @@ from tests.helpers import (
     background_workers,
     cli_env,
     copy_tree,
+    folder_bytes,
     open_in_process,
     run_cli,
     run_json,
@@ -495,7 +496,7 @@ async def test_unreferenced_vectors_are_collected_and_the_folder_stays_bounded(
         assert worker_of(cobra) is not None
         collected = await worker_of(cobra).embedding.maintain(min_unreferenced=0)
         assert collected > 0  # the previous round's texts
-        sizes.append(vectors_of(cobra).size_bytes())
+        sizes.append(folder_bytes(cobra.settings.vectors_path))
     status = await cobra.status()
     table = vectors_of(cobra).open_table(status["embeddings"]["active_model"]["table"])
     assert table is not None

@@ -88,9 +88,6 @@ class RemoteEmbedder:
         self._counter = _tokenizer(spec)
         self._lock = threading.Lock()
         self.served_model = ""
-        self.last_success: float | None = None
-        self.last_failure: float | None = None
-        self.last_error: str | None = None
         self.identity = identity or ModelIdentity(spec.model, 0, "", spec.url, spec.max_tokens)
 
     @property
@@ -174,7 +171,6 @@ class RemoteEmbedder:
                     return self._parse(response, len(texts))
                 detail = self._detail(response)
                 if status != 429 and status < 500:
-                    self._failed(f"answered HTTP {status}")
                     raise ModelUnavailable(
                         f"remote engine {self.endpoint} answered HTTP {status}{detail}",
                         _hint(status),
@@ -183,7 +179,6 @@ class RemoteEmbedder:
                 wait = _retry_after(response)
             delay = wait if wait is not None else _backoff(attempt)
             if time.monotonic() + delay > deadline:
-                self._failed(last)
                 raise EngineUnavailable(
                     f"remote engine {self.endpoint} {last} (gave up after {budget:g} s of retries)",
                     "start the engine or fix embedding.url; the chunks stay pending and are "
@@ -202,7 +197,6 @@ class RemoteEmbedder:
             vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
             served = str(body.get("model") or "")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            self._failed("gave an answer that is not an OpenAI embeddings response")
             raise ModelUnavailable(
                 f"remote engine {self.endpoint} gave an answer that is not an OpenAI "
                 f"embeddings response ({type(exc).__name__}: {exc})",
@@ -210,7 +204,6 @@ class RemoteEmbedder:
                 "(often ending in /v1)",
             ) from None
         if vectors.ndim != 2 or vectors.shape[0] != count:
-            self._failed("gave the wrong number of vectors")
             raise ModelUnavailable(
                 f"remote engine {self.endpoint} gave {vectors.shape[0]} vector(s) for {count} "
                 "text(s)",
@@ -218,13 +211,7 @@ class RemoteEmbedder:
             )
         with self._lock:
             self.served_model = served or self.served_model
-            self.last_success = time.time()
         return vectors
-
-    def _failed(self, what: str) -> None:
-        with self._lock:
-            self.last_failure = time.time()
-            self.last_error = what
 
     def _detail(self, response: httpx.Response) -> str:
         text = self._redact(response.text.strip().replace("\n", " "))

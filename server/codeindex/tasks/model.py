@@ -273,7 +273,6 @@ class ItemOutcome:
     symbols: int = 0
     chunks: int = 0
     embeddings: int = 0
-    processed: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -132,19 +131,6 @@ class VectorStore:
         aside = self.path / f"{name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
         folder.rename(aside)
         return aside
-
-    def size_bytes(self) -> int | None:
-        """On-disk size of a local store; None for a shared one (not listed)."""
-        if self.path is None:
-            return None
-        total = 0
-        for folder, _dirs, files in os.walk(self.path):
-            for file in files:
-                try:
-                    total += os.lstat(os.path.join(folder, file)).st_size
-                except OSError:
-                    continue
-        return total
 
     def _wrap(self, handle: object, name: str) -> VectorTable:
         store = self.location if self.shared else None
