@@ -111,9 +111,17 @@ def _damage_vectors(root: Path) -> None:
 def test_damaged_vectors_are_reported_searched_around_and_repaired(
     cobra_copy: Path, tiny_env: dict[str, str]
 ) -> None:
-    """Fault 2: validate sees it, every search mode falls back or explains, reindex repairs."""
+    """Fault 2: validate sees it; every search answers meanwhile; the damage is repaired.
+
+    `validate` checks the vectors in the CLI's own process (no worker runs yet). The first
+    search starts a worker, which finds the damage when it opens the table, sets it aside
+    and embeds again: a search answers from full text with a note while the table cannot be
+    read, or from the table being refilled; an explicit semantic search answers or says
+    which reindex rebuilds the vectors. Never a failure.
+    """
     env = cli_env(**tiny_env)
     _damage_vectors(cobra_copy)
+    assert not background_workers(cobra_copy)
     report = run_json(cobra_copy, "validate", env=env)
     assert [p["kind"] for p in report["problems"]] == ["vectors_damaged"]
     assert report["problems"][0]["fix"] == {"scope": "embeddings-only"}
@@ -122,9 +130,12 @@ def test_damaged_vectors_are_reported_searched_around_and_repaired(
         proc = run_cli(cobra_copy, *args, env=env)
         assert proc.returncode == 0, proc.stderr
         result = json.loads(proc.stdout)
-        assert result["hits"] and "showing full-text results" in result["note"]
+        assert result["hits"]
+        assert result["note"] is None or "showing full-text results" in result["note"]
     semantic = run_cli(cobra_copy, "search", "parse flags", "--mode", "semantic", env=env)
-    assert semantic.returncode == 3 and "embeddings-only" in semantic.stderr
+    assert semantic.returncode == 0 or (
+        semantic.returncode == 3 and "embeddings-only" in semantic.stderr
+    ), semantic.stderr
     repair = run_cli(
         cobra_copy,
         "reindex",

@@ -7,11 +7,13 @@ and cleans up old table versions before it leaves). Meanwhile 20 clients query i
 lexical, semantic and hybrid search, symbols, status, until the worker has left.
 
 The clients are asyncio tasks of this process, each over its own `CodeIndexService`
-(`worker="none"`): each has its own SQLite connections and LanceDB table handles, which
-is what readers can conflict over (locks, snapshots, table versions the writer removes),
-and SQLite and LanceDB run their work outside the GIL. Twenty client processes would spend
-the two cores this machine has on starting Python and loading a model twenty times, not
-on querying beside the reindex; and a failure here comes with its traceback.
+(`worker="none"`), as editors and agents would be: each has its own SQLite connections,
+which is what readers can conflict over (locks, snapshots), and sends its semantic and
+hybrid queries to the worker process over its query socket, which answers them from
+LanceDB while it rewrites the tables (the table versions the writer removes). A session
+(`start_session`) keeps that worker alive between tasks, as an editor's does. Twenty
+client processes would spend the two cores this machine has on starting Python, not on
+querying beside the reindex; and a failure here comes with its traceback.
 
 A failed query is one that raises, or that finds nothing where the index holds matches
 (a reader must see each file old or new, never empty). Latencies are printed, not asserted.
@@ -103,6 +105,7 @@ async def test_twenty_clients_query_through_a_full_reindex_without_a_failure(
     edited = _edit_a_quarter(root)
     clients = [await CodeIndexService.open(root, worker="none") for _ in range(CLIENTS)]
     front = await CodeIndexService.open(root)
+    await front.start_session("load")  # a worker serves while the session lives
     latencies: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     failures: list[str] = []
     done = asyncio.Event()
@@ -132,6 +135,7 @@ async def test_twenty_clients_query_through_a_full_reindex_without_a_failure(
         resp = await front.force_reindex("project")
         async with asyncio.timeout(300):
             final = await front.wait(resp["task_id"])
+            await front.end_session()  # now the worker may leave, once it has compacted
 
             async def worker_left() -> bool:  # it compacts before it leaves
                 return await front.queue.live_lease() is None

@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from pathlib import Path
 from typing import Any
 
-from codeindex import contract
 from codeindex.app import tasking
 from codeindex.app.feed import TaskFeed
 from codeindex.app.queries import SEARCH_WAIT_SECONDS, WorkerQueries
@@ -32,6 +31,7 @@ from codeindex.app.validate import validate_index
 from codeindex.config import Settings, load_settings
 from codeindex.contract import (
     IndexStatus,
+    Problem,
     ReindexResponse,
     SearchResponse,
     SymbolInfo,
@@ -364,31 +364,26 @@ class CodeIndexService:
         """Symbols by exact name, prefix or substring."""
         return await self.searcher.symbols(name, match=match, kind=kind, limit=limit)
 
-    async def answer_query(
-        self, op: str, args: dict[str, Any], *, wait: float
-    ) -> SearchResponse | list[SymbolInfo]:
-        """A `search` or `symbols` request as JSON, its arguments checked by `contract`.
-
-        The CLI runs its queries through here when no worker answered them directly.
-        """
-        if op == "search":
-            return await self.search(**contract.search_args(args), wait=wait)
-        return await self.find_symbols(**contract.symbol_args(args))
-
     # ---- status ---------------------------------------------------------
 
     async def status(self) -> IndexStatus:
         """Counts, versions, model, embeddings and queue: the get_index_status capability."""
         return await index_status(self.settings, self.storage, self.queue, self.models)
 
-    async def validate(self, *, wait: float = SEARCH_WAIT_SECONDS) -> ValidationReport:
+    async def validate(
+        self,
+        *,
+        wait: float = SEARCH_WAIT_SECONDS,
+        vectors: Awaitable[list[Problem] | str] | None = None,
+    ) -> ValidationReport:
         """Check the index against the disk and itself; each problem names its fix.
 
-        The vectors (LanceDB, a remote engine) are checked by the worker.
+        The vectors (LanceDB, a remote engine) are checked by the worker, or by `vectors`
+        when the caller checks them itself (the CLI: one command, no worker needed).
         """
-        if self.local is not None:
+        if vectors is None and self.local is not None:
             vectors = self.local.answer("vectors", {})
-        else:
+        elif vectors is None:
             vectors = self.worker_queries.vector_problems(wait=wait)
         return await validate_index(
             self.settings, self.storage, self.workspace, self.models, self.queue, vectors

@@ -1,13 +1,18 @@
 """CLI query latency per mode, process start included, with a worker alive and without one.
 
-With a worker alive, `codeindex search` asks it over the query socket (`query_server`);
-without one, the CLI opens the index and loads the model itself. Each figure is the wall
-time of `python -m codeindex search ... --json` as a shell would see it.
+With a worker alive, `codeindex search` asks it over the query socket (`ipc.query_socket`);
+without one, a full-text or symbol query runs in the CLI's own process, and a semantic or
+hybrid one starts a worker and waits for it to load the model (that worker is stopped
+after each run, so every run starts cold). Each figure is the wall time of
+`python -m codeindex search ... --json` as a shell would see it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -46,15 +51,28 @@ def _args(mode: str) -> tuple[str, ...]:
     return ("search", QUERY, "--mode", mode)
 
 
-async def _measure(run: Run, runs: int) -> dict[str, CliLatency]:
+async def _measure(run: Run, runs: int, *, cold: bool = False) -> dict[str, CliLatency]:
     found: dict[str, CliLatency] = {}
     for mode in MODES:
         ms = []
         for _ in range(runs):
             seconds, _ = await run.cli(*_args(mode))
             ms.append(seconds * 1000)
+            if cold:
+                await _stop_started_worker(run)
         found[mode] = CliLatency(len(ms), percentile(ms, 0.5), max(ms))
     return found
+
+
+async def _stop_started_worker(run: Run) -> None:
+    """Stop the worker a semantic query started, and wait until it let go of the lease."""
+    deadline = time.monotonic() + 60
+    while (lease := await run.service.queue.live_lease()) is not None:
+        if time.monotonic() > deadline:
+            raise BenchError(f"the worker {lease.pid} a CLI query started did not stop")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(lease.pid, signal.SIGTERM)
+        await asyncio.sleep(0.1)
 
 
 async def measure_cli_queries(run: Run) -> CliQueriesResult:
@@ -74,5 +92,5 @@ async def measure_cli_queries(run: Run) -> CliQueriesResult:
         served = await _measure(run, 3 if run.config.quick else RUNS_WARM)
     finally:
         await worker.stop()
-    alone = await _measure(run, 1 if run.config.quick else RUNS_ALONE)
+    alone = await _measure(run, 1 if run.config.quick else RUNS_ALONE, cold=True)
     return CliQueriesResult(served, alone)

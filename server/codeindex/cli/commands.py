@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from codeindex import contract
 from codeindex.app.service import CodeIndexService
 from codeindex.cli.args import query_request
 from codeindex.cli.render import (
@@ -105,14 +106,15 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Search the index."""
-    result = await service.answer_query("search", query_request(args), wait=QUERY_WAIT_SECONDS)
+    query = contract.search_args(query_request(args))
+    result = await service.search(**query, wait=QUERY_WAIT_SECONDS)
     emit(args, result, render_hits)
     return 0
 
 
 async def cmd_symbols(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Find symbols by name."""
-    result = await service.answer_query("symbols", query_request(args), wait=QUERY_WAIT_SECONDS)
+    result = await service.find_symbols(**contract.symbol_args(query_request(args)))
     emit(args, result, render_symbols)
     return 0
 
@@ -124,8 +126,19 @@ async def cmd_status(service: CodeIndexService, args: argparse.Namespace) -> int
 
 
 async def cmd_validate(service: CodeIndexService, args: argparse.Namespace) -> int:
-    """Check the index; exit 1 when problems were found."""
-    report = await service.validate()
+    """Check the index; exit 1 when problems were found.
+
+    The CLI checks the vectors in its own process (LanceDB, no model): a one-off command
+    needs no worker started for it.
+    """
+    from codeindex.vectors.location import location_of
+    from codeindex.vectors.store import VectorStore
+    from codeindex.worker.vector_check import vector_problems
+
+    here = vector_problems(
+        service.storage, service.models, VectorStore(location_of(service.settings))
+    )
+    report = await service.validate(vectors=here)
     emit(args, report, render_validation)
     return 0 if report["ok"] else 1
 
