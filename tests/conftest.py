@@ -26,6 +26,33 @@ MINILM = TEST_DATA / "models" / "all-MiniLM-L6-v2-onnx"
 TINY = TEST_DATA / "models" / "tiny-bert-128-onnx"
 
 
+# The fast tier (`uv run pytest -m "not slow"`) is what runs in seconds in this process: a
+# test is slow when it lives in one of these folders, when a module says so
+# (`pytestmark = pytest.mark.slow`: it starts codeindex processes or indexes a corpus), or
+# when it uses one of these fixtures (they index a corpus or start a server).
+SLOW_DIRS = {"lsp", "reliability", "e2e"}
+SLOW_FIXTURES = {
+    "cobra_template",
+    "polyglot_indexed",
+    "django_indexed",
+    "minilm_template",
+    "s3_endpoint",
+    "code_server",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tier (and the end-to-end tests, which are also slow)."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        if folder == "e2e":
+            item.add_marker(pytest.mark.e2e)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if folder in SLOW_DIRS or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop at once, with one line that says what to run, when the test data is incomplete."""
     check = subprocess.run(

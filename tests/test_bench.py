@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.helpers import cli_env, copy_tree
+
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
 
 MODES = ("semantic", "lexical", "hybrid", "symbol")
 

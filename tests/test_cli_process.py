@@ -10,7 +10,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from tests.helpers import copy_tree, run_cli, run_json
+
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
 
 
 def test_validate_reports_deleted_edited_and_new_files(polyglot_src: Path, tmp_path: Path) -> None:

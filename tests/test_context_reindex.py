@@ -7,8 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from tests.helpers import cli_env
 from tests.in_process import index_in_process, run_main
+
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
 
 
 def test_a_moved_or_renamed_file_keeps_its_vectors_and_a_new_doc_embeds_again(

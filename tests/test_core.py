@@ -25,6 +25,8 @@ from codeindex.app.service import CodeIndexService
 from codeindex.cli.main import main
 from codeindex.errors import BadArgument
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 
 

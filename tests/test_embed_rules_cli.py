@@ -10,6 +10,8 @@ from tests.helpers import cli_env
 from tests.in_process import index_in_process, run_main, run_main_json
 from tests.test_embed_rules import BIG_JSON, CODE, GENERATED, MINIFIED
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path) -> tuple[Path, dict]:

@@ -27,6 +27,8 @@ from codeindex.app.service import CodeIndexService
 from codeindex.errors import SemanticUnavailable
 from codeindex.storage.meta import MODEL_FAILURE
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 SUBSET = [
     "cobra-go/args.go",
     "cobra-go/bash_completions.go",

@@ -18,6 +18,8 @@ from tests.helpers import background_workers
 from tests.lsp.support import start
 from tests.mcp_client import call_ok, mcp_session
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 HEAVY_LIBRARIES = ("onnxruntime", "lancedb", "fastembed", "libonnx")
 
 

@@ -9,6 +9,8 @@ import pytest
 from tests.helpers import line_of
 from tests.in_process import index_in_process, run_main_json
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 FILES = {
     "cli/app.go": "package cli\n\n// AddCommand adds one or more commands to this parent.\n"
     "func (c *Command) AddCommand(cmds ...*Command) {\n"

@@ -18,6 +18,8 @@ from tests.in_process import index_in_process, run_main, run_main_json
 from codeindex.cli.args import build_parser
 from codeindex.workspace import OutsideWorkspaceError
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 DJANGO_SUBSET = ["django/db/models", "django/utils", "django/http", "django/core/paginator.py"]
 
 

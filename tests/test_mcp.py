@@ -20,6 +20,8 @@ from mcp.client.session import ClientRequestContext
 from tests.helpers import background_workers, copy_tree
 from tests.mcp_client import call_ok, mcp_memory, mcp_session, serve_here, until_finished
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
 READ_ONLY = {
     "get_reindex_status",

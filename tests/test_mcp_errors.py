@@ -20,6 +20,8 @@ from mcp.shared.exceptions import MCPError
 from tests.helpers import cli_env
 from tests.mcp_client import call_error, call_ok, mcp_memory, serve_here, server_env, until_finished
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 
 @pytest.fixture
 def workspace(polyglot_ws: Path) -> Path:

@@ -21,11 +21,14 @@ from tests.mcp_client import server_env
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 NPX = shutil.which("npx")
 
-pytestmark = pytest.mark.skipif(
-    NPX is None,
-    reason="NOT TESTED: npx is missing, so the MCP Inspector CLI test did not run "
-    "(install Node.js and npm to run it)",
-)
+pytestmark = [
+    pytest.mark.slow,  # starts codeindex processes
+    pytest.mark.skipif(
+        NPX is None,
+        reason="NOT TESTED: npx is missing, so the MCP Inspector CLI test did not run "
+        "(install Node.js and npm to run it)",
+    ),
+]
 
 
 @pytest.fixture

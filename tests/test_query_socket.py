@@ -22,6 +22,8 @@ from codeindex.errors import BadArgument, CodeIndexError
 from codeindex.ipc import query_socket
 from codeindex.ipc.query_socket import QueryServer
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 SERVED = "answered by the query server"
 QUERIES = [
     pytest.param(("search", "add a sub command to the root"), id="hybrid"),

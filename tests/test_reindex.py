@@ -36,6 +36,8 @@ from codeindex.app.service import CodeIndexService
 from codeindex.worker import loop as worker_module
 from codeindex.workspace import OutsideWorkspaceError
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 TASK_ID = re.compile(r"^reindex_\d{14}_[0-9a-f]{8}$")
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 

@@ -31,6 +31,8 @@ from codeindex.errors import ModelUnavailable
 from codeindex.parser import parse
 from codeindex.parser.languages import language_for_path
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 FILES = [
     "cobra-go/args.go",
     "cobra-go/flag_groups.go",

@@ -31,6 +31,8 @@ from codeindex.app.service import CodeIndexService
 from codeindex.vectors.location import StoreLocation, explain
 from codeindex.vectors.store import VectorStore
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "team-key", "AWS_SECRET_ACCESS_KEY": "team-secret"}
 QUERY = "add a persistent flag to a command"
 

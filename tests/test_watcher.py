@@ -28,6 +28,8 @@ from codeindex.errors import ConfigError
 from codeindex.watcher.changes import common_folder, sort_changes
 from codeindex.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
+
 DEADLINE = 60.0
 FINISHED = ("Completed", "Failed", "Cancelled")
 

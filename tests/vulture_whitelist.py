@@ -7,6 +7,7 @@ name set for introspection, and a type used only in a string annotation.
 # ruff: noqa: B018, F821
 
 DataclassInstance
+KEYS
 _.__qualname__
 _.bench_peak_rss_bytes
 api_one_file_first_seconds

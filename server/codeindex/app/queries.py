@@ -28,6 +28,8 @@ from codeindex.ipc import query_socket
 from codeindex.search import Search
 
 SEARCH_WAIT_SECONDS = 15.0  # a front-end waits this long for a starting worker's model
+QUERY_LINGER_SECONDS = 30.0  # a worker started for a query stays at least this long idle
+ENSURE_SECONDS = 1.0  # a front-end that finds no worker starts one at most this often
 ANSWER_SECONDS = 2.0  # the least a worker that acknowledged a request gets to answer it
 RETRY_SECONDS = 0.1
 
@@ -53,13 +55,15 @@ class Asked:
 class WorkerQueries:
     """Asks the workspace's worker, starting one when none listens."""
 
-    def __init__(self, data_dir: Path, ensure_worker: Callable[[], Awaitable[bool]]) -> None:
+    def __init__(self, data_dir: Path, ensure_worker: Callable[..., Awaitable[bool]]) -> None:
+        """`ensure_worker(linger=)` starts a worker when none serves (the supervisor's)."""
         self.data_dir = data_dir
         self._ensure_worker = ensure_worker
 
     async def ask(self, op: str, args: dict[str, Any], *, wait: float) -> Asked:
         """The worker's result for `op`; its errors are raised as they were raised there."""
         deadline = time.monotonic() + wait
+        ensured = float("-inf")
         reason = "no worker answered"
         while True:
             left = deadline - time.monotonic()
@@ -80,9 +84,11 @@ class WorkerQueries:
                 if not isinstance(error, ModelLoading):
                     raise error
                 reason = "the worker is loading the embedding model"
-            elif await self._ensure_worker():
+            elif time.monotonic() - ensured >= ENSURE_SECONDS:
                 # none listens: start one (again, if the one started left meanwhile)
-                reason = "a worker is starting and loading the embedding model"
+                ensured = time.monotonic()
+                if await self._ensure_worker(linger=QUERY_LINGER_SECONDS):
+                    reason = "a worker is starting and loading the embedding model"
             if time.monotonic() >= deadline:
                 return Asked(reason=f"{reason} (waited {wait:g} s)")
             await asyncio.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))

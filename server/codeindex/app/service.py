@@ -79,7 +79,7 @@ class CodeIndexService:
             runs_in_process=lambda: self.runs_worker,
         )
         self.supervisor.overrides = self._overrides
-        self.worker_queries = WorkerQueries(settings.data_dir, self.ensure_worker)
+        self.worker_queries = WorkerQueries(settings.data_dir, self.supervisor.ensure_worker)
         self.sessions = Sessions(
             self.queue,
             self.supervisor,

@@ -66,7 +66,11 @@ def worker_environment(overrides: Mapping[str, Any]) -> dict[str, str]:
 
 
 def spawn_worker(
-    settings: Settings, overrides: Mapping[str, Any], reservation: str | None = None
+    settings: Settings,
+    overrides: Mapping[str, Any],
+    reservation: str | None = None,
+    *,
+    linger: float = 0.0,
 ) -> int:
     """Start `python -P -m codeindex.worker` in a session of its own; returns its pid.
 
@@ -83,7 +87,7 @@ def spawn_worker(
         "--root",
         str(settings.root),
         "--linger",
-        str(settings.linger_seconds),
+        str(max(settings.linger_seconds, linger)),
         *(["--reservation", reservation] if reservation else []),
     ]
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -158,10 +162,12 @@ class Supervisor:
         self._unreaped: set[int] = set()  # workers we started before the latest one
         self._asked: set[str] = set()
 
-    async def ensure_worker(self) -> bool:
+    async def ensure_worker(self, *, linger: float = 0.0) -> bool:
         """Start a worker when no live one serves this workspace; True when one was started.
 
         A background worker serving with other index settings is asked to hand over first.
+        One started for a query lingers at least `linger` seconds once idle, so the query
+        that started it finds it (and so does the next one).
         """
         if self.mode == "none":
             return False
@@ -191,7 +197,7 @@ class Supervisor:
                     return False
             if self._spawned is not None:
                 self._unreaped.add(self._spawned)
-            self._spawned = spawn_worker(self.settings, self.overrides, token)
+            self._spawned = spawn_worker(self.settings, self.overrides, token, linger=linger)
             self.spawned_pids.append(self._spawned)
             if token is not None:
                 await self.queue.assign_reservation(token, self._spawned)

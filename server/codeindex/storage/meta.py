@@ -171,6 +171,32 @@ WATCH_RECONCILE_TOOK = float_key("watch.reconcile_seconds", ".3f")
 WATCH_RECONCILE_CHANGED = int_key("watch.reconcile_changed")
 WATCH_RECONCILE_TASK = text_key("watch.reconcile_task")
 
+# every record, one name each (tests hold each to a round trip)
+KEYS: tuple[MetaKey[Any], ...] = (
+    MODEL_FAILURE,
+    ACTIVE_MODEL,
+    MODEL_LOADED,
+    ENGINE_HEALTH,
+    SHARED_HITS,
+    VECTORS_FAILURE,
+    TIDIED_AT,
+    LAST_FULL_INDEX,
+    REBUILT,
+    PARSE_RATE,
+    EMBED_RATE,
+    WATCH_OWNER,
+    WATCH_STARTED,
+    WATCH_STOPPED,
+    WATCH_EVENTS,
+    WATCH_TASKS,
+    WATCH_LAST_EVENT,
+    WATCH_ERROR,
+    WATCH_RECONCILED,
+    WATCH_RECONCILE_TOOK,
+    WATCH_RECONCILE_CHANGED,
+    WATCH_RECONCILE_TASK,
+)
+
 """Every record, once: no two share a name."""
 
 
