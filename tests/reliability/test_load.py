@@ -2,9 +2,10 @@
 
 A Django subset (django/db/models and django/utils, 88 files) indexed with the tiny model;
 a quarter of its files then gain a new function, so the forced full reindex both swaps
-every file's rows in SQLite and writes new vectors to LanceDB (and the worker compacts
-and cleans up old table versions before it leaves). Meanwhile 20 clients query in a loop:
-lexical, semantic and hybrid search, symbols, status, until the worker has left.
+every file's rows in SQLite and writes new vectors to LanceDB (and the worker, idle again,
+compacts and cleans up old table versions and tidies index.db). Meanwhile 20 clients query
+in a loop: lexical, semantic and hybrid search, symbols, status, until the worker has
+tidied.
 
 The clients are asyncio tasks of this process, each over its own `CodeIndexService`
 (`worker="none"`), as editors and agents would be: each has its own SQLite connections,
@@ -34,6 +35,7 @@ from tests.helpers import background_workers, cli_env, copy_tree, index_with_cli
 from tests.reliability.checks import until
 
 from codeindex.app.service import CodeIndexService
+from codeindex.storage.meta import TIDIED_AT
 
 DJANGO_SLICE = ["django/db/models", "django/utils"]
 CLIENTS = 20
@@ -130,20 +132,27 @@ async def test_twenty_clients_query_through_a_full_reindex_without_a_failure(
         for n, service in enumerate(clients):  # warm: each client has loaded its model
             for kind, query in QUERIES.items():
                 assert await query(service, n), kind
+        tidied_before = await front.storage.meta.get(TIDIED_AT) or 0.0
         workers = [asyncio.create_task(client(i, s)) for i, s in enumerate(clients)]
         started = time.monotonic()
         resp = await front.force_reindex("project")
         async with asyncio.timeout(300):
             final = await front.wait(resp["task_id"])
-            await front.end_session()  # now the worker may leave, once it has compacted
 
-            async def worker_left() -> bool:  # it compacts before it leaves
-                return await front.queue.live_lease() is None
+            async def compacted() -> bool:  # idle after the task: vectors compacted, db tidied
+                tidied = await front.storage.meta.get(TIDIED_AT)
+                return tidied is not None and tidied > tidied_before
 
-            await until(worker_left, "the worker left", 120)
+            await until(compacted, "the worker compacted and tidied", 120)
         duration = time.monotonic() - started
         done.set()
         await asyncio.gather(*workers)
+        await front.end_session()  # now the worker may leave
+
+        async def worker_left() -> bool:
+            return await front.queue.live_lease() is None
+
+        await until(worker_left, "the worker left", 120)
         every = [t for values in latencies.values() for t in values]
         print(
             f"\nload: {CLIENTS} clients, {len(every)} queries over {duration:.1f} s of a forced "

@@ -10,15 +10,12 @@ after each run, so every run starts cold). Each figure is the wall time of
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import time
 from dataclasses import dataclass
 
 from codeindex.bench.common import BenchError
 from codeindex.bench.queries import percentile
-from codeindex.bench.session import Run
+from codeindex.bench.session import Run, stop_lingering_worker
 from codeindex.ipc import query_socket
 
 MODES = ("semantic", "hybrid", "lexical", "symbol")
@@ -59,20 +56,9 @@ async def _measure(run: Run, runs: int, *, cold: bool = False) -> dict[str, CliL
             seconds, _ = await run.cli(*_args(mode))
             ms.append(seconds * 1000)
             if cold:
-                await _stop_started_worker(run)
+                await stop_lingering_worker(run)  # the worker the query started
         found[mode] = CliLatency(len(ms), percentile(ms, 0.5), max(ms))
     return found
-
-
-async def _stop_started_worker(run: Run) -> None:
-    """Stop the worker a semantic query started, and wait until it let go of the lease."""
-    deadline = time.monotonic() + 60
-    while (lease := await run.service.queue.live_lease()) is not None:
-        if time.monotonic() > deadline:
-            raise BenchError(f"the worker {lease.pid} a CLI query started did not stop")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(lease.pid, signal.SIGTERM)
-        await asyncio.sleep(0.1)
 
 
 async def measure_cli_queries(run: Run) -> CliQueriesResult:

@@ -186,7 +186,8 @@ def _is_bench_worker(pid: int, ws: Path) -> bool:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return False
-    return "codeindex" in args and "worker" in args and str(ws) in args
+    ours = "codeindex.worker" in args or ("codeindex" in args and "worker" in args)
+    return ours and str(ws) in args
 
 
 async def lingering_worker_started(run: Run) -> None:
