@@ -11,10 +11,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from tests.helpers import cli_env, copy_tree, index_with_cli, open_in_process
 
 from codeindex.app.service import CodeIndexService
@@ -126,15 +127,36 @@ def tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> dict[str
     return env
 
 
+def _template(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A read-only indexed workspace, built once per test run: with pytest-xdist, the first
+    worker process that needs it builds it (under a lock) and the others reuse it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        root = factory.mktemp(name) / "ws"
+        build(root)
+        return root
+    shared = factory.getbasetemp().parent / "templates"
+    shared.mkdir(exist_ok=True)
+    root, done = shared / name / "ws", shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(root.parent, ignore_errors=True)
+            build(root)
+            done.touch()
+    return root
+
+
 @pytest.fixture(scope="session")
 def cobra_template(
     polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """cobra-go indexed once with the tiny model; tests work on copies of it."""
-    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("tpl") / "ws", ["cobra-go"])
     env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    index_with_cli(root, env=env)
-    return root
+
+    def build(root: Path) -> None:
+        copy_tree(polyglot_src, root, ["cobra-go"])
+        index_with_cli(root, env=env)
+
+    return _template(tmp_path_factory, "cobra", build)
 
 
 @pytest.fixture
@@ -155,10 +177,13 @@ def polyglot_indexed(
     polyglot_src: Path, tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The whole polyglot corpus indexed once with the tiny model (read-only: use copies)."""
-    root = copy_tree(polyglot_src, tmp_path_factory.mktemp("indexed") / "ws")
     env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    index_with_cli(root, env=env)
-    return root
+
+    def build(root: Path) -> None:
+        copy_tree(polyglot_src, root)
+        index_with_cli(root, env=env)
+
+    return _template(tmp_path_factory, "polyglot", build)
 
 
 @pytest.fixture
