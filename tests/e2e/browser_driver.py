@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from playwright.sync_api import FrameLocator, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
@@ -41,11 +42,12 @@ def handle(page: Page, request: dict[str, Any]) -> Any:
     elif op == "wait":
         locator = locate(page, request)
         locator.wait_for(state=request.get("state", "visible"), timeout=timeout)
-        return (
-            locator.inner_text(timeout=timeout)
-            if request.get("state", "visible") == "visible"
-            else None
-        )
+        if request.get("state", "visible") != "visible":
+            return None
+        try:  # the text may have moved on since it matched (a status item, say)
+            return locator.inner_text(timeout=1000)
+        except PlaywrightTimeout:
+            return locate(page, {**request, "text": None}).inner_text(timeout=timeout)
     elif op == "texts":
         return page.locator(request["selector"]).all_inner_texts()
     elif op == "click":
