@@ -45,6 +45,7 @@ ACK_SECONDS = 2.0  # a live server acknowledges a request within this
 MAX_REQUEST = 64 << 10
 MAX_ANSWER = 16 << 20
 READ_SECONDS = 5.0
+CLOSE_SECONDS = 10.0  # a closing server lets the answers under way finish this long
 OPS = ("search", "symbols", "vectors")
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -169,6 +170,7 @@ class QueryServer:
         self._address = address(data_dir)
         self._handler = handler
         self._server: asyncio.Server | None = None
+        self._answering: set[asyncio.Task[Any]] = set()
 
     async def open(self) -> bool:
         """Start serving; False when the platform or another process prevents it."""
@@ -187,15 +189,24 @@ class QueryServer:
         return True
 
     async def close(self) -> None:
+        """Stop taking requests, and let those being answered finish (within CLOSE_SECONDS):
+        the process closes the index right after, and an answer cut short is an error."""
+        import asyncio
+
         server, self._server = self._server, None
         if server is not None:
             server.close()
+            if self._answering:
+                await asyncio.wait(set(self._answering), timeout=CLOSE_SECONDS)
             with contextlib.suppress(Exception):
                 await server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         import asyncio
 
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
         try:
             line = await asyncio.wait_for(reader.readline(), READ_SECONDS)
             writer.write(json.dumps({"v": PROTOCOL, "ack": True}).encode() + b"\n")
@@ -212,6 +223,7 @@ class QueryServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+            self._answering.discard(task)
 
     async def _answer(self, line: bytes) -> dict[str, Any]:
         from codeindex.errors import CodeIndexError, internal
