@@ -257,9 +257,12 @@ class Wire:
         notifications before it are skipped, the server's own requests answered."""
         return await self.until(lambda m: "method" not in m and m.get("id") == msg_id)
 
-    async def until(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    async def until(
+        self, wanted: Callable[[dict[str, Any]], bool], *, answering: bool = True
+    ) -> dict[str, Any]:
         """The first message from the server that is `wanted`; the server's own requests
-        before it (progress tokens, prompts) are answered with null."""
+        before it (progress tokens, prompts) are answered with null (unless `answering` is
+        false: a client slow to answer)."""
         assert self.process.stdout is not None
         async with asyncio.timeout(WAIT_SECONDS):
             while True:
@@ -272,7 +275,7 @@ class Wire:
                 message: dict[str, Any] = json.loads(await self.process.stdout.readexactly(length))
                 if wanted(message):
                     return message
-                if "method" in message and "id" in message:
+                if answering and "method" in message and "id" in message:
                     await self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
 
     async def close(self) -> int:

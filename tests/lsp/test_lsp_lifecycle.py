@@ -214,3 +214,41 @@ async def test_saves_of_an_unchanged_file_make_no_task(
         assert len(new) == 1, new
     finally:
         await session.close()
+
+
+def command(msg_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": msg_id,
+        "method": "workspace/executeCommand",
+        "params": {"command": name, "arguments": [arguments]},
+    }
+
+
+async def test_a_client_slow_to_create_a_progress_token_holds_nothing_up(
+    workspace: Path, tiny_server_env: dict[str, str]
+) -> None:
+    """While the client has not answered window/workDoneProgress/create, the server goes on
+    (no lock held across the request: it used to make every reindex wait for the answer,
+    up to the 5 s the server gives the client); the token still works once created."""
+    wire = await Wire.start(workspace, tiny_server_env, CAPABILITIES)
+    try:
+        await wire.send(command("project", "codeindex.forceReindex", {"scope": "project"}))
+        create = await wire.until(
+            lambda m: m.get("method") == "window/workDoneProgress/create", answering=False
+        )
+        await wire.send(
+            command(
+                "file", "codeindex.forceReindex", {"scope": "file", "paths": ["cobra-go/args.go"]}
+            )
+        )
+        queued = await wire.until(lambda m: m.get("id") == "file", answering=False)
+        assert "result" in queued, queued
+        await wire.send({"jsonrpc": "2.0", "id": create["id"], "result": None})
+        token = create["params"]["token"]
+        async with asyncio.timeout(60):  # the server had not given up on the token
+            await wire.until(
+                lambda m: m.get("method") == "$/progress" and m["params"]["token"] == token
+            )
+    finally:
+        await wire.close()
