@@ -25,6 +25,9 @@ COMMANDS = {
     "codeindex.validateIndex",
     "codeindex.search",
     "codeindex.findSymbol",
+    "codeindex.fileOutline",
+    "codeindex.getSymbol",
+    "codeindex.findReferences",
 }
 RESPONSE_KEYS = {
     "task_id",
@@ -43,7 +46,7 @@ async def cli(root: Path, env: dict[str, str], *args: str) -> Any:
     return await asyncio.to_thread(run_json, root, *args, env=env)
 
 
-async def test_advertises_exactly_the_ten_commands(lsp: Session) -> None:
+async def test_advertises_exactly_the_thirteen_commands(lsp: Session) -> None:
     assert lsp.result is not None
     provider = lsp.result.capabilities.execute_command_provider
     assert provider is not None and set(provider.commands) == COMMANDS
