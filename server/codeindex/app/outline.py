@@ -95,7 +95,7 @@ def fit(outline: FileOutline, max_tokens: int) -> FileOutline:
         )
     if _size(outline) > budget:
         total = len(symbols)
-        while symbols and _size(outline) > budget:
+        while len(symbols) > 1 and _size(outline) > budget:
             symbols.pop()
         outline["truncated"] = True
         last = symbols[-1]["end_line"] if symbols else 0

@@ -157,29 +157,32 @@ def _queried(root: Node, data: bytes, language: str, query: Query) -> Iterator[_
                     yield _Use(found[0], kind, found[1])
 
 
-def _generic_kind(node: Node) -> tuple[str, str | None, Node | None]:
-    """How the generic walk sees an identifier: its kind and the node it was reached through."""
+_MEMBER = ("member", "access", "selector", "scope", "qualified", "navigation", "attribute")
+_RECEIVERS = ("receiver", "object", "operand", "expression", "scope", "path", "value", "argument")
+
+
+def _generic_kind(node: Node) -> tuple[str, Node | None]:
+    """How the generic walk sees an identifier: its kind, and what it was reached through."""
     parent = node.parent
-    ptype = parent.type if parent is not None else ""
-    qualifier = None
-    if (
-        parent is not None
-        and parent.named_child_count > 1
-        and parent.named_children[0].id != node.id
-        and any(w in ptype for w in ("member", "access", "selector", "scope", "qualified"))
-    ):
-        qualifier = parent.named_children[0]
-        parent = parent.parent
-    up = parent
+    if parent is None:
+        return "use", None
+    receiver = _field(parent, _RECEIVERS)
+    if receiver is not None and receiver.id == node.id:
+        return "use", None  # `a` of `a.b`: a value, not what is called
+    member = any(w in parent.type for w in _MEMBER)
+    if receiver is None and member and parent.named_children[0].id != node.id:
+        receiver = parent.named_children[0]
+    context = parent.parent if member and parent.parent is not None else parent
+    up: Node | None = context
     for _ in range(3):
         if up is None:
             break
         if any(w in up.type for w in ("import", "include", "using", "require", "use_decl")):
-            return "import", ptype, qualifier
+            return "import", receiver
         up = up.parent
-    if parent is not None and any(w in parent.type for w in ("call", "invocation")):
-        return "call", ptype, qualifier
-    return ("type" if "type" in node.type or "type" in ptype else "use"), ptype, qualifier
+    if any(w in context.type for w in ("call", "invocation")):
+        return "call", receiver
+    return ("type" if "type" in node.type or "type" in parent.type else "use"), receiver
 
 
 def _generic(root: Node, data: bytes) -> Iterator[_Use]:
@@ -189,7 +192,7 @@ def _generic(root: Node, data: bytes) -> Iterator[_Use]:
         if node.named_child_count:
             stack.extend(reversed(node.named_children))
         elif is_leaf_name(node):
-            kind, _, qualifier = _generic_kind(node)
+            kind, qualifier = _generic_kind(node)
             yield _Use(node, kind, _qualifier(qualifier, data))
 
 
@@ -229,13 +232,13 @@ def _finish(
     starts = [d.start for d in ordered]
     lines: list[bytes] | None = None
     found: list[Reference] = []
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, str]] = set()
     for start, use in uses:
         name = (use.name or _text(use.node, data)).strip()
         row = use.node.start_point.row
-        if len(name) < 2 or (name in stop and name not in keep) or (name, row) in seen:
+        if len(name) < 2 or (name in stop and name not in keep) or (name, row, use.kind) in seen:
             continue
-        seen.add((name, row))
+        seen.add((name, row, use.kind))
         column = use.node.start_point.column
         if column and not data[start - column : start].isascii():
             lines = lines if lines is not None else data.split(b"\n")

@@ -1,0 +1,4 @@
+-- Reserved: version 11 is the task clock of the progress work (011_task_clock.sql), which is
+-- being written on another branch. Migrations must be numbered without gaps, so this empty
+-- file holds the number until that one lands; it changes nothing in a database. When
+-- 011_task_clock.sql is merged, delete this file (two files numbered 011 refuse to load).
