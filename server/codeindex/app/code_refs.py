@@ -98,8 +98,14 @@ def _names_file(segments: list[str], definition: DefinitionRow) -> bool:
     return False
 
 
-def _tier(ref: ReferenceRow, definition: DefinitionRow, imports: dict[str, list[list[str]]]) -> int:
-    """How surely `ref` means `definition`: an index into TIERS."""
+def _tier(
+    ref: ReferenceRow,
+    definition: DefinitionRow,
+    imports: dict[str, list[list[str]]],
+    seen: dict[tuple[str, int], bool],
+) -> int:
+    """How surely `ref` means `definition`: an index into TIERS. `seen` remembers, per
+    file and definition, whether the file imports it (a file has many uses and imports)."""
     if ref.path == definition.path:
         return 0
     if (
@@ -108,9 +114,10 @@ def _tier(ref: ReferenceRow, definition: DefinitionRow, imports: dict[str, list[
         and posixpath.dirname(ref.path) == posixpath.dirname(definition.path)
     ):
         return 1
-    if any(_names_file(m, definition) for m in imports.get(ref.path, [])):
-        return 2
-    return 3
+    key = (ref.path, id(definition))
+    if key not in seen:
+        seen[key] = any(_names_file(m, definition) for m in imports.get(ref.path, []))
+    return 2 if seen[key] else 3
 
 
 async def _import_map(storage: Storage, refs: Sequence[ReferenceRow]) -> dict[str, list[list[str]]]:
@@ -207,11 +214,12 @@ def _tied(
     """Each use with its tier, best first; uses tied more surely to a definition that was
     not picked are left out (they mean that other one)."""
     wanted = {id(d) for d in picked}
+    seen: dict[tuple[str, int], bool] = {}
     kept: list[tuple[int, ReferenceRow]] = []
     for ref in refs:
         tier, best = 3, None
         for definition in everything:
-            found = _tier(ref, definition, imports)
+            found = _tier(ref, definition, imports, seen)
             if found < tier:
                 tier, best = found, definition
         if best is not None and id(best) not in wanted:

@@ -7,7 +7,7 @@ it is used, where (line, column), what it was reached through (`qualifier`: the 
 innermost definition that holds it (`caller`, a dotted path like the symbols'): what
 `find_references` calls "called by". Names are only names: which definition a use means
 is decided when references are looked up, by where the definitions are and what each file
-imports (`app.references`).
+imports (`app.code_refs`).
 """
 
 from __future__ import annotations
