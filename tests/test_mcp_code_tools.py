@@ -151,3 +151,32 @@ async def test_bad_arguments_are_answered_like_the_other_tools(
             text = await call_error(s, tool, args)
             assert text.startswith(expected), (tool, text)
         assert (await call_ok(s, "get_file_outline", {"path": "cobra-go/args.go"}))["symbols"]
+
+
+async def test_references_follow_the_file_when_it_is_reindexed(
+    workspace: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    added = workspace / "cobra-go" / "runner.go"
+    async with mcp_session(tiny_model_path, tmp_path / "server.log", workspace=workspace) as s:
+
+        async def callers() -> set[tuple[str, str | None]]:
+            found = await call_ok(s, "find_references", {"name": "ExecuteC", "limit": 1000})
+            return {(r["path"], r["caller"]) for r in found["references"]}
+
+        before = await callers()
+        added.write_text(
+            "package cobra\n\nfunc runTwice(c *Command) {\n\tc.ExecuteC()\n\tc.ExecuteC()\n}\n",
+            encoding="utf-8",
+        )
+        reindex = {"scope": "file", "paths": ["cobra-go/runner.go"], "async": False}
+        assert (await call_ok(s, "force_reindex", reindex))["status"] == "Completed"
+        assert await callers() == before | {("cobra-go/runner.go", "runTwice")}
+        outline = await call_ok(s, "get_file_outline", {"path": "cobra-go/runner.go"})
+        assert [n["name"] for n in outline["symbols"]] == ["runTwice"]
+
+        added.write_text("package cobra\n\nfunc runNever() {}\n", encoding="utf-8")
+        assert (await call_ok(s, "force_reindex", reindex))["status"] == "Completed"
+        assert await callers() == before
+        added.unlink()
+        assert (await call_ok(s, "force_reindex", reindex))["status"] == "Completed"
+        assert await callers() == before
