@@ -277,6 +277,15 @@ async def test_references_narrowed_to_one_definition(service: CodeIndexService) 
         await service.find_references("AddCommand", path="rxjs-ts")
 
 
+async def test_a_name_with_many_definitions_lists_only_the_first(
+    service: CodeIndexService,
+) -> None:
+    found = await service.find_references("next")  # 30 definitions in regex and rxjs
+    assert len(found["definitions"]) == 20 and found["references"]
+    assert "'next' has 30 definitions (" in (found["note"] or "")
+    assert ", ...; the first 20 are listed): pass path" in (found["note"] or "")
+
+
 async def test_references_of_a_name_defined_nowhere(service: CodeIndexService) -> None:
     found = await service.find_references("Errorf")
     assert found["definitions"] == [] and found["total"] > 0

@@ -46,6 +46,7 @@ from codeindex.workspace import Workspace
 
 MAX_SCAN = 5_000
 MAX_DEFINITIONS = 200
+SHOWN_DEFINITIONS = 20
 MAX_TEXT = 160
 TIERS: tuple[ReferenceMatch, ...] = ("same_file", "same_package", "imports_definition", "name_only")
 _PACKAGES = frozenset({"go", "java"})
@@ -84,28 +85,44 @@ def _modules(row: ImportRow, language: str | None) -> list[list[str]]:
     return [f for f in found if f]
 
 
-def _names_file(segments: list[str], definition: DefinitionRow) -> bool:
-    """The module segments name the definition's file or its folder (a package); for Rust,
-    whose modules live inside files too, it is enough that they start with the file's."""
-    stem = _stem(definition.path)
-    heads = [segments[:n] for n in range(1, len(segments) + 1)]
-    for candidate in (stem, stem[:-1]):
-        tails = heads if definition.language == "rust" else [segments]
-        if any(
-            candidate and 0 < len(t) <= len(candidate) and candidate[-len(t) :] == t for t in tails
-        ):
-            return True
-    return False
+class _Imports:
+    """What each referencing file imports, as tuples of module segments, ready to meet the
+    definitions' paths: the whole modules, and all their leading parts (Rust, whose
+    modules live inside files too, is matched on those)."""
+
+    def __init__(self, modules: dict[str, list[list[str]]]) -> None:
+        self.whole = {path: {tuple(m) for m in found} for path, found in modules.items()}
+        self.heads = {
+            path: {tuple(m[:n]) for m in found for n in range(1, len(m) + 1)}
+            for path, found in modules.items()
+        }
+        self._names: dict[int, frozenset[tuple[str, ...]]] = {}
+        self._seen: dict[tuple[str, int], bool] = {}
+
+    def _file_names(self, definition: DefinitionRow) -> frozenset[tuple[str, ...]]:
+        """The module names that name the definition's file or its folder (a package):
+        every tail of its path without the extension, and of its folder."""
+        key = id(definition)
+        if key not in self._names:
+            stem = _stem(definition.path)
+            self._names[key] = frozenset(
+                tuple(candidate[-n:])
+                for candidate in (stem, stem[:-1])
+                for n in range(1, len(candidate) + 1)
+            )
+        return self._names[key]
+
+    def reach(self, path: str, definition: DefinitionRow) -> bool:
+        """The file at `path` imports the definition's module or package."""
+        key = (path, id(definition))
+        if key not in self._seen:
+            table = self.heads if definition.language == "rust" else self.whole
+            self._seen[key] = not self._file_names(definition).isdisjoint(table.get(path, ()))
+        return self._seen[key]
 
 
-def _tier(
-    ref: ReferenceRow,
-    definition: DefinitionRow,
-    imports: dict[str, list[list[str]]],
-    seen: dict[tuple[str, int], bool],
-) -> int:
-    """How surely `ref` means `definition`: an index into TIERS. `seen` remembers, per
-    file and definition, whether the file imports it (a file has many uses and imports)."""
+def _tier(ref: ReferenceRow, definition: DefinitionRow, imports: _Imports) -> int:
+    """How surely `ref` means `definition`: an index into TIERS."""
     if ref.path == definition.path:
         return 0
     if (
@@ -114,19 +131,16 @@ def _tier(
         and posixpath.dirname(ref.path) == posixpath.dirname(definition.path)
     ):
         return 1
-    key = (ref.path, id(definition))
-    if key not in seen:
-        seen[key] = any(_names_file(m, definition) for m in imports.get(ref.path, []))
-    return 2 if seen[key] else 3
+    return 2 if imports.reach(ref.path, definition) else 3
 
 
-async def _import_map(storage: Storage, refs: Sequence[ReferenceRow]) -> dict[str, list[list[str]]]:
+async def _import_map(storage: Storage, refs: Sequence[ReferenceRow]) -> _Imports:
     """The modules each referencing file imports, as segments."""
     language = {r.path: r.language for r in refs}
     found: dict[str, list[list[str]]] = defaultdict(list)
     for row in await storage.code.imports_of(sorted(language)):
         found[row.path].extend(_modules(row, language.get(row.path)))
-    return found
+    return _Imports(found)
 
 
 async def _texts(storage: Storage, refs: Sequence[ReferenceRow]) -> dict[tuple[str, int], str]:
@@ -197,7 +211,7 @@ async def find_references(
     ]
     return {
         "name": bare,
-        "definitions": [symbol_info(d) for d in picked],
+        "definitions": [symbol_info(d) for d in picked[:SHOWN_DEFINITIONS]],
         "references": references,
         "total": len(kept),
         "truncated": len(kept) > limit or len(refs) >= MAX_SCAN,
@@ -209,17 +223,16 @@ def _tied(
     refs: Sequence[ReferenceRow],
     everything: Sequence[DefinitionRow],
     picked: Sequence[DefinitionRow],
-    imports: dict[str, list[list[str]]],
+    imports: _Imports,
 ) -> list[tuple[int, ReferenceRow]]:
     """Each use with its tier, best first; uses tied more surely to a definition that was
     not picked are left out (they mean that other one)."""
     wanted = {id(d) for d in picked}
-    seen: dict[tuple[str, int], bool] = {}
     kept: list[tuple[int, ReferenceRow]] = []
     for ref in refs:
         tier, best = 3, None
         for definition in everything:
-            found = _tier(ref, definition, imports, seen)
+            found = _tier(ref, definition, imports)
             if found < tier:
                 tier, best = found, definition
         if best is not None and id(best) not in wanted:
@@ -245,7 +258,10 @@ async def _note(
             "(an external or builtin name, or one defined in a file that is not indexed)"
         )
     elif len(picked) > 1:
-        places = ", ".join(sorted({d.path for d in picked})[:5])
+        paths = sorted({d.path for d in picked})
+        places = ", ".join(paths[:5]) + (", ..." if len(paths) > 5 else "")
+        if len(picked) > SHOWN_DEFINITIONS:
+            places += f"; the first {SHOWN_DEFINITIONS} are listed"
         notes.append(
             f"{name!r} has {len(picked)} definitions ({places}): pass path to keep the uses of one"
         )
