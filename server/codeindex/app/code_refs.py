@@ -97,7 +97,6 @@ class _Imports:
             for path, found in modules.items()
         }
         self._names: dict[int, frozenset[tuple[str, ...]]] = {}
-        self._seen: dict[tuple[str, int], bool] = {}
 
     def _file_names(self, definition: DefinitionRow) -> frozenset[tuple[str, ...]]:
         """The module names that name the definition's file or its folder (a package):
@@ -114,11 +113,8 @@ class _Imports:
 
     def reach(self, path: str, definition: DefinitionRow) -> bool:
         """The file at `path` imports the definition's module or package."""
-        key = (path, id(definition))
-        if key not in self._seen:
-            table = self.heads if definition.language == "rust" else self.whole
-            self._seen[key] = not self._file_names(definition).isdisjoint(table.get(path, ()))
-        return self._seen[key]
+        table = self.heads if definition.language == "rust" else self.whole
+        return not self._file_names(definition).isdisjoint(table.get(path, ()))
 
 
 def _tier(ref: ReferenceRow, definition: DefinitionRow, imports: _Imports) -> int:
@@ -228,13 +224,17 @@ def _tied(
     """Each use with its tier, best first; uses tied more surely to a definition that was
     not picked are left out (they mean that other one)."""
     wanted = {id(d) for d in picked}
+    by_path: dict[str, tuple[int, DefinitionRow | None]] = {}  # a use's tier is its file's
     kept: list[tuple[int, ReferenceRow]] = []
     for ref in refs:
-        tier, best = 3, None
-        for definition in everything:
-            found = _tier(ref, definition, imports)
-            if found < tier:
-                tier, best = found, definition
+        if ref.path not in by_path:
+            tier, best = 3, None
+            for definition in everything:
+                found = _tier(ref, definition, imports)
+                if found < tier:
+                    tier, best = found, definition
+            by_path[ref.path] = tier, best
+        tier, best = by_path[ref.path]
         if best is not None and id(best) not in wanted:
             continue
         kept.append((tier, ref))
