@@ -291,6 +291,8 @@ async def test_references_of_a_name_defined_nowhere(service: CodeIndexService) -
     assert found["definitions"] == [] and found["total"] > 0
     assert {r["match"] for r in found["references"]} == {"name_only"}
     assert "no definition" in (found["note"] or "")
+    short = await service.find_references("c")
+    assert short["references"] == [] and "one character" in (short["note"] or "")
 
 
 async def test_a_file_changed_on_disk_is_stale(service: CodeIndexService) -> None:

@@ -252,6 +252,8 @@ async def _note(
     """What the agent should know about the answer's limits."""
     everything, picked = definitions
     notes: list[str] = []
+    if len(name) < 2:
+        notes.append("names of one character are not recorded as references")
     if not everything:
         notes.append(
             f"no definition of {name!r} in the index: these are uses of the name only "
