@@ -40,8 +40,8 @@ async def _by_id(storage: Storage, symbol: str) -> list[DefinitionRow]:
     path, sep, name = symbol.rpartition("#")
     if not sep or not path or not name:
         raise BadArgument(
-            f"id must be 'path#Container.name' (as find_references and get_symbol give it); "
-            f"got {symbol!r}",
+            "id must be 'path#Container.name' (as get_symbol answers it: the file's path, "
+            f"'#', the dotted name); got {symbol!r}",
             field="id",
             given=symbol,
         )

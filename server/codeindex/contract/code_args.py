@@ -42,7 +42,7 @@ def symbol_source_args(obj: Any) -> dict[str, Any]:
     if (name is None) == (symbol_id is None):
         raise BadArgument(
             "get_symbol takes a name (e.g. 'AddCommand' or 'Command.AddCommand') or an id "
-            "('path#Container.name', as find_references and get_symbol give it), "
+            "('path#Container.name', as get_symbol answers it), "
             + ("not both" if name else "and got neither"),
             field="name" if name is None else "id",
             allowed=["name", "id"],
