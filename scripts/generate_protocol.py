@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codeindex import contract
+from codeindex.contract import navigation
 from codeindex.mcp_server.schema import definitions
 
 TARGET = (
@@ -38,6 +39,9 @@ ROOTS = (
     contract.ValidationReport,
     contract.IndexStatus,
     contract.StatusNotification,
+    navigation.FileOutline,
+    navigation.SymbolSource,
+    navigation.ReferenceList,
 )
 SCALARS = {
     "string": "string",

@@ -532,6 +532,8 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
         conn.execute("ALTER TABLE chunks DROP COLUMN words")
         conn.execute("ALTER TABLE chunks DROP COLUMN defines")
         conn.execute("ALTER TABLE chunks DROP COLUMN context")
+        conn.execute("DROP INDEX symbols_non_ascii")  # migration 011
+        conn.execute("DROP TABLE symbol_refs")  # migration 012
         conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
     assert run_main_json(root, "symbols", "wide") == []

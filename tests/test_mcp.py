@@ -44,6 +44,9 @@ READ_ONLY = {
     "validate_index",
     "search_code",
     "find_symbol",
+    "get_file_outline",
+    "get_symbol",
+    "find_references",
 }
 WRITING = {"force_reindex", "pause_reindex", "resume_reindex", "cancel_reindex"}
 

@@ -66,7 +66,7 @@ def test_the_ci_script_warms_the_pinned_inspector() -> None:
 def test_inspector_lists_and_calls_the_tools(workspace: Path, tiny_model_path: Path) -> None:
     listed = answer(inspector(workspace, tiny_model_path, "tools/list", "--strict"))
     tools = {t["name"]: t for t in listed["tools"]}
-    assert len(tools) == 10
+    assert len(tools) == 13
     for tool in tools.values():
         assert tool["inputSchema"]["type"] == "object"
         assert tool["outputSchema"]["type"] == "object"

@@ -51,13 +51,24 @@ def ts_constants() -> dict[str, str]:
     return dict(CONSTANT.findall(text))
 
 
-def python_commands() -> dict[str, str]:
-    """The server's command constants: NAME -> `codeindex.xxx`."""
+# The server's code tools, for agents and other clients: VS Code users have the outline,
+# Go to Symbol and Find All References of each language's own server, so the extension
+# does not expose them (nor declare them).
+NOT_IN_EXTENSION = {"FILE_OUTLINE", "GET_SYMBOL", "FIND_REFERENCES"}
+
+
+def server_command_constants() -> dict[str, str]:
+    """Every command constant of the server: NAME -> `codeindex.xxx`."""
     return {
         name: value
         for name, value in vars(server_commands).items()
         if name.isupper() and isinstance(value, str) and value.startswith("codeindex.")
     }
+
+
+def python_commands() -> dict[str, str]:
+    """The server's command constants the extension mirrors: NAME -> `codeindex.xxx`."""
+    return {k: v for k, v in server_command_constants().items() if k not in NOT_IN_EXTENSION}
 
 
 def server_settings_of_extension(values: dict[str, Any]) -> dict[str, Any]:
@@ -130,8 +141,12 @@ async def test_the_server_advertises_exactly_the_commands_the_extension_uses(
     assert provider is not None
     advertised = set(provider.commands)
     ts = ts_constants()
-    assert advertised == {ts[name] for name in python_commands()}
-    assert len(advertised) == 10
+    assert advertised == set(server_command_constants().values())
+    assert advertised - {ts[name] for name in python_commands()} == {
+        server_command_constants()[name] for name in NOT_IN_EXTENSION
+    }
+    assert not NOT_IN_EXTENSION & set(ts)
+    assert len(advertised) == 13
 
     contributed = [c["command"] for c in manifest()["contributes"]["commands"]]
     clashes = advertised & set(contributed)

@@ -25,6 +25,9 @@ COMMANDS = {
     "codeindex.validateIndex",
     "codeindex.search",
     "codeindex.findSymbol",
+    "codeindex.fileOutline",
+    "codeindex.getSymbol",
+    "codeindex.findReferences",
 }
 RESPONSE_KEYS = {
     "task_id",
@@ -43,7 +46,7 @@ async def cli(root: Path, env: dict[str, str], *args: str) -> Any:
     return await asyncio.to_thread(run_json, root, *args, env=env)
 
 
-async def test_advertises_exactly_the_ten_commands(lsp: Session) -> None:
+async def test_advertises_exactly_the_thirteen_commands(lsp: Session) -> None:
     assert lsp.result is not None
     provider = lsp.result.capabilities.execute_command_provider
     assert provider is not None and set(provider.commands) == COMMANDS
@@ -122,4 +125,28 @@ async def test_search_and_find_symbol_match_the_cli(
     assert symbols == await cli(lsp.root, tiny_server_env, "symbols", "Regex", "--match", "exact")
     assert {"regex-rust/src/re_bytes.rs", "regex-rust/src/re_unicode.rs"} <= {
         s["path"] for s in symbols if s["kind"] == "struct"
+    }
+
+
+async def test_code_commands_outline_symbol_and_references(lsp: Session) -> None:
+    for path, name, signature in (
+        ("cobra-go/args.go", "NoArgs", "func NoArgs(cmd *Command, args []string) error"),
+        ("regex-rust/src/re_set.rs", "define_set", "macro_rules! define_set"),
+        ("rxjs-ts/src/internal/Subject.ts", "Subject", "export class Subject<T> extends"),
+    ):
+        outline = await lsp.command("codeindex.fileOutline", {"path": path})
+        assert outline["path"] == path and outline["freshness"] == "fresh"
+        top = {s["name"]: s for s in outline["symbols"]}
+        assert top[name]["signature"].startswith(signature), (path, top[name])
+
+    found = await lsp.command("codeindex.getSymbol", {"name": "Command.AddCommand"})
+    assert found["id"] == "cobra-go/command.go#Command.AddCommand"
+    assert found["source"].startswith("// AddCommand adds one or more commands")
+    by_id = await lsp.command("codeindex.getSymbol", {"id": found["id"], "max_tokens": 100})
+    assert by_id["path"] == found["path"] and len(by_id["source"]) <= len(found["source"])
+
+    refs = await lsp.command("codeindex.findReferences", {"name": "ExecuteC", "kind": "call"})
+    assert [d["path"] for d in refs["definitions"]] == ["cobra-go/command.go"]
+    assert {"Command.Execute", "Command.ExecuteContextC"} <= {
+        r["caller"] for r in refs["references"]
     }

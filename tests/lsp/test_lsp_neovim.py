@@ -55,7 +55,7 @@ def test_neovim_reindexes_with_progress_and_finds_symbols(
     assert out.is_file(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr}"
     seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert seen["errors"] == [], seen["errors"]
-    assert "codeindex.forceReindex" in seen["commands"] and len(seen["commands"]) == 10
+    assert "codeindex.forceReindex" in seen["commands"] and len(seen["commands"]) == 13
 
     answer = seen["reindex"]
     assert seen.get("reindex_error") is None

@@ -131,6 +131,20 @@ BAD_ARGUMENTS: list[tuple[str, str, list[Any], list[str]]] = [
         [{"name": "Command", "limit": "ten"}],
         ["limit", "'ten'", "whole number"],
     ),
+    ("outline-path", "codeindex.fileOutline", [{"path": 5}], ["path", "must be a string"]),
+    (
+        "outline-unindexed",
+        "codeindex.fileOutline",
+        [{"path": "cobra-go/nothing.go"}],
+        ["path", "not a file of the workspace's index"],
+    ),
+    ("symbol-neither", "codeindex.getSymbol", [{}], ["get_symbol takes a name", "got neither"]),
+    (
+        "references-kind",
+        "codeindex.findReferences",
+        [{"name": "x", "kind": "callers"}],
+        ["kind", "'callers'", "call, import, type, use"],
+    ),
     ("extra-argument", "codeindex.indexStatus", [{"verbose": True}], ["takes no argument"]),
 ]
 

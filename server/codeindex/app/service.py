@@ -23,6 +23,7 @@ from typing import Any
 
 from codeindex.app import tasking
 from codeindex.app.feed import TaskFeed
+from codeindex.app.navigation import CodeNavigation
 from codeindex.app.queries import SEARCH_WAIT_SECONDS, WorkerQueries
 from codeindex.app.sessions import Sessions
 from codeindex.app.status import index_status
@@ -53,8 +54,9 @@ log = logging.getLogger(__name__)
 OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
 
 
-class CodeIndexService:
-    """A workspace's index, its queue and its worker, behind one API."""
+class CodeIndexService(CodeNavigation):
+    """A workspace's index, its queue and its worker, behind one API (the code tools,
+    outline, symbol source and references, from `CodeNavigation`)."""
 
     def __init__(
         self,

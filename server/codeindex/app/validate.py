@@ -15,7 +15,7 @@ from codeindex.app.planner import changed_files
 from codeindex.config import Settings
 from codeindex.contract import Fix, Problem, ScopeName, ValidationReport
 from codeindex.embedding.registry import ModelRegistry
-from codeindex.parser.version import parser_version
+from codeindex.parser.version import missing_since, parser_version
 from codeindex.storage import FileRow, Storage
 from codeindex.tasks import Queue
 from codeindex.workspace import FileEntry, Workspace
@@ -131,12 +131,7 @@ def _stale_rows(
     old = sorted(p for p, r in rows.items() if r.parser_version != version and p in on_disk)
     if old:
         found.append(
-            problem(
-                "parser_version",
-                f"{len(old)} file(s) indexed by parser version other than {version}",
-                "project",
-                paths=old[:50],
-            )
+            problem("parser_version", _old_parser(rows, old, version), "project", paths=old[:50])
         )
     failed = sorted(p for p, r in rows.items() if r.index_status == "failed" and p in on_disk)
     if failed:
@@ -145,6 +140,19 @@ def _stale_rows(
             _of_files("failed", f"{len(failed)} file(s) failed to index", failed, reasons=reasons)
         )
     return found
+
+
+def _old_parser(rows: dict[str, FileRow], old: list[str], version: int) -> str:
+    """What the files an older (or newer) parser indexed lack, and how they get it."""
+    versions = sorted({rows[p].parser_version for p in old})
+    lacking = list(dict.fromkeys(what for v in versions for what in missing_since(v)))
+    detail = (
+        f"{len(old)} file(s) indexed by parser version {', '.join(map(str, versions))}, "
+        f"not {version}"
+    )
+    if lacking:
+        detail += f": they lack {'; and '.join(lacking)}"
+    return detail + " (any reindex of them fixes it, `codeindex index` included)"
 
 
 async def _row_problems(st: Storage) -> list[Problem]:

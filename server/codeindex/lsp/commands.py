@@ -1,4 +1,4 @@
-"""The ten `workspace/executeCommand` commands, advertised in `executeCommandProvider`.
+"""The thirteen `workspace/executeCommand` commands, advertised in `executeCommandProvider`.
 
 Each takes one argument object (none for indexStatus and validateIndex) with the field
 names of the contract, and answers with exactly the JSON of the contract, the same as the
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from codeindex import contract
+from codeindex.contract import code_args
 from codeindex.errors import BadArgument
 from codeindex.lsp.error_codes import to_jsonrpc, translate
 from codeindex.lsp.follow import observe
@@ -35,6 +36,9 @@ INDEX_STATUS = "codeindex.indexStatus"
 VALIDATE_INDEX = "codeindex.validateIndex"
 SEARCH = "codeindex.search"
 FIND_SYMBOL = "codeindex.findSymbol"
+FILE_OUTLINE = "codeindex.fileOutline"
+GET_SYMBOL = "codeindex.getSymbol"
+FIND_REFERENCES = "codeindex.findReferences"
 
 EXAMPLES = {
     FORCE_REINDEX: '{"scope": "project", "async": true}',
@@ -47,6 +51,9 @@ EXAMPLES = {
     VALIDATE_INDEX: "no argument",
     SEARCH: '{"query": "parse config", "mode": "hybrid", "limit": 10}',
     FIND_SYMBOL: '{"name": "Command", "match": "prefix"}',
+    FILE_OUTLINE: '{"path": "src/command.go"}',
+    GET_SYMBOL: '{"name": "Command.AddCommand", "bodies": true}',
+    FIND_REFERENCES: '{"name": "AddCommand", "kind": "call"}',
 }
 
 
@@ -187,3 +194,21 @@ async def search(ls: CodeIndexServer, obj: Any) -> Any:
 async def find_symbol(ls: CodeIndexServer, obj: Any) -> Any:
     """{name, match?, kind?, limit?}: symbols, as `codeindex symbols --json`."""
     return await ls.service().find_symbols(**contract.symbol_args(obj))
+
+
+@command(FILE_OUTLINE, about="path")
+async def file_outline(ls: CodeIndexServer, obj: Any) -> Any:
+    """{path, max_tokens?}: the file's symbols as a tree, as the get_file_outline tool."""
+    return await ls.service().file_outline(**code_args.outline_args(obj))
+
+
+@command(GET_SYMBOL, about="name")
+async def get_symbol(ls: CodeIndexServer, obj: Any) -> Any:
+    """{name | id, path?, kind?, bodies?, max_tokens?}: one symbol's source, as get_symbol."""
+    return await ls.service().symbol_source(**code_args.symbol_source_args(obj))
+
+
+@command(FIND_REFERENCES, about="name")
+async def find_references(ls: CodeIndexServer, obj: Any) -> Any:
+    """{name, path?, kind?, limit?}: where the name is used, as find_references."""
+    return await ls.service().find_references(**code_args.references_args(obj))

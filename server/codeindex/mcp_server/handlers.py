@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from codeindex import contract
-from codeindex.contract import TaskInfo
+from codeindex.contract import TaskInfo, code_args
 from codeindex.errors import BadArgument
 from codeindex.mcp_server import core, summaries
 
@@ -157,6 +157,30 @@ async def find_symbol(
     return Outcome({"symbols": found}, summaries.symbols(found))
 
 
+async def get_file_outline(
+    service: CodeIndexService, args: Mapping[str, Any], progress: Progress
+) -> Outcome:
+    """A file's symbols as a tree."""
+    outline = await service.file_outline(**code_args.outline_args(args))
+    return Outcome(outline, summaries.outline(outline))
+
+
+async def get_symbol(
+    service: CodeIndexService, args: Mapping[str, Any], progress: Progress
+) -> Outcome:
+    """One symbol's source."""
+    source = await service.symbol_source(**code_args.symbol_source_args(args))
+    return Outcome(source, summaries.symbol_source(source))
+
+
+async def find_references(
+    service: CodeIndexService, args: Mapping[str, Any], progress: Progress
+) -> Outcome:
+    """Where a name is used."""
+    found = await service.find_references(**code_args.references_args(args))
+    return Outcome(found, summaries.references(found))
+
+
 HANDLERS: dict[str, Handler] = {
     "force_reindex": force_reindex,
     "get_reindex_status": get_reindex_status,
@@ -168,4 +192,7 @@ HANDLERS: dict[str, Handler] = {
     "validate_index": validate_index,
     "search_code": search_code,
     "find_symbol": find_symbol,
+    "get_file_outline": get_file_outline,
+    "get_symbol": get_symbol,
+    "find_references": find_references,
 }

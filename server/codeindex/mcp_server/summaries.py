@@ -18,6 +18,12 @@ from codeindex.contract import (
     TaskListEntry,
     ValidationReport,
 )
+from codeindex.contract.navigation import (
+    FileOutline,
+    OutlineSymbol,
+    ReferenceList,
+    SymbolSource,
+)
 
 MAX_LINES = 20
 
@@ -144,3 +150,73 @@ def symbols(found: list[SymbolInfo]) -> str:
         for s in found[:MAX_LINES]
     ]
     return "\n".join(_more(lines, len(found), "symbols"))
+
+
+def _lines(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _outline_lines(nodes: Sequence[OutlineSymbol], depth: int, out: list[str]) -> None:
+    for node in nodes:
+        doc = f"  # {_clip(node['doc'], 80)}" if node.get("doc") else ""
+        omitted = f" (+{node['omitted']} inside)" if node.get("omitted") else ""
+        out.append(
+            f"{'  ' * depth}{_lines(node['start_line'], node['end_line'])} "
+            f"{node['signature']}{omitted}{doc}"
+        )
+        _outline_lines(node.get("children", []), depth + 1, out)
+
+
+def outline(result: FileOutline) -> str:
+    """get_file_outline: one line per symbol (line range, signature, first doc line)."""
+    fresh = "" if result["freshness"] == "fresh" else f", {result['freshness']}"
+    lines = [f"{result['path']} ({result['language'] or 'text'}, {result['lines']} lines{fresh})"]
+    _outline_lines(result["symbols"], 0, lines)
+    if not result["symbols"]:
+        lines.append("no symbols")
+    if result.get("note"):
+        lines.append(f"note: {result['note']}")
+    return "\n".join(lines)
+
+
+def symbol_source(result: SymbolSource) -> str:
+    """get_symbol: where the symbol is, then its source; other definitions after."""
+    name = f"{result['container']}.{result['name']}" if result["container"] else result["name"]
+    fresh = "" if result["freshness"] == "fresh" else f" ({result['freshness']})"
+    lines = [
+        f"{result['kind']} {name}  {result['path']}:"
+        f"{_lines(result['start_line'], result['end_line'])}{fresh}",
+        result["source"],
+    ]
+    if result.get("note"):
+        lines.append(f"note: {result['note']}")
+    others = result["others"]
+    if others:
+        shown = ", ".join(f"{o['path']}:{o['start_line']} ({o['kind']})" for o in others[:5])
+        lines.append(f"also named {result['name']}: {shown}" + (" ..." if len(others) > 5 else ""))
+    return "\n".join(lines)
+
+
+def references(result: ReferenceList) -> str:
+    """find_references: the definitions, then one line per use (where, how, caller, code)."""
+    found = result["references"]
+    head = f"{result['name']}: {result['total']} use(s)"
+    if result["truncated"]:
+        head += f", {len(found)} shown"
+    defs = result["definitions"]
+    if defs:
+        shown = ", ".join(f"{d['path']}:{d['start_line']} ({d['kind']})" for d in defs[:5])
+        head += f"; defined in {shown}" + (" ..." if len(defs) > 5 else "")
+    lines = [head]
+    for ref in found:
+        caller = f" in {ref['caller']}" if ref["caller"] else ""
+        lines.append(
+            f"{ref['path']}:{ref['line']} {ref['kind']}{caller} [{ref['match']}]  {ref['text']}"
+        )
+    if result.get("note"):
+        lines.append(f"note: {result['note']}")
+    return "\n".join(lines)

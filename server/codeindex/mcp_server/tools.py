@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeindex import contract
+from codeindex.mcp_server.code_tools import CODE_TOOLS
 from codeindex.mcp_server.schema import schema_of
 
 
@@ -286,6 +287,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         required=("name",),
         result=contract.SymbolList,
     ),
+    *(ToolSpec(**spec) for spec in CODE_TOOLS),
 )
 
 BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}

@@ -1,12 +1,14 @@
-"""tree-sitter parsing: a file's text in, its symbols and search chunks out.
+"""tree-sitter parsing: a file's text in, its symbols, references and search chunks out.
 
 Pure and I/O free: callers read and decode the file, this package only looks at
 the text. Symbols come from per-language queries for the main languages
 (Python, JavaScript, TypeScript, TSX, Go, Rust, Java, C, C++, C#, Ruby, PHP)
 and from a generic definition query built from the grammar's node types for
-every other grammar in the language pack. Chunks follow the syntax tree: a
-definition is one chunk, a definition longer than ``max_chunk_chars`` is split
-by its children (recursively), and small neighbours are merged while they fit.
+every other grammar in the language pack. References (calls, imports, type uses,
+each with the definition around it) come from the same tree (`references`).
+Chunks follow the syntax tree: a definition is one chunk, a definition longer than
+``max_chunk_chars`` is split by its children (recursively), and small neighbours are
+merged while they fit.
 Files without a grammar are chunked by lines, preferring blank lines as breaks.
 
 Lines are ``text.split("\\n")``: a ``\\r`` before the newline stays part of the
@@ -24,13 +26,14 @@ queries are shared, so ``parse`` is safe to call from worker threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
 from codeindex.parser.chunks import Chunk, _chunks
 from codeindex.parser.languages import _language, _parser, language_for_path
 from codeindex.parser.queries import _query
+from codeindex.parser.references import Reference, extract
 from codeindex.parser.symbols import KINDS, Symbol, _collect, _nest, _symbols
 from codeindex.parser.version import PARSER_VERSION
 
@@ -39,6 +42,7 @@ __all__ = [
     "PARSER_VERSION",
     "Chunk",
     "ParseResult",
+    "Reference",
     "Symbol",
     "language_for_path",
     "parse",
@@ -53,6 +57,7 @@ class ParseResult:
     symbols: list[Symbol]
     chunks: list[Chunk]
     error: str | None
+    references: list[Reference] = field(default_factory=list)
 
 
 def _error_rows(root: Node, limit: int = 3) -> list[int]:
@@ -93,4 +98,5 @@ def parse(text: str, language: str | None, *, max_chunk_chars: int = 1000) -> Pa
             "the whole text is still in full-text search"
         )
     chunks = _chunks(lines, root, max_chars, defs)
-    return ParseResult(language, _symbols(defs, lines, data), chunks, error)
+    refs = extract(root, data, language, lang, defs)
+    return ParseResult(language, _symbols(defs, lines, data), chunks, error, refs)

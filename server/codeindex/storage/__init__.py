@@ -1,7 +1,8 @@
 """index.db through aiosqlite: every SQL statement of codeindex, one small method per query.
 
 `Storage` is one `Database` (`db`: the connections, WAL, `transaction(fence=)`) and the
-repositories that hold it, one per concern: `files` (files, symbols, chunks), `embedded`
+repositories that hold it, one per concern: `files` (files, symbols, chunks, references),
+`code` (a file's symbols and lines, definitions and references by name), `embedded`
 (which texts have vectors), `search` (full-text and symbol look-ups), `stats` (counts and
 checks), `models` (model rows), `meta` (typed records, `meta`), and the queue's rows
 (`task_rows`, `item_rows`, `lease_rows`, `client_rows`) that `tasks.Queue` drives. The
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from codeindex.storage.client_rows import ClientRows
+from codeindex.storage.code_sql import CodeQueries
 from codeindex.storage.db import Database, LeaseLost
 from codeindex.storage.embedded import Embedded
 from codeindex.storage.files import Files
@@ -50,6 +52,7 @@ class Storage:
         self.item_rows = ItemRows(db)
         self.lease_rows = LeaseRows(db)
         self.client_rows = ClientRows(db)
+        self.code = CodeQueries(db)
         self._bind_files(Files(db), Embedded(db))
         self._bind_queries(SearchQueries(db), Stats(db), ModelRows(db))
 

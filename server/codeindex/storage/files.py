@@ -1,8 +1,9 @@
-"""The rows of files, their symbols and chunks: read them, swap them one transaction at a time.
+"""The rows of files, their symbols, chunks and references: read them, swap them one
+transaction at a time.
 
-A file's row, symbols, chunks and FTS rows (kept by triggers on `chunks`) are replaced in
-ONE transaction: a reader sees the old file or the new one, never a file with nothing in it
-(invariant 2).
+A file's row, symbols, chunks, FTS rows (kept by triggers on `chunks`) and references
+(`symbol_refs`) are replaced in ONE transaction: a reader sees the old file or the new one,
+never a file with nothing in it (invariant 2).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from codeindex.storage.records import (
     FileRecord,
     FileRow,
     NewChunk,
+    ReferenceValues,
     SymbolValues,
     file_row,
 )
 
 
 class Files:
-    """`files`, `symbols` and `chunks` of one index."""
+    """`files`, `symbols`, `chunks` and `symbol_refs` of one index."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -80,6 +82,7 @@ class Files:
                 file_id = await _put_file(tx, record, now)
                 await _insert_symbols(tx, file_id, record.symbols)
                 await _insert_chunks(tx, file_id, record.chunks)
+                await _insert_references(tx, file_id, record.references)
                 stored.append((file_id, len(record.symbols), len(record.chunks)))
             for path in deletes:
                 await _delete(tx, path)
@@ -168,9 +171,20 @@ async def _insert_chunks(tx: Connection, file_id: int, chunks: Sequence[NewChunk
     )
 
 
+async def _insert_references(
+    tx: Connection, file_id: int, references: Sequence[ReferenceValues]
+) -> None:
+    await tx.executemany(
+        "INSERT OR IGNORE INTO symbol_refs(file_id, name, kind, line, col, qualifier, caller) "
+        "VALUES (?,?,?,?,?,?,?)",
+        [(file_id, r.name, r.kind, r.line, r.col, r.qualifier, r.caller) for r in references],
+    )
+
+
 async def _drop_contents(tx: Connection, file_id: int) -> None:
     await tx.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
     await tx.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+    await tx.execute("DELETE FROM symbol_refs WHERE file_id = ?", (file_id,))
 
 
 async def _delete(tx: Connection, path: str) -> None:

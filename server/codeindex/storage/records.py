@@ -1,6 +1,7 @@
 """The file records storage reads and writes: plain values, no domain types.
 
-A parser's symbol is stored as whatever has the attributes of `SymbolValues`; the texts
+A parser's symbol is stored as whatever has the attributes of `SymbolValues` (a reference,
+of `ReferenceValues`); the texts
 the model embeds are built by the caller from `(hash, context, text)` rows.
 """
 
@@ -28,6 +29,23 @@ class SymbolValues(Protocol):
     def end_line(self) -> int: ...
     @property
     def end_col(self) -> int: ...
+
+
+class ReferenceValues(Protocol):
+    """What is stored of a reference (the parser's `Reference` has these attributes)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def col(self) -> int: ...
+    @property
+    def qualifier(self) -> str | None: ...
+    @property
+    def caller(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +107,7 @@ class FileRecord:
     embed_skip: str | None = None  # why its chunks get no vectors (`embed_rules`)
     symbols: Sequence[SymbolValues] = ()
     chunks: Sequence[NewChunk] = ()
+    references: Sequence[ReferenceValues] = ()
 
 
 @dataclass(frozen=True, slots=True)

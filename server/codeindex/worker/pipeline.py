@@ -1,4 +1,5 @@
-"""One file through the pipeline: read -> hash -> parse -> the rows that replace its old ones.
+"""One file through the pipeline: read -> hash -> parse -> the rows that replace its old ones
+(the file's row, its symbols, chunks and references).
 
 Pure work on files, run in a worker thread; the worker decides when and stores the
 result. Also the throughput meter whose figures make estimates.
@@ -87,6 +88,7 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
         embed_skip=rules_of(settings).reason(path, source.text, source.size),
         symbols=result.symbols,
         chunks=chunks,
+        references=result.references,
     )
     return Parsed(record, result.error)
 

@@ -60,6 +60,17 @@ export interface FileCounts {
   not_indexed: NotIndexed[];
 }
 
+/** get_file_outline: the symbols of one file as a tree. */
+export interface FileOutline {
+  path: string;
+  language: string | null;
+  lines: number;
+  freshness: "fresh" | "stale";
+  symbols: OutlineSymbol[];
+  truncated: boolean;
+  note: string | null;
+}
+
 export interface FilePath {
   path: string;
 }
@@ -112,6 +123,18 @@ export interface NotIndexed {
   reason: string;
 }
 
+/** A symbol of a file's outline (lines 1-based), with the symbols it holds. */
+export interface OutlineSymbol {
+  name: string;
+  kind: string;
+  signature: string;
+  start_line: number;
+  end_line: number;
+  doc?: string;
+  children?: OutlineSymbol[];
+  omitted?: number;
+}
+
 /** Something wrong with the index, and the reindex that fixes it. */
 export interface Problem {
   kind: string;
@@ -135,6 +158,28 @@ export interface Reconciliation {
   duration_seconds: number;
   files_changed: number;
   task_id: string | null;
+}
+
+/** One use of a name: where, how, its line of code, the symbol around it, how sure. */
+export interface ReferenceInfo {
+  path: string;
+  line: number;
+  col: number;
+  kind: "call" | "import" | "type" | "use";
+  text: string;
+  caller: string | null;
+  qualifier: string | null;
+  match: "same_file" | "same_package" | "imports_definition" | "name_only";
+}
+
+/** find_references: the definitions of a name and its uses, most surely theirs first. */
+export interface ReferenceList {
+  name: string;
+  definitions: SymbolInfo[];
+  references: ReferenceInfo[];
+  total: number;
+  truncated: boolean;
+  note: string | null;
 }
 
 /** The answer of force_reindex. */
@@ -239,6 +284,26 @@ export interface SymbolInfo {
   end_line: number;
   end_col: number;
   language: string | null;
+}
+
+/** get_symbol: the source of one definition, its signature and doc, within a budget. */
+export interface SymbolSource {
+  id: string;
+  name: string;
+  kind: string;
+  container: string | null;
+  path: string;
+  language: string | null;
+  start_line: number;
+  end_line: number;
+  signature: string;
+  doc: string | null;
+  source: string;
+  bodies: boolean;
+  truncated: boolean;
+  freshness: "fresh" | "stale";
+  others: SymbolInfo[];
+  note: string | null;
 }
 
 /** An indexed file whose parse had errors, and the first of them. */
