@@ -6,6 +6,7 @@ import pytest
 from tests.unit.builders import Sym, chunk, digest, record, store
 
 from codeindex.storage import FileRecord, Storage
+from codeindex.storage.search_sql import ChunkFilter
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ async def indexed(storage: Storage) -> Storage:
 
 
 async def test_full_text_finds_chunks_by_word_best_first(indexed: Storage) -> None:
-    rows = await indexed.match_chunks("config", limit=10, path_prefix=None, language=None)
+    rows = await indexed.match_chunks("config", limit=10)
     assert {r.path for r in rows} == {
         "src/parse.py",
         "web/app.ts",
@@ -49,7 +50,7 @@ async def test_full_text_finds_chunks_by_word_best_first(indexed: Storage) -> No
 
 
 async def test_full_text_respects_the_limit(indexed: Storage) -> None:
-    assert len(await indexed.match_chunks("config", limit=2, path_prefix=None, language=None)) == 2
+    assert len(await indexed.match_chunks("config", limit=2)) == 2
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,8 @@ async def test_full_text_respects_the_limit(indexed: Storage) -> None:
 async def test_full_text_filters_by_folder_and_language(
     indexed: Storage, prefix: str | None, language: str | None, expected: set[str]
 ) -> None:
-    rows = await indexed.match_chunks("config", limit=10, path_prefix=prefix, language=language)
+    where = ChunkFilter(include=(prefix,) if prefix else (), language=language)
+    rows = await indexed.match_chunks("config", limit=10, where=where)
     assert {r.path for r in rows} == expected
 
 
@@ -96,7 +98,7 @@ async def test_a_defined_name_weighs_more_than_a_word_of_the_text(storage: Stora
             chunks=[chunk("def make(): return 1", defines="widget")],
         ),
     )
-    rows = await storage.match_chunks("widget", limit=5, path_prefix=None, language=None)
+    rows = await storage.match_chunks("widget", limit=5)
     assert [r.path for r in rows] == ["defines.py", "mentions.py"]
 
 
@@ -115,7 +117,7 @@ async def test_identifier_words_are_searchable(storage: Storage) -> None:
             chunks=[chunk("parseConfigFile()", words="parse config file")],
         ),
     )
-    rows = await storage.match_chunks("file", limit=5, path_prefix=None, language=None)
+    rows = await storage.match_chunks("file", limit=5)
     assert [r.path for r in rows] == ["a.py"]
 
 
@@ -162,10 +164,10 @@ async def test_symbols_by_name_respect_the_limit_and_carry_their_file(indexed: S
 
 async def test_chunks_are_found_by_the_hash_of_their_text(indexed: Storage) -> None:
     wanted = [digest("def split_words(text): words of a text"), digest("not stored")]
-    rows = await indexed.chunks_with_hashes(wanted, path_prefix=None, language=None)
+    rows = await indexed.chunks_with_hashes(wanted)
     assert [(r.path, r.content_hash) for r in rows] == [("src/util/strings.py", wanted[0])]
-    assert await indexed.chunks_with_hashes([], path_prefix=None, language=None) == []
-    assert await indexed.chunks_with_hashes(wanted, path_prefix="web", language=None) == []
+    assert await indexed.chunks_with_hashes([]) == []
+    assert await indexed.chunks_with_hashes(wanted, where=ChunkFilter(include=("web",))) == []
 
 
 async def test_recorded_stats_are_what_was_stored(indexed: Storage) -> None:

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from codeindex.cli.lines import hit_line, shown, symbol_line
+from codeindex.cli.lines import result_lines, shown, symbol_line
 from codeindex.contract import (
     Embeddings,
     IndexStatus,
@@ -114,10 +114,8 @@ def render_hits(result: SearchResponse) -> None:
     note = result.get("note")
     if note:
         err.print(f"[yellow]note:[/] {escape(note)}")
-    if not result["hits"]:
-        out.print("no results")
-    for hit in result["hits"]:
-        out.print(hit_line(hit))
+    for line in result_lines(result):
+        out.print(line)
 
 
 def render_symbols(data: list[SymbolInfo]) -> None:
