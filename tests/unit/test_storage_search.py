@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.unit.builders import Sym, chunk, digest, record, store
 
+from codeindex.search.kinds import DEFAULT_KINDS, GENERATED_REASONS, NON_SOURCE
 from codeindex.storage import FileRecord, Storage
 from codeindex.storage.search_sql import ChunkFilter
 
@@ -189,3 +190,72 @@ async def test_symbol_names_are_distinct_and_long_enough(indexed: Storage) -> No
 async def test_files_not_embedded_among_some_paths(indexed: Storage) -> None:
     assert await indexed.not_embedded_among(["min.js", "web/app.ts", "absent.js"]) == {"min.js"}
     assert await indexed.not_embedded_among([]) == set()
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        pytest.param(
+            ChunkFilter(exclude=("src/util", "min.js")),
+            {"src/parse.py", "web/app.ts", "README.md"},
+            id="exclude",
+        ),
+        pytest.param(
+            ChunkFilter(include=("src/util", "web")),
+            {"src/util/strings.py", "web/app.ts"},
+            id="several",
+        ),
+        pytest.param(ChunkFilter(symbol_kind="class"), {"src/parse.py"}, id="kind"),
+        pytest.param(ChunkFilter(symbol_kind="variable"), {"web/app.ts"}, id="other-kind"),
+    ],
+)
+async def test_full_text_scope(indexed: Storage, where: ChunkFilter, expected: set[str]) -> None:
+    rows = await indexed.match_chunks('"config" OR "words"', limit=10, where=where)
+    assert {r.path for r in rows} == expected
+
+
+KIND_PATHS = [
+    "src/parse.py",
+    "src/config_test.go",
+    "tests/test_config.py",
+    "docs/guide.md",
+    "CHANGELOG.md",
+    "examples/demo.py",
+    "gen/api.pb.go",
+    "src/schema.py",
+    "src/contest.py",
+]
+
+
+async def test_source_only_in_sql_leaves_out_what_the_kinds_call_non_source(
+    storage: Storage,
+) -> None:
+    await store(
+        storage,
+        *[
+            record(p, "config", embed_skip="generated" if p == "src/schema.py" else None)
+            for p in KIND_PATHS
+        ],
+    )
+    skip_paths, skip_names = DEFAULT_KINDS.sql_globs(NON_SOURCE)
+    where = ChunkFilter(
+        skip_paths=tuple(skip_paths),
+        skip_names=tuple(skip_names),
+        skip_reasons=GENERATED_REASONS,
+    )
+    rows = await storage.match_chunks("config", limit=20, where=where)
+    kept = {r.path for r in rows}
+    assert kept == {"src/parse.py", "src/contest.py"}
+    everything = await storage.match_chunks("config", limit=20)
+    assert {r.path for r in everything if r.path not in kept} == {
+        r.path for r in everything if DEFAULT_KINDS.kind_of(r.path, r.embed_skip) != "source"
+    }
+
+
+async def test_chunks_defining_names_in_any_case(indexed: Storage) -> None:
+    rows = await indexed.search.chunks_defining(["PARSE_CONFIG", "nothing"], limit=5)
+    assert [(r.chunk.path, r.name, r.chunk.start_line) for r in rows] == [
+        ("src/parse.py", "parse_config", 1)
+    ]
+    scoped = ChunkFilter(include=("web",))
+    assert await indexed.search.chunks_defining(["parse_config"], limit=5, where=scoped) == []

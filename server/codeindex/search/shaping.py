@@ -1,9 +1,10 @@
 """Hits an agent can act on without opening the file, within a budget of tokens.
 
-Each hit gets the innermost definition around its best line (kind and signature: the
-definition's first line, or first lines until its parentheses close, without decorators
-or comments) and `context_lines` lines on each side of that line, from the chunk's own
-text (no file is read, so a hit says what was indexed). `max_tokens` bounds the whole JSON
+Each hit gets the innermost definition around its best line, or the one that a doc
+comment on that line documents (kind and signature: the definition's first line, or first
+lines until its parentheses close, without decorators or comments), and `context_lines`
+lines on each side of that line, from the chunk's own text (no file is read, so a hit says
+what was indexed). `max_tokens` bounds the whole JSON
 answer, at about four characters a token: the best hits (or files) that fit are kept, at
 least one, and `truncated` says that some were left out.
 """
@@ -32,7 +33,7 @@ async def enrich(storage: Storage, hits: Sequence[Hit], context_lines: int) -> N
         by_path.setdefault(row.path, []).append(row)
     signatures: dict[tuple[str, int], str | None] = {}
     for hit in hits:
-        inner = _innermost(by_path.get(hit.path, []), hit.line)
+        inner = _definition_at(by_path.get(hit.path, []), hit)
         if inner is not None:
             key = (hit.path, inner.start_line)
             if key not in signatures:
@@ -42,9 +43,14 @@ async def enrich(storage: Storage, hits: Sequence[Hit], context_lines: int) -> N
             _context(hit, context_lines)
 
 
-def _innermost(symbols: list[SymbolRow], line: int) -> SymbolRow | None:
-    around = [s for s in symbols if s.start_line <= line <= s.end_line]
-    return max(around, key=lambda s: (s.start_line, -s.end_line), default=None)
+def _definition_at(symbols: list[SymbolRow], hit: Hit) -> SymbolRow | None:
+    """The innermost definition around the hit's line or, for a line before any (a doc
+    comment), the first definition that starts after it in the same chunk."""
+    around = [s for s in symbols if s.start_line <= hit.line <= s.end_line]
+    if around:
+        return max(around, key=lambda s: (s.start_line, -s.end_line))
+    after = [s for s in symbols if hit.line < s.start_line <= hit.end_line]
+    return min(after, key=lambda s: (s.start_line, -s.end_line), default=None)
 
 
 async def _signature(storage: Storage, hit: Hit, line: int) -> str | None:
