@@ -1,15 +1,18 @@
-"""What a query says, what kind a file is, the prior for source files, signatures and the
-token budget (pure functions)."""
+"""What a query says, what kind a file is (and the settings that say it), the prior for source
+files, signatures and the token budget (pure functions)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from codeindex.config import load_settings
+from codeindex.errors import ConfigError
 from codeindex.search import Hit, fts_query
 from codeindex.search.hits import FileResult, SearchResult
-from codeindex.search.kinds import DEFAULT_KINDS, FileKind, FileKinds
+from codeindex.search.kinds import DEFAULT_KINDS, FileKind, FileKinds, kinds_of
 from codeindex.search.kinds import tested_names as names_tested
 from codeindex.search.query import Identifier, asks, identifiers
 from codeindex.search.ranking import apply_prior, by_file
@@ -195,3 +198,20 @@ def test_max_tokens_over_files_and_no_budget() -> None:
     roomy = SearchResult("q", "lexical", hits=[_long_hit(i) for i in range(3)])
     fit(roomy, None)
     assert len(roomy.hits) == 3 and not roomy.truncated
+
+
+def test_the_kinds_come_from_the_search_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".codeindex.toml").write_text(
+        '[search]\ntest_patterns = ["checks/", "*_check.go"]\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("CODEINDEX_SEARCH_DOCS_PATTERNS", "manual/\n")
+    kinds = kinds_of(load_settings(tmp_path))
+    assert kinds.kind_of("checks/a.go") == kinds.kind_of("src/flag_check.go") == "test"
+    assert kinds.kind_of("src/flag_test.go") == "source"
+    assert kinds.kind_of("manual/intro.txt") == "docs"
+    assert kinds.kind_of("CHANGELOG.md") == "changelog"
+    (tmp_path / ".codeindex.toml").write_text("[search]\ntest_patterns = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"search\.test_patterns"):
+        load_settings(tmp_path)
