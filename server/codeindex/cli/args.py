@@ -127,8 +127,7 @@ def add_query_commands(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--context",
         type=number_type(int, 0, MAX_CONTEXT_LINES),
-        help="lines of context around each hit's line (default 0; with --json 2, as for "
-        "the editor and agent servers)",
+        help="print this many lines around each hit's line (the JSON has 2 unless given)",
     )
     p.add_argument(
         "--max-tokens",
@@ -158,7 +157,7 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
             "kind": args.kind,
             "source_only": args.source_only,
             "output": args.output,
-            "context_lines": args.context if args.context is not None or args.json else 0,
+            "context_lines": args.context,
             "max_tokens": args.max_tokens,
         }
     return {"name": args.name, "match": args.match, "kind": args.kind, "limit": args.limit}

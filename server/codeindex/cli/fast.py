@@ -127,7 +127,7 @@ def _print(args: argparse.Namespace, result: Any) -> None:
     if args.command == "search":
         if result.get("note"):
             sys.stderr.write(f"note: {result['note']}\n")
-        lines = result_lines(result)
+        lines = result_lines(result, context=args.context is not None)
     else:
         lines = [symbol_line(s) for s in result] or ["no symbols"]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -50,16 +50,16 @@ def _file_line(file: FileMatch) -> str:
     return f"{shown(file['path'])}:{file['line']}{kind}{fresh}{symbols}"
 
 
-def result_lines(result: SearchResponse) -> list[str]:
-    """A search's answer as the CLI prints it: a line per hit (and its context lines), or
-    per file (and its hits, indented)."""
+def result_lines(result: SearchResponse, *, context: bool) -> list[str]:
+    """A search's answer as the CLI prints it: a line per hit (and, with `context`, its
+    context lines), or per file (and its hits, indented)."""
     lines: list[str] = []
     for hit in result["hits"]:
-        lines += [hit_line(hit), *_context(hit)]
+        lines += [hit_line(hit), *(_context(hit) if context else [])]
     for file in result["files"]:
         lines.append(_file_line(file))
         for hit in file["hits"]:
-            lines += ["  " + hit_line(hit), *_context(hit)]
+            lines += ["  " + hit_line(hit), *(_context(hit) if context else [])]
     if result["truncated"]:
         lines.append("... more results left out to fit --max-tokens")
     return lines or ["no results"]

@@ -109,12 +109,13 @@ def render_reindex(resp: ReindexResponse) -> None:
         )
 
 
-def render_hits(result: SearchResponse) -> None:
-    """Search hits, one per line, after the search's note if any."""
+def render_hits(result: SearchResponse, *, context: bool) -> None:
+    """Search hits, one per line (with their context lines if asked for), after the
+    search's note if any."""
     note = result.get("note")
     if note:
         err.print(f"[yellow]note:[/] {escape(note)}")
-    for line in result_lines(result):
+    for line in result_lines(result, context=context):
         out.print(line)
 
 
