@@ -130,6 +130,15 @@ def test_bench_quick_reports_every_figure(
             assert score["questions"] > 0
             assert 0 <= score["recall_at_5"] <= score["recall_at_10"] <= 1
 
+    localization = report["localization"]
+    assert localization["questions"] >= 60  # the cobra commits of tests/data/commits
+    assert set(localization["scores"]) == {"lexical", "semantic", "hybrid", "bm25-files"}
+    for splits in localization["scores"].values():
+        for score in splits.values():
+            assert score["questions"] > 0
+            assert 0 <= score["recall_at_1"] <= score["recall_at_5"] <= score["recall_at_10"] <= 1
+            assert 0 <= score["acc_at_5"] <= 1 and 0 <= score["non_source_first"] <= 1
+
     cli = report["cli_queries"]
     for group in (cli["with_worker"], cli["without_worker"]):
         assert set(group) == set(MODES)
@@ -141,5 +150,5 @@ def test_bench_quick_reports_every_figure(
     assert 0 < symbols["during_p50_ms"] <= symbols["during_p95_ms"]
     assert any(row["key"] == "editor_symbols" for row in report["targets"])
 
-    assert {row["item"] for row in report["targets"]} == set(range(1, 14))
+    assert {row["item"] for row in report["targets"]} == set(range(1, 15))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

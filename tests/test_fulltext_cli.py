@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.helpers import line_of
-from tests.in_process import index_in_process, run_main_json
+from tests.in_process import index_in_process, run_main, run_main_json
 
 pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
 
@@ -60,3 +60,46 @@ def test_cobra_add_command_definition_comes_first(cobra_template: Path) -> None:
         top = run_main_json(cobra_template, "search", query, "--mode", "lexical")["hits"][0]
         assert top["path"] == "cobra-go/command.go"
         assert top["start_line"] <= defined <= top["end_line"]
+
+
+def test_the_printed_answer_shows_context_files_and_the_scope_asked_for(workspace: Path) -> None:
+    plain = run_main(
+        workspace, "search", "Command::AddCommand", "--mode", "lexical", "--limit", "1"
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[0].startswith("cli/app.go:")
+    assert len(plain.stdout.splitlines()) == 1  # no context unless asked for
+    shown = run_main(
+        workspace,
+        "search",
+        "Command::AddCommand",
+        "--mode",
+        "lexical",
+        "--limit",
+        "1",
+        "--context",
+        "1",
+    ).stdout.splitlines()
+    line = int(shown[0].split(":")[1].split()[0])
+    assert [s.split()[0].rstrip(">") for s in shown[1:]] == [
+        str(n) for n in range(line - 1, line + 2)
+    ]
+    assert [s for s in shown[1:] if f"{line}>" in s]
+    files = run_main(
+        workspace, "search", "add command", "--mode", "lexical", "--output", "paths"
+    ).stdout.splitlines()
+    assert files[0].startswith(("cli/app.go:", "tools/registry.py:", "web/menu.ts:")), files
+    assert any(f.startswith("cli/app_test.go:") and "(test)" in f for f in files)
+    source = run_main_json(
+        workspace,
+        "search",
+        "add command",
+        "--mode",
+        "lexical",
+        "--output",
+        "paths",
+        "--source-only",
+        "--exclude",
+        "web",
+    )
+    assert {f["path"] for f in source["files"]} == {"cli/app.go", "tools/registry.py"}

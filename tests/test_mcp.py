@@ -116,6 +116,53 @@ async def test_tools_list_shows_schemas_and_annotations(workspace: Path) -> None
     assert set(out["required"]) >= {"task_id", "scope", "status", "items_total", "result"}
 
 
+async def test_search_answers_an_agent_can_act_on_without_opening_the_file(
+    workspace: Path,
+) -> None:
+    async with mcp_memory(workspace) as s:
+        method = await call_ok(
+            s, "search_code", {"query": "Command::ExecuteC", "mode": "lexical", "limit": 3}
+        )
+        first = method["hits"][0]
+        assert first["path"] == "cobra-go/command.go", method["hits"]
+        assert first["signature"].startswith("func (c *Command) ExecuteC("), first
+        assert first["symbol_kind"] == "method" and first["file_kind"] == "source"
+        # two lines each side of the best line, within the chunk
+        context, start = first["context"].split("\n"), first["context_start_line"]
+        assert start == max(first["start_line"], first["line"] - 2)
+        assert start + len(context) - 1 == min(first["end_line"], first["line"] + 2)
+        assert first["snippet"] in context[first["line"] - start] and len(context) >= 3
+
+        where = await call_ok(
+            s,
+            "search_code",
+            {"query": "shell completion for flags", "output": "paths", "source_only": True},
+        )
+        assert where["output"] == "paths" and where["hits"] == [] and len(where["files"]) == 10
+        assert all(f["file_kind"] == "source" and f["hits"] == [] for f in where["files"])
+        assert len({f["path"] for f in where["files"]}) == 10
+
+        grouped = await call_ok(
+            s, "search_code", {"query": "regex", "output": "files", "path": ["regex-rust/src"]}
+        )
+        assert grouped["files"] and all(
+            f["path"].startswith("regex-rust/src/") and 1 <= len(f["hits"]) <= 3
+            for f in grouped["files"]
+        )
+
+        budget = await call_ok(
+            s,
+            "search_code",
+            {"query": "command", "mode": "lexical", "limit": 50, "max_tokens": 400},
+        )
+        assert budget["truncated"] and 1 <= len(budget["hits"]) < 50
+        roomy = await call_ok(
+            s, "search_code", {"query": "command", "mode": "lexical", "limit": 50}
+        )
+        assert len(roomy["hits"]) == 50 and not roomy["truncated"]
+        assert len(json.dumps(budget)) <= 400 * 4 < len(json.dumps(roomy))
+
+
 async def test_every_tool_works_and_matches_its_output_schema(workspace: Path) -> None:
     async with mcp_memory(workspace) as s:
         status = await call_ok(s, "get_index_status", {})

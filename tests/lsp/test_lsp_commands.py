@@ -121,6 +121,22 @@ async def test_search_and_find_symbol_match_the_cli(
     found.pop("elapsed_ms")
     from_cli.pop("elapsed_ms")
     assert found == from_cli and found["hits"]
+    args = {"query": "flag completion", "output": "files", "source_only": True, "limit": 3}
+    files = await lsp.command("codeindex.search", {**args, "path": ["cobra-go"]})
+    files_cli = await cli(
+        lsp.root,
+        tiny_server_env,
+        "search",
+        "flag completion",
+        *("--output", "files", "--source-only", "--limit", "3", "--path", "cobra-go"),
+    )
+    files.pop("elapsed_ms")
+    files_cli.pop("elapsed_ms")
+    assert files == files_cli and len(files["files"]) == 3
+    assert all(
+        f["file_kind"] == "source" and f["path"].startswith("cobra-go/") for f in files["files"]
+    )
+    assert all(h["signature"] and h["context"] for f in files["files"] for h in f["hits"])
     symbols = await lsp.command("codeindex.findSymbol", {"name": "Regex", "match": "exact"})
     assert symbols == await cli(lsp.root, tiny_server_env, "symbols", "Regex", "--match", "exact")
     assert {"regex-rust/src/re_bytes.rs", "regex-rust/src/re_unicode.rs"} <= {

@@ -125,6 +125,11 @@ ARGS = [
     ("limit-not-a-number", ["search", "x", "--limit", "ten"], BadArgument, "'ten' is not a int"),
     ("limit-zero", ["tasks", "--limit", "0"], BadArgument, "out of range"),
     ("empty-query", ["search", ""], BadArgument, "query must be a non-empty string"),
+    ("unknown-output", ["search", "x", "--output", "tree"], BadArgument, "invalid choice"),
+    ("context-too-long", ["search", "x", "--context", "99"], BadArgument, "out of range"),
+    ("max-tokens-too-few", ["search", "x", "--max-tokens", "5"], BadArgument, "out of range"),
+    ("exclude-outside", ["search", "x", "--exclude", "../up"], OutsideWorkspace, "outside"),
+    ("unknown-kind", ["search", "x", "--kind", "lambda"], BadArgument, "kind 'lambda'"),
     ("empty-symbol", ["symbols", ""], BadArgument, "name must be a non-empty string"),
     ("unknown-status", ["tasks", "--status", "Done"], BadArgument, "Done"),
     (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from tests.unit.builders import Sym, chunk, digest, record, store
 
+from codeindex.search.kinds import DEFAULT_KINDS, GENERATED_REASONS, NON_SOURCE
 from codeindex.storage import FileRecord, Storage
+from codeindex.storage.search_sql import ChunkFilter
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ async def indexed(storage: Storage) -> Storage:
 
 
 async def test_full_text_finds_chunks_by_word_best_first(indexed: Storage) -> None:
-    rows = await indexed.match_chunks("config", limit=10, path_prefix=None, language=None)
+    rows = await indexed.match_chunks("config", limit=10)
     assert {r.path for r in rows} == {
         "src/parse.py",
         "web/app.ts",
@@ -49,7 +51,7 @@ async def test_full_text_finds_chunks_by_word_best_first(indexed: Storage) -> No
 
 
 async def test_full_text_respects_the_limit(indexed: Storage) -> None:
-    assert len(await indexed.match_chunks("config", limit=2, path_prefix=None, language=None)) == 2
+    assert len(await indexed.match_chunks("config", limit=2)) == 2
 
 
 @pytest.mark.parametrize(
@@ -66,7 +68,8 @@ async def test_full_text_respects_the_limit(indexed: Storage) -> None:
 async def test_full_text_filters_by_folder_and_language(
     indexed: Storage, prefix: str | None, language: str | None, expected: set[str]
 ) -> None:
-    rows = await indexed.match_chunks("config", limit=10, path_prefix=prefix, language=language)
+    where = ChunkFilter(include=(prefix,) if prefix else (), language=language)
+    rows = await indexed.match_chunks("config", limit=10, where=where)
     assert {r.path for r in rows} == expected
 
 
@@ -96,7 +99,7 @@ async def test_a_defined_name_weighs_more_than_a_word_of_the_text(storage: Stora
             chunks=[chunk("def make(): return 1", defines="widget")],
         ),
     )
-    rows = await storage.match_chunks("widget", limit=5, path_prefix=None, language=None)
+    rows = await storage.match_chunks("widget", limit=5)
     assert [r.path for r in rows] == ["defines.py", "mentions.py"]
 
 
@@ -115,7 +118,7 @@ async def test_identifier_words_are_searchable(storage: Storage) -> None:
             chunks=[chunk("parseConfigFile()", words="parse config file")],
         ),
     )
-    rows = await storage.match_chunks("file", limit=5, path_prefix=None, language=None)
+    rows = await storage.match_chunks("file", limit=5)
     assert [r.path for r in rows] == ["a.py"]
 
 
@@ -162,10 +165,10 @@ async def test_symbols_by_name_respect_the_limit_and_carry_their_file(indexed: S
 
 async def test_chunks_are_found_by_the_hash_of_their_text(indexed: Storage) -> None:
     wanted = [digest("def split_words(text): words of a text"), digest("not stored")]
-    rows = await indexed.chunks_with_hashes(wanted, path_prefix=None, language=None)
+    rows = await indexed.chunks_with_hashes(wanted)
     assert [(r.path, r.content_hash) for r in rows] == [("src/util/strings.py", wanted[0])]
-    assert await indexed.chunks_with_hashes([], path_prefix=None, language=None) == []
-    assert await indexed.chunks_with_hashes(wanted, path_prefix="web", language=None) == []
+    assert await indexed.chunks_with_hashes([]) == []
+    assert await indexed.chunks_with_hashes(wanted, where=ChunkFilter(include=("web",))) == []
 
 
 async def test_recorded_stats_are_what_was_stored(indexed: Storage) -> None:
@@ -204,3 +207,72 @@ async def test_symbol_names_match_with_unicode_case_folding(storage: Storage) ->
     assert await named("TRAS", "substring") == ["STRASSE", "Straße"]
     assert await named("pla", "prefix") == ["Plain"]
     assert await named("%", "substring") == []  # LIKE's wildcards are plain characters
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        pytest.param(
+            ChunkFilter(exclude=("src/util", "min.js")),
+            {"src/parse.py", "web/app.ts", "README.md"},
+            id="exclude",
+        ),
+        pytest.param(
+            ChunkFilter(include=("src/util", "web")),
+            {"src/util/strings.py", "web/app.ts"},
+            id="several",
+        ),
+        pytest.param(ChunkFilter(symbol_kind="class"), {"src/parse.py"}, id="kind"),
+        pytest.param(ChunkFilter(symbol_kind="variable"), {"web/app.ts"}, id="other-kind"),
+    ],
+)
+async def test_full_text_scope(indexed: Storage, where: ChunkFilter, expected: set[str]) -> None:
+    rows = await indexed.match_chunks('"config" OR "words"', limit=10, where=where)
+    assert {r.path for r in rows} == expected
+
+
+KIND_PATHS = [
+    "src/parse.py",
+    "src/config_test.go",
+    "tests/test_config.py",
+    "docs/guide.md",
+    "CHANGELOG.md",
+    "examples/demo.py",
+    "gen/api.pb.go",
+    "src/schema.py",
+    "src/contest.py",
+]
+
+
+async def test_source_only_in_sql_leaves_out_what_the_kinds_call_non_source(
+    storage: Storage,
+) -> None:
+    await store(
+        storage,
+        *[
+            record(p, "config", embed_skip="generated" if p == "src/schema.py" else None)
+            for p in KIND_PATHS
+        ],
+    )
+    skip_paths, skip_names = DEFAULT_KINDS.sql_globs(NON_SOURCE)
+    where = ChunkFilter(
+        skip_paths=tuple(skip_paths),
+        skip_names=tuple(skip_names),
+        skip_reasons=GENERATED_REASONS,
+    )
+    rows = await storage.match_chunks("config", limit=20, where=where)
+    kept = {r.path for r in rows}
+    assert kept == {"src/parse.py", "src/contest.py"}
+    everything = await storage.match_chunks("config", limit=20)
+    assert {r.path for r in everything if r.path not in kept} == {
+        r.path for r in everything if DEFAULT_KINDS.kind_of(r.path, r.embed_skip) != "source"
+    }
+
+
+async def test_chunks_defining_names_in_any_case(indexed: Storage) -> None:
+    rows = await indexed.search.chunks_defining(["PARSE_CONFIG", "nothing"], limit=5)
+    assert [(r.chunk.path, r.name, r.chunk.start_line) for r in rows] == [
+        ("src/parse.py", "parse_config", 1)
+    ]
+    scoped = ChunkFilter(include=("web",))
+    assert await indexed.search.chunks_defining(["parse_config"], limit=5, where=scoped) == []

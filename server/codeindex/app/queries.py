@@ -105,7 +105,7 @@ class WorkerQueries:
         chosen = mode or ("hybrid" if await searcher.models.active() is not None else None)
         if chosen not in ("semantic", "hybrid"):
             return (await searcher.search(**args)).to_dict()
-        searcher.check(args["query"], mode=mode, limit=args["limit"])
+        searcher.check(args["query"], mode=mode, limit=args["limit"], output=args["output"])
         asked = await self.ask("search", args, wait=wait)
         if asked.answer is not None:
             answer: SearchResponse = asked.answer

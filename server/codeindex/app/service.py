@@ -39,11 +39,13 @@ from codeindex.contract import (
     TaskInfo,
     TaskListEntry,
     ValidationReport,
+    search_args,
 )
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.errors import BadArgument
 from codeindex.ipc import doorbell
 from codeindex.search import Search
+from codeindex.search.kinds import kinds_of
 from codeindex.storage import Storage
 from codeindex.tasks import Priority, Queue, Scope, Task, TaskStatus, views
 from codeindex.watcher.changes import hinted_changes
@@ -101,7 +103,9 @@ class CodeIndexService(CodeNavigation):
             excludes=settings.excludes,
         )
         self.models = ModelRegistry(self.storage, settings)
-        self.searcher = Search(self.storage, self.workspace, self.models)
+        self.searcher = Search(
+            self.storage, self.workspace, self.models, kinds=kinds_of(self.settings)
+        )
 
     @classmethod
     async def open(
@@ -348,23 +352,19 @@ class CodeIndexService(CodeNavigation):
     # ---- queries ---------------------------------------------------------
 
     async def search(
-        self,
-        query: str,
-        *,
-        mode: str | None = None,
-        limit: int = 10,
-        path: str | None = None,
-        language: str | None = None,
-        wait: float = SEARCH_WAIT_SECONDS,
+        self, query: str, *, wait: float = SEARCH_WAIT_SECONDS, **options: Any
     ) -> SearchResponse:
-        """Semantic, lexical or hybrid search (hybrid by default once vectors exist).
+        """Semantic, lexical or hybrid search (hybrid by default once vectors exist): hits,
+        or the files they are in, within a scope. `options` are those of
+        `contract.search_args` (mode, limit, path, exclude, language, kind, source_only,
+        output, context_lines, max_tokens), checked there.
 
         Full-text search is answered here; semantic and hybrid by the worker, which holds
         the model (started when none runs). A worker that cannot answer within `wait`
         seconds (loading its model, frozen) gets full-text results with a note instead, or
         SemanticUnavailable for an explicit semantic search.
         """
-        args = {"query": query, "mode": mode, "limit": limit, "path": path, "language": language}
+        args = search_args({"query": query, **options})
         if self.local is not None:
             result: SearchResponse = await self.local.answer("search", args)
             return result

@@ -33,6 +33,7 @@ class BenchConfig:
     json_path: Path | None = None
     keep: bool = False
     queries: Path | None = None  # the question sets (default: tests/data/queries)
+    commits: Path | None = None  # the commit-message sets (default: tests/data/commits)
 
     @property
     def raw_texts(self) -> int:
@@ -62,6 +63,10 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     if not (model / "model.onnx").is_file():
         raise BenchError(f"{model} holds no model.onnx: pass a local ONNX model folder")
     queries = getattr(args, "queries", None)
-    if queries is not None and not Path(queries).is_dir():
-        raise BenchError(f"{queries} is not a folder: pass the folder of question sets")
-    return BenchConfig(source, model, bool(args.quick), args.json, bool(args.keep), queries)
+    commits = getattr(args, "commits", None)
+    for folder in (queries, commits):
+        if folder is not None and not Path(folder).is_dir():
+            raise BenchError(f"{folder} is not a folder: pass a folder of question sets")
+    return BenchConfig(
+        source, model, bool(args.quick), args.json, bool(args.keep), queries, commits
+    )

@@ -24,6 +24,7 @@ from codeindex.bench.cold import (
     SearchReadyResult,
 )
 from codeindex.bench.editor_symbols import EditorSymbolsResult
+from codeindex.bench.localization import LocalizationResult
 from codeindex.bench.queries import QueriesResult
 from codeindex.bench.questions import QuestionsResult
 from codeindex.bench.raw_model import RawModelResult
@@ -60,6 +61,7 @@ class BenchReport:
     memory: MemoryResult
     retrieval: RetrievalResult
     questions: QuestionsResult
+    localization: LocalizationResult
     cli_queries: CliQueriesResult
     editor_symbols: EditorSymbolsResult
     targets: list[TargetRow] = field(default_factory=list)

@@ -20,6 +20,7 @@ from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.common import BenchConfig, BenchError, err
 from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
+from codeindex.bench.localization import measure_localization
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
 from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
@@ -69,6 +70,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     idle = await measure_idle_queries(run.service, workload)
     retrieval = await measure_retrieval(run)
     questions = await measure_questions(run, run.config.queries)
+    localization = await measure_localization(run, run.config.commits)
     cli_queries = await measure_cli_queries(run)
     editor_symbols = await measure_editor_symbols(run)
     edit = await pick_edit(run)
@@ -100,6 +102,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         memory=cold.memory,
         retrieval=retrieval,
         questions=questions,
+        localization=localization,
         cli_queries=cli_queries,
         editor_symbols=editor_symbols,
     )

@@ -5,6 +5,7 @@ One function per item or group of items, in the order the table shows them.
 
 from __future__ import annotations
 
+from codeindex.bench.localization_targets import localization_rows
 from codeindex.bench.queries import MODES, RATIO_FLOOR_MS
 from codeindex.bench.report import BenchReport, TargetRow
 
@@ -342,5 +343,6 @@ def target_rows(report: BenchReport) -> list[TargetRow]:
         *_control_rows(report),
         *_retrieval_rows(report),
         *_question_rows(report),
+        *localization_rows(report.localization),
         *_latency_rows(report),
     ]

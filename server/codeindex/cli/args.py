@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from codeindex import __version__
-from codeindex.contract import PRIORITIES, SCOPES, SEARCH_MODES, SYMBOL_MATCHES
+from codeindex.contract import (
+    MAX_CONTEXT_LINES,
+    MAX_TOKENS,
+    MIN_TOKENS,
+    PRIORITIES,
+    SCOPES,
+    SEARCH_MODES,
+    SEARCH_OUTPUTS,
+    SYMBOL_MATCHES,
+)
 from codeindex.errors import BadArgument
 
 __all__ = [
@@ -95,9 +104,36 @@ def add_query_commands(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("query")
     p.add_argument("--mode", choices=list(SEARCH_MODES))
-    p.add_argument("--limit", type=LIMIT, default=10)
-    p.add_argument("--path", help="only under this path prefix")
+    p.add_argument("--limit", type=LIMIT, default=10, help="hits, or files (default 10)")
+    p.add_argument(
+        "--path", action="append", help="only under this path prefix (repeat for several)"
+    )
+    p.add_argument(
+        "--exclude", action="append", help="not under this path prefix (repeat for several)"
+    )
     p.add_argument("--lang", help="only this language (e.g. python, go, rust, typescript)")
+    p.add_argument("--kind", help="only in symbols of this kind (function, method, class, ...)")
+    p.add_argument(
+        "--source-only",
+        action="store_true",
+        help="leave out tests, docs, changelogs, examples and generated files",
+    )
+    p.add_argument(
+        "--output",
+        choices=list(SEARCH_OUTPUTS),
+        default="hits",
+        help="hits (default); files: hits grouped by file; paths: only which files",
+    )
+    p.add_argument(
+        "--context",
+        type=number_type(int, 0, MAX_CONTEXT_LINES),
+        help="print this many lines around each hit's line (the JSON has 2 unless given)",
+    )
+    p.add_argument(
+        "--max-tokens",
+        type=number_type(int, MIN_TOKENS, MAX_TOKENS),
+        help="keep the answer under about this many tokens (4 characters each)",
+    )
 
     help_ = "find symbols by name"
     p = sub.add_parser("symbols", help=help_, description=help_)
@@ -116,7 +152,13 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
             "mode": args.mode,
             "limit": args.limit,
             "path": args.path,
+            "exclude": args.exclude,
             "language": args.lang,
+            "kind": args.kind,
+            "source_only": args.source_only,
+            "output": args.output,
+            "context_lines": args.context,
+            "max_tokens": args.max_tokens,
         }
     return {"name": args.name, "match": args.match, "kind": args.kind, "limit": args.limit}
 
@@ -238,6 +280,11 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
         "--queries",
         type=Path,
         help="folder of natural-language question sets (default: the repo's tests/data/queries)",
+    )
+    p.add_argument(
+        "--commits",
+        type=Path,
+        help="folder of commit-message question sets (default: the repo's tests/data/commits)",
     )
 
 

@@ -108,7 +108,7 @@ async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int
     """Search the index."""
     query = contract.search_args(query_request(args))
     result = await service.search(**query, wait=QUERY_WAIT_SECONDS)
-    emit(args, result, render_hits)
+    emit(args, result, lambda shown: render_hits(shown, context=args.context is not None))
     return 0
 
 

@@ -30,7 +30,7 @@ from codeindex.cli.args import (
     parse,
     query_request,
 )
-from codeindex.cli.lines import hit_line, symbol_line
+from codeindex.cli.lines import hit_line, result_lines, symbol_line
 from codeindex.cli.servers import SERVERS, serve
 from codeindex.datadir import data_dir_for
 from codeindex.errors import CodeIndexError
@@ -128,7 +128,7 @@ def _print(args: argparse.Namespace, result: Any) -> None:
     if args.command == "search":
         if result.get("note"):
             sys.stderr.write(f"note: {result['note']}\n")
-        lines = [hit_line(h) for h in result["hits"]] or ["no results"]
+        lines = result_lines(result, context=args.context is not None)
     else:
         lines = [symbol_line(s) for s in result] or ["no symbols"]
     sys.stdout.write("\n".join(lines) + "\n")

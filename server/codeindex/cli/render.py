@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from codeindex.cli.lines import hit_line, shown, symbol_line
+from codeindex.cli.lines import result_lines, shown, symbol_line
 from codeindex.contract import (
     Embeddings,
     IndexStatus,
@@ -109,15 +109,14 @@ def render_reindex(resp: ReindexResponse) -> None:
         )
 
 
-def render_hits(result: SearchResponse) -> None:
-    """Search hits, one per line, after the search's note if any."""
+def render_hits(result: SearchResponse, *, context: bool) -> None:
+    """Search hits, one per line (with their context lines if asked for), after the
+    search's note if any."""
     note = result.get("note")
     if note:
         err.print(f"[yellow]note:[/] {escape(note)}")
-    if not result["hits"]:
-        out.print("no results")
-    for hit in result["hits"]:
-        out.print(hit_line(hit))
+    for line in result_lines(result, context=context):
+        out.print(line)
 
 
 def render_symbols(data: list[SymbolInfo]) -> None:

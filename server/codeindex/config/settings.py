@@ -61,6 +61,11 @@ class Settings:
     watch_enabled: bool = True
     watch_debounce_ms: int = 100
     watch_reconcile_seconds: float = 300.0
+    search_test_patterns: tuple[str, ...] = ()
+    search_docs_patterns: tuple[str, ...] = ()
+    search_changelog_patterns: tuple[str, ...] = ()
+    search_example_patterns: tuple[str, ...] = ()
+    search_generated_patterns: tuple[str, ...] = ()
     parser_version_bump: int = 0
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -128,8 +133,8 @@ def _attr(key: str) -> str:
         return name
     if section == "watch":
         return f"watch_{name}"
-    if section == "vectors":
-        return f"vectors_{name}"
+    if section in ("vectors", "search"):
+        return f"{section}_{name}"
     return name
 
 

@@ -224,6 +224,51 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "Allow an http:// (unencrypted) S3 endpoint, such as a MinIO on the local network.",
     ),
     SettingInfo(
+        "search.test_patterns",
+        "CODEINDEX_SEARCH_TEST_PATTERNS",
+        (),
+        tuple,
+        "Glob patterns of the files search counts as tests, instead of the built-in "
+        "ones (see Search): matched against the path and the file name; `dir/` is a "
+        "folder anywhere.",
+    ),
+    SettingInfo(
+        "search.docs_patterns",
+        "CODEINDEX_SEARCH_DOCS_PATTERNS",
+        (),
+        tuple,
+        "Glob patterns of the files search counts as docs, instead of the built-in "
+        "ones (see Search): matched against the path and the file name; `dir/` is a "
+        "folder anywhere.",
+    ),
+    SettingInfo(
+        "search.changelog_patterns",
+        "CODEINDEX_SEARCH_CHANGELOG_PATTERNS",
+        (),
+        tuple,
+        "Glob patterns of the files search counts as changelogs, instead of the built-in "
+        "ones (see Search): matched against the path and the file name; `dir/` is a "
+        "folder anywhere.",
+    ),
+    SettingInfo(
+        "search.example_patterns",
+        "CODEINDEX_SEARCH_EXAMPLE_PATTERNS",
+        (),
+        tuple,
+        "Glob patterns of the files search counts as examples, instead of the built-in "
+        "ones (see Search): matched against the path and the file name; `dir/` is a "
+        "folder anywhere.",
+    ),
+    SettingInfo(
+        "search.generated_patterns",
+        "CODEINDEX_SEARCH_GENERATED_PATTERNS",
+        (),
+        tuple,
+        "Glob patterns of the files search counts as generated, instead of the built-in "
+        "ones (see Search): matched against the path and the file name; `dir/` is a "
+        "folder anywhere.",
+    ),
+    SettingInfo(
         "worker.linger_seconds",
         "CODEINDEX_WORKER_LINGER",
         120.0,

@@ -14,6 +14,7 @@ from codeindex.contract.results import (
     Priority,
     ScopeName,
     SearchMode,
+    SearchOutput,
     SymbolMatch,
     TaskStatusName,
 )
@@ -24,9 +25,13 @@ PRIORITIES: tuple[str, ...] = get_args(Priority)
 STATUSES: tuple[str, ...] = get_args(TaskStatusName)
 SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
 SYMBOL_MATCHES: tuple[str, ...] = get_args(SymbolMatch)
+SEARCH_OUTPUTS: tuple[str, ...] = get_args(SearchOutput)
 MAX_PATHS = 10_000
 MAX_LIMIT = 1000
 MAX_TEXT = 4096
+MAX_PREFIXES = 100  # path prefixes a search may include or exclude
+MAX_CONTEXT_LINES = 20
+MIN_TOKENS, MAX_TOKENS = 100, 1_000_000
 
 
 def _describe(value: Any) -> str:
@@ -186,16 +191,55 @@ def list_args(obj: Any) -> dict[str, Any]:
     }
 
 
+SEARCH_FIELDS = (
+    "query",
+    "mode",
+    "limit",
+    "path",
+    "exclude",
+    "language",
+    "kind",
+    "source_only",
+    "output",
+    "context_lines",
+    "max_tokens",
+)
+
+
+def _prefixes(obj: Mapping[str, Any], name: str) -> list[str]:
+    """Path prefixes: one string or an array of strings."""
+    value = obj.get(name)
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or len(values) > MAX_PREFIXES:
+        raise _bad(name, value, f"a string or an array of at most {MAX_PREFIXES} strings")
+    for i, prefix in enumerate(values):
+        if not isinstance(prefix, str) or not prefix.strip() or "\0" in prefix:
+            raise _bad(f"{name}[{i}]" if value is values else name, prefix, "a non-empty string")
+    return list(values)
+
+
 def search_args(obj: Any) -> dict[str, Any]:
     """The keyword arguments of `search`."""
-    args = _only(obj, ("query", "mode", "limit", "path", "language"), "search")
+    args = _only(obj, SEARCH_FIELDS, "search")
     return {
         "query": _text(args, "query", required=True),
         "mode": _choice(args, "mode", SEARCH_MODES, None),
         "limit": _int(args, "limit", 10),
-        "path": _text(args, "path"),
+        "path": _prefixes(args, "path"),
+        "exclude": _prefixes(args, "exclude"),
         "language": _text(args, "language"),
+        "kind": _text(args, "kind"),
+        "source_only": _bool(args, "source_only", False),
+        "output": _choice(args, "output", SEARCH_OUTPUTS, "hits"),
+        "context_lines": _int(args, "context_lines", 2, low=0, high=MAX_CONTEXT_LINES),
+        "max_tokens": _optional_int(args, "max_tokens", MIN_TOKENS, MAX_TOKENS),
     }
+
+
+def _optional_int(obj: Mapping[str, Any], name: str, low: int, high: int) -> int | None:
+    return None if obj.get(name) is None else _int(obj, name, low, low=low, high=high)
 
 
 def symbol_args(obj: Any) -> dict[str, Any]:

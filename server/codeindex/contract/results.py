@@ -14,6 +14,8 @@ TaskStatusName = Literal["Queued", "Running", "Paused", "Completed", "Failed", "
 SearchMode = Literal["hybrid", "semantic", "lexical"]
 SymbolMatch = Literal["auto", "exact", "prefix", "substring"]
 Freshness = Literal["fresh", "stale", "pending_embedding"]
+SearchOutput = Literal["hits", "files", "paths"]
+FileKind = Literal["source", "test", "docs", "changelog", "example", "generated"]
 
 
 class FilePath(TypedDict):
@@ -133,7 +135,8 @@ class TaskList(TypedDict):
 
 
 class SearchHit(TypedDict):
-    """A chunk that matched: where, the best line, its score and how fresh it is."""
+    """A chunk that matched: where, the best line with the lines around it, the enclosing
+    symbol with its signature, its score and how fresh it is."""
 
     path: str
     start_line: int
@@ -141,21 +144,44 @@ class SearchHit(TypedDict):
     line: int
     snippet: str
     symbol: str | None
+    symbol_kind: str | None
+    signature: str | None
+    context: str | None
+    context_start_line: int | None
     language: str | None
+    file_kind: FileKind
     score: float
     freshness: Freshness
     chunk_id: int
 
 
+class FileMatch(TypedDict):
+    """A file that matched (outputs `files` and `paths`): its best line, the symbols its
+    hits are in, and (output `files`) the hits themselves."""
+
+    path: str
+    language: str | None
+    file_kind: FileKind
+    score: float
+    freshness: Freshness
+    line: int
+    symbols: list[str]
+    hits: list[SearchHit]
+
+
 class SearchResponse(TypedDict):
-    """The answer of search: the hits, the mode that found them and a note when it fell back."""
+    """The answer of search: hits (output `hits`) or files (`files`, `paths`), the mode that
+    found them, a note when it fell back, and whether max_tokens left results out."""
 
     query: str
     mode: SearchMode
+    output: SearchOutput
     model: str | None
     note: str | None
     elapsed_ms: float
     hits: list[SearchHit]
+    files: list[FileMatch]
+    truncated: bool
 
 
 class SymbolInfo(TypedDict):

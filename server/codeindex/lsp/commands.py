@@ -186,7 +186,8 @@ async def validate_index(ls: CodeIndexServer, obj: Any) -> Any:
 
 @command(SEARCH)
 async def search(ls: CodeIndexServer, obj: Any) -> Any:
-    """{query, mode?, limit?, path?, language?}: hits, as `codeindex search --json`."""
+    """{query, mode?, limit?, output?, path?, exclude?, language?, kind?, source_only?,
+    context_lines?, max_tokens?}: hits or files, as `codeindex search --json`."""
     return await ls.service().search(**contract.search_args(obj))
 
 

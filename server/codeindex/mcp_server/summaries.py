@@ -12,6 +12,7 @@ from typing import Any
 from codeindex.contract import (
     IndexStatus,
     ReindexResponse,
+    SearchHit,
     SearchResponse,
     SymbolInfo,
     TaskInfo,
@@ -126,18 +127,32 @@ def validation(report: ValidationReport) -> str:
 
 
 def search(result: SearchResponse) -> str:
-    """search_code: one line per hit."""
-    hits = result["hits"]
-    head = f"{len(hits)} hit(s), {result['mode']} search"
+    """search_code: one line per hit, or per file (with its hits' lines under it)."""
+    hits, files = result["hits"], result["files"]
+    count = f"{len(files)} file(s)" if result["output"] != "hits" else f"{len(hits)} hit(s)"
+    head = f"{count}, {result['mode']} search"
     if result.get("note"):
         head += f" ({result['note']})"
+    if result["truncated"]:
+        head += "; more left out to fit max_tokens"
     lines = [head]
-    for hit in hits[:MAX_LINES]:
-        symbol = f" [{hit['symbol']}]" if hit.get("symbol") else ""
-        fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
-        first = hit["snippet"].strip().split("\n", 1)[0][:120]
-        lines.append(f"{hit['path']}:{hit['start_line']}-{hit['end_line']}{symbol}{fresh}  {first}")
-    return "\n".join(_more(lines, len(hits) + 1, "hits"))
+    for file in files[:MAX_LINES]:
+        kind = "" if file["file_kind"] == "source" else f" ({file['file_kind']})"
+        symbols = f"  {', '.join(file['symbols'])}" if file["symbols"] else ""
+        lines.append(f"{file['path']}:{file['line']}{kind}{symbols}")
+        lines += ["  " + _hit_line(hit) for hit in file["hits"]]
+    lines += [_hit_line(hit) for hit in hits[:MAX_LINES]]
+    left = max(len(hits), len(files)) - MAX_LINES
+    if left > 0:
+        lines.append(f"... and {left} more results (see the structured result)")
+    return "\n".join(lines)
+
+
+def _hit_line(hit: SearchHit) -> str:
+    where = hit["signature"] or (f"[{hit['symbol']}]" if hit.get("symbol") else "")
+    fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
+    first = hit["snippet"].strip().split("\n", 1)[0][:120]
+    return f"{hit['path']}:{hit['line']}{fresh}  {where}  |  {first}"
 
 
 def symbols(found: list[SymbolInfo]) -> str:

@@ -57,6 +57,17 @@ TASK_ID = {
     ),
 }
 
+PREFIXES: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "maxItems": contract.MAX_PREFIXES,
+        },
+    ],
+}
+
 REINDEX_PROPERTIES: dict[str, Any] = {
     "scope": {
         "type": "string",
@@ -212,17 +223,27 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="search_code",
         title="Search code",
         description=(
-            "Search the workspace's code by meaning (semantic), by words (lexical, full-text) "
-            "or both (hybrid). Each hit has path, line range, enclosing symbol, snippet, score "
-            "and freshness ('stale': the file changed since it was indexed; "
-            "'pending_embedding': its vector is not made yet)."
+            "Find code by what it does (semantic), by its words (lexical, full-text) or both "
+            "(hybrid, the default), ranking source files before tests, docs and changelogs "
+            "unless the query asks for those. Describe the behaviour or paste identifiers "
+            "(`Type::method`, snake_case, camelCase rank their definitions first). "
+            "output 'paths' answers which files to look at (localization); 'files' groups "
+            "the hits by file; 'hits' (default) lists matching chunks. Each hit has the "
+            "path, best line with context_lines lines around it, the enclosing symbol's "
+            "kind and signature, file kind, score and freshness ('stale': changed since "
+            "indexed; 'pending_embedding': no vector yet), so the file rarely needs "
+            "opening. Narrow with path / exclude (folder prefixes), language, kind (symbol "
+            "kind) and source_only; bound the answer with max_tokens."
         ),
         properties={
             "query": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": contract.MAX_TEXT,
-                "description": "What to look for: words, code, or a description.",
+                "description": (
+                    "What to look for: a description of behaviour, words, identifiers or "
+                    "code. Always taken as text (no query syntax)."
+                ),
             },
             "mode": {
                 "type": "string",
@@ -237,15 +258,56 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "minimum": 1,
                 "maximum": contract.MAX_LIMIT,
                 "default": 10,
-                "description": "At most this many hits.",
+                "description": "At most this many hits (output 'hits') or files.",
             },
-            "path": {
+            "output": {
                 "type": "string",
-                "description": "Only files under this workspace-relative path prefix.",
+                "enum": list(contract.SEARCH_OUTPUTS),
+                "default": "hits",
+                "description": (
+                    "hits: matching chunks, best first; files: the best files, each with "
+                    "its best hits; paths: only the best files (path, kind, best line, "
+                    "symbols), the cheapest way to find where a change belongs."
+                ),
             },
+            "path": PREFIXES
+            | {"description": "Only files under this folder or path prefix (or any of several)."},
+            "exclude": PREFIXES
+            | {"description": "Leave out files under this folder or prefix (or several)."},
             "language": {
                 "type": "string",
                 "description": "Only this language, e.g. python, go, rust, typescript.",
+            },
+            "kind": {
+                "type": "string",
+                "description": (
+                    "Only chunks in or around a symbol of this kind: function, method, "
+                    "class, struct, interface, ..."
+                ),
+            },
+            "source_only": {
+                "type": "boolean",
+                "default": False,
+                "description": (
+                    "Leave out tests, docs, changelogs, examples and generated files "
+                    "(told apart by path and file name)."
+                ),
+            },
+            "context_lines": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": contract.MAX_CONTEXT_LINES,
+                "default": 2,
+                "description": "Lines shown before and after each hit's best line.",
+            },
+            "max_tokens": {
+                "type": "integer",
+                "minimum": contract.MIN_TOKENS,
+                "maximum": contract.MAX_TOKENS,
+                "description": (
+                    "Keep the whole answer under about this many tokens (4 characters "
+                    "each): the best results that fit; `truncated` says if any were left out."
+                ),
             },
         },
         required=("query",),

@@ -1,5 +1,10 @@
 """What search returns: hits and results (as the contract's types), rank fusion and freshness.
 
+Every mode ends in one ranking score per hit: reciprocal-rank fusion of its rankings
+(full-text, semantic, the definitions of the identifiers the query names), each hit
+scoring weight / (RRF_K + rank) in each ranking it is in; a mode of one ranking scores
+1 / (RRF_K + rank). Higher is better; scores compare within one answer only.
+
 A symbol found by name goes straight from its storage row to the contract's `SymbolInfo`.
 """
 
@@ -10,7 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from codeindex.contract import Freshness, SearchHit, SearchMode, SearchResponse, SymbolInfo
+from codeindex.contract import (
+    FileKind,
+    FileMatch,
+    Freshness,
+    SearchHit,
+    SearchMode,
+    SearchOutput,
+    SearchResponse,
+    SymbolInfo,
+)
 from codeindex.errors import BadArgument
 from codeindex.storage import Storage
 from codeindex.storage.search_sql import ChunkRow, SymbolRow
@@ -24,7 +38,7 @@ MODES: tuple[str, ...] = ("lexical", "semantic", "hybrid")
 # polyglot probes), and kept hybrid at or above the better of lexical and semantic on the
 # probes (polyglot recall@10 0.92 vs 0.92 and 0.80; Django 1.00 vs 0.97 and 0.76).
 RRF_K = 10
-WEIGHTS = (1.0, 1.0)  # lexical, semantic
+WEIGHTS = (1.0, 1.0)  # lexical, semantic (search itself weighs them: `ranking`)
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -34,7 +48,7 @@ class SearchError(BadArgument):
 
 @dataclass(slots=True)
 class Hit:
-    """One search result."""
+    """One search result (`text`, `embed_skip` and `unweighted` stay in this process)."""
 
     path: str
     start_line: int
@@ -47,6 +61,14 @@ class Hit:
     freshness: Freshness = "fresh"
     chunk_id: int = 0
     content_hash: str = ""
+    symbol_kind: str | None = None
+    signature: str | None = None
+    context: str | None = None
+    context_start_line: int | None = None
+    file_kind: FileKind = "source"
+    text: str = ""
+    embed_skip: str | None = None
+    unweighted: float = 0.0  # the score before the prior for its file's kind
 
     def to_dict(self) -> SearchHit:
         """JSON-ready form."""
@@ -57,7 +79,12 @@ class Hit:
             "line": self.line,
             "snippet": self.snippet,
             "symbol": self.symbol,
+            "symbol_kind": self.symbol_kind,
+            "signature": self.signature,
+            "context": self.context,
+            "context_start_line": self.context_start_line,
             "language": self.language,
+            "file_kind": self.file_kind,
             "score": self.score,
             "freshness": self.freshness,
             "chunk_id": self.chunk_id,
@@ -65,8 +92,35 @@ class Hit:
 
 
 @dataclass(slots=True)
+class FileResult:
+    """A file that matched: its score, and its hits, best first."""
+
+    path: str
+    score: float
+    hits: list[Hit]
+
+    def to_dict(self, *, with_hits: bool) -> FileMatch:
+        """JSON-ready form (output `files` with its hits, `paths` without)."""
+        best = self.hits[0]
+        freshness: Freshness = next(
+            (h.freshness for h in self.hits if h.freshness != "fresh"), "fresh"
+        )
+        return {
+            "path": self.path,
+            "language": best.language,
+            "file_kind": best.file_kind,
+            "score": self.score,
+            "freshness": freshness,
+            "line": best.line,
+            "symbols": list(dict.fromkeys(h.symbol for h in self.hits if h.symbol))[:5],
+            "hits": [h.to_dict() for h in self.hits] if with_hits else [],
+        }
+
+
+@dataclass(slots=True)
 class SearchResult:
-    """Hits plus the mode that produced them and a note when a mode was unavailable."""
+    """Hits (or files) plus the mode that produced them and a note when a mode was
+    unavailable."""
 
     query: str
     mode: str  # one of MODES: `Search.check` refuses others
@@ -74,16 +128,22 @@ class SearchResult:
     note: str | None = None
     elapsed_ms: float = 0.0
     model: str | None = None  # the embedding model that answered the semantic part
+    output: str = "hits"
+    files: list[FileResult] = field(default_factory=list)
+    truncated: bool = False
 
     def to_dict(self) -> SearchResponse:
         """JSON-ready form."""
         return {
             "query": self.query,
             "mode": cast(SearchMode, self.mode),
+            "output": cast(SearchOutput, self.output),
             "model": self.model,
             "note": self.note,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
+            "files": [f.to_dict(with_hits=self.output == "files") for f in self.files],
+            "truncated": self.truncated,
         }
 
 
@@ -131,6 +191,8 @@ def hit_of(row: ChunkRow, score: float, query: str) -> Hit:
         score=score,
         chunk_id=row.id,
         content_hash=row.content_hash,
+        text=row.text,
+        embed_skip=row.embed_skip,
     )
 
 

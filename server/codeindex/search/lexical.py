@@ -1,99 +1,40 @@
-"""Full-text search (FTS5, bm25) and symbols by name.
+"""Full-text search (FTS5, bm25), the definitions of the names a query mentions, and symbols.
 
 A query word that is an identifier of several words (`addCommand`, `HTTPServer`) matches
-itself or its words in a row (`identifiers`), so "add command", `AddCommand` and
+itself or its words in a row (`parser.identifiers`), so "add command", `AddCommand` and
 `add_command` find each other. Chunks that define a symbol matching every term come
 first (for queries of up to three terms: a name, not a sentence), then chunks with every
-term, then chunks with any.
+term, then chunks with any. `definitions` ranks the chunks that define the identifiers a
+query names (`search.query.identifiers`); search fuses it with the full-text ranking.
 """
 
 from __future__ import annotations
 
-import re
-
 from codeindex.contract import SymbolInfo
-from codeindex.parser.identifiers import split_identifier
-from codeindex.search.hits import WORD, Hit, SearchError, hit_of, symbol_info
+from codeindex.search.hits import Hit, SearchError, hit_of, symbol_info
+from codeindex.search.query import Identifier, fts_query, term_count
 from codeindex.storage import Storage
-from codeindex.storage.search_sql import NameMatch
+from codeindex.storage.search_sql import EVERYWHERE, ChunkFilter, NameMatch
 
-_TERM = re.compile(r'"([^"]+)"|(\S+)')
-_WORD = WORD
-
-# Words so common in prose and code that matching them ranks nothing and costs a scan of
-# huge posting lists. Dropped from a query unless it has nothing else (or they are quoted).
-_STOP_TEXT = (
-    "a an and are as at be by can do does for from has have how i if in into is it its of "
-    "on or so that the their then there these this to was we what when where which who "
-    "why will with you"
-)
-STOP_WORDS = frozenset(_STOP_TEXT.split())
 # Queries of at most this many terms look for definitions first; a longer one is a sentence,
 # which no definition's name holds, and the extra full-text pass would only cost time.
 DEFINITION_TERMS = 3
 
 
-def _phrase(words: list[str]) -> str:
-    return '"' + " ".join(words).replace('"', '""') + '"'
-
-
-def _term(words: list[str]) -> str:
-    """A phrase, or for one identifier of several words: itself or its words in a row."""
-    phrase = _phrase(words)
-    if len(words) == 1:
-        parts = split_identifier(words[0])
-        if len(parts) > 1:
-            return f"({phrase} OR {_phrase(parts)})"
-    return phrase
-
-
-def fts_query(query: str, *, any_term: bool, column: str | None = None) -> str:
-    """Turn user text into a safe FTS5 query: quoted phrases, AND (or OR) between terms.
-
-    With `column`, every term must match in that column.
-    """
-    terms: list[str] = []
-    stop: list[str] = []
-    for match in _TERM.finditer(query):
-        words = _WORD.findall(match.group(1) or match.group(2))
-        if not words:
-            continue
-        term = _term(words)
-        if match.group(2) and len(words) == 1 and words[0].lower() in STOP_WORDS:
-            stop.append(term)
-        else:
-            terms.append(term)
-    terms = terms or stop
-    if not terms:
-        raise SearchError(f"query {query!r} has no words to search for: type some text or code")
-    expression = (" OR " if any_term else " AND ").join(dict.fromkeys(terms))
-    return expression if column is None else f"{{{column}}} : ({expression})"
-
-
 async def lexical(
-    storage: Storage,
-    query: str,
-    *,
-    limit: int = 20,
-    path_prefix: str | None = None,
-    language: str | None = None,
+    storage: Storage, query: str, *, limit: int = 20, where: ChunkFilter = EVERYWHERE
 ) -> list[Hit]:
     """bm25-ranked full-text hits: chunks defining a symbol that matches every term first,
     then chunks with every term, then those with any."""
     hits: list[Hit] = []
     seen: set[int] = set()
     stages = [fts_query(query, any_term=False), fts_query(query, any_term=True)]
-    if len(_TERM.findall(query)) <= DEFINITION_TERMS:  # a name, not a sentence
+    if term_count(query) <= DEFINITION_TERMS:  # a name, not a sentence
         stages.insert(0, fts_query(query, any_term=False, column="defines"))
     for match in dict.fromkeys(stages):
         if len(hits) >= limit:
             break
-        rows = await storage.match_chunks(
-            match,
-            limit=limit,
-            path_prefix=path_prefix,
-            language=language,
-        )
+        rows = await storage.match_chunks(match, limit=limit, where=where)
         for row in rows:
             if row.id in seen:
                 continue
@@ -102,6 +43,41 @@ async def lexical(
             if len(hits) >= limit:
                 break
     return hits
+
+
+async def definitions(
+    storage: Storage,
+    names: list[Identifier],
+    query: str,
+    *,
+    limit: int,
+    where: ChunkFilter = EVERYWHERE,
+) -> list[Hit]:
+    """Chunks that define the identifiers a query names: a qualified name (`Type::method`)
+    whose qualifier matches the symbol's container or file first, then the others."""
+    if not names:
+        return []
+    rows = await storage.search.chunks_defining(
+        list(dict.fromkeys(n.name for n in names)), limit=limit * 4, where=where
+    )
+    wanted = {n.name.lower(): n for n in names}
+
+    def fit(name: str, container: str | None, path: str) -> int:
+        qualifier = wanted[name.lower()].qualifier
+        if qualifier is None:
+            return 1
+        q = qualifier.lower()
+        held = (container or "").lower().split(".")
+        return 0 if q in held or q in path.lower().rsplit("/", 1)[-1] else 2
+
+    rows.sort(key=lambda r: fit(r.name, r.container, r.chunk.path))
+    hits: list[Hit] = []
+    seen: set[int] = set()
+    for row in rows:
+        if row.chunk.id not in seen and fit(row.name, row.container, row.chunk.path) < 2:
+            seen.add(row.chunk.id)
+            hits.append(hit_of(row.chunk, 0.0, query))
+    return hits[:limit]
 
 
 async def symbols(

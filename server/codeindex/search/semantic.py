@@ -2,7 +2,10 @@
 
 A semantic hit is a content hash; it is joined back to the *current* chunks in
 SQLite, so a vector whose text no chunk holds any more is skipped, and one
-vector serves every chunk with that text.
+vector serves every chunk with that text. The scope of a search (folders, language,
+kinds of file) applies in that join, so a scoped search asks the table for more
+neighbours, four times as many each round, until enough of them are in scope or the
+table has no more.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from codeindex.errors import (
 )
 from codeindex.search.hits import Hit, SearchError, hit_of
 from codeindex.storage import Storage
+from codeindex.storage.search_sql import EVERYWHERE, ChunkFilter, ChunkRow
 from codeindex.vectors.store import VectorStore
 from codeindex.vectors.table import VectorTable
 
@@ -28,6 +32,10 @@ _BUILDING = (
     "that has not finished (`codeindex tasks`); search lexical meanwhile, or again once "
     "it ends"
 )
+
+FIRST_ROUND = 3  # neighbours asked for per hit wanted, unscoped
+SCOPED_ROUND = 20  # the same for a scoped search
+GROWTH = 4  # a round that found too few in scope asks for this many times more
 
 
 class SemanticSearcher:
@@ -86,26 +94,20 @@ class SemanticSearcher:
             "run `codeindex reindex --scope embeddings-only` to rebuild them"
         )
 
-    async def search(
-        self,
-        query: str,
-        *,
-        limit: int,
-        path_prefix: str | None,
-        language: str | None,
-    ) -> list[Hit]:
+    async def search(self, query: str, *, limit: int, where: ChunkFilter = EVERYWHERE) -> list[Hit]:
         """Chunks nearest in meaning to the query, from the active model's table."""
         if not query.strip():
             raise SearchError("query is empty: type what the code does")
         try:
             embedder, table, _ = await self._active_table()
-
-            def run() -> list[tuple[str, float]]:
-                vector = embedder.embed([query])[0]
-                k = limit * (20 if (path_prefix or language) else 3)
-                return table.search(vector, k)
-
-            scored = await asyncio.to_thread(run)
+            vector = await asyncio.to_thread(lambda: embedder.embed([query])[0])
+            k = limit * (FIRST_ROUND if where == EVERYWHERE else SCOPED_ROUND)
+            while True:
+                scored = await asyncio.to_thread(table.search, vector, k)
+                rows = await self._rows(scored, where)
+                if len(rows) >= limit or len(scored) < k:
+                    break
+                k *= GROWTH
         except (VectorsDamaged, VectorStoreUnavailable) as exc:
             self._table = None  # open it afresh next time (the worker may have rebuilt it)
             raise SemanticUnavailable(f"semantic search is unavailable: {exc}") from None
@@ -113,12 +115,14 @@ class SemanticSearcher:
             raise SemanticUnavailable(
                 f"semantic search is unavailable: {exc.reason}. {exc.hint}"
             ) from None
+        score_of = dict(scored)
+        return [hit_of(r, score_of[r.content_hash], query) for r in rows[:limit]]
+
+    async def _rows(self, scored: list[tuple[str, float]], where: ChunkFilter) -> list[ChunkRow]:
+        """The current chunks in scope of these hashes, nearest first."""
         if not scored:
             return []
         order = {h: i for i, (h, _) in enumerate(scored)}
-        score_of = dict(scored)
-        rows = await self.storage.chunks_with_hashes(
-            list(order), path_prefix=path_prefix, language=language
-        )
+        rows = await self.storage.chunks_with_hashes(list(order), where=where)
         rows.sort(key=lambda r: (order[r.content_hash], r.path, r.start_line))
-        return [hit_of(r, score_of[r.content_hash], query) for r in rows[:limit]]
+        return rows

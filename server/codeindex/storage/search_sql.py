@@ -26,7 +26,17 @@ class ChunkRow:
     language: str | None
     text: str
     content_hash: str
+    embed_skip: str | None  # why the file gets no vectors (a generated file, say)
     rank: float = 0.0  # bm25 (lower is better) for full-text rows
+
+
+@dataclass(frozen=True, slots=True)
+class DefiningRow:
+    """A chunk where a symbol is defined, and that symbol's name and container."""
+
+    chunk: ChunkRow
+    name: str
+    container: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +54,22 @@ class SymbolRow:
     language: str | None
 
 
-_CHUNK = "c.id, f.path, c.start_line, c.end_line, c.symbol, f.language, c.text, c.content_hash"
+@dataclass(frozen=True, slots=True)
+class ChunkFilter:
+    """Which chunks a search may return: under any `include` prefix (all when none), under
+    no `exclude` prefix, of one language, inside or overlapping a symbol of one kind, and
+    not in a file that a `skip_*` pattern names (lower-case GLOBs of the path, of the file
+    name) or whose `embed_skip` is one of `skip_reasons`."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    language: str | None = None
+    symbol_kind: str | None = None
+    skip_paths: tuple[str, ...] = ()
+    skip_names: tuple[str, ...] = ()
+    skip_reasons: tuple[str, ...] = ()
+
+
 _SYMBOL = (
     "s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, s.end_col, "
     "f.language FROM symbols s JOIN files f ON f.id = s.file_id"
@@ -57,16 +82,49 @@ _LIKE = "s.name LIKE ? ESCAPE '\\'"
 _FOLDED_LIKE = "casefold(s.name) LIKE ? ESCAPE '\\'"
 
 
-def _filters(path_prefix: str | None, language: str | None) -> tuple[str, list[Any]]:
+EVERYWHERE = ChunkFilter()
+_BATCH = 5000  # hashes per statement, well under SQLite's limit of bound values
+_CHUNK = (
+    "c.id, f.path, c.start_line, c.end_line, c.symbol, f.language, c.text, c.content_hash, "
+    "f.embed_skip"
+)
+# the file name of f.path: what follows the last '/'
+_NAME = "substr(lower(f.path), length(rtrim(f.path, replace(f.path, '/', ''))) + 1)"
+
+
+def _under(prefix: str) -> tuple[str, list[Any]]:
+    prefix = prefix.rstrip("/")
+    return "(f.path = ? OR substr(f.path, 1, ?) = ?)", [prefix, len(prefix) + 1, prefix + "/"]
+
+
+def _filters(where: ChunkFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if path_prefix:
-        prefix = path_prefix.rstrip("/")
-        clauses.append("(f.path = ? OR substr(f.path, 1, ?) = ?)")
-        params += [prefix, len(prefix) + 1, prefix + "/"]
-    if language:
+    if where.include:
+        parts = [_under(p) for p in where.include]
+        clauses.append("(" + " OR ".join(sql for sql, _ in parts) + ")")
+        params += [value for _, values in parts for value in values]
+    for prefix in where.exclude:
+        sql, values = _under(prefix)
+        clauses.append(f"NOT {sql}")
+        params += values
+    if where.language:
         clauses.append("f.language = ?")
-        params.append(language)
+        params.append(where.language)
+    if where.symbol_kind:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM symbols s WHERE s.file_id = c.file_id AND s.kind = ? "
+            "AND s.start_line <= c.end_line AND s.end_line >= c.start_line)"
+        )
+        params.append(where.symbol_kind)
+    skips = [("lower(f.path) GLOB ?", g) for g in where.skip_paths]
+    skips += [(f"{_NAME} GLOB ?", g) for g in where.skip_names]
+    if skips:
+        clauses.append("NOT (" + " OR ".join(sql for sql, _ in skips) + ")")
+        params += [g for _, g in skips]
+    if where.skip_reasons:
+        clauses.append(f"coalesce(f.embed_skip, '') NOT IN ({marks(len(where.skip_reasons))})")
+        params += where.skip_reasons
     return "".join(f" AND {c}" for c in clauses), params
 
 
@@ -77,35 +135,76 @@ class SearchQueries:
         self.db = db
 
     async def match_chunks(
-        self, match: str, *, limit: int, path_prefix: str | None, language: str | None
+        self, match: str, *, limit: int, where: ChunkFilter = EVERYWHERE
     ) -> list[ChunkRow]:
         """Chunks matching an FTS5 query, best bm25 first.
 
         Weights: text 1, enclosing symbol 2, identifier words 1, defined names 4.
         """
-        where, params = _filters(path_prefix, language)
+        sql, params = _filters(where)
         rows = await self.db.fetchall(
             f"SELECT {_CHUNK}, bm25(chunks_fts, 1.0, 2.0, 1.0, 4.0) AS rank "
             "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-            f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} "
+            f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{sql} "
             "ORDER BY rank LIMIT ?",
             (match, *params, limit),
         )
         return [ChunkRow(*r) for r in rows]
 
     async def chunks_with_hashes(
-        self, hashes: Sequence[str], *, path_prefix: str | None, language: str | None
+        self, hashes: Sequence[str], *, where: ChunkFilter = EVERYWHERE
     ) -> list[ChunkRow]:
         """Current chunks whose text has one of these hashes."""
-        if not hashes:
+        sql, params = _filters(where)
+        found: list[ChunkRow] = []
+        for at in range(0, len(hashes), _BATCH):
+            batch = hashes[at : at + _BATCH]
+            rows = await self.db.fetchall(
+                f"SELECT {_CHUNK} FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"WHERE c.content_hash IN ({marks(len(batch))}){sql}",
+                (*batch, *params),
+            )
+            found += [ChunkRow(*r) for r in rows]
+        return found
+
+    async def chunks_defining(
+        self, names: Sequence[str], *, limit: int, where: ChunkFilter = EVERYWHERE
+    ) -> list[DefiningRow]:
+        """Chunks where a symbol of one of these names (any case) starts, with that symbol."""
+        if not names:
             return []
-        where, params = _filters(path_prefix, language)
+        sql, params = _filters(where)
         rows = await self.db.fetchall(
-            f"SELECT {_CHUNK} FROM chunks c JOIN files f ON f.id = c.file_id "
-            f"WHERE c.content_hash IN ({marks(len(hashes))}){where}",
-            (*hashes, *params),
+            f"SELECT {_CHUNK}, s.name, s.container FROM symbols s "
+            "JOIN chunks c ON c.file_id = s.file_id AND c.start_line <= s.start_line "
+            "AND c.end_line >= s.start_line JOIN files f ON f.id = s.file_id "
+            f"WHERE s.name COLLATE NOCASE IN ({marks(len(names))}){sql} "
+            "ORDER BY length(f.path), f.path, s.start_line LIMIT ?",
+            (*names, *params, limit),
         )
-        return [ChunkRow(*r) for r in rows]
+        return [DefiningRow(ChunkRow(*r[:-2]), str(r[-2]), r[-1]) for r in rows]
+
+    async def symbols_of_files(self, paths: Sequence[str]) -> list[SymbolRow]:
+        """Every symbol of these files, by path and line."""
+        if not paths:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, "
+            "s.end_col, f.language FROM symbols s JOIN files f ON f.id = s.file_id "
+            f"WHERE f.path IN ({marks(len(paths))}) ORDER BY f.path, s.start_line",
+            paths,
+        )
+        return [SymbolRow(*r) for r in rows]
+
+    async def text_at(self, path: str, line: int) -> tuple[int, str] | None:
+        """(first line, text) of a chunk of this file that holds this line."""
+        row = await self.db.fetchone(
+            "SELECT c.start_line, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+            "WHERE f.path = ? AND c.start_line <= ? AND c.end_line >= ? "
+            "ORDER BY c.start_line LIMIT 1",
+            (path, line, line),
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
 
     async def symbols_named(
         self, name: str, how: NameMatch, *, kind: str | None, limit: int

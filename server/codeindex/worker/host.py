@@ -25,6 +25,7 @@ from codeindex.embedding.loader import ModelLoader
 from codeindex.errors import CodeIndexError, ModelLoading
 from codeindex.ipc.query_socket import QueryServer
 from codeindex.search import Search
+from codeindex.search.kinds import kinds_of
 from codeindex.search.semantic import SemanticSearcher
 from codeindex.storage.model_rows import ModelRow
 from codeindex.vectors.location import location_of
@@ -68,7 +69,8 @@ class WorkerHost:
     def _new_searcher(self) -> Search:
         service = self.service
         semantic = SemanticSearcher(service.storage, self.loader, self.vectors)
-        return Search(service.storage, service.workspace, service.models, semantic)
+        kinds = kinds_of(service.settings)
+        return Search(service.storage, service.workspace, service.models, semantic, kinds)
 
     def _fresh(self) -> None:
         """The service took new settings (an editor's): load models and tables by them."""

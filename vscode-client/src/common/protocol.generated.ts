@@ -60,6 +60,18 @@ export interface FileCounts {
   not_indexed: NotIndexed[];
 }
 
+/** A file that matched (outputs `files` and `paths`): its best line, the symbols its */
+export interface FileMatch {
+  path: string;
+  language: string | null;
+  file_kind: "source" | "test" | "docs" | "changelog" | "example" | "generated";
+  score: number;
+  freshness: "fresh" | "stale" | "pending_embedding";
+  line: number;
+  symbols: string[];
+  hits: SearchHit[];
+}
+
 /** get_file_outline: the symbols of one file as a tree. */
 export interface FileOutline {
   path: string;
@@ -212,7 +224,7 @@ export interface RemoteSource {
   health: EngineHealth | null;
 }
 
-/** A chunk that matched: where, the best line, its score and how fresh it is. */
+/** A chunk that matched: where, the best line with the lines around it, the enclosing */
 export interface SearchHit {
   path: string;
   start_line: number;
@@ -220,20 +232,28 @@ export interface SearchHit {
   line: number;
   snippet: string;
   symbol: string | null;
+  symbol_kind: string | null;
+  signature: string | null;
+  context: string | null;
+  context_start_line: number | null;
   language: string | null;
+  file_kind: "source" | "test" | "docs" | "changelog" | "example" | "generated";
   score: number;
   freshness: "fresh" | "stale" | "pending_embedding";
   chunk_id: number;
 }
 
-/** The answer of search: the hits, the mode that found them and a note when it fell back. */
+/** The answer of search: hits (output `hits`) or files (`files`, `paths`), the mode that */
 export interface SearchResponse {
   query: string;
   mode: "hybrid" | "semantic" | "lexical";
+  output: "hits" | "files" | "paths";
   model: string | null;
   note: string | null;
   elapsed_ms: number;
   hits: SearchHit[];
+  files: FileMatch[];
+  truncated: boolean;
 }
 
 /** The last embedding run's lookups in the shared store. */
