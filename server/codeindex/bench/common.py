@@ -33,6 +33,7 @@ class BenchConfig:
     json_path: Path | None = None
     keep: bool = False
     queries: Path | None = None  # the question sets (default: tests/data/queries)
+    progress_only: bool = False  # only item 7: progress and ETA per kind of task
 
     @property
     def raw_texts(self) -> int:
@@ -64,4 +65,12 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     queries = getattr(args, "queries", None)
     if queries is not None and not Path(queries).is_dir():
         raise BenchError(f"{queries} is not a folder: pass the folder of question sets")
-    return BenchConfig(source, model, bool(args.quick), args.json, bool(args.keep), queries)
+    return BenchConfig(
+        source,
+        model,
+        bool(args.quick),
+        args.json,
+        bool(args.keep),
+        queries,
+        bool(getattr(args, "progress", False)),
+    )
