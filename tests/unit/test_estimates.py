@@ -73,6 +73,9 @@ async def test_text_whose_vector_exists_costs_nothing_to_embed(
     none = await plan_one(storage, queue, indexed=True)
     assert half.estimated_duration_seconds == pytest.approx(0.1 + 8_010 / 10_000, rel=0.01)
     assert none.estimated_duration_seconds == pytest.approx(0.1, rel=0.01)
+    # nothing to embed, but a worker loads the model to look the texts up
+    cold = await plan_one(storage, queue, indexed=True, loaded=False)
+    assert cold.estimated_duration_seconds == pytest.approx(2.0 + 0.1, rel=0.01)
 
 
 async def test_a_renewed_estimate_counts_pending_items_and_texts_waiting(

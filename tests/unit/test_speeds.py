@@ -79,3 +79,11 @@ def test_the_speeds_persisted_are_those_measured() -> None:
     assert again.chars_per_byte("python") == pytest.approx(1.1, rel=0.01)
     assert (again.load_seconds("m"), again.model_ids) == (1.5, {"m": 7})
     assert again.measured("m") > 0 and Speeds().measured("m") == 0.0
+
+
+def test_work_needs_the_model_unless_it_only_deletes() -> None:
+    deletes, reads = Work(), Work()
+    deletes.add_items("delete", 3, 0.0)
+    reads.add_items("delete", 3, 0.0)
+    reads.add_items("python", 1, 10.0)
+    assert (deletes.needs_model, reads.needs_model, Work().needs_model) == (False, True, False)

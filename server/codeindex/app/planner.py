@@ -285,7 +285,7 @@ async def estimate(
         work.embed_chars += embed or 0.0
         estimated.append(replace(item, language=language, embed_chars=embed))
     seconds = speeds.seconds(work, model.key)
-    if model.key is not None and work.embeds and not model.loaded:
+    if model.key is not None and work.needs_model and not model.loaded:
         seconds += speeds.load_seconds(model.key)
     return estimated, round(seconds, 2)
 

@@ -72,6 +72,7 @@ class Sampler:
     samples: list[Sample] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     busy_after: float | None = None  # make the machine busy after the task ran this long
+    # (or once it shows half done: the same task may run faster than the unloaded one did)
     hog: Hog = field(default_factory=lambda: Hog())
 
     async def sample(self) -> None:
@@ -82,7 +83,8 @@ class Sampler:
             self.samples.append((now, float(status["progress"]), status["eta_seconds"]))
             if self.busy_after is not None and status["started_at"] is not None:
                 task = await self.run.service.queue.get(self.task_id)
-                if now - (task.started_at or now) >= self.busy_after:
+                ran = now - (task.started_at or now)
+                if ran >= self.busy_after or task.progress >= 0.5:
                     await self.hog.start()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), SAMPLE_SECONDS)

@@ -108,6 +108,12 @@ class Work:
         """True when some of it is embedding."""
         return self.embed_chars > 0 or any(self.unknown_bytes.values())
 
+    @property
+    def needs_model(self) -> bool:
+        """True when the worker loads the model for it: to embed, or only to look up which
+        of its texts have vectors (a file reindexed, an embeddings-only item)."""
+        return self.embeds or any(units and cls != DELETE for cls, units in self.index.items())
+
 
 @dataclass(slots=True)
 class Speeds:

@@ -253,13 +253,12 @@ class Embedding:
                 entry.tokens = count
         return around_oldest(window, size)
 
-    async def renew_estimates(self, *, now: bool = False) -> None:
-        """Estimate every unfinished task's time left anew (see `estimates`)."""
+    async def renew_estimates(self) -> None:
+        """Estimate every unfinished task's time left anew, now and then (see `estimates`)."""
         await self.estimates.renew(
             self.backlog.left,
             embeds=self.health.can_embed() or self.health.may_load(),
             loaded=self.model is not None,
-            now=now,
         )
 
     async def _engine_lost(self, exc: EngineUnavailable) -> Settled:

@@ -132,7 +132,7 @@ class Estimates:
         lefts = {}
         for task_id, work in works.items():
             left = self.speeds.seconds(work, model)
-            if model is not None and work.embeds and not loaded:
+            if model is not None and work.needs_model and not loaded:
                 left += self.speeds.load_seconds(model)
             lefts[task_id] = left
         await self.queue.renew_estimates(lefts, fence=self.owner)

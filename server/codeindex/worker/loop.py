@@ -236,7 +236,7 @@ class Worker:
             if items:
                 await self._process(items)
                 self.estimates.indexed(items)
-                await self.embedding.renew_estimates(now=True)
+                await self.embedding.renew_estimates()
             return True
         if best_text is not None:
             await self._settle(await self.embedding.next_batch())
