@@ -4,14 +4,17 @@ items and what it waits on to embed; text whose vector exists costs nothing."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from tests.unit.builders import digest, record, store
 
 from codeindex.app.planner import ModelPlan, Plan, create_task
 from codeindex.storage import Storage
 from codeindex.storage.model_rows import ModelRow
-from codeindex.tasks import Action, PlannedItem, Priority, Queue, Scope, Task
+from codeindex.tasks import Action, Item, PlannedItem, Priority, Queue, Scope, Task
 from codeindex.tasks.speeds import ITEM_BYTES
+from codeindex.worker import estimates as estimates_module
 from codeindex.worker.estimates import Estimates
 
 SIZE = 100_000 - int(ITEM_BYTES)  # with what a file costs beyond its bytes: 100 kB
@@ -93,3 +96,31 @@ async def test_a_renewed_estimate_counts_pending_items_and_texts_waiting(
     assert second.waiting_behind == task.id
     await worker.renew({}, embeds=False, loaded=False, now=True)  # no model: no embedding
     assert (await queue.get(task.id)).eta_seconds == pytest.approx(0.5, abs=0.05)  # the tail
+
+
+def test_every_moment_of_a_busy_stretch_is_some_steps_time_but_a_model_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [0.0]
+    monkeypatch.setattr(estimates_module.time, "monotonic", lambda: now[0])
+    worker = Estimates(cast(Storage, None), cast(Queue, None), "m", "worker-1")
+    item = Item(1, "t", "a.py", Action.INDEX, Priority.NORMAL, 1, SIZE, None, False)
+    worker.start()
+    now[0] = 2.0
+    worker.indexed([item])  # 100 kB in 2 s
+    now[0] = 2.5
+    worker.embedded(100)  # the first batch warms the model up: not measured
+    now[0] = 3.0  # half a second of bookkeeping between steps
+    now[0] = 4.5
+    worker.embedded(2_000)  # 1.5 s of the batch + 0.5 s before it: 1000 a second
+    now[0] = 8.0
+    worker.loaded(1, 3.0)  # 3 s of the 3.5 loading the model
+    now[0] = 9.0
+    worker.embedded(5_000)  # warm-up again
+    now[0] = 10.0
+    worker.embedded(3_000)
+    assert worker.speeds.index_rate("python").value == pytest.approx(50_000.0, rel=0.02)
+    assert worker.speeds.embed_rate("m").value == pytest.approx(
+        (2_000 + 3_000) / (2.0 + 1.0), rel=0.05
+    )
+    assert worker.speeds.load_seconds("m") == 3.0

@@ -1,10 +1,11 @@
 """The worker's estimates: it measures its speeds as it works and renews each task's time left.
 
 Each step of the worker (a batch of files read, parsed and stored; a batch of texts embedded
-and written) is timed from its start to the end of what it settled, model loads left out
-(they are measured on their own), and fed to `Speeds`. Then, at most every RENEW_SECONDS
-and after each batch of files, every unfinished task's own time left is estimated anew:
-its pending items (summed in SQL: bytes by language, characters to embed when known, bytes
+and written) is timed from the end of the step measured before it (or the end of a rest) to
+the end of what it settled, so the bookkeeping between steps counts too; model loads are
+left out (they are measured on their own). The times are fed to `Speeds`. At most every
+RENEW_SECONDS, after a step, every unfinished task's own time left is estimated anew: its
+pending items (summed in SQL: bytes by language, characters to embed when known, bytes
 whose text is known only once parsed), the texts its parsed items still wait on in the
 backlog, and the model's load if it is not loaded yet; `tasks.clock` turns that into
 progress and an ETA. The speeds are saved while the worker is idle, so the next task and
@@ -61,12 +62,17 @@ class Estimates:
     # ---- measuring ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """A step begins: its time counts from now."""
+        """Work begins after a rest: the next step's time counts from now."""
         self._mark = time.monotonic()
         self._excluded = 0.0
 
     def _took(self) -> float:
-        return time.monotonic() - self._mark - self._excluded
+        """The time since the last step measured (or the rest): every moment of a busy
+        stretch belongs to some step, its bookkeeping between steps included."""
+        now = time.monotonic()
+        took = now - self._mark - self._excluded
+        self._mark, self._excluded = now, 0.0
+        return took
 
     def indexed(self, items: Iterable[Item]) -> None:
         """The step read, parsed and stored these items."""
@@ -82,10 +88,11 @@ class Estimates:
         """The step embedded (and wrote) texts of `chars` characters."""
         if chars <= 0:
             return
+        took = self._took()
         if not self._warm:
             self._warm = True  # the model's first batch warms it up: not its speed
             return
-        self.speeds.embedded(self.model, chars, self._took())
+        self.speeds.embedded(self.model, chars, took)
         self._dirty = True
 
     def parsed(self, item: Item, chars: int) -> None:

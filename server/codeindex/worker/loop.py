@@ -178,6 +178,7 @@ class Worker:
 
     async def _drain(self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event) -> None:
         idle_since: float | None = None
+        self.estimates.start()
         while not stop.is_set() and not self._lost:
             if await self._hands_over(exit_when_idle):
                 return
@@ -199,6 +200,7 @@ class Worker:
             )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
+            self.estimates.start()
 
     async def _hands_over(self, exit_when_idle: bool) -> bool:
         """A client with other settings asked for a hand-over: True when this worker goes."""
@@ -226,7 +228,6 @@ class Worker:
         backlog = self.embedding.backlog
         best_text = backlog.best_priority()
         best_item = await self.queue.best_pending_priority()
-        self.estimates.start()
         if best_item is not None and (
             best_text is None
             or best_item < best_text
