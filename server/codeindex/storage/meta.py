@@ -141,10 +141,10 @@ class Estimates:
     """How fast work went on this machine, for this workspace: what estimates start from.
 
     Speeds are units per second (`index`: bytes read, parsed and stored, by language, with
-    `estimate.ITEM_BYTES` per file; `embed`: characters embedded, by model). `chars_per_byte`
+    `tasks.speeds.ITEM_BYTES` per file; `embed`: characters embedded, by model). `chars_per_byte`
     is how many characters to embed a byte of a new file gives, by language; `load` the
     seconds a worker takes to load each model, and `model_ids` its row in `models`. Models
-    are keyed by a digest of their settings (`estimate.model_key`).
+    are keyed by a digest of their settings (`tasks.speeds.model_key`).
     """
 
     index: dict[str, float]
