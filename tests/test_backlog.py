@@ -17,7 +17,6 @@ def _item(item_id: int, task: str, priority: Priority = Priority.NORMAL) -> Item
         size=10,
         model_id=None,
         embeddings_only=False,
-        weight=2.0,
     )
 
 
@@ -48,16 +47,26 @@ def test_shared_text_is_embedded_once_and_completes_both_items() -> None:
     assert not backlog.waiting and not backlog.tasks
 
 
-def test_paused_task_texts_wait_and_partial_progress_is_weighted() -> None:
+def test_paused_task_texts_wait() -> None:
     backlog = Backlog()
     _wait(backlog, _item(1, "paused"), ["p1", "p2"])
     _wait(backlog, _item(2, "running", Priority.LOW), ["r1"])
     backlog.paused = {"paused"}
     assert backlog.best_priority() == Priority.LOW
     assert [h for h, _ in backlog.window(10)] == ["r1"]
-    backlog.paused = set()
-    backlog.embedded("p1")
-    assert backlog.partial_progress() == {"paused": 1.0, "running": 0.0}
+
+
+def test_what_each_task_has_left_to_embed_counts_a_shared_text_once_a_task() -> None:
+    backlog = Backlog(cost=lambda text: 10 * len(text))
+    _wait(backlog, _item(1, "a"), ["x", "shared"])
+    _wait(backlog, _item(2, "a"), ["shared"])
+    _wait(backlog, _item(3, "b"), ["shared"])
+    only, shared = 10 * len("text x"), 10 * len("text shared")
+    assert backlog.left == {"a": only + shared, "b": shared}
+    backlog.embedded("shared")
+    assert backlog.left == {"a": only}
+    backlog.drop(1)
+    assert backlog.left == {} and "x" not in backlog
 
 
 def test_drop_forgets_texts_only_that_item_needed() -> None:

@@ -109,9 +109,15 @@ def test_bench_quick_reports_every_figure(
         if during["count"]:
             assert 0 <= during["p50_ms"] <= during["p95_ms"]
 
-    progress = report["progress"]
-    assert progress["samples"] > 0
-    assert 0 <= progress["mean_abs_error"] <= progress["max_abs_error"] <= 1
+    kinds = [row["kind"] for row in report["progress"]]
+    assert kinds[:2] == ["cold index", "full reindex, vectors cached"], kinds
+    assert kinds[2].startswith("directory ") and kinds[3] == "embeddings-only", kinds
+    assert kinds[4].endswith("busy from half-way"), kinds
+    for row in report["progress"]:
+        assert row["samples"] > 0 and row["seconds"] > 0 and row["items"] > 0, row
+        assert 0 <= row["mean_abs_error"] <= row["max_abs_error"] <= 1, row
+        assert row["estimated_seconds"] is not None, row
+    assert report["progress"][4]["busy_from"] is not None
 
     assert report["priority"]["seconds"] > 0
     assert report["enqueue"]["worst_seconds"] >= report["enqueue"]["cold_seconds"] > 0

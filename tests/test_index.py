@@ -534,6 +534,15 @@ def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) ->
         conn.execute("ALTER TABLE chunks DROP COLUMN context")
         conn.execute("DROP INDEX symbols_non_ascii")  # migration 011
         conn.execute("DROP TABLE symbol_refs")  # migration 012
+        for table, column in [  # migration 013
+            ("reindexing_tasks", "active_seconds"),
+            ("reindexing_tasks", "running_since"),
+            ("reindexing_tasks", "remaining_seconds"),
+            ("reindexing_tasks", "estimated_active"),
+            ("reindexing_task_items", "language"),
+            ("reindexing_task_items", "embed_chars"),
+        ]:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("DELETE FROM schema_version WHERE version >= 6")
     conn.close()
     assert run_main_json(root, "symbols", "wide") == []

@@ -74,10 +74,12 @@ async def create(
     priority: Priority = Priority.NORMAL,
     scope: Scope = Scope.FILES,
     action: Action = Action.INDEX,
-    weight: float = 1.0,
+    seconds: float = 1.0,
+    embed_chars: float | None = None,
     message: str = "queued",
 ) -> Task:
-    """A task over these files, as the planner would queue it."""
+    """A task over these files, as the planner would queue it: `seconds` estimated a file,
+    `embed_chars` each leaves to embed when known."""
     return await queue.create(
         scope=scope,
         target_paths=list(paths),
@@ -85,9 +87,9 @@ async def create(
         embeddings_only=action is Action.EMBED,
         incremental=False,
         priority=priority,
-        items=[PlannedItem(p, action, size=len(p), weight=weight) for p in paths],
+        items=[PlannedItem(p, action, len(p), "python", embed_chars=embed_chars) for p in paths],
         model_id=None,
-        estimate=weight * len(paths),
+        estimate=seconds * len(paths),
         message=message,
     )
 

@@ -12,13 +12,12 @@ from codeindex.storage import Storage
 from codeindex.storage import meta as meta_module
 from codeindex.storage.meta import (
     ACTIVE_MODEL,
-    EMBED_RATE,
     ENGINE_HEALTH,
+    ESTIMATES,
     KEYS,
     LAST_FULL_INDEX,
     MODEL_FAILURE,
     MODEL_LOADED,
-    PARSE_RATE,
     REBUILT,
     SHARED_HITS,
     TIDIED_AT,
@@ -29,6 +28,7 @@ from codeindex.storage.meta import (
     WATCH_RECONCILE_TOOK,
     WATCH_STARTED,
     EngineHealth,
+    Estimates,
     MetaKey,
     ModelFailure,
     Rebuilt,
@@ -48,8 +48,13 @@ SAMPLES: dict[str, Any] = {
     "tidied_at": 1733600000.25,
     "last_full_index_at": 1733600001.5,
     "rebuilt_after_damage": Rebuilt(1733600002.0, "/data/index.db.damaged-20241207-101010"),
-    "rate.parse_bytes_per_s": 1500000.0,
-    "rate.embed_chars_per_s": 20000.5,
+    "estimates": Estimates(
+        index={"python": 900000.0, "": 4000000.0},
+        embed={"3f2a": 15000.5},
+        chars_per_byte={"python": 1.1},
+        load={"3f2a": 0.8},
+        model_ids={"3f2a": 2},
+    ),
     "watch.owner": "worker-abc",
     "watch.started_at": 1.25,
     "watch.stopped_at": 2.5,
@@ -124,7 +129,13 @@ WRITTEN_BEFORE = [
     ),
     pytest.param(TIDIED_AT, "1733600000.123456", 1733600000.123456, id="tidied_at"),
     pytest.param(LAST_FULL_INDEX, "1733600000.5", 1733600000.5, id="last_full_index_at"),
-    pytest.param(PARSE_RATE, "1234567.8", 1234567.8, id="parse-rate"),
+    pytest.param(
+        ESTIMATES,
+        '{"chars_per_byte": {}, "embed": {"k": 2.5}, "index": {"go": 1e6}, "load": {}, '
+        '"model_ids": {"k": 1}}',
+        Estimates({"go": 1e6}, {"k": 2.5}, {}, {}, {"k": 1}),
+        id="estimates",
+    ),
     pytest.param(WATCH_EVENTS, "12", 12, id="watch-events"),
     pytest.param(WATCH_RECONCILE_TOOK, "0.125", 0.125, id="watch-reconcile-seconds"),
 ]
@@ -144,8 +155,12 @@ async def test_records_written_by_earlier_versions_read_back(
     [
         pytest.param(ACTIVE_MODEL, 7, "7", id="int"),
         pytest.param(TIDIED_AT, 1733600000.123456, "1733600000.123456", id="time"),
-        pytest.param(PARSE_RATE, 1234567.891, "1234567.9", id="rate-one-decimal"),
-        pytest.param(EMBED_RATE, 20000.0, "20000.0", id="rate-whole"),
+        pytest.param(
+            ESTIMATES,
+            Estimates({"": 2.0}, {}, {}, {}, {}),
+            '{"chars_per_byte": {}, "embed": {}, "index": {"": 2.0}, "load": {}, "model_ids": {}}',
+            id="json-nested-sorted",
+        ),
         pytest.param(WATCH_RECONCILE_TOOK, 0.12345, "0.123", id="seconds-three-decimals"),
         pytest.param(REBUILT, Rebuilt(1.5, "/d/x"), "1.5|/d/x", id="time-bar-path"),
         pytest.param(

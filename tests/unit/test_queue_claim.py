@@ -52,10 +52,11 @@ async def test_a_claim_takes_at_most_its_limit_oldest_first(
 
 
 async def test_a_claimed_item_says_what_to_do_and_for_which_task(queue: Queue, worker: str) -> None:
-    task = await create(queue, ["gone.py"], action=Action.DELETE, weight=0.25)
+    task = await create(queue, ["gone.py"], action=Action.DELETE, embed_chars=250.0)
     [item] = await queue.claim(1, worker)
     assert (item.task_id, item.path, item.action) == (task.id, "gone.py", Action.DELETE)
-    assert (item.attempts, item.size, item.weight, item.suspect) == (1, 7, 0.25, False)
+    assert (item.attempts, item.size, item.suspect) == (1, 7, False)
+    assert (item.language, item.embed_chars) == ("python", 250.0)
     assert item.model_id is None and not item.embeddings_only
 
 
@@ -123,7 +124,7 @@ async def test_a_claim_after_losing_the_lease_takes_nothing(storage: Storage, qu
 
 def row(item_id: int, priority: int = 1, suspect: bool = False) -> ItemRow:
     return ItemRow(
-        item_id, "t", f"{item_id}.py", "index", priority, 0, 1, None, False, 1.0, suspect
+        item_id, "t", f"{item_id}.py", "index", priority, 0, 1, None, False, suspect, None, None
     )
 
 

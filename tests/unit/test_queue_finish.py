@@ -1,5 +1,6 @@
-"""Finishing items: counts roll into the task, a task ends Completed or Failed, progress is
-weighted, and old history is pruned."""
+"""Finishing items: counts roll into the task, a task ends Completed or Failed (progress 1.0,
+never before), and old history is pruned. How far a running task has come:
+test_task_progress."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from codeindex.storage import LeaseLost, Storage
 from codeindex.storage.db import Connection
 from codeindex.storage.item_rows import Tally
 from codeindex.tasks import ItemOutcome, Queue, TaskStatus
+from codeindex.tasks.clock import MAX_PROGRESS
 from codeindex.tasks.queue import KEEP_ITEMS_OF
-from codeindex.tasks.worker_side import MAX_PROGRESS, ending_of, progress_of
+from codeindex.tasks.worker_side import ending_of
 
 
 async def test_a_task_completes_when_its_last_item_is_done(queue: Queue, worker: str) -> None:
@@ -19,7 +21,7 @@ async def test_a_task_completes_when_its_last_item_is_done(queue: Queue, worker:
     first, second = await queue.claim(2, worker)
     assert await complete(queue, [first], worker) == []
     half = await queue.get(task.id)
-    assert half.status is TaskStatus.RUNNING and half.progress == 0.5
+    assert half.status is TaskStatus.RUNNING and half.progress <= MAX_PROGRESS < 1.0
     assert await complete(queue, [second], worker) == [task.id]
     done = await queue.get(task.id)
     assert done.status is TaskStatus.COMPLETED and done.progress == 1.0
@@ -110,27 +112,6 @@ async def test_finishing_after_losing_the_lease_writes_nothing(queue: Queue) -> 
     assert (await queue.get(task.id)).items_completed == 0
 
 
-async def test_progress_is_weighted_by_the_items_work(queue: Queue, worker: str) -> None:
-    small = await create(queue, ["small.py"], weight=1.0)
-    big = await create(queue, ["big.py"], weight=3.0)
-    await queue.reweigh({})
-    items = await queue.claim(2, worker)
-    small_item = next(i for i in items if i.task_id == small.id)
-    await queue.reweigh({small_item.id: (small.id, 1.0, 3.0)})  # known better after parsing
-    assert (await queue.get(small.id)).estimated_duration_seconds == 3.0
-    await queue.set_progress({big.id: 1.5})  # half of the big file is embedded
-    assert (await queue.get(big.id)).progress == 0.5
-    await queue.set_progress({big.id: 0.75})  # never lowers it
-    assert (await queue.get(big.id)).progress == 0.5
-
-
-async def test_partial_progress_never_reaches_the_end(queue: Queue, worker: str) -> None:
-    task = await create(queue, ["a.py"], weight=2.0)
-    await queue.claim(1, worker)
-    await queue.set_progress({task.id: 5.0})
-    assert (await queue.get(task.id)).progress == MAX_PROGRESS
-
-
 async def test_cleared_suspects_are_suspects_no_more(
     storage: Storage, queue: Queue, worker: str
 ) -> None:
@@ -148,24 +129,9 @@ def tally(
     completed: int = 0,
     failed: int = 0,
     status: str = "Running",
-    weight: tuple[float, float] = (0.0, 0.0),
     left: int = 0,
 ) -> Tally:
-    return Tally(total, completed, failed, status, weight[0], weight[1], left)
-
-
-@pytest.mark.parametrize(
-    ("counts", "progress"),
-    [
-        pytest.param(tally(completed=1, left=3), 0.25, id="by-items"),
-        pytest.param(tally(completed=1, failed=1, left=2), 0.5, id="failed-count-as-done"),
-        pytest.param(tally(weight=(10.0, 9.0), left=1), 0.9, id="by-weight"),
-        pytest.param(tally(weight=(10.0, 10.0), left=1), MAX_PROGRESS, id="capped"),
-        pytest.param(tally(total=0), 1.0, id="no-items"),
-    ],
-)
-def test_progress_of_a_task(counts: Tally, progress: float) -> None:
-    assert progress_of(counts) == pytest.approx(progress)
+    return Tally(total, completed, failed, status, left)
 
 
 @pytest.mark.parametrize(

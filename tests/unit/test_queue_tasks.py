@@ -13,7 +13,7 @@ from codeindex.tasks import Action, PlannedItem, Priority, Queue, Scope, TaskSta
 
 
 async def test_a_task_is_created_queued_with_its_items(queue: Queue) -> None:
-    task = await create(queue, ["a.py", "b.py"], priority=Priority.LOW, weight=2.0)
+    task = await create(queue, ["a.py", "b.py"], priority=Priority.LOW, seconds=2.0)
     assert re.fullmatch(r"reindex_\d{14}_[0-9a-f]{8}", task.id)
     assert task.status is TaskStatus.QUEUED and task.priority is Priority.LOW
     assert (task.items_total, task.items_pending, task.items_completed) == (2, 2, 0)
@@ -58,14 +58,14 @@ async def test_a_failed_create_leaves_no_task_and_no_items(storage: Storage, que
     assert await storage.scalar("SELECT count(*) FROM reindexing_task_items") == 0
 
 
-async def test_items_keep_their_action_size_and_weight(storage: Storage, queue: Queue) -> None:
-    task = await create(queue, ["gone.py"], action=Action.DELETE, weight=0.5)
+async def test_items_keep_what_their_cost_is_estimated_from(storage: Storage, queue: Queue) -> None:
+    task = await create(queue, ["gone.py"], action=Action.EMBED, embed_chars=500.0)
     row = await storage.fetchone(
-        "SELECT action, size, weight, priority, base_priority, status "
+        "SELECT action, size, language, embed_chars, priority, base_priority, status "
         "FROM reindexing_task_items WHERE task_id = ?",
         (task.id,),
     )
-    assert tuple(row) == ("delete", len("gone.py"), 0.5, 1, 1, "pending")
+    assert tuple(row) == ("embed", len("gone.py"), "python", 500.0, 1, 1, "pending")
 
 
 async def test_an_unknown_task_is_an_error_naming_the_id(queue: Queue) -> None:

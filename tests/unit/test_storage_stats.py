@@ -9,6 +9,7 @@ import pytest
 from tests.unit.builders import Sym, create, digest, record, store
 
 from codeindex.storage import Storage
+from codeindex.storage.model_rows import ModelRow
 from codeindex.tasks import Queue
 
 
@@ -72,15 +73,26 @@ async def test_a_damaged_full_text_index_is_found(indexed: Storage) -> None:
     assert not await indexed.fts_consistent()
 
 
-async def test_sizes_and_chunk_characters_by_file(indexed: Storage) -> None:
-    sizes = await indexed.file_sizes()
-    assert sizes["big.bin"] == 5000 and len(sizes) == 6
-    assert await indexed.chunk_chars_by_file() == {
-        "a.py": 6,
-        "b.py": 5,
-        "lib/c.go": 4,
-        "notes.txt": 4,
+async def test_characters_left_to_embed_by_file(indexed: Storage) -> None:
+    # what the model reads of each text: its path, a newline, then the text
+    assert await indexed.embed_chars_left(None, 1000) == {
+        "a.py": 8 + 8,
+        "b.py": 10,
+        "lib/c.go": 13,
+        "notes.txt": 14,
     }
+    assert await indexed.embed_chars_left(None, 10, ["a.py", "lib/c.go"]) == {
+        "a.py": 16,
+        "lib/c.go": 10,
+    }
+
+
+async def test_a_text_with_a_vector_or_shared_by_files_costs_once(indexed: Storage) -> None:
+    await store(indexed, record("z.py", "one", "six"), record("skip.py", "x", embed_skip="big"))
+    model = await indexed.register_model(ModelRow(0, "m", "m", 4, "fp", "local", "t"))
+    await indexed.mark_embedded(model, [digest("two")])
+    left = await indexed.embed_chars_left(model, 1000)
+    assert left == {"a.py": 8, "b.py": 10, "lib/c.go": 13, "notes.txt": 14, "z.py": 8}
 
 
 async def test_indexed_files_in_languages_and_definition_lines(indexed: Storage) -> None:

@@ -4,6 +4,9 @@ Paths from outside are resolved against the workspace root and refused when
 they leave it (invariant 7). Directory and project scopes also drop rows of
 files deleted on disk. Incremental planning keeps only files that changed:
 size and mtime first, then the content hash, never a bare mtime comparison.
+Each item carries what its cost is estimated from (`tasks.speeds`): its bytes, its
+language, and the characters it leaves to embed when the index knows them (the file is
+as indexed, or only its vectors are made); the task's estimated duration is their sum.
 """
 
 from __future__ import annotations
@@ -13,19 +16,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeindex.parser import language_for_path
 from codeindex.storage import FileRow, Storage
-from codeindex.tasks import Action, PlannedItem, Priority, Queue, Rates, Scope, Task
+from codeindex.storage.meta import ESTIMATES
+from codeindex.tasks import Action, PlannedItem, Priority, Queue, Scope, Task
+from codeindex.tasks.speeds import Speeds, Work, cost_class
 from codeindex.workspace import FileEntry, SkipFile, Workspace, WorkspaceError
 from codeindex.workspace.paths import shown
+
+LISTED_PATHS = 500  # up to this many files, the index is asked about them alone
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The items of a task and the normalised paths it targets."""
+    """The items of a task, the normalised paths it targets, and the files whose rows hold
+    the text they have on disk (their chunks are known before they are read)."""
 
     target_paths: list[str]
     items: list[PlannedItem]
     unchanged: int
+    as_indexed: frozenset[str] = frozenset()
+
+
+def _as_indexed(entries: Sequence[FileEntry], rows: dict[str, FileRow]) -> frozenset[str]:
+    """The entries whose rows were made from the file as it is (same size and mtime)."""
+    found = set()
+    for entry in entries:
+        row = rows.get(entry.path)
+        if row is None or row.index_status != "indexed":
+            continue
+        if (row.size, row.mtime_ns) == (entry.size, entry.mtime_ns):
+            found.add(entry.path)
+    return frozenset(found)
 
 
 def _content_changed(workspace: Workspace, entry: FileEntry, row: FileRow) -> bool:
@@ -175,7 +197,7 @@ async def _plan_folder(
             storage, workspace, entries, rows_by_path, parser_version
         )
     items = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries] + deleted
-    return Plan([], items, unchanged)
+    return Plan([], items, unchanged, _as_indexed(entries, rows_by_path))
 
 
 async def _plan_files(
@@ -225,32 +247,47 @@ async def _plan_files(
     if incremental:
         entries, unchanged = await changed_files(storage, workspace, entries, rows, parser_version)
     items.extend(PlannedItem(e.path, Action.INDEX, e.size) for e in entries)
-    return Plan(list(dict.fromkeys(resolved)), items, unchanged)
+    return Plan(list(dict.fromkeys(resolved)), items, unchanged, _as_indexed(entries, rows))
 
 
-async def weigh(storage: Storage, items: Sequence[PlannedItem]) -> list[PlannedItem]:
-    """Give each item its estimated seconds, from the rates measured on this index.
+@dataclass(frozen=True, slots=True)
+class ModelPlan:
+    """What the configured model means for an estimate."""
 
-    Progress is weighted by these, so it tracks time, not file counts.
-    """
+    key: str | None  # its `speeds.model_key`; None when it cannot embed (a remembered failure)
+    max_chars: int  # what it reads of a text at most
+    loaded: bool  # a worker serves the workspace (and has it loaded, or soon)
+
+
+async def estimate(
+    storage: Storage, planned: Plan, speeds: Speeds, model: ModelPlan
+) -> tuple[list[PlannedItem], float]:
+    """Each item with its language and, when the index knows it, the characters it leaves
+    to embed; and the seconds the task is expected to run, from the speeds measured here."""
+    items = planned.items
     if not items:
-        return []
-    rates = await Rates.load(storage)
-    known = await storage.file_sizes()
-    chunk_chars: dict[str, int] = {}
-    if any(i.action is Action.EMBED for i in items):
-        chunk_chars = await storage.chunk_chars_by_file()
-    weighed = []
+        return [], 0.0
+    known = {i.path for i in items if i.action is Action.EMBED or i.path in planned.as_indexed}
+    left: dict[str, int] = {}
+    if known and model.key is not None:
+        paths = sorted(known) if len(known) <= LISTED_PATHS else None
+        left = await storage.embed_chars_left(
+            speeds.model_ids.get(model.key), model.max_chars, paths
+        )
+    work = Work()
+    estimated = []
     for item in items:
-        if item.action is Action.INDEX:
-            new_text = known.get(item.path) != item.size
-            weight = rates.weight(item.size, item.size if new_text else 0)
-        elif item.action is Action.EMBED:
-            weight = rates.weight(0, chunk_chars.get(item.path, 0))
-        else:
-            weight = rates.weight()
-        weighed.append(replace(item, weight=weight))
-    return weighed
+        language = None if item.action is Action.DELETE else language_for_path(item.path)
+        embed = float(left.get(item.path, 0)) if item.path in known else None
+        work.add_items(cost_class(item.action, language), 1, item.size)
+        if item.action is Action.INDEX and embed is None:
+            work.add_unknown(language, item.size)
+        work.embed_chars += embed or 0.0
+        estimated.append(replace(item, language=language, embed_chars=embed))
+    seconds = speeds.seconds(work, model.key)
+    if model.key is not None and work.needs_model and not model.loaded:
+        seconds += speeds.load_seconds(model.key)
+    return estimated, round(seconds, 2)
 
 
 async def create_task(
@@ -262,14 +299,17 @@ async def create_task(
     priority: Priority,
     options: tuple[bool, bool, bool],
     model_id: int | None,
+    model: ModelPlan,
     message: str,
 ) -> Task:
-    """Weigh a plan's items and insert its task with them in one transaction.
+    """Estimate a plan's items and insert its task with them in one transaction.
 
     `options` are (embeddings_only, incremental, recursive).
     """
     embeddings_only, incremental, recursive = options
-    items = await weigh(storage, planned.items)
+    record = await storage.meta.get(ESTIMATES)
+    speeds = Speeds.of(record)
+    items, seconds = await estimate(storage, planned, speeds, model)
     return await queue.create(
         scope=scope,
         target_paths=planned.target_paths,
@@ -279,6 +319,6 @@ async def create_task(
         priority=priority,
         items=items,
         model_id=model_id,
-        estimate=round(sum(i.weight for i in items), 2),
+        estimate=seconds,
         message=message,
     )

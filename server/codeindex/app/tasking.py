@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from codeindex.app.planner import Plan, create_task, plan
+from codeindex.app.planner import ModelPlan, Plan, create_task, plan
 from codeindex.config import Settings
 from codeindex.contract import MAX_PATHS
 from codeindex.embedding.registry import ModelRegistry
@@ -18,6 +18,7 @@ from codeindex.parser.version import parser_version
 from codeindex.storage import Storage
 from codeindex.storage.meta import VECTORS_FAILURE
 from codeindex.tasks import Priority, Queue, Scope, Task
+from codeindex.tasks.speeds import model_key, text_chars
 from codeindex.workspace import Workspace
 
 
@@ -115,5 +116,16 @@ async def create(
         priority=priority,
         options=options,
         model_id=active.id if active is not None else None,
+        model=await model_plan(index),
         message=message,
+    )
+
+
+async def model_plan(index: Index) -> ModelPlan:
+    """The configured model as estimates see it: which, what it reads, whether it loads."""
+    failed = await index.models.remembered_failure() is not None
+    return ModelPlan(
+        key=None if failed else model_key(index.models.settings_key()),
+        max_chars=text_chars(index.settings.embed_max_tokens),
+        loaded=await index.queue.live_lease() is not None,
     )

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import resource
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from codeindex.app.service import CodeIndexService
 from codeindex.bench.common import SAMPLE_SECONDS
 from codeindex.bench.corpus import WorkerProcess
+from codeindex.bench.progress_score import ProgressRow, Sample, score
 from codeindex.bench.session import Run, await_task
 
 LOG_EVERY_SECONDS = 15.0
@@ -55,15 +56,6 @@ class SearchReadyResult:
 
 
 @dataclass(slots=True)
-class ProgressResult:
-    """7. Reported progress vs the elapsed fraction of the cold index task's time."""
-
-    samples: int
-    mean_abs_error: float | None
-    max_abs_error: float | None
-
-
-@dataclass(slots=True)
 class EnqueueResult:
     """9. How long async force_reindex("project") takes to return."""
 
@@ -94,14 +86,14 @@ class _ColdSampler:
     task_id: str
     worker: WorkerProcess
     started: float
-    progress: list[tuple[float, float]] = field(default_factory=list)
+    progress: list[Sample] = field(default_factory=list)
     ready_seconds: float | None = None
     ready_progress: float | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def on_progress(self, status: Mapping[str, Any]) -> None:
-        """Record (wall clock, reported progress)."""
-        self.progress.append((time.time(), float(status["progress"])))
+        """Record (wall clock, reported progress, ETA)."""
+        self.progress.append((time.time(), float(status["progress"]), status["eta_seconds"]))
 
     async def check_ready(self, progress: float) -> None:
         """Note the first moment full-text and symbol search are ready."""
@@ -134,21 +126,9 @@ class ColdRun:
 
     result: ColdIndexResult
     ready: SearchReadyResult
-    progress: ProgressResult
+    progress: ProgressRow
     memory: MemoryResult
     enqueue_seconds: float
-
-
-def progress_error(
-    samples: Sequence[tuple[float, float]], started_at: float, completed_at: float
-) -> ProgressResult:
-    """Mean and max of |reported progress - elapsed fraction| over the task's run time."""
-    span = completed_at - started_at
-    inside = [(t, p) for t, p in samples if started_at <= t <= completed_at] if span > 0 else []
-    errors = [abs(p - (t - started_at) / span) for t, p in inside]
-    if not errors:
-        return ProgressResult(0, None, None)
-    return ProgressResult(len(errors), sum(errors) / len(errors), max(errors))
 
 
 async def measure_cold(run: Run) -> ColdRun:
@@ -158,7 +138,10 @@ async def measure_cold(run: Run) -> ColdRun:
     resp = await service.force_reindex("project")
     enqueue = time.perf_counter() - started
     task_id = resp["task_id"]
-    run.log(f"cold index: {resp['items_total']} files queued in {enqueue:.2f}s")
+    run.log(
+        f"cold index: {resp['items_total']} files queued in {enqueue:.2f}s, estimated "
+        f"{resp['estimated_duration_seconds']} s"
+    )
     worker = await run.start_worker()
     sampler = _ColdSampler(run, task_id, worker, started)
     sampling = asyncio.create_task(sampler.sample())
@@ -196,8 +179,13 @@ async def measure_cold(run: Run) -> ColdRun:
         ready=SearchReadyResult(
             ready_s, files, files / ready_s if ready_s else None, sampler.ready_progress
         ),
-        progress=progress_error(
-            sampler.progress, task.started_at or task.created_at, task.completed_at or time.time()
+        progress=score(
+            "cold index",
+            sampler.progress,
+            task.started_at or task.created_at,
+            task.completed_at or time.time(),
+            items=files,
+            estimated=resp["estimated_duration_seconds"],
         ),
         memory=MemoryResult(worker.peak_rss, children_rss, 0),
         enqueue_seconds=enqueue,

@@ -34,6 +34,7 @@ class BenchConfig:
     keep: bool = False
     queries: Path | None = None  # the question sets (default: tests/data/queries)
     commits: Path | None = None  # the commit-message sets (default: tests/data/commits)
+    progress_only: bool = False  # only item 7: progress and ETA per kind of task
 
     @property
     def raw_texts(self) -> int:
@@ -68,5 +69,12 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         if folder is not None and not Path(folder).is_dir():
             raise BenchError(f"{folder} is not a folder: pass a folder of question sets")
     return BenchConfig(
-        source, model, bool(args.quick), args.json, bool(args.keep), queries, commits
+        source,
+        model,
+        bool(args.quick),
+        args.json,
+        bool(args.keep),
+        queries,
+        commits,
+        bool(getattr(args, "progress", False)),
     )

@@ -20,11 +20,11 @@ from codeindex.bench.cold import (
     ColdIndexResult,
     EnqueueResult,
     MemoryResult,
-    ProgressResult,
     SearchReadyResult,
 )
 from codeindex.bench.editor_symbols import EditorSymbolsResult
 from codeindex.bench.localization import LocalizationResult
+from codeindex.bench.progress_score import ProgressRow
 from codeindex.bench.queries import QueriesResult
 from codeindex.bench.questions import QuestionsResult
 from codeindex.bench.raw_model import RawModelResult
@@ -55,7 +55,7 @@ class BenchReport:
     incremental: IncrementalResult
     parser_bump: ParserBumpResult
     queries: QueriesResult
-    progress: ProgressResult
+    progress: list[ProgressRow]
     priority: PriorityResult
     enqueue: EnqueueResult
     memory: MemoryResult
@@ -67,7 +67,16 @@ class BenchReport:
     targets: list[TargetRow] = field(default_factory=list)
 
 
-def render(report: BenchReport, console: Console) -> None:
+@dataclass(slots=True)
+class ProgressReport:
+    """What `bench --progress` measured: item 7's rows only."""
+
+    meta: dict[str, Any]
+    progress: list[ProgressRow]
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+def render(report: BenchReport | ProgressReport, console: Console) -> None:
     """Print the table."""
     meta = report.meta
     title = (
@@ -88,7 +97,7 @@ def render(report: BenchReport, console: Console) -> None:
     console.print(table)
 
 
-def write_json(report: BenchReport, path: Path) -> None:
+def write_json(report: BenchReport | ProgressReport, path: Path) -> None:
     """Write every raw figure of the report to `path`."""
     text = json.dumps(dataclasses.asdict(report), indent=2) + "\n"
     path.write_text(text, encoding="utf-8")

@@ -21,6 +21,7 @@ from codeindex.bench.common import BenchConfig, BenchError, err
 from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
 from codeindex.bench.localization import measure_localization
+from codeindex.bench.progress import measure_progress
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
 from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
@@ -30,10 +31,10 @@ from codeindex.bench.reindex import (
     measure_priority,
     pick_edit,
 )
-from codeindex.bench.report import BenchReport
+from codeindex.bench.report import BenchReport, ProgressReport
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
-from codeindex.bench.targets import target_rows
+from codeindex.bench.targets import progress_rows, target_rows
 from codeindex.worker.host import WorkerHost
 
 
@@ -81,6 +82,8 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     run.log("queries: latency during a forced full reindex (bump 2)")
     queries = await measure_queries_during(run, workload, idle)
     priority = await measure_priority(run, edit)
+    await stop_lingering_worker(run)
+    progress = await measure_progress(run, cold.progress)
     cold.memory.bench_peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     meta["load_average_end"] = list(os.getloadavg())
     meta["bench_seconds"] = time.perf_counter() - run.started
@@ -92,7 +95,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         incremental=incremental,
         parser_bump=bump,
         queries=queries,
-        progress=cold.progress,
+        progress=progress,
         priority=priority,
         enqueue=EnqueueResult(
             cold.enqueue_seconds,
@@ -110,7 +113,16 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     return report
 
 
-async def run_bench(config: BenchConfig) -> BenchReport:
+async def measure_progress_only(run: Run, files: int) -> ProgressReport:
+    """`bench --progress`: item 7's rows only, from a cold index on."""
+    meta = _meta(run, files)
+    rows = await measure_progress(run)
+    meta["load_average_end"] = list(os.getloadavg())
+    meta["bench_seconds"] = time.perf_counter() - run.started
+    return ProgressReport(meta, rows, progress_rows(rows))
+
+
+async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport:
     """Copy the tree to a temp workspace, measure everything, clean up (unless --keep)."""
     base = Path(tempfile.mkdtemp(prefix="codeindex-bench-")).resolve()
     keep = config.keep
@@ -126,6 +138,8 @@ async def run_bench(config: BenchConfig) -> BenchReport:
             run = Run(config, ws, logs, service)
             run.log(f"workspace {ws}: {files} files copied")
             try:
+                if config.progress_only:
+                    return await measure_progress_only(run, files)
                 return await measure_all(run, files)
             except BaseException:
                 keep = True

@@ -277,6 +277,11 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp workspace and logs")
     p.add_argument(
+        "--progress",
+        action="store_true",
+        help="measure only how honest progress and the ETA are, per kind of task",
+    )
+    p.add_argument(
         "--queries",
         type=Path,
         help="folder of natural-language question sets (default: the repo's tests/data/queries)",

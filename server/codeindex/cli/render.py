@@ -15,12 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -50,19 +48,34 @@ def emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> 
         render(data)
 
 
+def eta_text(status: TaskInfo) -> str:
+    """The time left the task reports, as h:mm:ss: none while it is paused or not estimated."""
+    if status["status"] == "Paused":
+        return "paused"
+    eta = status.get("eta_seconds")
+    if eta is None:
+        return "-:--:--"
+    seconds = round(eta)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+BAR_STEPS = 1000  # the bar shows the task's progress (its estimated run time done)
+
+
 class ProgressBar:
-    """A rich progress bar on stderr fed by task status dicts."""
+    """A rich progress bar on stderr fed by task status dicts: the bar and the ETA are the
+    task's own progress and ETA; the counts are its files."""
 
     def __init__(self, label: str) -> None:
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[files]}"),
             TextColumn("files"),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[eta]}", style="cyan"),
             TextColumn("{task.fields[current]}", style="dim"),
             console=err,
             transient=False,
@@ -78,14 +91,23 @@ class ProgressBar:
         self.progress.stop()
 
     def update(self, status: TaskInfo) -> None:
-        total = max(status["items_total"], 1)
+        total = status["items_total"]
         done = status["items_completed"] + status["items_failed"]
         if self.task is None:
-            self.task = self.progress.add_task(self.label, total=total, rate="", current="")
+            self.task = self.progress.add_task(
+                self.label, total=BAR_STEPS, rate="", current="", files="", eta=""
+            )
         elapsed = self.progress.tasks[0].elapsed or 0
         rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0.5 else ""
         current = (status.get("current_file") or "")[-50:]
-        self.progress.update(self.task, completed=done, total=total, rate=rate, current=current)
+        self.progress.update(
+            self.task,
+            completed=round(status["progress"] * BAR_STEPS),
+            rate=rate,
+            current=current,
+            files=f"{done}/{total}",
+            eta=eta_text(status),
+        )
 
 
 def render_reindex(resp: ReindexResponse) -> None:

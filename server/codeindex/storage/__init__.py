@@ -98,8 +98,7 @@ class Storage:
         self.orphans = stats.orphans
         self.quick_check = stats.quick_check
         self.fts_consistent = stats.fts_consistent
-        self.file_sizes = stats.file_sizes
-        self.chunk_chars_by_file = stats.chunk_chars_by_file
+        self.embed_chars_left = stats.embed_chars_left
         self.task_items_unparsed = stats.task_items_unparsed
         self.distinct_chunk_texts = stats.distinct_chunk_texts
         self.indexed_files_in = stats.indexed_files_in

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeindex.storage.db import Connection, Database, changes, row_in, rows_in
-from codeindex.storage.task_rows import RUNNABLE
+from codeindex.storage.task_rows import (
+    ACTIVE_AT,
+    RUNNABLE,
+    TASK_COLUMNS,
+    UNFINISHED,
+    TaskRow,
+    task_row,
+)
 
 _COLUMNS = (
     "i.id, i.task_id, i.file_path, i.action, i.priority, i.attempts, i.size, t.model_id, "
-    "t.embeddings_only, i.weight, i.suspect"
+    "t.embeddings_only, i.suspect, i.language, i.embed_chars"
 )
 
 
@@ -32,8 +39,9 @@ class ItemRow:
     size: int
     model_id: int | None
     embeddings_only: bool
-    weight: float
     suspect: bool
+    language: str | None
+    embed_chars: float | None
 
 
 def _item_row(r: Any) -> ItemRow:
@@ -47,22 +55,35 @@ def _item_row(r: Any) -> ItemRow:
         size=int(r[6]),
         model_id=r[7],
         embeddings_only=bool(r[8]),
-        weight=float(r[9]),
-        suspect=bool(r[10]),
+        suspect=bool(r[9]),
+        language=r[10],
+        embed_chars=None if r[11] is None else float(r[11]),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """What a task has done and has left: the counts its progress and end come from."""
+    """What a task has done and has left: the counts its end comes from."""
 
     items_total: int
     items_completed: int
     items_failed: int
     status: str
-    weight_total: float
-    weight_done: float
     items_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWork:
+    """Pending items of one task with one action and language, summed: what is left to do
+    before any of them is claimed."""
+
+    task_id: str
+    action: str
+    language: str
+    items: int
+    bytes: int
+    embed_chars: float  # known beforehand (from the index)
+    unknown_bytes: int  # bytes of files whose text to embed is known only once parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,31 +130,22 @@ class ItemRows:
                 [(now, i) for i in item_ids],
             )
 
-    async def reweigh(self, items: Sequence[tuple[int, float]], tasks: dict[str, float]) -> None:
-        """Set items' weights ((id, weight)) and add `tasks`' deltas to their totals and
-        estimates, in one transaction."""
-        async with self.db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE reindexing_task_items SET weight = ? WHERE id = ?",
-                [(weight, item_id) for item_id, weight in items],
+    async def pending_work(self) -> list[PendingWork]:
+        """The pending items of every unfinished task, summed by task, action and language."""
+        rows = await self.db.fetchall(
+            "SELECT i.task_id, i.action, coalesce(i.language, ''), count(*), sum(i.size), "
+            "coalesce(sum(i.embed_chars), 0), "
+            "sum(CASE WHEN i.embed_chars IS NULL AND i.action = 'index' THEN i.size ELSE 0 END) "
+            "FROM reindexing_task_items i JOIN reindexing_tasks t ON t.id = i.task_id "
+            f"WHERE i.status = 'pending' AND t.status IN {UNFINISHED} "
+            "GROUP BY i.task_id, i.action, i.language"
+        )
+        return [
+            PendingWork(
+                str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), float(r[5]), int(r[6])
             )
-            await tx.executemany(
-                "UPDATE reindexing_tasks SET weight_total = max(weight_total + ?, 1e-9), "
-                "estimated_duration_seconds = max(coalesce(estimated_duration_seconds, 0) + ?, 0) "
-                "WHERE id = ?",
-                [(delta, delta, task_id) for task_id, delta in tasks.items()],
-            )
-
-    async def raise_progress(self, partial: dict[str, float], cap: float) -> None:
-        """Raise running or paused tasks' progress to (weight done + partial) / total, at most
-        `cap`; never lowers it."""
-        async with self.db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE reindexing_tasks SET progress = max(progress, min(?, "
-                "(weight_done + ?) / weight_total)) "
-                "WHERE id = ? AND status IN ('Running', 'Paused') AND weight_total > 0",
-                [(cap, extra, task_id) for task_id, extra in partial.items()],
-            )
+            for r in rows
+        ]
 
     # ---- in a transaction the caller holds --------------------------------
 
@@ -163,9 +175,9 @@ class ItemRows:
         latest = {item.task_id: item.path for item in items}
         await tx.executemany(
             "UPDATE reindexing_tasks SET current_path = ?, status = 'Running', "
-            "started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'Queued' "
-            "OR id = ? AND status = 'Running'",
-            [(path, now, task_id, task_id) for task_id, path in latest.items()],
+            "started_at = coalesce(started_at, ?2), running_since = coalesce(running_since, ?2) "
+            "WHERE id = ?3 AND status IN ('Queued', 'Running')",
+            [(path, now, task_id) for task_id, path in latest.items()],
         )
 
     async def complete(self, tx: Connection, item_id: int, now: float) -> bool:
@@ -180,15 +192,14 @@ class ItemRows:
         )
 
     async def count_done(
-        self, tx: Connection, task_id: str, weight: float, produced: tuple[int, int, int]
+        self, tx: Connection, task_id: str, produced: tuple[int, int, int]
     ) -> None:
-        """Add a completed item (its weight, symbols, chunks, embeddings) to its task."""
+        """Add a completed item (its symbols, chunks, embeddings) to its task."""
         await tx.execute(
             "UPDATE reindexing_tasks SET items_completed = items_completed + 1, "
-            "weight_done = weight_done + ?, symbols_extracted = symbols_extracted + ?, "
-            "chunks_created = chunks_created + ?, "
+            "symbols_extracted = symbols_extracted + ?, chunks_created = chunks_created + ?, "
             "embeddings_generated = embeddings_generated + ? WHERE id = ?",
-            (weight, *produced, task_id),
+            (*produced, task_id),
         )
 
     async def fail(self, tx: Connection, item_id: int, error: str, now: float) -> bool:
@@ -203,20 +214,18 @@ class ItemRows:
             )
         )
 
-    async def count_failed(self, tx: Connection, task_id: str, weight: float) -> None:
-        """Add a failed item (its weight) to its task."""
+    async def count_failed(self, tx: Connection, task_id: str) -> None:
+        """Add a failed item to its task."""
         await tx.execute(
-            "UPDATE reindexing_tasks SET items_failed = items_failed + 1, "
-            "weight_done = weight_done + ? WHERE id = ?",
-            (weight, task_id),
+            "UPDATE reindexing_tasks SET items_failed = items_failed + 1 WHERE id = ?", (task_id,)
         )
 
     async def tally(self, tx: Connection, task_id: str) -> Tally:
         """A task's counts and the items it has left."""
         row = await row_in(
             tx,
-            "SELECT items_total, items_completed, items_failed, status, weight_total, "
-            "weight_done, (SELECT count(*) FROM reindexing_task_items WHERE task_id = ?1 "
+            "SELECT items_total, items_completed, items_failed, status, "
+            "(SELECT count(*) FROM reindexing_task_items WHERE task_id = ?1 "
             "AND status IN ('pending', 'processing')) FROM reindexing_tasks WHERE id = ?1",
             (task_id,),
         )
@@ -231,18 +240,31 @@ class ItemRows:
         message: str,
         error: str | None,
     ) -> None:
-        """Record a task's end: its final status, progress 1, message and error."""
+        """Record a task's end: its final status, progress 1, message and error; its clock
+        stops."""
         await tx.execute(
-            "UPDATE reindexing_tasks SET status = ?, progress = 1.0, completed_at = ?, "
-            "current_path = NULL, message = ?, error_message = ? WHERE id = ?",
-            (status, now, message, error, task_id),
+            f"UPDATE reindexing_tasks SET status = ?2, progress = 1.0, completed_at = ?1, "
+            f"current_path = NULL, message = ?3, error_message = ?4, active_seconds = {ACTIVE_AT}, "
+            "running_since = NULL, remaining_seconds = 0 WHERE id = ?5",
+            (now, status, message, error, task_id),
         )
 
-    async def advance(self, tx: Connection, task_id: str, progress: float) -> None:
-        """Raise a task's progress (never lowers it)."""
-        await tx.execute(
-            "UPDATE reindexing_tasks SET progress = max(progress, ?) WHERE id = ?",
-            (progress, task_id),
+    async def unfinished(self, tx: Connection) -> list[TaskRow]:
+        """Every unfinished task's row (their clocks and estimates)."""
+        rows = await rows_in(
+            tx, f"SELECT {TASK_COLUMNS} FROM reindexing_tasks WHERE status IN {UNFINISHED}"
+        )
+        return [task_row(r) for r in rows]
+
+    async def estimate(
+        self, tx: Connection, estimates: Sequence[tuple[str, float, float, float]]
+    ) -> None:
+        """Record new estimates: (task id, seconds left, its clock now, progress shown so far;
+        never lowered)."""
+        await tx.executemany(
+            "UPDATE reindexing_tasks SET remaining_seconds = ?, estimated_active = ?, "
+            f"progress = max(progress, ?) WHERE id = ? AND status IN {UNFINISHED}",
+            [(left, active, shown, task_id) for task_id, left, active, shown in estimates],
         )
 
     async def in_flight(self, tx: Connection) -> list[InFlight]:
@@ -280,11 +302,9 @@ class ItemRows:
         )
 
     async def recount_failed(self, tx: Connection, task_id: str) -> None:
-        """Count a task's failed items and done weight again from its items."""
+        """Count a task's failed items again from its items."""
         await tx.execute(
             "UPDATE reindexing_tasks SET items_failed = (SELECT count(*) FROM "
-            "reindexing_task_items WHERE task_id = ?1 AND status = 'failed'), "
-            "weight_done = (SELECT coalesce(sum(weight), 0) FROM reindexing_task_items "
-            "WHERE task_id = ?1 AND status IN ('completed', 'failed')) WHERE id = ?1",
+            "reindexing_task_items WHERE task_id = ?1 AND status = 'failed') WHERE id = ?1",
             (task_id,),
         )

@@ -136,6 +136,24 @@ class Rebuilt:
     aside: str
 
 
+@dataclass(frozen=True, slots=True)
+class Estimates:
+    """How fast work went on this machine, for this workspace: what estimates start from.
+
+    Speeds are units per second (`index`: bytes read, parsed and stored, by language, with
+    `tasks.speeds.ITEM_BYTES` per file; `embed`: characters embedded, by model). `chars_per_byte`
+    is how many characters to embed a byte of a new file gives, by language; `load` the
+    seconds a worker takes to load each model, and `model_ids` its row in `models`. Models
+    are keyed by a digest of their settings (`tasks.speeds.model_key`).
+    """
+
+    index: dict[str, float]
+    embed: dict[str, float]
+    chars_per_byte: dict[str, float]
+    load: dict[str, float]
+    model_ids: dict[str, int]
+
+
 def _rebuilt(raw: str) -> Rebuilt:
     at, sep, aside = raw.partition("|")
     if not sep:
@@ -155,9 +173,8 @@ VECTORS_FAILURE = json_key("vectors_failure", VectorsFailure)
 TIDIED_AT = float_key("tidied_at")  # when the worker last gave index.db's free space back
 LAST_FULL_INDEX = float_key("last_full_index_at")
 REBUILT = MetaKey("rebuilt_after_damage", lambda r: f"{r.at}|{r.aside}", _rebuilt)
-# throughput measured by the worker (`worker.pipeline.RateMeter`); estimates use them
-PARSE_RATE = float_key("rate.parse_bytes_per_s", ".1f")
-EMBED_RATE = float_key("rate.embed_chars_per_s", ".1f")
+# speeds measured by the worker (`worker.estimates`); every estimate starts from them
+ESTIMATES = json_key("estimates", Estimates)
 # the file watcher beside the worker (`watcher.record`)
 WATCH_OWNER = text_key("watch.owner")
 WATCH_STARTED = float_key("watch.started_at")
@@ -182,8 +199,7 @@ KEYS: tuple[MetaKey[Any], ...] = (
     TIDIED_AT,
     LAST_FULL_INDEX,
     REBUILT,
-    PARSE_RATE,
-    EMBED_RATE,
+    ESTIMATES,
     WATCH_OWNER,
     WATCH_STARTED,
     WATCH_STOPPED,

@@ -101,17 +101,24 @@ class Stats:
             return False
         return True
 
-    async def file_sizes(self) -> dict[str, int]:
-        """Size of every file row, by path."""
-        return {
-            str(r[0]): int(r[1]) for r in await self.db.fetchall("SELECT path, size FROM files")
-        }
-
-    async def chunk_chars_by_file(self) -> dict[str, int]:
-        """Characters of chunk text per file, by path."""
+    async def embed_chars_left(
+        self, model_id: int | None, max_chars: int, paths: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """Characters still to embed for a model (None: a model with no vector yet), by path:
+        of each text without its vector, the path, context header and text the model reads
+        (at most `max_chars`), counted once, for the first file that has it. Files with
+        nothing to embed are left out; `paths` limits it to those files."""
+        where, params = "", []
+        if paths is not None:
+            where, params = f"AND f.path IN ({marks(len(paths))})", list(paths)
         rows = await self.db.fetchall(
-            "SELECT f.path, sum(length(c.text)) FROM chunks c "
-            "JOIN files f ON f.id = c.file_id GROUP BY f.path"
+            "SELECT path, sum(cost) FROM (SELECT min(f.path) AS path, max(min(length(f.path) "
+            "+ 1 + coalesce(length(nullif(c.context, '')) + 1, 0) + length(c.text), ?)) AS cost "
+            "FROM chunks c JOIN files f ON f.id = c.file_id "
+            f"WHERE f.embed_skip IS NULL AND f.index_status = 'indexed' {where} "
+            "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? "
+            "AND e.content_hash = c.content_hash) GROUP BY c.content_hash) GROUP BY path",
+            (max_chars, *params, model_id),
         )
         return {str(r[0]): int(r[1]) for r in rows}
 

@@ -17,12 +17,15 @@ from codeindex.storage.db import Database, changes, marks
 UNFINISHED = "('Queued', 'Running', 'Paused')"
 RUNNABLE = "('Queued', 'Running')"
 _FINISHED = "SELECT id FROM reindexing_tasks WHERE status IN ('Completed', 'Failed', 'Cancelled')"
-_COLUMNS = (
+TASK_COLUMNS = (
     "id, scope, target_paths, recursive, embeddings_only, incremental, priority, status, "
     "model_id, progress, items_total, items_completed, items_failed, symbols_extracted, "
     "chunks_created, embeddings_generated, current_path, error_message, message, created_at, "
-    "started_at, completed_at, estimated_duration_seconds"
+    "started_at, completed_at, estimated_duration_seconds, active_seconds, running_since, "
+    "remaining_seconds, estimated_active"
 )
+# the run time a task's clock adds up to at ?1 (now): its spans so far and the one under way
+ACTIVE_AT = "active_seconds + coalesce(max(?1 - running_since, 0), 0)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,14 @@ class TaskRow:
     started_at: float | None
     completed_at: float | None
     estimated_duration_seconds: float | None
+    active_seconds: float
+    running_since: float | None
+    remaining_seconds: float | None
+    estimated_active: float
 
 
-def _task_row(row: Any) -> TaskRow:
+def task_row(row: Any) -> TaskRow:
+    """A task row from the values of its `TASK_COLUMNS`."""
     values = list(row)
     values[2] = json.loads(values[2])
     values[3], values[4], values[5] = bool(values[3]), bool(values[4]), bool(values[5])
@@ -80,7 +88,6 @@ class NewTask:
     completed_at: float | None
     estimated_duration_seconds: float | None
     message: str
-    weight_total: float
 
 
 class ItemValues(Protocol):
@@ -93,7 +100,9 @@ class ItemValues(Protocol):
     @property
     def size(self) -> int: ...
     @property
-    def weight(self) -> float: ...
+    def language(self) -> str | None: ...
+    @property
+    def embed_chars(self) -> float | None: ...
 
 
 class TaskRows:
@@ -112,8 +121,8 @@ class TaskRows:
             await tx.execute(
                 "INSERT INTO reindexing_tasks(id, scope, target_paths, recursive, embeddings_only, "
                 "incremental, priority, status, model_id, progress, items_total, created_at, "
-                "started_at, completed_at, estimated_duration_seconds, message, weight_total) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "started_at, completed_at, estimated_duration_seconds, message, "
+                "remaining_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     task.id,
                     task.scope,
@@ -131,12 +140,13 @@ class TaskRows:
                     task.completed_at,
                     task.estimated_duration_seconds,
                     task.message,
-                    task.weight_total,
+                    task.estimated_duration_seconds,
                 ),
             )
             await tx.executemany(
                 "INSERT INTO reindexing_task_items(task_id, file_path, action, priority, "
-                "base_priority, status, size, weight) VALUES (?,?,?,?,?,'pending',?,?)",
+                "base_priority, status, size, language, embed_chars) "
+                "VALUES (?,?,?,?,?,'pending',?,?,?)",
                 [
                     (
                         task.id,
@@ -145,7 +155,8 @@ class TaskRows:
                         boosted_priority if item.path in boosted else task.priority,
                         task.priority,
                         item.size,
-                        item.weight,
+                        item.language,
+                        item.embed_chars,
                     )
                     for item in items
                 ],
@@ -154,9 +165,9 @@ class TaskRows:
     async def get_task(self, task_id: str) -> TaskRow | None:
         """One task's row."""
         row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM reindexing_tasks WHERE id = ?", (task_id,)
+            f"SELECT {TASK_COLUMNS} FROM reindexing_tasks WHERE id = ?", (task_id,)
         )
-        return None if row is None else _task_row(row)
+        return None if row is None else task_row(row)
 
     async def items_by_status(self, task_id: str) -> dict[str, int]:
         """How many items of a task are in each state."""
@@ -170,11 +181,11 @@ class TaskRows:
         """Tasks, newest first, optionally of one status."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
         rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM reindexing_tasks {where} "
+            f"SELECT {TASK_COLUMNS} FROM reindexing_tasks {where} "
             "ORDER BY created_at DESC, rowid DESC LIMIT ?",
             (*params, limit),
         )
-        return [_task_row(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     async def recent_states(self, since: float) -> dict[str, tuple[Any, ...]]:
         """A cheap fingerprint of every task unfinished or ended since `since`, by id."""
@@ -189,10 +200,10 @@ class TaskRows:
     async def unfinished(self) -> list[TaskRow]:
         """Tasks queued, running or paused, oldest first."""
         rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM reindexing_tasks "
+            f"SELECT {TASK_COLUMNS} FROM reindexing_tasks "
             f"WHERE status IN {UNFINISHED} ORDER BY created_at, rowid"
         )
-        return [_task_row(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     async def count_unfinished(self, scope: str | None = None) -> int:
         """Unfinished tasks (of one scope)."""
@@ -248,23 +259,26 @@ class TaskRows:
         )
         return row is not None
 
-    async def pause_task(self, task_id: str) -> None:
-        """Mark a queued or running task paused."""
+    async def pause_task(self, task_id: str, now: float) -> None:
+        """Mark a queued or running task paused; its clock stops."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE reindexing_tasks SET status = 'Paused', message = 'paused' "
-                f"WHERE id = ? AND status IN {RUNNABLE}",
-                (task_id,),
+                f"UPDATE reindexing_tasks SET status = 'Paused', message = 'paused', "
+                f"active_seconds = {ACTIVE_AT}, running_since = NULL "
+                f"WHERE id = ?2 AND status IN {RUNNABLE}",
+                (now, task_id),
             )
 
-    async def resume_task(self, task_id: str) -> None:
-        """Mark a paused task running again, or queued when it never started."""
+    async def resume_task(self, task_id: str, now: float) -> None:
+        """Mark a paused task running again (its clock goes on), or queued when it never
+        started."""
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE reindexing_tasks SET status = CASE WHEN started_at IS NULL "
-                "THEN 'Queued' ELSE 'Running' END, message = 'resumed' "
+                "THEN 'Queued' ELSE 'Running' END, message = 'resumed', "
+                "running_since = CASE WHEN started_at IS NULL THEN NULL ELSE ? END "
                 "WHERE id = ? AND status = 'Paused'",
-                (task_id,),
+                (now, task_id),
             )
 
     async def cancel_task(self, task_id: str, now: float) -> None:
@@ -276,8 +290,9 @@ class TaskRows:
                 (now, task_id),
             )
             await tx.execute(
-                "UPDATE reindexing_tasks SET status = 'Cancelled', completed_at = ?, "
-                f"message = 'cancelled' WHERE id = ? AND status IN {UNFINISHED}",
+                "UPDATE reindexing_tasks SET status = 'Cancelled', completed_at = ?1, "
+                f"message = 'cancelled', active_seconds = {ACTIVE_AT}, running_since = NULL "
+                f"WHERE id = ?2 AND status IN {UNFINISHED}",
                 (now, task_id),
             )
 

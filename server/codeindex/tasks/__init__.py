@@ -5,10 +5,11 @@ process (the lease holder) claims items (invariant 4). Creating a task is one
 transaction that inserts the task and all its items. Priority is per item, so
 the best pending item of any task is always taken next (invariant 5).
 
-Modules: `model` (scope, priority, status, the task and item types, errors, ids,
-rates), `queue` (the `Queue`: creating, reading and controlling tasks), and its parts
-`worker_side` (claim, finish, settle, progress), `lease` (the lease and recovery from a
-dead worker) and `clients` (front-ends and their open files). The rules are here; every
+Modules: `model` (scope, priority, status, the task and item types, errors, ids),
+`clock` (a task's run time, progress and ETA), `speeds` (how fast this machine works, and
+what work left costs), `queue` (the `Queue`: creating, reading and controlling tasks), and
+its parts `worker_side` (claim, finish, settle, estimates), `lease` (the lease and recovery
+from a dead worker) and `clients` (front-ends and their open files). The rules are here; every
 statement they run is storage's (`storage.task_rows`, `item_rows`, `lease_rows`,
 `client_rows`).
 """
@@ -17,10 +18,7 @@ from __future__ import annotations
 
 from codeindex.tasks.lease import MAX_CRASHES, LeaseHolding
 from codeindex.tasks.model import (
-    DEFAULT_EMBED_CHARS_PER_S,
-    DEFAULT_PARSE_BYTES_PER_S,
     FINISHED,
-    PER_FILE_SECONDS,
     Action,
     Failure,
     Item,
@@ -28,7 +26,6 @@ from codeindex.tasks.model import (
     Lease,
     PlannedItem,
     Priority,
-    Rates,
     Scope,
     Task,
     TaskNotFound,
@@ -40,11 +37,8 @@ from codeindex.tasks.queue import Queue
 from codeindex.tasks.worker_side import WorkerSide
 
 __all__ = [
-    "DEFAULT_EMBED_CHARS_PER_S",
-    "DEFAULT_PARSE_BYTES_PER_S",
     "FINISHED",
     "MAX_CRASHES",
-    "PER_FILE_SECONDS",
     "Action",
     "Failure",
     "Item",
@@ -54,7 +48,6 @@ __all__ = [
     "PlannedItem",
     "Priority",
     "Queue",
-    "Rates",
     "Scope",
     "Task",
     "TaskNotFound",

@@ -1,8 +1,8 @@
-"""The task model of the reindex queue: scope, priority, status, actions, rows and rates.
+"""The task model of the reindex queue: scope, priority, status, actions and rows.
 
 Plain values only: the enums the contract spells, the dataclasses the queue reads and
-writes (built from storage's rows), the errors it raises, task ids, and the throughput rates
-progress weights come from.
+writes (built from storage's rows, with the progress and ETA their clocks give at the time
+they are read), the errors it raises, and task ids.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from typing import Any
 
 from codeindex.contract import ScopeObject, Summary, TaskStatusName
 from codeindex.errors import BadArgument, UnknownTask, WrongState
-from codeindex.storage import Storage
 from codeindex.storage.item_rows import ItemRow
 from codeindex.storage.lease_rows import Lease as Lease  # a lease is a row as storage reads it
-from codeindex.storage.meta import EMBED_RATE, PARSE_RATE
 from codeindex.storage.task_rows import TaskRow
+from codeindex.tasks.clock import TaskClock, Wait
 
 
 class Scope(StrEnum):
@@ -123,7 +122,8 @@ class PlannedItem:
     path: str
     action: Action
     size: int = 0
-    weight: float = 0.0  # estimated seconds of work; progress is weighted by it
+    language: str | None = None  # its parser's language: what its cost is measured by
+    embed_chars: float | None = None  # to embed, when the index knows it; None: from `size`
 
 
 @dataclass(slots=True)
@@ -156,10 +156,24 @@ class Task:
     items_cancelled: int = 0
     items_pending: int = 0
     files_processed: int = 0
+    run_seconds: float = 0.0  # run time so far: paused and queued time not counted
+    eta_seconds: float | None = None
+    waiting_behind: str | None = None  # the first task served before this one
 
     @classmethod
-    def from_row(cls, row: TaskRow, items: dict[str, int] | None = None) -> Task:
-        """A task from its row and, when given, its items' counts by status."""
+    def from_row(
+        cls,
+        row: TaskRow,
+        items: dict[str, int] | None = None,
+        *,
+        wait: Wait | None = None,
+        now: float | None = None,
+    ) -> Task:
+        """A task from its row and, when given, its items' counts by status and the time it
+        waits behind other tasks; progress and ETA as they are `now`."""
+        now = time.time() if now is None else now
+        clock = clock_of(row)
+        wait = wait or Wait()
         task = cls(
             id=row.id,
             scope=Scope(row.scope),
@@ -184,7 +198,12 @@ class Task:
             started_at=row.started_at,
             completed_at=row.completed_at,
             estimated_duration_seconds=row.estimated_duration_seconds,
+            run_seconds=clock.ran(now),
         )
+        if not task.finished:
+            task.progress = clock.progress(now, wait.seconds)
+            task.eta_seconds = clock.eta(now, wait.seconds)
+            task.waiting_behind = wait.behind
         if items is not None:
             task.items_cancelled = items.get("cancelled", 0)
             task.items_pending = items.get("pending", 0) + items.get("processing", 0)
@@ -237,8 +256,9 @@ class Item:
     size: int
     model_id: int | None
     embeddings_only: bool
-    weight: float = 0.0
     suspect: bool = False  # in flight when a worker died: tried alone
+    language: str | None = None
+    embed_chars: float | None = None  # known before it ran; None: estimated from its bytes
 
     @classmethod
     def claimed(cls, row: ItemRow) -> Item:
@@ -253,8 +273,9 @@ class Item:
             size=row.size,
             model_id=row.model_id,
             embeddings_only=row.embeddings_only,
-            weight=row.weight,
             suspect=row.suspect,
+            language=row.language,
+            embed_chars=row.embed_chars,
         )
 
 
@@ -276,32 +297,19 @@ class ItemOutcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-DEFAULT_PARSE_BYTES_PER_S = 1_500_000.0
-DEFAULT_EMBED_CHARS_PER_S = 20_000.0
-PER_FILE_SECONDS = 0.002
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """Throughput measured on this index, persisted in meta; progress weights come from it."""
-
-    parse_bytes_per_s: float = DEFAULT_PARSE_BYTES_PER_S
-    embed_chars_per_s: float = DEFAULT_EMBED_CHARS_PER_S
-
-    def weight(self, parse_bytes: int = 0, embed_chars: int = 0) -> float:
-        """Estimated seconds to parse and store `parse_bytes` and embed `embed_chars`."""
-        return (
-            PER_FILE_SECONDS
-            + parse_bytes / self.parse_bytes_per_s
-            + embed_chars / self.embed_chars_per_s
-        )
-
-    @classmethod
-    async def load(cls, storage: Storage) -> Rates:
-        """The rates recorded for this index (defaults until measured)."""
-        parse = await storage.meta.get(PARSE_RATE)
-        embed = await storage.meta.get(EMBED_RATE)
-        return cls(parse or DEFAULT_PARSE_BYTES_PER_S, embed or DEFAULT_EMBED_CHARS_PER_S)
+def clock_of(row: TaskRow) -> TaskClock:
+    """A task's clock and latest estimate, from its row."""
+    return TaskClock(
+        task_id=row.id,
+        status=row.status,
+        priority=row.priority,
+        created_at=row.created_at,
+        active_seconds=row.active_seconds,
+        running_since=row.running_since,
+        remaining=row.remaining_seconds,
+        estimated_at=row.estimated_active,
+        shown=row.progress,
+    )
 
 
 def host_id() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from codeindex.storage import Storage
 from codeindex.storage.task_rows import NewTask
 from codeindex.tasks.clients import ClientSide
+from codeindex.tasks.clock import Wait, waits
 from codeindex.tasks.lease import LeaseHolding
 from codeindex.tasks.model import (
     Failure,
@@ -26,6 +27,7 @@ from codeindex.tasks.model import (
     TaskNotFound,
     TaskStateError,
     TaskStatus,
+    clock_of,
     new_task_id,
 )
 from codeindex.tasks.worker_side import WorkerSide
@@ -48,8 +50,8 @@ class Queue:
         self.cleared = worker.cleared
         self.finish_items = worker.finish_items
         self.cancel_items = worker.cancel_items
-        self.reweigh = worker.reweigh
-        self.set_progress = worker.set_progress
+        self.pending_work = worker.pending_work
+        self.renew_estimates = worker.renew_estimates
         leases = LeaseHolding(self.storage, worker)
         self.lease = self.storage.lease_rows.lease
         self.live_lease = leases.live_lease
@@ -87,7 +89,8 @@ class Queue:
         message: str,
     ) -> Task:
         """Insert a task and all its items in ONE transaction; a task with no items is
-        completed at once. Items of files open in an editor are queued at high priority."""
+        completed at once. Items of files open in an editor are queued at high priority.
+        `estimate` is the seconds it is expected to run (its clock starts at its first item)."""
         now = time.time()
         ended = None if items else now
         task = NewTask(
@@ -106,13 +109,13 @@ class Queue:
             completed_at=ended,
             estimated_duration_seconds=estimate,
             message=message,
-            weight_total=sum(item.weight for item in items),
         )
         await self.rows.insert_task(task, items, boosted_priority=int(Priority.HIGH))
         return await self.get(task.id)
 
     async def get(self, task_id: str) -> Task:
-        """One task with its live item counts; TaskNotFound when there is none."""
+        """One task with its live item counts, progress and ETA; TaskNotFound when there is
+        none."""
         row = await self.rows.get_task(task_id)
         if row is None:
             raise TaskNotFound(
@@ -120,12 +123,20 @@ class Queue:
                 field="task_id",
                 given=task_id,
             )
-        return Task.from_row(row, await self.rows.items_by_status(task_id))
+        now = time.time()
+        wait = (await self._waits(now)).get(task_id)
+        return Task.from_row(row, await self.rows.items_by_status(task_id), wait=wait, now=now)
 
     async def list_tasks(self, status: TaskStatus | None = None, limit: int = 50) -> list[Task]:
         """Tasks, newest first, optionally of one status."""
         rows = await self.rows.list_tasks(status.value if status else None, limit)
-        return [Task.from_row(r) for r in rows]
+        now = time.time()
+        found = await self._waits(now)
+        return [Task.from_row(r, wait=found.get(r.id), now=now) for r in rows]
+
+    async def _waits(self, now: float) -> dict[str, Wait]:
+        """The time each unfinished task waits behind others served before it."""
+        return waits([clock_of(r) for r in await self.rows.unfinished()], now)
 
     async def recent_states(self, since: float) -> dict[str, tuple[Any, ...]]:
         """A cheap fingerprint of every task unfinished or ended since `since`, by id.
@@ -136,7 +147,10 @@ class Queue:
 
     async def unfinished(self) -> list[Task]:
         """Tasks queued, running or paused, oldest first."""
-        return [Task.from_row(r) for r in await self.rows.unfinished()]
+        rows = await self.rows.unfinished()
+        now = time.time()
+        found = waits([clock_of(r) for r in rows], now)
+        return [Task.from_row(r, wait=found.get(r.id), now=now) for r in rows]
 
     async def count_unfinished(self, scope: Scope | None = None) -> int:
         """Unfinished tasks (of one scope)."""
@@ -188,7 +202,7 @@ class Queue:
                 f"task {task_id} is {task.status.value}: only a queued or "
                 "running task can be paused"
             )
-        await self.rows.pause_task(task_id)
+        await self.rows.pause_task(task_id, time.time())
         return await self.get(task_id)
 
     async def resume(self, task_id: str) -> Task:
@@ -199,7 +213,7 @@ class Queue:
                 f"task {task_id} is {task.status.value}, not paused: only a paused task can "
                 "be resumed (nothing was changed)"
             )
-        await self.rows.resume_task(task_id)
+        await self.rows.resume_task(task_id, time.time())
         return await self.get(task_id)
 
     async def cancel(self, task_id: str) -> Task:

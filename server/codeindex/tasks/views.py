@@ -1,11 +1,11 @@
 """Tasks as the contract shows them: the force_reindex response, task info and list entries.
 
-Pure functions from a `Task` row (and its failures) to the TypedDicts of `codeindex.contract`.
+Pure functions from a `Task` (read with its progress and ETA, `clock`) and its failures to
+the TypedDicts of `codeindex.contract`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal, overload
@@ -41,6 +41,14 @@ def _failures(failures: Sequence[Failure]) -> list[FailureInfo]:
     return [{"path": f.path, "error": f.error} for f in failures]
 
 
+def message(task: Task) -> str | None:
+    """The task's message, and the task it waits behind while it does."""
+    if task.waiting_behind is None or task.status_name != "Queued":
+        return task.message
+    waits = f"waits behind {task.waiting_behind}"
+    return f"{task.message}; {waits}" if task.message else waits
+
+
 def response(task: Task) -> ReindexResponse:
     """The force_reindex answer for a task (without its result)."""
     return {
@@ -50,18 +58,17 @@ def response(task: Task) -> ReindexResponse:
         "items_total": task.items_total,
         "items_queued": task.items_pending,
         "estimated_duration_seconds": task.estimated_duration_seconds,
-        "message": task.message,
+        "message": message(task),
         "result": None,
     }
 
 
 def result(task: Task, failures: Sequence[Failure]) -> ReindexResult:
-    """What a task did: counts, duration, failures and summary."""
-    duration = (task.completed_at or time.time()) - (task.started_at or task.created_at)
+    """What a task did: counts, run time (paused time not counted), failures and summary."""
     return {
         "items_completed": task.items_completed,
         "items_failed": task.items_failed,
-        "duration_seconds": round(duration, 3),
+        "duration_seconds": round(task.run_seconds, 3),
         "failures": _failures(failures),
         "summary": task.summary(),
     }
@@ -69,10 +76,7 @@ def result(task: Task, failures: Sequence[Failure]) -> ReindexResult:
 
 def info(task: Task, failures: Sequence[Failure]) -> TaskInfo:
     """Status, progress, counts, current file, ETA, failures and summary of one task."""
-    eta = None
-    if task.started_at and 0 < task.progress < 1 and not task.finished:
-        elapsed = time.time() - task.started_at
-        eta = round(elapsed * (1 - task.progress) / task.progress, 1)
+    eta = None if task.eta_seconds is None else round(task.eta_seconds, 1)
     return {
         "task_id": task.id,
         "scope": task.scope_object(),
@@ -90,7 +94,7 @@ def info(task: Task, failures: Sequence[Failure]) -> TaskInfo:
         "completed_at": iso(task.completed_at),
         "eta_seconds": eta,
         "estimated_duration_seconds": task.estimated_duration_seconds,
-        "message": task.message,
+        "message": message(task),
         "error_message": task.error_message,
         "failures": _failures(failures),
         "summary": task.summary(),
@@ -109,5 +113,5 @@ def list_entry(task: Task) -> TaskListEntry:
         "items_failed": task.items_failed,
         "created_at": iso(task.created_at),
         "completed_at": iso(task.completed_at),
-        "message": task.message,
+        "message": message(task),
     }

@@ -1,9 +1,10 @@
-"""The worker's side of the queue: claim items, finish them, and keep tasks' progress.
+"""The worker's side of the queue: claim items, finish them, and renew tasks' estimates.
 
 Only the lease holder calls these (invariant 4). Priority is per item, so the best
 pending item of any runnable task is always taken next (invariant 5). The rules live here:
-which pending items are taken together, how far a task has come, and how it ends; the
-statements are storage's (`storage.item_rows`), run in one transaction per step.
+which pending items are taken together, how a task ends, and how a new estimate of its time
+left is recorded (`clock`); the statements are storage's (`storage.item_rows`), run in one
+transaction per step.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from dataclasses import dataclass
 
 from codeindex.storage import Storage
 from codeindex.storage.db import Connection
-from codeindex.storage.item_rows import ItemRow, Tally
-from codeindex.tasks.model import FINISHED, Item, ItemOutcome, Priority, TaskStatus
+from codeindex.storage.item_rows import ItemRow, PendingWork, Tally
+from codeindex.tasks.clock import renew
+from codeindex.tasks.model import FINISHED, Item, ItemOutcome, Priority, TaskStatus, clock_of
 
 OnEnd = Callable[[Connection, list[str], float], Awaitable[None]]
 """Called in the transaction that ends tasks: (connection, ended task ids, time)."""
-
-MAX_PROGRESS = 0.999  # what an unfinished task shows at most: 1.0 means ended
 
 
 def take_together(pending: Sequence[ItemRow]) -> list[ItemRow]:
@@ -40,15 +40,6 @@ class Ending:
     status: TaskStatus
     message: str
     error: str | None
-
-
-def progress_of(tally: Tally) -> float:
-    """A running task's progress: its done weight, or its done items when it has no weight."""
-    if tally.weight_total > 0:
-        return min(MAX_PROGRESS, tally.weight_done / tally.weight_total)
-    if tally.items_total:
-        return min(MAX_PROGRESS, (tally.items_completed + tally.items_failed) / tally.items_total)
-    return 1.0
 
 
 def ending_of(tally: Tally) -> Ending | None:
@@ -116,11 +107,11 @@ class WorkerSide:
             for item, outcome in done:
                 if await self.rows.complete(tx, item.id, now):
                     produced = (outcome.symbols, outcome.chunks, outcome.embeddings)
-                    await self.rows.count_done(tx, item.task_id, item.weight, produced)
+                    await self.rows.count_done(tx, item.task_id, produced)
                     touched.add(item.task_id)
             for item, error in failed:
                 if await self.rows.fail(tx, item.id, error, now):
-                    await self.rows.count_failed(tx, item.task_id, item.weight)
+                    await self.rows.count_failed(tx, item.task_id)
                     touched.add(item.task_id)
             ended = await self.settle(tx, touched, now)
             if ended and on_end is not None:
@@ -128,15 +119,12 @@ class WorkerSide:
         return ended
 
     async def settle(self, tx: Connection, task_ids: set[str], now: float) -> list[str]:
-        """In a transaction: update these tasks' progress and end those with nothing left;
-        returns the ids of those that ended."""
+        """In a transaction: end those of these tasks with nothing left; returns their ids."""
         ended: list[str] = []
         for task_id in task_ids:
             tally = await self.rows.tally(tx, task_id)
             ending = ending_of(tally)
-            if ending is None:
-                await self.rows.advance(tx, task_id, progress_of(tally))
-            else:
+            if ending is not None:
                 await self.rows.end_task(
                     tx, task_id, ending.status.value, now, ending.message, ending.error
                 )
@@ -147,20 +135,16 @@ class WorkerSide:
         """Mark processing items of cancelled tasks as cancelled."""
         await self.rows.cancel_processing([item.id for item in items], time.time())
 
-    async def reweigh(self, weights: dict[int, tuple[str, float, float]]) -> None:
-        """Replace items' estimated weights (item id -> (task id, old, new)) once known better.
+    async def pending_work(self) -> list[PendingWork]:
+        """The pending items of every unfinished task, summed by task, action and language."""
+        return await self.rows.pending_work()
 
-        A parsed file's weight becomes what it really has left to embed, so files with
-        nothing to embed stop counting as if they had.
-        """
-        if not weights:
-            return
-        deltas: dict[str, float] = {}
-        for task_id, old, new in weights.values():
-            deltas[task_id] = deltas.get(task_id, 0.0) + new - old
-        await self.rows.reweigh([(i, new) for i, (_, _, new) in weights.items()], deltas)
-
-    async def set_progress(self, partial: dict[str, float]) -> None:
-        """Raise running tasks' progress by the weight of partly done items (never lowers it)."""
-        if partial:
-            await self.rows.raise_progress(partial, MAX_PROGRESS)
+    async def renew_estimates(self, lefts: dict[str, float], fence: str | None = None) -> None:
+        """Record new estimates of unfinished tasks' own time left (seconds; a task not in
+        `lefts` has none); the progress readers showed stays as each one's floor."""
+        now = time.time()
+        async with self.storage.transaction(fence) as tx:
+            clocks = [clock_of(row) for row in await self.rows.unfinished(tx)]
+            everyone = {c.task_id: lefts.get(c.task_id, 0.0) for c in clocks}
+            renewals = renew(clocks, everyone, now)
+            await self.rows.estimate(tx, [(r.task_id, r.left, r.at, r.shown) for r in renewals])

@@ -3,12 +3,15 @@
 Pure bookkeeping, no I/O. Texts are kept per priority in arrival order, so the
 next batch is found without sorting the whole backlog (a cold index of a large
 tree holds tens of thousands of texts). A text shared by several items is
-embedded once; an item is done when none of its texts is missing.
+embedded once; an item is done when none of its texts is missing. What each task has
+left to embed (`cost` of its texts, each counted once) is kept as texts come and go,
+for its estimate.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from codeindex.tasks import Item, ItemOutcome, Priority
@@ -28,7 +31,9 @@ class Text:
 
     text: str
     priority: int
+    cost: int = 0  # characters that cost model time
     items: set[int] = field(default_factory=set)
+    tasks: Counter[str] = field(default_factory=Counter)  # items needing it, by task
     tokens: int = 0  # what the model sees of it, counted when it first enters a window
 
 
@@ -39,8 +44,6 @@ class Waiting:
     item: Item
     outcome: ItemOutcome
     missing: set[str]
-    total: int
-    embedded: int = 0  # texts embedded so far (flushed or not), for partial progress
 
 
 MAX_CHARS = 64 * 1024 * 1024  # ~100 MB of texts in memory: Django's whole tree fits in it
@@ -55,10 +58,13 @@ class Backlog:
     early).
     """
 
-    def __init__(self, max_chars: int = MAX_CHARS) -> None:
+    def __init__(self, max_chars: int = MAX_CHARS, cost: Callable[[str], int] = len) -> None:
+        """`cost(text)` is what embedding a text costs, in characters."""
         self.max_chars = max_chars
+        self.cost = cost
         self.chars = 0
         self.peak_chars = 0
+        self.left: Counter[str] = Counter()  # cost of the texts each task waits on
         self._queues: dict[int, dict[str, Text]] = {p: {} for p in PRIORITIES}
         self._texts: dict[str, Text] = {}
         self.waiting: dict[int, Waiting] = {}
@@ -85,13 +91,13 @@ class Backlog:
         skip: set[str],
     ) -> None:
         """Register an item waiting for `missing` texts (those in `skip` are being written)."""
-        self.waiting[item.id] = Waiting(item, outcome, set(missing), len(missing))
+        self.waiting[item.id] = Waiting(item, outcome, set(missing))
         self.tasks[item.task_id] += 1
         priority = int(item.priority)
         for h in missing - skip:
             entry = self._texts.get(h)
             if entry is None:
-                entry = Text(texts[h], priority)
+                entry = Text(texts[h], priority, self.cost(texts[h]))
                 self._texts[h] = entry
                 self._queues[priority][h] = entry
                 self.chars += len(entry.text)
@@ -101,6 +107,9 @@ class Backlog:
                 entry.priority = priority
                 self._queues[priority][h] = entry
             entry.items.add(item.id)
+            if not entry.tasks[item.task_id]:
+                self.left[item.task_id] += entry.cost
+            entry.tasks[item.task_id] += 1
 
     def raise_paths(self, paths: set[str], priority: int) -> int:
         """Serve the texts of waiting items of these files at `priority` (or better).
@@ -157,10 +166,8 @@ class Backlog:
         entry = self._texts.pop(content_hash)
         del self._queues[entry.priority][content_hash]
         self.chars -= len(entry.text)
-        for item_id in entry.items:
-            waiting = self.waiting.get(item_id)
-            if waiting is not None:
-                waiting.embedded += 1
+        for task_id in entry.tasks:
+            self._spent(task_id, entry.cost)
         credited = min((i for i in entry.items if i in self.waiting), default=None)
         if credited is not None:
             self.waiting[credited].outcome.embeddings += 1
@@ -183,9 +190,13 @@ class Backlog:
             return None
         for h in waiting.missing:
             entry = self._texts.get(h)
-            if entry is None:
+            if entry is None or item_id not in entry.items:
                 continue
             entry.items.discard(item_id)
+            entry.tasks[waiting.item.task_id] -= 1
+            if entry.tasks[waiting.item.task_id] <= 0:
+                del entry.tasks[waiting.item.task_id]
+                self._spent(waiting.item.task_id, entry.cost)
             if not entry.items:
                 del self._texts[h]
                 del self._queues[entry.priority][h]
@@ -193,20 +204,16 @@ class Backlog:
         self._forget(item_id)
         return waiting
 
+    def _spent(self, task_id: str, cost: int) -> None:
+        self.left[task_id] -= cost
+        if self.left[task_id] <= 0:
+            del self.left[task_id]
+
     def _forget(self, item_id: int) -> None:
         waiting = self.waiting.pop(item_id)
         self.tasks[waiting.item.task_id] -= 1
         if self.tasks[waiting.item.task_id] <= 0:
             del self.tasks[waiting.item.task_id]
-
-    def partial_progress(self) -> dict[str, float]:
-        """Per task, the weight of its waiting items already embedded."""
-        partial: dict[str, float] = {}
-        for waiting in self.waiting.values():
-            share = min(1.0, waiting.embedded / max(waiting.total, 1))
-            task_id = waiting.item.task_id
-            partial[task_id] = partial.get(task_id, 0.0) + waiting.item.weight * share
-        return partial
 
 
 def around_oldest(window: list[tuple[str, Text]], size: int) -> list[tuple[str, Text]]:

@@ -35,11 +35,12 @@ from codeindex.faults import crash_point
 from codeindex.storage import LeaseLost, Storage
 from codeindex.storage.meta import ACTIVE_MODEL, VECTORS_FAILURE, MetaEntry
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, TaskStatus
+from codeindex.tasks.speeds import text_chars
 from codeindex.vectors.store import VectorStore
 from codeindex.worker.backlog import Backlog, Pending, Text, Wait, around_oldest
+from codeindex.worker.estimates import Estimates
 from codeindex.worker.health import EmbeddingHealth
 from codeindex.worker.model_table import Loaded, ModelTable
-from codeindex.worker.pipeline import RateMeter
 from codeindex.worker.shared_lookups import SharedLookups
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 # Tokenising costs under 1% of inference, so counting tokens first is cheap, and
 # overlapping tokenisation with inference would gain no more than that.
 WINDOW_BATCHES = 16
-PROGRESS_SECONDS = 0.25
 BOOSTS_SECONDS = 0.5
 FLUSH_VECTORS = 512
 FLUSH_SECONDS = 3.0
@@ -87,25 +87,25 @@ class Embedding:
         vectors: VectorStore,
         *,
         owner: str,
-        rates: RateMeter,
+        estimates: Estimates,
         fill: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        """`owner` is the worker's lease; `fill(model_id)` queues the task that embeds what
-        a model's table lacks."""
+        """`owner` is the worker's lease; `estimates` measures its speeds; `fill(model_id)`
+        queues the task that embeds what a model's table lacks."""
         self.storage = storage
         self.queue = queue
         self.settings = settings
         self.models = loader.registry
         self.owner = owner
-        self.rates = rates
+        self.estimates = estimates
         self.model_table = ModelTable(storage, queue, loader, vectors, fill=fill)
-        self.backlog = Backlog()
+        self.backlog = Backlog(cost=self.cost)
+        self.batch_chars = 0  # what the last batch embedded cost, in characters
         self.shared = SharedLookups(storage, vectors, owner)
         self.texts_embedded = 0
         self.dirty = False  # vectors written since the last maintenance
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
         self._last_flush = time.monotonic()
-        self._progress_at = 0.0
         self._boosts_read = 0.0
         self._write_failed = False  # a write to the shared store failed since the last good one
 
@@ -119,8 +119,8 @@ class Embedding:
         return {h for h, _ in self._unflushed}
 
     def cost(self, text: str) -> int:
-        """Characters that cost model time: inputs are truncated to max_tokens (~4 chars each)."""
-        return min(len(text), self.settings.embed_max_tokens * 4)
+        """Characters that cost model time: inputs are truncated to max_tokens."""
+        return min(len(text), text_chars(self.settings.embed_max_tokens))
 
     @property
     def model(self) -> Loaded | None:
@@ -134,7 +134,13 @@ class Embedding:
 
     async def ensure_model(self) -> Loaded | None:
         """The configured model and its table, loaded once; None while health says no."""
-        return await self.model_table.ensure()
+        if self.model_table.loaded is not None:
+            return self.model_table.loaded
+        started = time.monotonic()
+        loaded = await self.model_table.ensure()
+        if loaded is not None:
+            self.estimates.loaded(loaded.model_id, time.monotonic() - started)
+        return loaded
 
     async def check_table(self) -> None:
         """While idle: a local table whose folder vanished is rebuilt."""
@@ -210,6 +216,7 @@ class Embedding:
 
     async def next_batch(self) -> Settled:
         """Embed the next batch of the backlog; the items that settled (written or failed)."""
+        self.batch_chars = 0
         model = self.model
         if model is None or not self.health.can_embed():
             return Settled()
@@ -217,7 +224,6 @@ class Embedding:
         if not batch:
             return Settled()
         texts = [t.text for _, t in batch]
-        started = time.perf_counter()
         try:
             crash_point("embed")
             vectors = await asyncio.to_thread(model.embedder.embed, texts)
@@ -228,7 +234,7 @@ class Embedding:
             dropped = [self.backlog.drop(i) for i in {i for _, t in batch for i in t.items}]
             reason = f"embedding failed: {exc}"
             return Settled(failed=[(w.item, reason) for w in dropped if w is not None])
-        self.rates.add("embed", sum(self.cost(t) for t in texts), time.perf_counter() - started)
+        self.batch_chars = sum(t.cost for _, t in batch)
         self.texts_embedded += len(texts)
         for (h, _), vector in zip(batch, vectors, strict=True):
             self._unflushed.append((h, vector))
@@ -247,11 +253,13 @@ class Embedding:
                 entry.tokens = count
         return around_oldest(window, size)
 
-    async def report_progress(self) -> None:
-        """Now and then, raise tasks' progress by the part of their waiting items embedded."""
-        if time.monotonic() - self._progress_at >= PROGRESS_SECONDS:
-            self._progress_at = time.monotonic()
-            await self.queue.set_progress(self.backlog.partial_progress())
+    async def renew_estimates(self) -> None:
+        """Estimate every unfinished task's time left anew, now and then (see `estimates`)."""
+        await self.estimates.renew(
+            self.backlog.left,
+            embeds=self.health.can_embed() or self.health.may_load(),
+            loaded=self.model is not None,
+        )
 
     async def _engine_lost(self, exc: EngineUnavailable) -> Settled:
         """The engine stayed down: keep what was embedded, settle the waiting items."""

@@ -21,7 +21,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import replace
 from typing import Any
 
 from codeindex.config import Settings
@@ -31,12 +30,14 @@ from codeindex.faults import crash_point
 from codeindex.ipc import doorbell
 from codeindex.storage import LeaseLost, Storage
 from codeindex.storage.meta import LAST_FULL_INDEX, TIDIED_AT, write_meta
-from codeindex.tasks import Action, Item, ItemOutcome, Queue, Rates, Scope
+from codeindex.tasks import Action, Item, ItemOutcome, Queue, Scope
 from codeindex.tasks.model import host_id
+from codeindex.tasks.speeds import model_key
 from codeindex.vectors.store import VectorStore
-from codeindex.worker.backlog import Pending, Wait
+from codeindex.worker.backlog import Pending
 from codeindex.worker.embedding_work import Embedding, Settled
-from codeindex.worker.pipeline import RateMeter, Rows, parse_items, texts_to_embed
+from codeindex.worker.estimates import Estimates
+from codeindex.worker.pipeline import Rows, parse_items, texts_to_embed
 from codeindex.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,8 @@ class Worker:
         self.on_change = on_change or (lambda: None)
         self.on_lease = on_lease
         self.busy = busy or (lambda: False)
-        self.rates = RateMeter()
-        self.weights = Rates()
+        key = model_key(loader.registry.settings_key())
+        self.estimates = Estimates(storage, self.queue, key, self.owner)
         self.embedding = Embedding(
             storage,
             self.queue,
@@ -89,7 +90,7 @@ class Worker:
             loader,
             vectors,
             owner=self.owner,
-            rates=self.rates,
+            estimates=self.estimates,
             fill=on_model_change,
         )
         self._dirty_db = False
@@ -138,7 +139,7 @@ class Worker:
             if stop.is_set():
                 return False
         log.info("worker %s holds the lease", self.owner)
-        self.weights = await Rates.load(self.storage)
+        await self.estimates.load()
         renewer = asyncio.create_task(self._renew(ttl), name="codeindex-lease")
         self._doorbell.open()
         companion = self.on_lease(self.owner) if self.on_lease else contextlib.nullcontext()
@@ -177,6 +178,7 @@ class Worker:
 
     async def _drain(self, *, exit_when_idle: bool, linger: float, stop: asyncio.Event) -> None:
         idle_since: float | None = None
+        self.estimates.start()
         while not stop.is_set() and not self._lost:
             if await self._hands_over(exit_when_idle):
                 return
@@ -185,7 +187,7 @@ class Worker:
             self.idle.clear()
             if await self._step():
                 continue
-            await self._save_rates()
+            await self.estimates.save()
             await self.embedding.ensure_model()  # once, while idle: the next request finds it
             await self.embedding.check_table()
             idle_since = idle_since or time.monotonic()
@@ -198,6 +200,7 @@ class Worker:
             )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
+            self.estimates.start()
 
     async def _hands_over(self, exit_when_idle: bool) -> bool:
         """A client with other settings asked for a hand-over: True when this worker goes."""
@@ -228,15 +231,18 @@ class Worker:
         if best_item is not None and (
             best_text is None
             or best_item < best_text
-            or (best_item == best_text and not backlog.full)
+            or (best_item == best_text and not backlog.full and not self._probing())
         ):
             items = await self.queue.claim(CLAIM_BATCH, self.owner)
             if items:
                 await self._process(items)
+                self.estimates.indexed(items)
+                await self.embedding.renew_estimates()
             return True
         if best_text is not None:
             await self._settle(await self.embedding.next_batch())
-            await self.embedding.report_progress()
+            self.estimates.embedded(self.embedding.batch_chars)
+            await self.embedding.renew_estimates()
             return True
         if self.embedding.unflushed:
             await self._settle(await self.embedding.flush(force=True))
@@ -262,6 +268,11 @@ class Worker:
             await self._tidy()
         return leaving and not await self.queue.has_runnable()
 
+    def _probing(self) -> bool:
+        """True while the model's speed is too little known: texts waiting are embedded
+        before more files are parsed (`estimates`)."""
+        return self.embedding.model is not None and self.estimates.probing()
+
     async def _clients_alive(self) -> bool:
         """Drop dead clients (and their boosts); True when a live one remains."""
         await self.queue.expire_clients()
@@ -271,10 +282,7 @@ class Worker:
 
     async def _process(self, items: list[Item]) -> None:
         """Parse a batch of items in a thread, swap their rows in one transaction."""
-        to_parse = [i for i in items if i.action is Action.INDEX]
-        started = time.perf_counter()
         rows = await asyncio.to_thread(parse_items, self.workspace, self.settings, items)
-        self.rates.add("parse", sum(i.size for i in to_parse), time.perf_counter() - started)
         try:
             stored = await self.storage.apply_files(
                 [r for _, r in rows.records], rows.deletes, fence=self.owner
@@ -289,18 +297,16 @@ class Worker:
         self.on_change()
         pending = await self._texts_of(items, rows, stored)
         waits, settled = await self.embedding.sort_out(pending)
-        weights = await self._reweigh(items, to_parse, waits)
-
-        def reweighed(item: Item) -> Item:
-            return replace(item, weight=weights[item.id])
-
+        left = {
+            item.id: sum(self.embedding.cost(texts[h]) for h in missing)
+            for item, _, texts, missing in waits
+        }
+        for item in items:
+            self.estimates.parsed(item, left.get(item.id, 0))
         backlog = self.embedding.backlog
         for item, outcome, texts, missing in waits:
-            backlog.wait(reweighed(item), outcome, texts, missing, self.embedding.buffered())
-        await self._finish(
-            [(reweighed(i), o) for i, o in rows.done + settled.done],
-            [(reweighed(i), e) for i, e in rows.failed + settled.failed],
-        )
+            backlog.wait(item, outcome, texts, missing, self.embedding.buffered())
+        await self._finish(rows.done + settled.done, rows.failed + settled.failed)
 
     async def _texts_of(
         self, items: list[Item], rows: Rows, stored: list[tuple[int, int, int]]
@@ -317,26 +323,6 @@ class Worker:
                 pending.append((item, ItemOutcome(), hashes, True))
         return pending
 
-    async def _reweigh(
-        self, items: list[Item], parsed: list[Item], waits: list[Wait]
-    ) -> dict[int, float]:
-        """Now that each file's remaining work is known, weigh its item by it."""
-        parsed_bytes = {i.id: i.size for i in parsed}
-        left = {
-            item.id: sum(self.embedding.cost(texts[h]) for h in missing)
-            for item, _, texts, missing in waits
-        }
-        weights = {
-            i.id: (
-                i.task_id,
-                i.weight,
-                self.weights.weight(parsed_bytes.get(i.id, 0), left.get(i.id, 0)),
-            )
-            for i in items
-        }
-        await self.queue.reweigh(weights)
-        return {item_id: weight for item_id, (_, _, weight) in weights.items()}
-
     async def _settle(self, settled: Settled) -> None:
         """Mark what the embedding side settled (its vectors are written)."""
         if settled:
@@ -348,14 +334,6 @@ class Worker:
         await self.queue.finish_items(done, failed, on_end=self._on_tasks_ended, fence=self.owner)
         self._dirty_db = True
         self.on_change()
-
-    async def _save_rates(self) -> None:
-        """Persist the throughput measured since the last save; estimates use it."""
-        measured = self.rates.measured()
-        if measured:
-            await self.storage.meta.put(*measured)
-            self.rates.reset()
-            self.weights = await Rates.load(self.storage)
 
     async def _tidy(self) -> None:
         """While idle: keep index.db from growing with every reindex (the data dir stays the

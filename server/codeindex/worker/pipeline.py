@@ -2,7 +2,7 @@
 (the file's row, its symbols, chunks and references).
 
 Pure work on files, run in a worker thread; the worker decides when and stores the
-result. Also the throughput meter whose figures make estimates.
+result.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from codeindex.config import Settings
 from codeindex.embedding.context import (
@@ -26,7 +25,6 @@ from codeindex.parser import language_for_path, parse
 from codeindex.parser.identifiers import defined_names, split_words
 from codeindex.parser.version import parser_version
 from codeindex.storage import FileRecord, NewChunk
-from codeindex.storage.meta import EMBED_RATE, PARSE_RATE, MetaEntry, MetaKey
 from codeindex.tasks import Action, Item, ItemOutcome
 from codeindex.worker.backlog import Pending
 from codeindex.workspace import SkipFile, Workspace
@@ -169,32 +167,3 @@ def texts_to_embed(
         )
         pending.append((item, ItemOutcome(symbols=n_symbols, chunks=n_chunks), texts, False))
     return pending
-
-
-class RateMeter:
-    """Throughput measured while working (bytes parsed/s, chars embedded/s), to persist."""
-
-    PHASES: ClassVar[dict[str, MetaKey[float]]] = {"parse": PARSE_RATE, "embed": EMBED_RATE}
-
-    def __init__(self) -> None:
-        self.amount: dict[str, float] = {}
-        self.seconds: dict[str, float] = {}
-        self.reset()
-
-    def add(self, phase: str, amount: float, seconds: float) -> None:
-        """Count `amount` units done in `seconds`."""
-        self.amount[phase] += amount
-        self.seconds[phase] += seconds
-
-    def reset(self) -> None:
-        """Start measuring again (what was measured is saved)."""
-        self.amount = dict.fromkeys(self.PHASES, 0.0)
-        self.seconds = dict.fromkeys(self.PHASES, 0.0)
-
-    def measured(self) -> list[MetaEntry]:
-        """Meta records of the phases with enough data to trust."""
-        return [
-            key.entry(self.amount[phase] / self.seconds[phase])
-            for phase, key in self.PHASES.items()
-            if self.seconds[phase] > 1.0 and self.amount[phase] > 0
-        ]
