@@ -54,7 +54,7 @@ def searcher(storage: Storage, active: object) -> SemanticSearcher:
 
 async def _message(storage: Storage, active: object) -> str:
     with pytest.raises(SemanticUnavailable) as refused:
-        await searcher(storage, active).search("parse", limit=5, path_prefix=None, language=None)
+        await searcher(storage, active).search("parse", limit=5)
     return refused.value.message
 
 

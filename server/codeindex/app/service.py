@@ -57,8 +57,7 @@ OnProgress = Callable[[TaskInfo], Awaitable[None] | None]
 
 
 class CodeIndexService(CodeNavigation):
-    """A workspace's index, its queue and its worker, behind one API (the code tools,
-    outline, symbol source and references, from `CodeNavigation`)."""
+    """A workspace's index, its queue and its worker, behind one API (code tools: base)."""
 
     def __init__(
         self,
@@ -103,9 +102,7 @@ class CodeIndexService(CodeNavigation):
             excludes=settings.excludes,
         )
         self.models = ModelRegistry(self.storage, settings)
-        self.searcher = Search(
-            self.storage, self.workspace, self.models, kinds=kinds_of(self.settings)
-        )
+        self.searcher = Search(self.storage, self.workspace, self.models, kinds=kinds_of(settings))
 
     @classmethod
     async def open(
