@@ -193,6 +193,9 @@ def _add_process_commands(sub: argparse._SubParsersAction[Any]) -> None:
         help="allow fastembed to download the model now (needs network)",
     )
 
+    p = _command(sub, "cache", "the machine-wide vector cache: status, prune, clear")
+    p.add_argument("action", choices=["status", "prune", "clear"])
+
     p = _command(sub, "mcp", "serve the index to coding agents over MCP (stdio)", json_flag=False)
     p.add_argument(
         "--workspace",

@@ -49,6 +49,8 @@ class Settings:
     vectors_s3_endpoint: str = ""
     vectors_s3_region: str = ""
     vectors_allow_http: bool = False
+    cache_enabled: bool = True
+    cache_max_bytes: int = 2 * 1024**3
     embed_provider: str = "local"
     embed_url: str = ""
     embed_api_key_env: str = ""
@@ -130,6 +132,8 @@ def _attr(key: str) -> str:
         return f"watch_{name}"
     if section == "vectors":
         return f"vectors_{name}"
+    if section == "cache":
+        return f"cache_{name}"
     return name
 
 

@@ -194,6 +194,23 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "ONNX Runtime threads for embedding; unset = all cores.",
     ),
     SettingInfo(
+        "cache.enabled",
+        "CODEINDEX_CACHE",
+        True,
+        bool,
+        "Share vectors through the machine-wide cache (CODEINDEX_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/codeindex): a text this machine embedded once, for any workspace, "
+        "is not embedded again. false: this workspace neither reads nor writes it.",
+    ),
+    SettingInfo(
+        "cache.max_bytes",
+        "CODEINDEX_CACHE_MAX_BYTES",
+        2 * 1024**3,
+        int,
+        "Bound of the machine-wide vector cache in bytes: the least recently used vectors "
+        "go first (by an idle worker, or `codeindex cache prune`).",
+    ),
+    SettingInfo(
         "vectors.uri",
         "CODEINDEX_VECTORS_URI",
         "",

@@ -28,6 +28,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from codeindex.datadir import cache_dir
+
 log = logging.getLogger(__name__)
 
 QUANTIZE_MODES = ("fp32", "int8", "auto")
@@ -39,15 +41,6 @@ _RECIPE = {"weights": "QInt8", "per_channel": True, "activations": "dynamic uint
 
 class QuantizeError(Exception):
     """The variant cannot be made (no `onnx` package, an unsupported graph, no space)."""
-
-
-def cache_base() -> Path:
-    """codeindex's cache dir: `$CODEINDEX_CACHE_DIR`, else `$XDG_CACHE_HOME/codeindex`."""
-    explicit = os.environ.get("CODEINDEX_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "codeindex"
 
 
 def writable(folder: Path) -> bool:
@@ -67,7 +60,7 @@ def variant_folder(folder: Path, name_slug: str, fingerprint: str) -> Path:
     """Where the int8 variant of the model in `folder` lives (beside it, or in the cache)."""
     if writable(folder):
         return folder / VARIANT_DIR
-    return cache_base() / "int8" / f"{name_slug}-{fingerprint}"
+    return cache_dir() / "int8" / f"{name_slug}-{fingerprint}"
 
 
 def int8_variant(folder: Path, model_file: str, fingerprint: str, name_slug: str) -> Path:

@@ -37,6 +37,7 @@ from codeindex.storage.meta import ACTIVE_MODEL, VECTORS_FAILURE, MetaEntry
 from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, TaskStatus
 from codeindex.vectors.store import VectorStore
 from codeindex.worker.backlog import Backlog, Pending, Text, Wait, around_oldest
+from codeindex.worker.cache_lookups import CacheLookups
 from codeindex.worker.health import EmbeddingHealth
 from codeindex.worker.model_table import Loaded, ModelTable
 from codeindex.worker.pipeline import RateMeter
@@ -101,6 +102,7 @@ class Embedding:
         self.model_table = ModelTable(storage, queue, loader, vectors, fill=fill)
         self.backlog = Backlog()
         self.shared = SharedLookups(storage, vectors, owner)
+        self.cache = CacheLookups(settings)
         self.texts_embedded = 0
         self.dirty = False  # vectors written since the last maintenance
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
@@ -198,6 +200,9 @@ class Embedding:
         unknown = [
             h for h in every if h not in have and h not in buffered and h not in self.backlog
         ]
+        cached = await self.cache.found(model, unknown)  # written like embedded ones
+        self._unflushed.extend(cached.items())
+        unknown = [h for h in unknown if h not in cached]
         have |= await self.shared.found(model.model_id, model.table, unknown)
         for item, outcome, hashes, _ in pending:
             texts = dict(hashes)
@@ -291,6 +296,7 @@ class Embedding:
                 self._write_failed = False
                 await self.storage.meta.set(VECTORS_FAILURE, None)
             await self.storage.mark_embedded(model.model_id, hashes, fence=self.owner)
+            await self.cache.keep(model, hashes, matrix)
             written = set(hashes)
             self._unflushed = []
             self.dirty = True
@@ -325,6 +331,7 @@ class Embedding:
         reading any row or version): only this machine's records of the rows are forgotten.
         """
         self.dirty = False
+        await self.cache.prune_if_grown()
         model = self.model
         if model is None:
             return 0

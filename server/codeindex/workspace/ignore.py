@@ -2,9 +2,10 @@
 
 Ignore files apply from the deepest folder up, the first one with an opinion winning (as in
 git); each folder's rules are read once and re-read only when one of its ignore files
-changes (inode, size or mtime). Default excludes drop version-control folders, virtualenvs
-and caches (a folder holding `pyvenv.cfg` or `CACHEDIR.TAG`), build output, Cargo's `target`
-beside a `Cargo.toml`, the data dir, and compiled files.
+changes (inode, size or mtime). Another working tree of a git repository inside the
+workspace is left out: it is a workspace of its own. Default excludes drop version-control
+folders, virtualenvs and caches (a folder holding `pyvenv.cfg` or `CACHEDIR.TAG`), build
+output, Cargo's `target` beside a `Cargo.toml`, the data dir, and compiled files.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".
 
 _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
 Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+
+
+def other_worktree(folder: str) -> bool:
+    """Whether a folder is another working tree of a git repository (`git worktree add`
+    inside this workspace): its `.git` is a file pointing into `.git/worktrees/`. Such a
+    tree is a workspace of its own; a submodule (a `.git` file into `.git/modules/`) is not."""
+    try:
+        with open(os.path.join(folder, ".git"), encoding="utf-8", errors="replace") as f:
+            first = f.readline(4096)
+    except OSError:  # no .git file (or a .git folder: the repository itself)
+        return False
+    return first.startswith("gitdir:") and "/worktrees/" in first.replace("\\", "/")
 
 
 def file_name_excluded(name: str) -> bool:
@@ -159,8 +172,10 @@ class IgnoreRules:
             if as_dir:
                 cur_abs = self._abs(cur)
                 cargo = os.path.exists(os.path.join(self._abs(parent), "Cargo.toml"))
-                if self.dir_excluded(cur, name, cargo) or any(
-                    os.path.exists(os.path.join(cur_abs, m)) for m in EXCLUDED_DIR_MARKERS
+                if (
+                    self.dir_excluded(cur, name, cargo)
+                    or any(os.path.exists(os.path.join(cur_abs, m)) for m in EXCLUDED_DIR_MARKERS)
+                    or other_worktree(cur_abs)
                 ):
                     return True
             elif file_name_excluded(name):

@@ -20,6 +20,7 @@ from codeindex.workspace.ignore import (
     IGNORE_FILES,
     Specs,
     file_name_excluded,
+    other_worktree,
     spec_ignored,
 )
 from codeindex.workspace.paths import WorkspaceError, bad_name_reason, printable, valid_name
@@ -78,6 +79,8 @@ def scan_tree(workspace: WorkspaceRoot, under: str = "", *, recursive: bool = Tr
         names = {e.name for e in entries}
         if prefix != start_prefix and any(m in names for m in EXCLUDED_DIR_MARKERS):
             continue
+        if prefix != start_prefix and ".git" in names and other_worktree(abs_dir):
+            continue  # another working tree: a workspace of its own
         if prefix != start_prefix and names.intersection(IGNORE_FILES):
             spec = rules.load(prefix.rstrip("/"))
             if spec is not None:

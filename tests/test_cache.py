@@ -1,0 +1,218 @@
+"""The machine-wide vector cache, used as people use it: clones, worktrees, branch switches.
+
+Each test gets a cache dir of its own (the rest of the suite runs with the cache off, so
+that one test's embedded texts never change another's counts). Workspaces are indexed by
+the real CLI and its worker processes; several workers write the cache at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.helpers import background_workers, cli_env, copy_tree, run_cli, run_json
+
+from codeindex.vectors.cache import files
+
+pytestmark = pytest.mark.slow  # starts codeindex processes and indexes a corpus
+
+SUBSET = ["cobra-go"]
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "user-cache"
+
+
+def _env(tiny_model_path: Path, cache: Path, **extra: str) -> dict[str, str]:
+    return cli_env(
+        CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path),
+        CODEINDEX_ALLOW_DOWNLOAD="0",
+        CODEINDEX_CACHE="1",
+        CODEINDEX_CACHE_DIR=str(cache),
+        **extra,
+    )
+
+
+def _index(root: Path, env: dict[str, str]) -> dict[str, int]:
+    """`codeindex index` (full the first time, incremental after); its task's summary, once
+    the worker it started has left (it prunes the cache as it leaves)."""
+    proc = run_cli(root, "index", str(root), "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    summary: dict[str, int] = json.loads(proc.stdout)["result"]["summary"]
+    deadline = time.monotonic() + 120
+    while background_workers(root):
+        assert time.monotonic() < deadline, "the worker did not leave"
+        time.sleep(0.05)
+    return summary
+
+
+def test_a_second_clone_embeds_nothing_and_answers_semantic_queries(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    env = _env(tiny_model_path, cache)
+    first = copy_tree(polyglot_src, tmp_path / "first" / "ws", SUBSET)
+    embedded_first = _index(first, env)["embeddings_generated"]
+    assert embedded_first > 100
+    [model] = files(cache)
+    assert model.vectors == embedded_first
+
+    second = copy_tree(polyglot_src, tmp_path / "second" / "ws", SUBSET)
+    assert _index(second, env)["embeddings_generated"] == 0  # every text came from the cache
+    status = run_json(second, "status", env=env)
+    assert status["embeddings"]["chunks_pending"] == 0
+    hits = run_json(second, "search", "add a sub command", "--mode", "semantic", env=env)
+    assert hits["hits"] and hits["note"] is None
+    assert run_json(second, "validate", env=env)["ok"]
+
+
+def test_a_deleted_cache_costs_embedding_time_never_correctness(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    env = _env(tiny_model_path, cache)
+    first = copy_tree(polyglot_src, tmp_path / "first" / "ws", SUBSET)
+    embedded = _index(first, env)["embeddings_generated"]
+    shutil.rmtree(cache)
+    second = copy_tree(polyglot_src, tmp_path / "second" / "ws", SUBSET)
+    assert _index(second, env)["embeddings_generated"] == embedded  # embedded again
+    assert files(cache) and files(cache)[0].vectors == embedded  # and kept again
+    assert run_json(first, "validate", env=env)["ok"]  # the first never depended on it
+
+
+def test_a_workspace_that_opts_out_neither_reads_nor_writes_the_cache(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    first = copy_tree(polyglot_src, tmp_path / "first" / "ws", SUBSET)
+    _index(first, _env(tiny_model_path, cache))
+    before = files(cache)[0].vectors
+    second = copy_tree(polyglot_src, tmp_path / "second" / "ws", SUBSET)
+    (second / ".codeindex.toml").write_text("[cache]\nenabled = false\n", encoding="utf-8")
+    (second / "cobra-go" / "fresh.go").write_text(
+        "package cobra\n\nfunc FreshForTheCache() int { return 42 }\n", encoding="utf-8"
+    )
+    assert _index(second, _env(tiny_model_path, cache))["embeddings_generated"] > 100
+    assert files(cache)[0].vectors == before  # nothing of its own went in
+
+
+def test_the_cache_stays_within_its_bound(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    first = copy_tree(polyglot_src, tmp_path / "first" / "ws", SUBSET)
+    _index(first, _env(tiny_model_path, cache))
+    full = sum(f.bytes for f in files(cache))
+    bound = full // 2
+    second = copy_tree(polyglot_src, tmp_path / "second" / "ws", ["regex-rust"])
+    _index(second, _env(tiny_model_path, cache, CODEINDEX_CACHE_MAX_BYTES=str(bound)))
+    assert sum(f.bytes for f in files(cache)) <= bound
+    status = json.loads(
+        run_cli(second, "cache", "status", "--json", env=_env(tiny_model_path, cache)).stdout
+    )
+    assert status["bytes"] <= bound and status["vectors"] > 0
+
+
+def test_cache_status_prune_and_clear_from_any_folder(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    env = _env(tiny_model_path, cache)
+    first = copy_tree(polyglot_src, tmp_path / "first" / "ws", SUBSET)
+    _index(first, env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    status = run_json(elsewhere, "cache", "status", env=env)
+    assert status["vectors"] > 100 and status["folder"] == str(cache / "vectors")
+    assert not (elsewhere / ".codeindex").exists()  # no index made for it
+    pruned = run_json(elsewhere, "cache", "prune", env={**env, "CODEINDEX_CACHE_MAX_BYTES": "1"})
+    assert pruned["vectors_dropped"] > 0
+    cleared = run_json(elsewhere, "cache", "clear", env=env)
+    assert cleared["vectors"] == 0 and cleared["bytes"] == 0
+    text = run_cli(elsewhere, "cache", "status", env=env).stdout
+    assert "0 vectors" in text
+
+
+APPENDER = """
+import sys
+import numpy as np
+from pathlib import Path
+from codeindex.vectors.cache import VectorCache
+base, who, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+cache = VectorCache(base, "v_race_8_abcd", 8)
+for r in range(rounds):
+    hashes = [f"{who}-{r}-{i}" for i in range(20)] + [f"both-{r}-{i}" for i in range(5)]
+    cache.put(hashes, np.full((len(hashes), 8), r, dtype=np.float32))
+    assert cache.get(hashes[:3])
+"""
+
+
+def test_processes_writing_at_once_lose_no_rows(tmp_path: Path) -> None:
+    rounds = 60
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(tmp_path), who, str(rounds)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("a", "b", "c")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    [race] = files(tmp_path)
+    assert race.vectors == 3 * rounds * 20 + rounds * 5  # each text once, none lost
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1])"
+            ".execute('PRAGMA integrity_check').fetchone()[0])",
+            str(race.path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert check.stdout.strip() == "ok"
+
+
+GIT_PERSON = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_PERSON}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="NOT TESTED: git is missing")
+def test_a_new_worktree_indexes_with_no_text_embedded_and_its_own_workspace(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    """`git worktree add`, inside the first checkout even: the new worktree is a workspace
+    of its own (the first one's index leaves it alone) and embeds nothing the first did."""
+    env = _env(tiny_model_path, cache)
+    repo = copy_tree(polyglot_src, tmp_path / "repo", SUBSET)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "cobra")
+    _index(repo, env)
+    files_before = run_json(repo, "status", env=env)["files"]["total"]
+
+    _git(repo, "worktree", "add", "-q", "trees/feature", "-b", "feature")
+    tree = repo / "trees" / "feature"
+    assert _index(tree, env)["embeddings_generated"] == 0
+    assert run_json(tree, "status", env=env)["files"]["total"] == files_before
+    # the first workspace's next pass does not take the worktree in
+    summary = _index(repo, env)
+    assert summary["files_processed"] == 0
+    assert run_json(repo, "status", env=env)["files"]["total"] == files_before
