@@ -96,7 +96,9 @@ def test_a_workspace_that_opts_out_neither_reads_nor_writes_the_cache(
     (second / "cobra-go" / "fresh.go").write_text(
         "package cobra\n\nfunc FreshForTheCache() int { return 42 }\n", encoding="utf-8"
     )
-    assert _index(second, _env(tiny_model_path, cache))["embeddings_generated"] > 100
+    # the workspace's file decides: nothing in the environment says otherwise
+    env = {k: v for k, v in _env(tiny_model_path, cache).items() if k != "CODEINDEX_CACHE"}
+    assert _index(second, env)["embeddings_generated"] > 100
     assert files(cache)[0].vectors == before  # nothing of its own went in
 
 
@@ -110,6 +112,7 @@ def test_the_cache_stays_within_its_bound(
     second = copy_tree(polyglot_src, tmp_path / "second" / "ws", ["regex-rust"])
     _index(second, _env(tiny_model_path, cache, CODEINDEX_CACHE_MAX_BYTES=str(bound)))
     assert sum(f.bytes for f in files(cache)) <= bound
+    assert files(cache)[0].vectors > 0  # the least recently used went, not everything
     status = json.loads(
         run_cli(second, "cache", "status", "--json", env=_env(tiny_model_path, cache)).stdout
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -218,7 +219,9 @@ def prune(base: Path, max_bytes: int) -> int:
     target = int(max_bytes * PRUNE_TO)
     while total > target and listed:
         biggest = max(listed, key=lambda f: f.bytes)
-        gone = _drop_oldest(biggest.path, PRUNE_ROWS)
+        per_row = biggest.bytes / max(1, biggest.vectors)
+        rows = max(1, min(PRUNE_ROWS, math.ceil((total - target) / per_row)))
+        gone = _drop_oldest(biggest.path, rows)
         dropped += gone
         listed = files(base)
         total = sum(f.bytes for f in listed)
