@@ -219,3 +219,56 @@ def test_a_new_worktree_indexes_with_no_text_embedded_and_its_own_workspace(
     summary = _index(repo, env)
     assert summary["files_processed"] == 0
     assert run_json(repo, "status", env=env)["files"]["total"] == files_before
+
+
+def _bytes(folder: Path) -> int:
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _db_bytes(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in data_dir.glob("index.db*"))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="NOT TESTED: git is missing")
+def test_branch_switches_embed_only_new_text_and_stay_the_same_size(
+    polyglot_src: Path, tiny_model_path: Path, cache: Path, tmp_path: Path
+) -> None:
+    """A branch that changes a quarter of the files, checked out and back four times (the
+    bench does ten, on a real repository's history): the
+    first visit of each branch embeds its new texts, every later one embeds none, and the
+    vectors and the cache stay within 10% of their size after the first round. index.db
+    (1.4 MB here) is held to 25%: each switch rewrites a quarter of its rows, and how full
+    SQLite's B-tree pages end up varies by that much on a tree this small."""
+    env = _env(tiny_model_path, cache)
+    repo = copy_tree(polyglot_src, tmp_path / "repo", SUBSET)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "cobra")
+    _git(repo, "checkout", "-q", "-b", "feature")
+    go_files = sorted((repo / "cobra-go").glob("*.go"))
+    for n, path in enumerate(go_files[::4]):
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n// FeatureOnly{n} is on the feature branch only.\n")
+            fh.write(f"func FeatureOnly{n}() int {{ return {n} }}\n")
+    go_files[1].unlink()
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "feature")
+    _git(repo, "checkout", "-q", "main")
+    assert _index(repo, env)["embeddings_generated"] > 100
+    embedded: list[int] = []
+    sizes: list[tuple[int, int]] = []
+    for _ in range(4):
+        for branch in ("feature", "main"):
+            _git(repo, "checkout", "-q", branch)
+            embedded.append(_index(repo, env)["embeddings_generated"])
+            data = repo / ".codeindex"
+            sizes.append(
+                (_bytes(data / "vectors"), _db_bytes(data), sum(f.bytes for f in files(cache)))
+            )
+    assert run_json(repo, "validate", env=env)["ok"]
+    assert embedded[0] > 0  # the feature branch's new texts, once
+    assert embedded[1:] == [0] * (len(embedded) - 1), embedded
+    vectors_first, db_first, cache_first = sizes[1]
+    for vectors, db, cached in sizes[2:]:
+        assert vectors <= vectors_first * 1.1 and cached <= cache_first * 1.1, sizes
+        assert db <= db_first * 1.25, sizes
