@@ -272,3 +272,57 @@ def test_branch_switches_embed_only_new_text_and_stay_the_same_size(
     for vectors, db, cached in sizes[2:]:
         assert vectors <= vectors_first * 1.1 and cached <= cache_first * 1.1, sizes
         assert db <= db_first * 1.25, sizes
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="NOT TESTED: git is missing")
+def test_bench_cache_reports_clones_and_switches(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """`codeindex bench --cache`: the second clone and every switch back embed nothing."""
+    tree = copy_tree(polyglot_src, tmp_path / "tree", SUBSET)
+    history = copy_tree(polyglot_src, tmp_path / "history", SUBSET)
+    _git(history, "init", "-q", "-b", "main")
+    _git(history, "add", "-A")
+    _git(history, "commit", "-q", "-m", "one")
+    first = sorted((history / "cobra-go").glob("*.go"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nfunc Later() int { return 2 }\n")
+    _git(history, "commit", "-q", "-am", "two")
+    out = tmp_path / "cache.json"
+    proc = run_cli(
+        tmp_path,
+        "bench",
+        str(tree),
+        "--model-path",
+        str(tiny_model_path),
+        "--cache",
+        "--history",
+        str(history),
+        "--revisions",
+        "HEAD~1",
+        "HEAD",
+        "--switches",
+        "3",
+        "--json",
+        str(out),
+        env=cli_env(),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "second clone (cache warm)" in proc.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    first_clone, second_clone = report["clones"]
+    assert first_clone["texts_embedded"] > 100 and second_clone["texts_embedded"] == 0
+    embedded = [row["texts_embedded"] for row in report["switches"]]
+    assert len(embedded) == 4 and embedded[0] == 0  # the tree's texts were cached by the clones
+    assert embedded[1] > 0 and embedded[2:] == [0, 0], embedded
+    assert report["cache_bytes_per_1000_files"] > 0
+
+
+def test_bench_cache_refuses_a_history_without_revisions(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    tree = copy_tree(polyglot_src, tmp_path / "tree", SUBSET)
+    args = ("bench", str(tree), "--model-path", str(tiny_model_path), "--cache")
+    proc = run_cli(tmp_path, *args, "--history", str(tree), env=cli_env())
+    assert proc.returncode == 2 and "--revisions A B" in proc.stderr, proc.stderr
+    proc = run_cli(tmp_path, *args, "--history", str(tree), "--revisions", "a", "b", env=cli_env())
+    assert proc.returncode == 2 and "not a git repository" in proc.stderr, proc.stderr

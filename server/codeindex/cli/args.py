@@ -238,6 +238,27 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp workspace and logs")
     p.add_argument(
+        "--cache",
+        action="store_true",
+        help="measure only the machine-wide vector cache: a second clone, and branch switches "
+        "with --history",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        metavar="REPO",
+        help="with --cache: a git repository to switch branches in (--revisions A B)",
+    )
+    p.add_argument(
+        "--revisions",
+        nargs=2,
+        metavar=("A", "B"),
+        help="with --history: the two revisions to switch between",
+    )
+    p.add_argument(
+        "--switches", type=int, default=10, help="with --history: how many switches (default 10)"
+    )
+    p.add_argument(
         "--queries",
         type=Path,
         help="folder of natural-language question sets (default: the repo's tests/data/queries)",
