@@ -41,20 +41,15 @@ def serve_here(monkeypatch: pytest.MonkeyPatch, model: Path) -> None:
 
 @asynccontextmanager
 async def mcp_memory(
-    workspace: Path | None,
-    *,
-    default_root: Path | None = None,
-    list_roots: ListRootsFnT | None = None,
+    workspace: Path | None, *, list_roots: ListRootsFnT | None = None
 ) -> AsyncIterator[ClientSession]:
     """The MCP server built in this process (`build_server`, as `codeindex mcp` builds it),
     a session initialized over the SDK's in-memory transport; the server ends after.
 
-    `default_root` is the folder the command line would choose (the current one); it
-    defaults to `workspace`. Set the environment with `serve_here` first.
+    Without a workspace the server serves the client's first root (`list_roots`). Set the
+    environment with `serve_here` first.
     """
-    root = default_root or workspace
-    assert root is not None, "give a workspace or a default root"
-    server = build_server(workspace, root)
+    server = build_server(workspace)
     async with Client(server, mode="legacy", list_roots_callback=list_roots, cache=None) as client:
         yield client.session
 

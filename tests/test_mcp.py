@@ -1,7 +1,7 @@
 """The MCP server end to end: tools, schemas, results, progress, cancellation and roots
 over the SDK's in-memory transport (the server built in this process, as `codeindex mcp`
-builds it); a second server process sharing the queue and the worker, and the current
-folder as the default workspace, with `python -m codeindex mcp` and the SDK's stdio client.
+builds it); a second server process sharing the queue and the worker, and a server with no
+workspace refusing to start, with `python -m codeindex mcp` and the SDK's stdio client.
 
 Real SQLite, LanceDB, tree-sitter, worker processes and the tiny ONNX model on copies of
 the polyglot corpus, indexed once per session.
@@ -17,6 +17,7 @@ import jsonschema
 import mcp_types as types
 import pytest
 from mcp.client.session import ClientRequestContext
+from mcp.shared.exceptions import MCPError
 from tests.helpers import background_workers, copy_tree
 from tests.mcp_client import call_ok, mcp_memory, mcp_session, serve_here, until_finished
 
@@ -316,16 +317,45 @@ async def test_client_roots_choose_the_workspace(
             roots=[types.Root(uri=target.as_uri(), name="cobra")]  # type: ignore[arg-type]
         )
 
-    async with mcp_memory(None, default_root=elsewhere, list_roots=roots) as s:
+    async with mcp_memory(None, list_roots=roots) as s:
         status = await call_ok(s, "get_index_status", {})
     assert asked.is_set() and status["workspace"] == str(target)
-    assert not (elsewhere / ".codeindex").exists()
 
-    # the flag wins over the client's roots; without either, the current folder (of the
-    # server process: `codeindex mcp` started there)
+    # the flag wins over the client's roots
     asked = anyio.Event()
     async with mcp_memory(workspace, list_roots=roots) as s:
         assert (await call_ok(s, "get_index_status", {}))["workspace"] == str(workspace)
     assert not asked.is_set()
-    async with mcp_session(tiny_model_path, tmp_path / "server.log", cwd=elsewhere) as s:
-        assert (await call_ok(s, "get_index_status", {}))["workspace"] == str(elsewhere)
+
+
+async def test_no_workspace_and_no_roots_refuses_to_start(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """Without --workspace and with a client that offers no roots, `codeindex mcp` used to
+    index the folder it was started in; now `initialize` fails saying how to give one, the
+    process exits with status 2, and nothing is created in that folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    log_path = tmp_path / "server.log"
+    refused: list[MCPError] = []
+    try:
+        async with mcp_session(tiny_model_path, log_path, cwd=elsewhere):
+            raise AssertionError("initialize succeeded without a workspace")
+    except* MCPError as group:  # the SDK's task groups wrap it
+        refused = _leaves(group, MCPError)
+    assert len(refused) == 1, "initialize was not refused"
+    assert "--workspace PATH" in refused[0].error.message
+    assert "roots" in refused[0].error.message
+    assert "--workspace PATH" in log_path.read_text(encoding="utf-8")
+    assert not (elsewhere / ".codeindex").exists()
+
+
+def _leaves(group: BaseExceptionGroup[BaseException], kind: type[MCPError]) -> list[MCPError]:
+    """The exceptions of `kind` in a (nested) exception group."""
+    found: list[MCPError] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found += _leaves(exc, kind)
+        elif isinstance(exc, kind):
+            found.append(exc)
+    return found

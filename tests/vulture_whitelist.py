@@ -45,3 +45,4 @@ ratio_floor_ms
 tb
 worker_cores_used
 worker_cpu_seconds
+report_server_error  # pygls calls it (lsp.server)

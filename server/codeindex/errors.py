@@ -1,8 +1,8 @@
 """Errors with one root: every failure a user can act on is a `CodeIndexError` with a stable code.
 
-Each front-end maps the same kinds to its own protocol from the class attributes:
-the CLI exits with `exit_code`, the language server answers a JSON-RPC error with
-`jsonrpc_code`, the MCP server returns a tool error (`isError`) whose text starts with
+Each front-end maps the same kinds to its own protocol: the CLI exits with `exit_code`,
+the language server answers a JSON-RPC error whose code it picks from `code`
+(`lsp.error_codes`), the MCP server returns a tool error (`isError`) whose text starts with
 `code` and carries `to_dict()` in its `_meta`. An exception that is not a
 `CodeIndexError` is a bug: front-ends report it as `internal`, never as bad input.
 """
@@ -15,16 +15,12 @@ EXIT_BAD_INPUT = 2
 EXIT_UNAVAILABLE = 3
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
-JSONRPC_INVALID_PARAMS = -32602
-JSONRPC_INTERNAL = -32603
-
 
 class CodeIndexError(Exception):
     """A failure with a message that says what was wrong and what to do."""
 
     code: ClassVar[str] = "internal"
     exit_code: ClassVar[int] = EXIT_INTERNAL
-    jsonrpc_code: ClassVar[int] = JSONRPC_INTERNAL
 
     def __init__(self, message: str, **data: Any) -> None:
         super().__init__(message)
@@ -41,7 +37,6 @@ class BadArgument(CodeIndexError):
 
     code = "bad_argument"
     exit_code = EXIT_BAD_INPUT
-    jsonrpc_code = JSONRPC_INVALID_PARAMS
 
 
 class OutsideWorkspace(BadArgument):
@@ -67,7 +62,6 @@ class WrongState(CodeIndexError):
 
     code = "wrong_state"
     exit_code = EXIT_BAD_INPUT
-    jsonrpc_code = -32002
 
 
 class ModelUnavailable(CodeIndexError):
@@ -75,7 +69,6 @@ class ModelUnavailable(CodeIndexError):
 
     code = "model_unavailable"
     exit_code = EXIT_UNAVAILABLE
-    jsonrpc_code = -32003
 
     def __init__(self, reason: str, hint: str) -> None:
         super().__init__(f"{reason}; {hint}", reason=reason, hint=hint)
@@ -100,7 +93,6 @@ class SemanticUnavailable(CodeIndexError):
 
     code = "semantic_unavailable"
     exit_code = EXIT_UNAVAILABLE
-    jsonrpc_code = -32005
 
 
 class ModelLoading(SemanticUnavailable):
@@ -114,7 +106,6 @@ class VectorsDamaged(CodeIndexError):
 
     code = "vectors_damaged"
     exit_code = EXIT_UNAVAILABLE
-    jsonrpc_code = -32006
 
 
 class VectorStoreUnavailable(CodeIndexError):
@@ -128,7 +119,6 @@ class VectorStoreUnavailable(CodeIndexError):
 
     code = "vector_store_unavailable"
     exit_code = EXIT_UNAVAILABLE
-    jsonrpc_code = -32006
 
 
 class IndexUnusable(CodeIndexError):
@@ -136,7 +126,6 @@ class IndexUnusable(CodeIndexError):
 
     code = "index_unusable"
     exit_code = EXIT_UNAVAILABLE
-    jsonrpc_code = -32004
 
 
 class InternalError(CodeIndexError):

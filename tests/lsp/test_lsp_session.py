@@ -154,10 +154,12 @@ async def test_bad_arguments_get_invalid_params_and_the_server_keeps_serving(
 
 async def test_wrong_state_and_unknown_command(lsp: Session) -> None:
     done = await lsp.reindex(scope="file", paths=["cobra-go/args.go"], **{"async": False})
+    # -31002, not -32002: that is LSP's ServerNotInitialized (the kind is in data.code)
     error = await lsp.error("codeindex.resumeReindex", {"task_id": done["task_id"]})
-    assert error.code == -32002 and "Completed" in error.message
+    assert error.code == -31002 and "Completed" in error.message
+    assert isinstance(error.data, dict) and error.data["code"] == "wrong_state"
     error = await lsp.error("codeindex.pauseReindex", {"task_id": done["task_id"]})
-    assert error.code == -32002 and "Completed" in error.message
+    assert error.code == -31002 and "Completed" in error.message
     for outside in ("untitled:Untitled-1", "file:///etc/passwd", "file:///nonexistent/x.go"):
         item = types.TextDocumentItem(uri=outside, language_id="go", version=1, text="")
         lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
@@ -304,7 +306,7 @@ async def test_no_folder_says_what_to_do(tiny_server_env: dict[str, str]) -> Non
     session = await start(None, tiny_server_env, client_capabilities("neovim"))
     try:
         error = await session.error("codeindex.indexStatus")
-        assert error.code == -32004 and "open a folder" in error.message
+        assert error.code == -31004 and "open a folder" in error.message
         await session.until("codeindex/status", lambda: bool(session.statuses))
         assert session.statuses[-1]["state"] == "error"
         assert "no workspace folder" in session.statuses[-1]["message"]

@@ -15,6 +15,7 @@ from codeindex.errors import (
     VectorStoreUnavailable,
     from_dict,
 )
+from codeindex.lsp.error_codes import code_of
 from codeindex.worker.health import (
     ENGINE_RETRY_CAP,
     ENGINE_RETRY_FIRST,
@@ -266,4 +267,5 @@ def test_store_outage_and_damaged_vectors_are_siblings(
     assert issubclass(kind, CodeIndexError) and not issubclass(kind, other)
     error = kind("why")
     assert isinstance(from_dict(error.to_dict()), kind)
-    assert (error.exit_code, error.jsonrpc_code) == (3, -32006)
+    # the language server's code for both (JSON-RPC codes live in lsp.error_codes)
+    assert (error.exit_code, code_of(error)) == (3, -31006)

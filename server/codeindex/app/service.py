@@ -137,6 +137,16 @@ class CodeIndexService:
         """Drop this front-end's client row and its open-file boosts."""
         await self.sessions.end()
 
+    def client_left(self) -> None:
+        """This session's client went away: what it started finishes in the worker (a
+        request still waiting for a task stops waiting; the task is not cancelled)."""
+        self.sessions.leave()
+
+    @property
+    def client_gone(self) -> bool:
+        """True once this session's client went away (`client_left`)."""
+        return self.sessions.client_gone
+
     async def boost(self, paths: Sequence[str]) -> int:
         """Files open in this session's editor go first, in every task (invariant 5)."""
         return await self.sessions.boost(paths)

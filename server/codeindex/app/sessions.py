@@ -41,6 +41,7 @@ class Sessions:
         self._use = use
         self._wake = wake
         self._ensure_worker = ensure_worker
+        self.client_gone = False
 
     async def start(self, kind: str) -> str:
         """Register this front-end (`lsp`, `mcp`) as a client; a worker serves while it lives.
@@ -52,6 +53,11 @@ class Sessions:
     async def end(self) -> None:
         """Drop this front-end's client row and its open-file boosts."""
         await self.supervisor.end_session()
+
+    def leave(self) -> None:
+        """The front-end's client went away (it did not ask to stop anything): the tasks it
+        created stay queued and finish in the worker."""
+        self.client_gone = True
 
     def _client(self) -> str:
         if self.supervisor.client_id is None:

@@ -31,6 +31,7 @@ from codeindex.cli.args import (
     query_request,
 )
 from codeindex.cli.lines import hit_line, symbol_line
+from codeindex.cli.servers import SERVERS, serve
 from codeindex.datadir import data_dir_for
 from codeindex.errors import CodeIndexError
 from codeindex.ipc import query_socket
@@ -142,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)  # --help, --version and refused arguments end here, before any import
     if isinstance(args, int):
         return args
+    if args.command in SERVERS:
+        return serve(args)
     from codeindex.cli.main import run
 
     return run(args)

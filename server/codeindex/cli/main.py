@@ -24,6 +24,7 @@ from codeindex.app.service import CodeIndexService
 from codeindex.cli.args import build_parser, find_root, logging_to, parse
 from codeindex.cli.commands import COMMANDS, Following
 from codeindex.cli.render import err
+from codeindex.cli.servers import SERVERS, serve
 from codeindex.errors import EXIT_INTERNAL, CodeIndexError, internal
 
 __all__ = ["build_parser", "find_root", "main", "run"]
@@ -74,14 +75,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from codeindex.cli.cache_command import cmd_cache
 
         return cmd_cache(args)
-    if args.command == "lsp":  # the workspace comes from the editor (--root: fallback)
-        from codeindex.lsp import serve
-
-        return serve(args.tcp, fallback_root=args.root.resolve() if args.root else None)
-    if args.command == "mcp":  # stdout is the wire: nothing but MCP goes there
-        from codeindex.mcp_server import main as mcp_main
-
-        return mcp_main(args.workspace or args.root, find_root(Path.cwd()))
+    if args.command in SERVERS:  # the console script starts them without the rest of the CLI
+        return serve(args)
     return asyncio.run(_run(args))
 
 

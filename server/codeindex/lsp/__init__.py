@@ -3,20 +3,24 @@
 It turns the reindex service into workspace commands with work-done progress, serves
 open files first, answers `workspace/symbol` from the index and tells the editor the
 index's state (`codeindex/status`). Modules, one per concern: `server` (the state of a
-session), `lifecycle` (root, settings, start and end), `commands`, `progress`, `follow`
-(every task's changes), `status`, `failures`, `documents` (open/save/watched files),
-`symbols`, `settings`, `errors` (JSON-RPC errors), `latency` (a workspace/symbol latency
-probe). Arguments are checked by `codeindex.contract`; everything else is the service's.
+session), `wire` (frames read from the stream), `gate` (what a message may do in the
+session's state), `session` (reading, dispatching, and the end of the session),
+`lifecycle` (root, settings, opening and closing the index), `commands`, `progress`,
+`follow` (every task's changes), `status`, `failures`, `documents` (open/save/watched
+files), `symbols`, `columns` (positions in the client's encoding), `settings`,
+`error_codes` (JSON-RPC errors). Arguments are checked by `codeindex.contract`;
+everything else is the service's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 from lsprotocol import types
 
-from codeindex.lsp import documents, lifecycle, progress, settings, symbols
+from codeindex.lsp import documents, lifecycle, progress, session, settings, symbols
 from codeindex.lsp.commands import COMMANDS
 from codeindex.lsp.server import CodeIndexServer
 
@@ -47,11 +51,10 @@ def create_server(fallback_root: Path | None = None) -> CodeIndexServer:
 
 
 def serve(tcp: str | None = None, fallback_root: Path | None = None) -> int:
-    """Run the server over stdio (or TCP `HOST:PORT`, for debugging) until the client exits."""
+    """Run the server over stdio (or TCP `HOST:PORT`, for debugging) until the client goes;
+    the exit status (0 after `shutdown` and `exit`, else 1)."""
     ls = create_server(fallback_root)
     if tcp:
         host, _, port = tcp.rpartition(":")
-        ls.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        ls.start_io()
-    return 0
+        return asyncio.run(session.serve_tcp(ls, host or "127.0.0.1", int(port)))
+    return asyncio.run(session.serve_stdio(ls))

@@ -20,7 +20,7 @@ from codeindex import contract
 from codeindex.errors import BadArgument
 from codeindex.lsp.error_codes import to_jsonrpc, translate
 from codeindex.lsp.follow import observe
-from codeindex.lsp.progress import release
+from codeindex.lsp.progress import adopted, release
 from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer
 
 log = logging.getLogger(__name__)
@@ -110,19 +110,26 @@ async def force_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     sync = not kwargs.pop("async_")
     params = COMMAND_PARAMS.get()
     token = params.work_done_token if params is not None and sync else None
-    async with ls.book.lock:  # the follower sees the task only once it is adopted
-        resp = await service.force_reindex(**kwargs)
-        if token is not None:
+    if token is None:
+        async with ls.book.lock:
+            resp = await service.force_reindex(**kwargs)
+    else:
+        ls.book.expecting += 1  # the follower holds back new tasks: this one is ours
+        try:
+            async with ls.book.lock:
+                resp = await service.force_reindex(**kwargs)
             ls.book.adopt(resp["task_id"], token)
+        finally:
+            for info in adopted(ls):
+                observe(ls, info)
     if not sync:
         return resp
     try:
         final = await service.wait(resp["task_id"])
     except asyncio.CancelledError:
-        async with ls.book.lock:
-            release(ls, resp["task_id"])
+        release(ls, resp["task_id"])
         raise
-    await observe(ls, final)
+    observe(ls, final)
     return await service.reindex_response(resp["task_id"], with_result=True)
 
 

@@ -1,9 +1,10 @@
 """What only the editor knows: which files are open, saved, or changed on disk.
 
 `didOpen` boosts the file to high priority in every pending task (a boost owned by this
-session); `didClose` drops it; `didSave` queues an incremental reindex of that file at
-high priority; `workspace/didChangeWatchedFiles` is a hint that goes where the watcher's
-changes go (queued incrementally when no watcher runs; a running one saw them too).
+session); `didClose` drops it; `didSave` queues a reindex of that file at high priority
+when it changed (a save that changed nothing, size, mtime and then content hash compared,
+makes no task at all); `workspace/didChangeWatchedFiles` is a hint that goes where the
+watcher's changes go (queued incrementally when no watcher runs; a running one saw them too).
 Files outside the workspace, in the data dir or excluded by the ignore rules are left
 alone.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -39,17 +40,6 @@ def relative(ls: CodeIndexServer, uri: str) -> str | None:
         return None
 
 
-async def _queue(ls: CodeIndexServer, scope: str, paths: list[str], **options: Any) -> str | None:
-    """Create a task (under the progress lock); its id, or None when the core refused."""
-    try:
-        async with ls.book.lock:
-            resp = await ls.service().force_reindex(scope, paths, **options)
-    except CodeIndexError as exc:
-        log.info("not queued (%s): %s", paths, exc.message)
-        return None
-    return resp["task_id"]
-
-
 async def did_open(ls: CodeIndexServer, params: types.DidOpenTextDocumentParams) -> None:
     """A file opened in the editor goes first."""
     rel = relative(ls, params.text_document.uri)
@@ -71,10 +61,22 @@ async def did_close(ls: CodeIndexServer, params: types.DidCloseTextDocumentParam
 
 
 async def did_save(ls: CodeIndexServer, params: types.DidSaveTextDocumentParams) -> None:
-    """A saved file is reindexed at high priority (only when it changed)."""
+    """A saved file is reindexed at high priority, only when it changed (else no task)."""
+    from codeindex.tasks import Priority, Scope  # the index's code: loaded once it is open
+
     rel = relative(ls, params.text_document.uri)
-    if rel is not None:
-        await _queue(ls, "file", [rel], priority="high", incremental=True)
+    if rel is None:
+        return
+    try:
+        async with ls.book.lock:
+            task = await ls.service().queue_changes(
+                Scope.FILE, [rel], priority=Priority.HIGH, source="saved in the editor"
+            )
+    except CodeIndexError as exc:
+        log.info("save of %s not queued: %s", rel, exc.message)
+        return
+    if task is None:
+        log.debug("saved %s unchanged: nothing to reindex", rel)
 
 
 async def did_change_watched_files(

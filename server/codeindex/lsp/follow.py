@@ -23,13 +23,9 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
-async def observe(ls: CodeIndexServer, info: TaskInfo, *, locked: bool = False) -> None:
+def observe(ls: CodeIndexServer, info: TaskInfo) -> None:
     """One task state: progress, status, and the failures prompt when it ended with some."""
-    if locked:
-        ended = await progress.show(ls, info)
-    else:
-        async with ls.book.lock:
-            ended = await progress.show(ls, info)
+    ended = progress.show(ls, info)
     ls.status.observe(info)
     status.publish(ls)
     if ended and int(info["items_failed"]) > 0:
@@ -42,7 +38,7 @@ async def follow(ls: CodeIndexServer) -> None:
         try:
             async for info in ls.service().watch():
                 ls.status.problem = None
-                await observe(ls, info)
+                observe(ls, info)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -4,17 +4,23 @@ The root is the first of `workspaceFolders`, else `rootUri` (`rootPath`), else t
 `--root` the server was started with. One server serves one folder: when the editor
 opens several, a window/showMessage says which one is indexed and that the others are
 not (start one server per folder to index each).
+
+`initialize` is answered at once, with nothing of the index loaded: the index (and the
+code that reads it) is opened right after the answer has gone out (`open_index`), and the
+messages that follow wait for it (`session`). The session ends with `end`, whatever ends
+it: the index is closed, and the tasks this session created go on in the worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from codeindex.app.service import CodeIndexService
 from codeindex.errors import CodeIndexError, ConfigError
 from codeindex.lsp import settings, status
 from codeindex.lsp.error_codes import translate
@@ -41,6 +47,8 @@ def choose_root(
 
 
 async def _open(ls: CodeIndexServer, root: Path, overrides: dict[str, object]) -> None:
+    from codeindex.app.service import CodeIndexService  # the index's code: after the answer
+
     known = dict(overrides)
     for attempt in [known, {}] if known else [{}]:
         try:
@@ -59,10 +67,10 @@ async def _open(ls: CodeIndexServer, root: Path, overrides: dict[str, object]) -
 
 
 async def initialize(ls: CodeIndexServer, params: types.InitializeParams) -> None:
-    """Pick the root, read the settings, open the index (problems are reported later)."""
+    """Pick the root and read the settings (problems are reported once initialized)."""
     root, others = choose_root(params, ls.fallback_root)
     ls.root = root
-    overrides, problems = settings.parse(params.initialization_options)
+    ls.overrides, problems = settings.parse(params.initialization_options)
     ls.pending_messages.extend(problems)
     if others:
         ls.pending_messages.append(
@@ -74,11 +82,15 @@ async def initialize(ls: CodeIndexServer, params: types.InitializeParams) -> Non
             "codeindex: no workspace folder (the editor sent no rootUri or workspaceFolders): "
             "open a folder, or start the server with --root PATH"
         )
-        return
-    if not root.is_dir():
+    elif not root.is_dir():
         ls.open_error = f"codeindex: the workspace folder {root} does not exist"
-        return
-    await _open(ls, root, overrides)
+
+
+async def open_index(ls: CodeIndexServer) -> None:
+    """Open the index of the chosen root once `initialize` has been answered."""
+    await ls.rpc.initialize_sent.wait()
+    if ls.root is not None and ls.open_error is None:
+        await _open(ls, ls.root, ls.overrides)
 
 
 async def initialized(ls: CodeIndexServer, params: types.InitializedParams) -> None:
@@ -100,11 +112,32 @@ async def initialized(ls: CodeIndexServer, params: types.InitializedParams) -> N
 
 async def shutdown(ls: CodeIndexServer, params: None) -> None:
     """End the session: stop following, drop its boosts, close the index."""
+    await _close(ls)
+
+
+async def end(ls: CodeIndexServer) -> None:
+    """The client is gone (or said exit): stop answering, let the index go, close it.
+
+    Requests still running stop waiting (a sync reindex's task goes on in the worker).
+    """
+    pending: list[object] = list(ls.rpc._request_futures.values())
+    requests = [f for f in pending if isinstance(f, asyncio.Task)]
+    for request in requests:
+        request.cancel()
+    if requests:
+        await asyncio.wait(requests)
+    if ls.opening is not None:
+        await asyncio.wait({ls.opening})  # never cut in half: a half-open index stays open
+    await _close(ls)
+
+
+async def _close(ls: CodeIndexServer) -> None:
     await ls.stop_tasks()
     service, ls.service_ = ls.service_, None
     if service is not None:
         try:
-            await service.end_session()
+            with contextlib.suppress(CodeIndexError):
+                await service.end_session()
         finally:
             await service.close()
 

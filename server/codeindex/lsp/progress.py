@@ -7,6 +7,13 @@ one). A sync `codeindex.forceReindex` that carries a `workDoneToken` gets its pr
 that token; other tasks on a token this server creates, when the client supports
 `window.workDoneProgress` (otherwise none: the commands still work). Cancelling the
 progress in the editor cancels the task.
+
+No lock is held while the client answers `window/workDoneProgress/create`: the token is
+asked for in a background task, and the task's states that arrive meanwhile wait in its
+`Tracked` (the latest one is shown once the token exists). A sync request's task is
+adopted on the request's token: while one is being created (`ProgressBook.expecting`),
+tasks seen for the first time wait (`deferred`) so that none of them gets a token of
+this server first.
 """
 
 from __future__ import annotations
@@ -31,23 +38,44 @@ REPORT_SECONDS = 0.2
 CREATE_SECONDS = 5.0
 
 
-async def _begin(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
-    book = ls.book
+def _begin(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
+    """Begin the task's progress: on the client's token at once, or on a token of ours once
+    the client has created it (in the background)."""
     if not tracked.client_token:
-        if not ls.supports_progress():
-            return
-        tracked.rounds += 1
-        token = f"codeindex/{tracked.task_id}/{tracked.rounds}"
-        try:
-            async with asyncio.timeout(CREATE_SECONDS):  # a client that never answers
-                await ls.work_done_progress.create_async(token)
-        except Exception as exc:
-            log.info("the client refused a progress token (%s): no progress for this task", exc)
-            return
-        tracked.token = token
+        if ls.supports_progress() and tracked.creating is None:
+            tracked.latest = info
+            tracked.creating = ls.run_task(
+                _create(ls, tracked), name=f"progress-token-{tracked.task_id}"
+            )
+        return
+    _send_begin(ls, tracked, info)
+
+
+async def _create(ls: CodeIndexServer, tracked: Tracked) -> None:
+    """Ask the client for a token; then show the latest state the task reached meanwhile."""
+    tracked.rounds += 1
+    token = f"codeindex/{tracked.task_id}/{tracked.rounds}"
+    try:
+        async with asyncio.timeout(CREATE_SECONDS):  # a client that never answers
+            await ls.work_done_progress.create_async(token)
+    except Exception as exc:
+        log.info("the client refused a progress token (%s): no progress for this task", exc)
+        return
+    finally:
+        tracked.creating = None
+    if ls.book.tasks.get(tracked.task_id) is not tracked or tracked.latest is None:
+        return  # ended or released meanwhile: nothing to show on it
+    tracked.token = token
+    info, tracked.latest = tracked.latest, None
+    _send_begin(ls, tracked, info)
+    if info["status"] not in RUNNING:
+        show(ls, info)
+
+
+def _send_begin(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
     if tracked.token is None:
         return
-    book.by_token[tracked.token] = tracked.task_id
+    ls.book.by_token[tracked.token] = tracked.task_id
     tracked.begun = True
     tracked.reported = (tracked.percent, report_message(info))
     tracked.last_report = time.monotonic()
@@ -72,7 +100,20 @@ def _end(ls: CodeIndexServer, tracked: Tracked, message: str) -> None:
         tracked.token = None
 
 
-async def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
+def _report(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
+    now = time.monotonic()
+    state = (tracked.percent, report_message(info))
+    if tracked.token is None or state == tracked.reported:
+        return
+    if now - tracked.last_report >= REPORT_SECONDS:
+        tracked.reported, tracked.last_report = state, now
+        ls.work_done_progress.report(
+            tracked.token,
+            types.WorkDoneProgressReport(message=state[1], percentage=state[0], cancellable=True),
+        )
+
+
+def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
     """Turn one task state into progress messages; True when this ended a task we followed."""
     book = ls.book
     task_id = info["task_id"]
@@ -81,6 +122,9 @@ async def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
     tracked = book.tasks.get(task_id)
     status = info["status"]
     if tracked is None:
+        if book.expecting:
+            book.deferred[task_id] = info  # maybe the sync request's own: shown once adopted
+            return False
         if status == "Paused":
             return False  # nothing runs: nothing to show until it is resumed
         if status not in RUNNING:
@@ -88,31 +132,37 @@ async def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
             return True
         tracked = book.tasks[task_id] = Tracked(task_id)
     tracked.percent = max(tracked.percent, min(100, int(info["progress"] * 100)))
+    if tracked.creating is not None:
+        tracked.latest = info  # shown when the token exists
+        if status in RUNNING or status == "Paused":
+            return False
+        book.forget(task_id)
+        return True
     if status in RUNNING:
         if not tracked.begun:
-            await _begin(ls, tracked, info)
-            return False
-        now = time.monotonic()
-        state = (tracked.percent, report_message(info))
-        if tracked.token is None or state == tracked.reported:
-            return False
-        if now - tracked.last_report >= REPORT_SECONDS:
-            tracked.reported, tracked.last_report = state, now
-            ls.work_done_progress.report(
-                tracked.token,
-                types.WorkDoneProgressReport(
-                    message=state[1], percentage=state[0], cancellable=True
-                ),
-            )
+            _begin(ls, tracked, info)
+        else:
+            _report(ls, tracked, info)
         return False
     if status == "Paused":
         _end(ls, tracked, end_message(info))
         return False
     if tracked.client_token and not tracked.begun:
-        await _begin(ls, tracked, info)  # a sync request's task that ended at once
+        _send_begin(ls, tracked, info)  # a sync request's task that ended at once
     _end(ls, tracked, end_message(info))
     book.forget(task_id)
     return True
+
+
+def adopted(ls: CodeIndexServer) -> list[TaskInfo]:
+    """A sync request's task was created (and adopted, unless it failed): the states held
+    back meanwhile, to show now."""
+    book = ls.book
+    book.expecting -= 1
+    if book.expecting:
+        return []
+    held, book.deferred = list(book.deferred.values()), {}
+    return held
 
 
 def release(ls: CodeIndexServer, task_id: str) -> None:

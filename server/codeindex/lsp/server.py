@@ -11,19 +11,21 @@ import contextvars
 import logging
 from collections.abc import Coroutine, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import cattrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 
 from codeindex import __version__
 from codeindex.aio import spawn
-from codeindex.app.service import CodeIndexService
 from codeindex.errors import IndexUnusable
 from codeindex.lsp.tracking import ProgressBook, StatusReporter
+
+if TYPE_CHECKING:  # the index is opened after `initialize` is answered (`lifecycle`)
+    from codeindex.app.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,29 @@ class QuietAnswers(logging.Filter):
         return not (isinstance(exc, JsonRpcException) and exc.code != -32603)
 
 
+Phase = Literal["new", "running", "shutdown"]
+"""Where a session is: before `initialize`, serving, after `shutdown` (only `exit` left)."""
+
+
 class CodeIndexProtocol(LanguageServerProtocol):
     """pygls' protocol, plus: a command handler can see its request's params (for the
-    workDoneToken), and a request whose params do not parse gets an error answer."""
+    workDoneToken), a request whose params do not parse gets an error answer, and the
+    session knows when the `initialize` answer has gone out (`initialize_sent`)."""
+
+    def __init__(self, server: LanguageServer, converter: cattrs.Converter) -> None:
+        super().__init__(server, converter)
+        self.initialize_id: int | str | None = None
+        self.initialize_sent = asyncio.Event()
+
+    def _send_response(
+        self,
+        msg_id: int | str,
+        result: Any | None = None,
+        error: types.ResponseError | None = None,
+    ) -> None:
+        super()._send_response(msg_id, result, error)
+        if self.initialize_id is not None and msg_id == self.initialize_id:
+            self.initialize_sent.set()
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
@@ -90,6 +112,11 @@ class CodeIndexServer(LanguageServer):
         )
         self.fallback_root = fallback_root
         self.root: Path | None = None
+        self.phase: Phase = "new"
+        self.overrides: dict[str, Any] = {}  # the editor's settings at initialize
+        self.opening: asyncio.Task[None] | None = None  # the index, opened after initialize
+        self.exit_requested = asyncio.Event()
+        self.client_gone = asyncio.Event()  # stdout closed: nobody reads what we send
         self.service_: CodeIndexService | None = None
         self.open_error: str | None = None
         self.pending_messages: list[str] = []
@@ -100,6 +127,12 @@ class CodeIndexServer(LanguageServer):
         pygls_log = logging.getLogger("pygls.protocol.json_rpc")
         if not any(isinstance(f, QuietAnswers) for f in pygls_log.filters):
             pygls_log.addFilter(QuietAnswers())
+
+    @property
+    def rpc(self) -> CodeIndexProtocol:
+        """The protocol object, as this package extends it."""
+        assert isinstance(self.protocol, CodeIndexProtocol)
+        return self.protocol
 
     def service(self) -> CodeIndexService:
         """The index of the served workspace; IndexUnusable says why there is none."""
@@ -123,6 +156,12 @@ class CodeIndexServer(LanguageServer):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log a failure no response carries (a notification's); never a popup, as pygls
+        would show: a message the editor sent wrong is not the user's to read about."""
+        if source is not FeatureRequestError:
+            log.warning("%s", error)
 
     def supports_progress(self) -> bool:
         """True when the client said it shows server-initiated work-done progress."""

@@ -1,16 +1,22 @@
 """`workspace/symbol` from the symbols table: names that start with the query first, then
-names that contain it (case-insensitive), with LSP kinds and container names."""
+names that contain it (case-insensitive, with Unicode case folding), with LSP kinds and
+container names, and columns in the position encoding negotiated with the client
+(`columns`). A query longer than `contract.MAX_TEXT` characters is refused (InvalidParams),
+as every text argument of the commands is."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
-from codeindex.contract import SymbolInfo
+from codeindex.contract import MAX_TEXT, SymbolInfo
 from codeindex.errors import CodeIndexError
+from codeindex.lsp import columns
 
 if TYPE_CHECKING:
     from codeindex.lsp.server import CodeIndexServer
@@ -67,29 +73,56 @@ def lsp_kind(kind: str, known: frozenset[types.SymbolKind]) -> types.SymbolKind:
     return mapped if mapped in known else K.Variable
 
 
+Columns = dict[tuple[str, int, int], int]
+
+
 def information(
-    ls: CodeIndexServer, hit: SymbolInfo, known: frozenset[types.SymbolKind]
+    ls: CodeIndexServer,
+    hit: SymbolInfo,
+    known: frozenset[types.SymbolKind],
+    converted: Columns | None = None,
 ) -> types.SymbolInformation:
-    """One symbol hit as SymbolInformation (lines 0-based in LSP, 1-based in the index)."""
+    """One symbol hit as SymbolInformation (lines 0-based in LSP, 1-based in the index;
+    columns as `converted` gives them in the client's encoding, else as stored)."""
     uri = from_fs_path(str(ls.service().settings.root / hit["path"])) or hit["path"]
+    found = converted or {}
+    path = hit["path"]
+    start = (path, hit["start_line"], hit["start_col"])
+    end = (path, hit["end_line"], hit["end_col"])
     return types.SymbolInformation(
         name=hit["name"],
         kind=lsp_kind(hit["kind"], known),
         location=types.Location(
             uri=uri,
             range=types.Range(
-                start=types.Position(line=hit["start_line"] - 1, character=hit["start_col"]),
-                end=types.Position(line=hit["end_line"] - 1, character=hit["end_col"]),
+                start=types.Position(line=start[1] - 1, character=found.get(start, start[2])),
+                end=types.Position(line=end[1] - 1, character=found.get(end, end[2])),
             ),
         ),
         container_name=hit["container"] or None,
     )
 
 
+async def client_columns(ls: CodeIndexServer, hits: list[SymbolInfo]) -> Columns:
+    """The hits' columns that differ in the client's position encoding."""
+    codec = ls.workspace.position_codec
+    if codec.encoding == types.PositionEncodingKind.Utf32:
+        return {}
+    spots = [(h["path"], h["start_line"], h["start_col"]) for h in hits]
+    spots += [(h["path"], h["end_line"], h["end_col"]) for h in hits]
+    root = ls.service().settings.root
+    return await asyncio.to_thread(columns.convert, codec, root, spots)
+
+
 async def workspace_symbol(
     ls: CodeIndexServer, params: types.WorkspaceSymbolParams
 ) -> list[types.SymbolInformation]:
     """Symbols whose names start with, then contain, the query."""
+    if len(params.query) > MAX_TEXT:
+        raise JsonRpcInvalidParams(
+            f"workspace/symbol: query is {len(params.query)} characters long; at most "
+            f"{MAX_TEXT} are allowed"
+        )
     query = params.query.strip()
     if not query or ls.service_ is None:
         return []
@@ -110,4 +143,6 @@ async def workspace_symbol(
         log.info("workspace/symbol %r: %s", query, exc.message)
         return []
     known = client_kinds(ls)
-    return [information(ls, hit, known) for hit in hits[:LIMIT]]
+    shown = hits[:LIMIT]
+    converted = await client_columns(ls, shown)
+    return [information(ls, hit, known, converted) for hit in shown]

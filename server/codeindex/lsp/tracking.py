@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from lsprotocol import types
 
@@ -28,19 +29,29 @@ class Tracked:
     reported: tuple[int, str] = (0, "")
     last_report: float = 0.0
     rounds: int = 0
+    creating: asyncio.Task[Any] | None = None  # asking the client for a token
+    latest: TaskInfo | None = None  # the state to show once the token exists
 
 
 @dataclass(slots=True)
 class ProgressBook:
-    """Which task shows on which token; `lock` orders task creation before following."""
+    """Which task shows on which token.
+
+    `lock` orders the tasks this session creates and its settings changes (a task planned
+    with the old settings is never created after the new ones apply); it is never held
+    while the client is asked something. `expecting` counts sync requests whose task is
+    being created (and `deferred` holds tasks first seen meanwhile: one may be theirs).
+    """
 
     tasks: dict[str, Tracked] = field(default_factory=dict)
     by_token: dict[types.ProgressToken, str] = field(default_factory=dict)
     ended: dict[str, None] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    expecting: int = 0
+    deferred: dict[str, TaskInfo] = field(default_factory=dict)
 
     def adopt(self, task_id: str, token: types.ProgressToken) -> None:
-        """Show this task's progress on a token the client gave (call under `lock`)."""
+        """Show this task's progress on a token the client gave."""
         self.tasks[task_id] = Tracked(task_id, token=token, client_token=True)
 
     def forget(self, task_id: str) -> None:

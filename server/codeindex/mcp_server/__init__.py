@@ -24,17 +24,19 @@ from typing import Any
 __all__ = ["main"]
 
 
-def main(
-    workspace: Path | None, default_root: Path, overrides: Mapping[str, Any] | None = None
-) -> int:
-    """Run the MCP server on stdio until the client goes; the exit code."""
+def main(workspace: Path | None, overrides: Mapping[str, Any] | None = None) -> int:
+    """Run the MCP server on stdio until the client goes; the exit code (0, or 2 when it
+    has no workspace: no `--workspace` and a client that offers no roots)."""
     from codeindex.mcp_server.server import serve_stdio
 
     if workspace is not None and not workspace.is_dir():
         sys.stderr.write(f"error: the workspace {workspace} is not a folder: pass a folder\n")
         return 2
     try:
-        asyncio.run(serve_stdio(workspace, default_root, overrides))
+        refused = asyncio.run(serve_stdio(workspace, overrides))
     except KeyboardInterrupt:
         return 130
+    if refused:
+        sys.stderr.write(f"error: {refused}\n")
+        return 2
     return 0

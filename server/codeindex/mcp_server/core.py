@@ -4,7 +4,12 @@ Opening a workspace starts an MCP session with the core (`start_session("mcp")`)
 then on the core makes sure a worker serves the workspace (a worker process, replaced
 if it dies; a worker already serving for the CLI or the language server is shared) and
 keeps it while the session lives. The MCP server itself runs no worker and watches no
-queue: it calls the service.
+queue: it calls the service. The service's code is imported when the first tool call opens
+the workspace, not before `initialize` is answered.
+
+A task outlives the request that created it: when the client goes away during a sync
+`force_reindex`, the task finishes in the worker; only a cancelled request (the client's
+`notifications/cancelled`) cancels it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codeindex.app.service import CodeIndexService
-from codeindex.contract import ReindexResponse
 from codeindex.errors import CodeIndexError, WrongState, internal
+
+if TYPE_CHECKING:
+    from codeindex.app.service import CodeIndexService
+    from codeindex.contract import ReindexResponse
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,8 @@ def report_of(exc: Exception) -> ErrorReport:
 
 async def open_service(root: Path, overrides: Mapping[str, Any] | None = None) -> CodeIndexService:
     """Open the workspace's index and start this server's session with the core."""
+    from codeindex.app.service import CodeIndexService
+
     service = await CodeIndexService.open(root, overrides)
     try:
         await service.start_session("mcp")
@@ -80,7 +89,11 @@ async def sync_response(service: CodeIndexService, task_id: str) -> ReindexRespo
 
 
 async def cancel_if_running(service: CodeIndexService, task_id: str) -> None:
-    """Cancel a task whose sync request was cancelled; one that already ended stays as it is."""
+    """Cancel a task whose sync request was cancelled; one that already ended stays as it is,
+    and so does one whose client went away (it finishes in the worker)."""
+    if service.client_gone:
+        log.info("the client left: task %s goes on in the worker", task_id)
+        return
     with contextlib.suppress(WrongState):
         await service.cancel_reindex(task_id)
         log.info("request cancelled: cancelled task %s", task_id)

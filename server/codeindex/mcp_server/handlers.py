@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from codeindex import contract
-from codeindex.app.service import CodeIndexService
 from codeindex.contract import TaskInfo
 from codeindex.errors import BadArgument
 from codeindex.mcp_server import core, summaries
+
+if TYPE_CHECKING:
+    from codeindex.app.service import CodeIndexService
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """Report progress of the request: (progress, total, message); a no-op without a token."""
@@ -32,7 +34,7 @@ class Outcome:
     summary: str
 
 
-Handler = Callable[[CodeIndexService, Mapping[str, Any], Progress], Awaitable[Outcome]]
+Handler = Callable[["CodeIndexService", Mapping[str, Any], Progress], Awaitable[Outcome]]
 
 
 def _progress_reporter(progress: Progress) -> Callable[[TaskInfo], Awaitable[None]]:

@@ -4,8 +4,14 @@ Built on the SDK's low-level `Server` (explicit input and output schemas; the
 high-level decorators would derive schemas from Python signatures, and `async` is
 a keyword). State lives in a typed lifespan context (`App`), never in module
 globals. The workspace is opened at the first tool call: the `--workspace` flag,
-else the client's first `file://` root (MCP roots), else the default the command
-line chose.
+else the client's first `file://` root (MCP roots). With neither (no flag, and a
+client that offers no roots) the server refuses to start: `initialize` is answered with
+an error that says how to give one, and the process exits with status 2.
+
+`initialize` is answered once the SDK has loaded, with nothing of the index imported: the
+index's code loads and the index opens at the first tool call. When the client goes
+(stdin closes), the server ends at once; a sync `force_reindex` it was waiting on goes on
+in the worker (only `notifications/cancelled` for that request cancels the task).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import anyio
@@ -31,13 +37,21 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
 from codeindex import __version__
-from codeindex.app.service import CodeIndexService
+from codeindex.errors import IndexUnusable
 from codeindex.mcp_server import core, tools
 from codeindex.mcp_server.handlers import HANDLERS
+
+if TYPE_CHECKING:
+    from codeindex.app.service import CodeIndexService
 
 log = logging.getLogger(__name__)
 
 ROOTS_TIMEOUT_SECONDS = 10.0
+HOW_TO_GIVE_A_WORKSPACE = (
+    "start it with --workspace PATH (`codeindex mcp --workspace /path/to/project`, or the "
+    "global --root PATH), or use a client that offers its folders as MCP roots"
+)
+NO_WORKSPACE = f"codeindex mcp has no workspace to serve: {HOW_TO_GIVE_A_WORKSPACE}"
 INSTRUCTIONS = (
     "codeindex keeps a live index of this workspace: search_code and find_symbol query it. "
     "When results look stale or wrong, validate_index says what is wrong and gives the "
@@ -50,8 +64,8 @@ class App:
     """What every request of this server shares: the workspace and its open service."""
 
     workspace: Path | None
-    default_root: Path
     overrides: Mapping[str, Any] | None = None
+    client_left: bool = False  # stdin closed: requests still running lose their client
     _service: CodeIndexService | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -59,10 +73,16 @@ class App:
         """The workspace's service, opened on first use (a failed open is retried next time)."""
         async with self._lock:
             if self._service is None:
-                root = self.workspace or await _client_root(ctx) or self.default_root
+                root = self.workspace or await _client_root(ctx)
                 log.info("serving the workspace %s", root)
                 self._service = await core.open_service(root, self.overrides)
             return self._service
+
+    def leave(self) -> None:
+        """The client went away: what its requests started finishes in the worker."""
+        self.client_left = True
+        if self._service is not None:
+            self._service.client_left()
 
     async def close(self) -> None:
         """End the session with the core, if one was opened."""
@@ -71,27 +91,33 @@ class App:
             await core.close_service(service)
 
 
-async def _client_root(ctx: ServerRequestContext[App]) -> Path | None:
-    """The client's first `file://` root that is a folder, when the client offers roots."""
+async def _client_root(ctx: ServerRequestContext[App]) -> Path:
+    """The client's first `file://` root that is a folder; IndexUnusable when it has none."""
     caps = ctx.session.client_capabilities
     if caps is None or caps.roots is None or not ctx.session.can_send_request:
-        return None
+        raise IndexUnusable(NO_WORKSPACE)
     try:
         listed = await ctx.session.send_request(
             types.ListRootsRequest(),
             types.ListRootsResult,
             request_read_timeout_seconds=ROOTS_TIMEOUT_SECONDS,
         )
-    except Exception as exc:  # any failure to ask only costs the roots: use the default
-        log.warning("the client's roots could not be read (%s); using the default", exc)
-        return None
+    except Exception as exc:
+        log.warning("the client's roots could not be read: %s", exc)
+        raise IndexUnusable(
+            f"codeindex mcp has no workspace: the client's roots could not be read ({exc}); "
+            f"{HOW_TO_GIVE_A_WORKSPACE}"
+        ) from None
     for root in listed.roots:
         uri = urlparse(str(root.uri))
         path = Path(unquote(uri.path))
         if uri.scheme == "file" and path.is_dir():
             return path
-    log.warning("no client root is a local folder; using the default")
-    return None
+    shown = ", ".join(str(r.uri) for r in listed.roots[:5]) or "none"
+    raise IndexUnusable(
+        f"codeindex mcp has no workspace: no root the client offers is a local folder "
+        f"(roots: {shown}); {HOW_TO_GIVE_A_WORKSPACE}"
+    )
 
 
 def _tool(spec: tools.ToolSpec) -> types.Tool:
@@ -162,13 +188,15 @@ async def call_tool(
 
 
 def build_server(
-    workspace: Path | None, default_root: Path, overrides: Mapping[str, Any] | None = None
+    workspace: Path | None, overrides: Mapping[str, Any] | None = None, app: App | None = None
 ) -> Server[App]:
-    """The MCP server for one workspace (or the client's first root)."""
+    """The MCP server for one workspace (or the client's first root); `app` is the state its
+    requests share (a new one when not given)."""
 
     @asynccontextmanager
     async def lifespan(server: Server[App]) -> AsyncIterator[App]:
-        app = App(workspace, default_root, overrides)
+        nonlocal app
+        app = app or App(workspace, overrides)
         try:
             yield app
         finally:
@@ -211,38 +239,86 @@ def _error_for(exc: Exception) -> tuple[types.RequestId | None, types.ErrorData]
     )
 
 
-async def _answer_malformed(
+def _refused(app: App, item: SessionMessage) -> bool:
+    """True for `initialize` from a client that offers no roots when no workspace was given:
+    the server has nothing to serve."""
+    message = item.message
+    if app.workspace is not None or not isinstance(message, types.JSONRPCRequest):
+        return False
+    if message.method != "initialize":
+        return False
+    params = message.params or {}
+    capabilities = params.get("capabilities") if isinstance(params, dict) else None
+    return not (isinstance(capabilities, dict) and capabilities.get("roots") is not None)
+
+
+def _reply(item: SessionMessage | Exception, refused: bool) -> types.JSONRPCError | None:
+    """The error that answers a message here (a malformed line; any request once the server
+    refused to start), or None for one the server handles."""
+    if isinstance(item, Exception):
+        request_id, error = _error_for(item)
+        log.warning("answered a malformed message with error %s", error.code)
+        return types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
+    message = item.message
+    if refused and isinstance(message, types.JSONRPCRequest):
+        error = types.ErrorData(code=types.INVALID_REQUEST, message=NO_WORKSPACE)
+        return types.JSONRPCError(jsonrpc="2.0", id=message.id, error=error)
+    return None
+
+
+@dataclass
+class Outcome:
+    """How a stdio session ended: refused to start (no workspace) or not."""
+
+    refused: bool = False
+
+
+async def _checked(
+    app: App,
     incoming: ReadStream[SessionMessage | Exception],
     replies: WriteStream[SessionMessage],
     forward: MemoryObjectSendStream[SessionMessage | Exception],
+    outcome: Outcome,
 ) -> None:
-    """Pass messages on to the server; answer each line that is not one with a JSON-RPC error.
+    """Pass messages on to the server, until stdin closes.
 
-    The SDK's stdio transport reads such a line as an exception and its dispatcher drops
-    it unanswered; JSON-RPC wants an error response (with a null id when none is known).
+    A line that is not a message gets a JSON-RPC error here: the SDK's stdio transport reads
+    it as an exception and its dispatcher drops it unanswered, and JSON-RPC wants an error
+    response (with a null id when none is known). With no workspace and no roots,
+    `initialize` (and every request after it) is answered with an error saying how to give
+    one (`outcome.refused`). When stdin closes the client has left: `app.leave()` comes
+    before the server sees the end, so no request cancelled by that end cancels its task.
     """
     async with forward:
         async for item in incoming:
-            if not isinstance(item, Exception):
-                await forward.send(item)
+            if not isinstance(item, Exception) and not outcome.refused:
+                outcome.refused = _refused(app, item)
+                if outcome.refused:
+                    log.error("%s", NO_WORKSPACE)
+            reply = _reply(item, outcome.refused)
+            if reply is None:
+                if not outcome.refused:
+                    await forward.send(item)
                 continue
-            request_id, error = _error_for(item)
-            log.warning("answered a malformed message with error %s", error.code)
-            reply = types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
             try:
                 await replies.send(SessionMessage(reply))
             except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                return
+                break
+        app.leave()
 
 
 async def serve_stdio(
-    workspace: Path | None, default_root: Path, overrides: Mapping[str, Any] | None = None
-) -> None:
-    """Serve MCP over stdin/stdout until the client closes stdin."""
-    server = build_server(workspace, default_root, overrides)
+    workspace: Path | None, overrides: Mapping[str, Any] | None = None
+) -> str | None:
+    """Serve MCP over stdin/stdout until the client closes stdin; why the server refused to
+    start (no workspace), or None."""
+    app = App(workspace, overrides)
+    server = build_server(workspace, overrides, app)
+    outcome = Outcome()
     async with stdio_server() as (incoming, replies):
         forward, checked = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         async with anyio.create_task_group() as group:
-            group.start_soon(_answer_malformed, incoming, replies, forward)
+            group.start_soon(_checked, app, incoming, replies, forward, outcome)
             await server.run(checked, replies, server.create_initialization_options())
             group.cancel_scope.cancel()
+    return NO_WORKSPACE if outcome.refused else None

@@ -23,6 +23,12 @@ from codeindex.storage import Storage
 from codeindex.vectors.store import VectorStore
 from codeindex.vectors.table import VectorTable
 
+_BUILDING = (
+    "semantic search is not ready yet: {what} are still being built by a reindex task "
+    "that has not finished (`codeindex tasks`); search lexical meanwhile, or again once "
+    "it ends"
+)
+
 
 class SemanticSearcher:
     """Embeds queries with the active model and searches its LanceDB table."""
@@ -45,6 +51,8 @@ class SemanticSearcher:
                 raise SemanticUnavailable(
                     f"semantic search is unavailable: {failure.reason}. {failure.hint}"
                 )
+            if await self.storage.task_rows.count_unfinished():
+                raise SemanticUnavailable(_BUILDING.format(what="embeddings"))
             raise SemanticUnavailable(
                 "semantic search is unavailable: nothing has been embedded yet. Run "
                 "`codeindex index` (with a model: set CODEINDEX_EMBED_MODEL_PATH or "
@@ -60,16 +68,23 @@ class SemanticSearcher:
         if table is None or table.name != active.table_name:
             table = await asyncio.to_thread(self.vectors.open_table, active.table_name)
             if table is None:
-                raise SemanticUnavailable(
-                    f"the vectors of model {active.name} are missing from {self.vectors.where}: "
-                    "run `codeindex reindex --scope embeddings-only` to rebuild them"
-                )
+                raise await self._no_table(active.name)
             self._table = table
             self._refreshed = time.monotonic()
         elif time.monotonic() - self._refreshed > self.REFRESH_SECONDS:
             await asyncio.to_thread(table.refresh)
             self._refreshed = time.monotonic()
         return embedder, table, active.id
+
+    async def _no_table(self, model: str) -> SemanticUnavailable:
+        """Why the active model has no table: not built yet while a task is unfinished (the
+        first index writes it), else lost (an embeddings-only reindex rebuilds it)."""
+        if await self.storage.task_rows.count_unfinished():
+            return SemanticUnavailable(_BUILDING.format(what=f"the vectors of model {model}"))
+        return SemanticUnavailable(
+            f"the vectors of model {model} are missing from {self.vectors.where}: "
+            "run `codeindex reindex --scope embeddings-only` to rebuild them"
+        )
 
     async def search(
         self,

@@ -37,7 +37,6 @@ class NoIndex(CodeIndexError):
 
     code = "no_index"
     exit_code = 3
-    jsonrpc_code = -32004
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +138,11 @@ def _uri(path: Path, *, immutable: bool) -> str:
     return f"file:{quoted}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
+def _casefold(text: str | None) -> str | None:
+    """SQL `casefold(x)`: Unicode case folding (SQLite's own NOCASE and LIKE fold ASCII only)."""
+    return text.casefold() if isinstance(text, str) else text
+
+
 async def connect(path: Path, *, readonly: bool, opened: Opened) -> aiosqlite.Connection:
     """A connection to the database; `readonly` ones refuse writes (query_only)."""
     if opened.writable:
@@ -155,6 +159,7 @@ async def connect(path: Path, *, readonly: bool, opened: Opened) -> aiosqlite.Co
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.create_function("casefold", 1, _casefold, deterministic=True)
     if readonly or not opened.writable:
         await conn.execute("PRAGMA query_only=ON")
     return conn

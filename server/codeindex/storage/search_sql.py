@@ -45,6 +45,16 @@ class SymbolRow:
 
 
 _CHUNK = "c.id, f.path, c.start_line, c.end_line, c.symbol, f.language, c.text, c.content_hash"
+_SYMBOL = (
+    "s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, s.end_col, "
+    "f.language FROM symbols s JOIN files f ON f.id = s.file_id"
+)
+# a name with a character outside ASCII (more bytes than characters): the condition of the
+# partial index `symbols_non_ascii` (migration 011), which the query must repeat as is
+_NON_ASCII = "length(s.name) != length(CAST(s.name AS BLOB))"
+_ASCII = "length(s.name) = length(CAST(s.name AS BLOB))"
+_LIKE = "s.name LIKE ? ESCAPE '\\'"
+_FOLDED_LIKE = "casefold(s.name) LIKE ? ESCAPE '\\'"
 
 
 def _filters(path_prefix: str | None, language: str | None) -> tuple[str, list[Any]]:
@@ -100,26 +110,27 @@ class SearchQueries:
     async def symbols_named(
         self, name: str, how: NameMatch, *, kind: str | None, limit: int
     ) -> list[SymbolRow]:
-        """Symbols whose name matches exactly, by prefix or by substring (any case).
+        """Symbols whose name matches exactly, by prefix or by substring, in any case
+        (Unicode case folding: `straße` finds `STRASSE`, `ΣΊΣΥΦΟΣ` finds `σίσυφος`).
 
-        Exact names first, then shorter names, then by path and line.
+        Exact names first, then shorter names, then by path and line. Names all in ASCII
+        (nearly all) are matched by SQLite's NOCASE index and LIKE, which fold ASCII; only
+        the others (their own partial index) go through `casefold()` (a function
+        `storage.opening` registers on each connection).
         """
-        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clause, value = {
-            "exact": ("s.name = ? COLLATE NOCASE", name),
-            "prefix": ("s.name LIKE ? ESCAPE '\\'", escaped + "%"),
-            "substring": ("s.name LIKE ? ESCAPE '\\'", "%" + escaped + "%"),
+        folded = name.casefold()
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        ascii_clause, fold_clause, value = {
+            "exact": ("s.name = ? COLLATE NOCASE", "casefold(s.name) = ?", folded),
+            "prefix": (_LIKE, _FOLDED_LIKE, escaped + "%"),
+            "substring": (_LIKE, _FOLDED_LIKE, "%" + escaped + "%"),
         }[how]
-        params: list[Any] = [value]
-        if kind:
-            clause += " AND s.kind = ?"
-            params.append(kind)
+        of_kind, kinds = (" AND s.kind = ?", [kind]) if kind else ("", [])
         rows = await self.db.fetchall(
-            "SELECT s.name, s.kind, s.container, f.path, s.start_line, s.start_col, s.end_line, "
-            f"s.end_col, f.language FROM symbols s JOIN files f ON f.id = s.file_id "
-            f"WHERE {clause} "
-            "ORDER BY (s.name = ?) DESC, length(s.name), f.path, s.start_line LIMIT ?",
-            (*params, name, limit),
+            f"SELECT * FROM (SELECT {_SYMBOL} WHERE {ascii_clause} AND {_ASCII}{of_kind} "
+            f"UNION ALL SELECT {_SYMBOL} WHERE {_NON_ASCII} AND {fold_clause}{of_kind}) "
+            "ORDER BY (name = ?) DESC, length(name), path, start_line LIMIT ?",
+            (value, *kinds, value, *kinds, name, limit),
         )
         return [SymbolRow(*r) for r in rows]
 
