@@ -58,6 +58,8 @@ class IndexRow:
     files_processed: int
     texts_embedded: int
     data_dir_bytes: int
+    vectors_bytes: int  # the LanceDB tables in the data dir
+    db_bytes: int  # index.db with its WAL
     cache_bytes: int
 
 
@@ -112,6 +114,8 @@ async def _index(ws: Path, env: dict[str, str], cache: Path, label: str) -> Inde
         int(summary["files_processed"]),
         int(summary["embeddings_generated"]),
         await asyncio.to_thread(_bytes, ws / ".codeindex"),
+        await asyncio.to_thread(_bytes, ws / ".codeindex" / "vectors"),
+        sum(p.stat().st_size for p in (ws / ".codeindex").glob("index.db*")),
         sum(f.bytes for f in await asyncio.to_thread(cache_files, cache)),
     )
 
@@ -202,7 +206,8 @@ def _mb(n: int) -> str:
 def render_cache(report: CacheReport, console: Console) -> None:
     """The two rows as one table."""
     table = Table(title="machine-wide vector cache")
-    for column in ("run", "wall s", "files", "texts embedded", "data dir", "cache"):
+    columns = ("run", "wall s", "files", "texts embedded", "data dir", "vectors", "index.db")
+    for column in (*columns, "cache"):
         table.add_column(column)
     for row in [*report.clones, *report.switches]:
         table.add_row(
@@ -211,6 +216,8 @@ def render_cache(report: CacheReport, console: Console) -> None:
             str(row.files_processed),
             str(row.texts_embedded),
             _mb(row.data_dir_bytes),
+            _mb(row.vectors_bytes),
+            _mb(row.db_bytes),
             _mb(row.cache_bytes),
         )
     console.print(table)

@@ -145,6 +145,7 @@ class SearchHit(TypedDict):
     score: float
     freshness: Freshness
     chunk_id: int
+    root: NotRequired[str]  # the folder (workspace root) of the hit, when several are served
 
 
 class SearchResponse(TypedDict):
@@ -170,6 +171,7 @@ class SymbolInfo(TypedDict):
     end_line: int
     end_col: int
     language: str | None
+    root: NotRequired[str]  # the folder (workspace root) of the symbol, when several are served
 
 
 class SymbolList(TypedDict):
