@@ -1,7 +1,8 @@
 """The MCP server end to end: tools, schemas, results, progress, cancellation and roots
 over the SDK's in-memory transport (the server built in this process, as `codeindex mcp`
 builds it); a second server process sharing the queue and the worker, and a server with no
-workspace refusing to start, with `python -m codeindex mcp` and the SDK's stdio client.
+workspace refusing to start, with `python -m codeindex mcp` and the SDK's stdio client; an
+agent killed mid sync reindex, spoken to line by line.
 
 Real SQLite, LanceDB, tree-sitter, worker processes and the tiny ONNX model on copies of
 the polyglot corpus, indexed once per session.
@@ -9,8 +10,13 @@ the polyglot corpus, indexed once per session.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import jsonschema
@@ -18,8 +24,15 @@ import mcp_types as types
 import pytest
 from mcp.client.session import ClientRequestContext
 from mcp.shared.exceptions import MCPError
-from tests.helpers import background_workers, copy_tree
-from tests.mcp_client import call_ok, mcp_memory, mcp_session, serve_here, until_finished
+from tests.helpers import background_workers, copy_tree, run_cli
+from tests.mcp_client import (
+    call_ok,
+    mcp_memory,
+    mcp_session,
+    serve_here,
+    server_env,
+    until_finished,
+)
 
 pytestmark = pytest.mark.slow  # starts codeindex processes or indexes a corpus
 
@@ -359,3 +372,97 @@ def _leaves(group: BaseExceptionGroup[BaseException], kind: type[MCPError]) -> l
         elif isinstance(exc, kind):
             found.append(exc)
     return found
+
+
+class _Lines:
+    """`codeindex mcp` spoken to line by line: a client that can be cut off mid-request."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def until(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        with anyio.fail_after(120):
+            while True:
+                line = await self.process.stdout.readline()
+                assert line, "the server closed its stdout"
+                message: dict[str, Any] = json.loads(line)
+                if wanted(message):
+                    return message
+
+
+async def test_a_client_that_goes_away_leaves_its_sync_reindex_to_finish(
+    polyglot_src: Path, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """Killing the agent (its pipes close) mid sync force_reindex: the server exits at once
+    and the task is not cancelled but completes in the worker, as the language server's do."""
+    fresh = copy_tree(polyglot_src, tmp_path / "fresh", ["cobra-go", "regex-rust"])
+    with (tmp_path / "server.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "codeindex",
+            "mcp",
+            "--workspace",
+            str(fresh),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            env=server_env(tiny_model_path),
+        )
+    agent = _Lines(process)
+    try:
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "killed-agent", "version": "0"},
+                },
+            }
+        )
+        await agent.until(lambda m: m.get("id") == 1)
+        await agent.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        arguments = {"scope": "project", "async": False}
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {
+                    "name": "force_reindex",
+                    "arguments": arguments,
+                    "_meta": {"progressToken": "sync"},
+                },
+            }
+        )
+        await agent.until(lambda m: m.get("method") == "notifications/progress")
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "list_reindex_tasks", "arguments": {"limit": 1}},
+            }
+        )
+        listed = await agent.until(lambda m: m.get("id") == 3)
+        (task,) = listed["result"]["structuredContent"]["tasks"]
+        assert task["status"] in ("Queued", "Running")
+        assert process.stdin is not None
+        process.stdin.close()  # the agent is gone
+        with anyio.fail_after(5):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    done = run_cli(fresh, "task", task["task_id"], "--wait", "--json")
+    assert json.loads(done.stdout)["status"] == "Completed", done.stderr

@@ -188,10 +188,8 @@ class Wire:
         self.process = process
 
     @classmethod
-    async def start(
-        cls, root: Path, env: dict[str, str], capabilities: types.ClientCapabilities
-    ) -> Wire:
-        """Start the server and initialize it on `root`."""
+    async def spawn(cls, env: dict[str, str]) -> Wire:
+        """Start the server, not yet initialized."""
         process = await asyncio.create_subprocess_exec(
             *SERVER,
             env=env,
@@ -199,16 +197,45 @@ class Wire:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        wire = cls(process)
+        return cls(process)
+
+    @classmethod
+    async def start(
+        cls,
+        root: Path,
+        env: dict[str, str],
+        capabilities: types.ClientCapabilities,
+        *,
+        process_id: int | None = None,
+    ) -> Wire:
+        """Start the server and initialize it on `root` (the client's `processId` given)."""
+        wire = await cls.spawn(env)
+        answer = await wire.initialize(root, capabilities, process_id=process_id)
+        assert "result" in answer, answer
+        await wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        return wire
+
+    async def initialize(
+        self,
+        root: Path,
+        capabilities: types.ClientCapabilities,
+        *,
+        process_id: int | None = None,
+        msg_id: str = "init",
+    ) -> dict[str, Any]:
+        """Send `initialize` on `root` (the file watcher off); the answer."""
         initialize = {
-            "processId": None,
+            "processId": process_id,
             "rootUri": from_fs_path(str(root)),
             "capabilities": default_converter().unstructure(capabilities),
             "initializationOptions": {"watching": False},
         }
-        await wire.request("init", "initialize", initialize)
-        await wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-        return wire
+        return await self.request(msg_id, "initialize", initialize)
+
+    async def exited(self, within: float) -> int:
+        """The server's exit status, once it exits by itself within `within` seconds."""
+        async with asyncio.timeout(within):
+            return await self.process.wait()
 
     async def write(self, body: bytes) -> None:
         """One message, framed with its Content-Length, whatever its body."""
@@ -225,9 +252,17 @@ class Wire:
         await self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
         return await self.answer(msg_id)
 
-    async def answer(self, msg_id: str) -> dict[str, Any]:
-        """The response to `msg_id`; notifications before it are skipped, the server's own
-        requests (progress tokens, prompts) answered with null."""
+    async def answer(self, msg_id: str | None) -> dict[str, Any]:
+        """The response to `msg_id` (None: an error answer to a message with no usable id);
+        notifications before it are skipped, the server's own requests answered."""
+        return await self.until(lambda m: "method" not in m and m.get("id") == msg_id)
+
+    async def until(
+        self, wanted: Callable[[dict[str, Any]], bool], *, answering: bool = True
+    ) -> dict[str, Any]:
+        """The first message from the server that is `wanted`; the server's own requests
+        before it (progress tokens, prompts) are answered with null (unless `answering` is
+        false: a client slow to answer)."""
         assert self.process.stdout is not None
         async with asyncio.timeout(WAIT_SECONDS):
             while True:
@@ -238,9 +273,9 @@ class Wire:
                     if line.lower().startswith(b"content-length:")
                 )
                 message: dict[str, Any] = json.loads(await self.process.stdout.readexactly(length))
-                if "method" not in message and message.get("id") == msg_id:
+                if wanted(message):
                     return message
-                if "method" in message and "id" in message:
+                if answering and "method" in message and "id" in message:
                     await self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
 
     async def close(self) -> int:

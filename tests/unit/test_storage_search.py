@@ -187,3 +187,20 @@ async def test_symbol_names_are_distinct_and_long_enough(indexed: Storage) -> No
 async def test_files_not_embedded_among_some_paths(indexed: Storage) -> None:
     assert await indexed.not_embedded_among(["min.js", "web/app.ts", "absent.js"]) == {"min.js"}
     assert await indexed.not_embedded_among([]) == set()
+
+
+async def test_symbol_names_match_with_unicode_case_folding(storage: Storage) -> None:
+    names = ["Straße", "STRASSE", "σίσυφος", "Ärger", "arger", "Plain"]
+    await store(storage, record("u.py", "x", symbols=[Sym(n) for n in names]))
+
+    async def named(query: str, how: str) -> list[str]:
+        rows = await storage.symbols_named(query, how, kind=None, limit=10)  # type: ignore[arg-type]
+        return sorted(r.name for r in rows)
+
+    assert await named("strasse", "exact") == ["STRASSE", "Straße"]
+    assert await named("STRASSE", "exact") == ["STRASSE", "Straße"]
+    assert await named("ΣΊΣΥΦΟΣ", "exact") == ["σίσυφος"]
+    assert await named("äRG", "prefix") == ["Ärger"]  # ä is not a
+    assert await named("TRAS", "substring") == ["STRASSE", "Straße"]
+    assert await named("pla", "prefix") == ["Plain"]
+    assert await named("%", "substring") == []  # LIKE's wildcards are plain characters
