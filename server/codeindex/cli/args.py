@@ -200,9 +200,10 @@ def _add_process_commands(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--workspace",
         type=Path,
+        action="append",
         default=None,
-        help="workspace root (default: --root, else the client's first MCP root, else as for "
-        "every command)",
+        help="a workspace root to serve; repeat it to serve several (default: --root, else "
+        "every folder the client lists as an MCP root)",
     )
 
     p = _command(sub, "lsp", "run the language server (stdio) for editors", json_flag=False)

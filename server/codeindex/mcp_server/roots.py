@@ -1,0 +1,122 @@
+"""Several roots: which one a tool call works on, and the answers of all of them as one.
+
+Every tool takes an optional `root` (a served root's path or folder name). Without it,
+`search_code` and `find_symbol` ask every root and merge the answers (each hit names its
+`root`); the other tools work on the root that holds an absolute `path`/`paths` they
+are given, on the root whose queue knows their `task_id`, else on the first root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import chain, zip_longest
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codeindex.errors import BadArgument, UnknownTask
+from codeindex.mcp_server.handlers import Outcome
+
+if TYPE_CHECKING:
+    from mcp.server.context import ServerRequestContext
+
+    from codeindex.mcp_server.server import App
+
+FAN_OUT = frozenset({"search_code", "find_symbol"})
+ROOT_PROPERTY: dict[str, Any] = {
+    "type": "string",
+    "description": "Which workspace root to use when the server serves several (its path "
+    "or folder name). Default: every root for search_code and find_symbol (each hit names "
+    "its root), else the root holding the path given, or the first root.",
+}
+
+
+def with_root(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool's input schema with the optional `root` property."""
+    properties = {**schema.get("properties", {}), "root": ROOT_PROPERTY}
+    return {**schema, "properties": properties}
+
+
+def named(roots: Sequence[Path], given: object) -> Path:
+    """The served root `given` names (its path or its folder name); BadArgument lists them."""
+    served = ", ".join(str(r) for r in roots)
+    if isinstance(given, str) and given:
+        path = Path(given).expanduser()
+        if path.is_absolute() and path.resolve() in roots:
+            return path.resolve()
+        matches = [r for r in roots if r.name == given]
+        if len(matches) == 1:
+            return matches[0]
+    raise BadArgument(
+        f"root: {given!r} is not one of the served roots ({served}): pass one of their paths "
+        "or folder names",
+        field="root",
+        allowed=served,
+    )
+
+
+def _holding(roots: Sequence[Path], arguments: Mapping[str, Any]) -> Path | None:
+    """The innermost root holding an absolute path among the arguments' `path`/`paths`."""
+    for key in ("path", "paths"):
+        given = arguments.get(key)
+        for path in given if isinstance(given, list) else [given]:
+            if isinstance(path, str) and Path(path).is_absolute():
+                target = Path(path).resolve()
+                holding = [r for r in roots if target.is_relative_to(r)]
+                if holding:
+                    return max(holding, key=lambda r: len(r.parts))
+    return None
+
+
+async def pick(
+    app: App, ctx: ServerRequestContext[App], name: str, arguments: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Path] | None]:
+    """The arguments without `root`, and the roots the call goes to (None: the default)."""
+    rest = {k: v for k, v in arguments.items() if k != "root"}
+    roots = list(await app.roots(ctx))
+    if "root" in arguments:
+        return rest, [named(roots, arguments["root"])]
+    if len(roots) < 2:
+        return rest, None
+    if name in FAN_OUT:
+        return rest, roots
+    holding = _holding(roots, rest)
+    if holding is not None:
+        return rest, [holding]
+    task_id = rest.get("task_id")
+    if isinstance(task_id, str):
+        for root in roots:
+            try:
+                await (await app.service(ctx, root)).get_reindex_status(task_id)
+            except UnknownTask:
+                continue
+            return rest, [root]
+    return rest, None
+
+
+def _tagged(root: Path, item: object) -> object:
+    if isinstance(item, dict):
+        return {**item, "root": str(root)}
+    if isinstance(item, str):
+        return str(root / item)  # a relative path: made absolute
+    return item
+
+
+def merge(answers: Sequence[tuple[Path, Outcome]]) -> Outcome:
+    """One answer from each root's: every list merged (by score when its items have one,
+    else taken in turn) and cut to the longest root's length, each item naming its root;
+    the notes of every root; the summaries one after another."""
+    data: dict[str, Any] = dict(answers[0][1].data)
+    for key, value in answers[0][1].data.items():
+        if not isinstance(value, list):
+            continue
+        lists = [[_tagged(root, i) for i in out.data.get(key) or []] for root, out in answers]  # type: ignore[attr-defined]
+        cap = max(len(items) for items in lists)
+        flat = [i for i in chain.from_iterable(zip_longest(*lists)) if i is not None]
+        if flat and all(isinstance(i, dict) and "score" in i for i in flat):
+            flat.sort(key=lambda i: -float(i["score"]))  # type: ignore[index]
+        data[key] = flat[:cap]
+    notes = [f"{root.name}: {out.data['note']}" for root, out in answers if out.data.get("note")]
+    if "note" in data:
+        data["note"] = "; ".join(notes) or None
+    summary = "\n\n".join(f"[{root}]\n{out.summary}" for root, out in answers)
+    return Outcome(data, summary)
