@@ -11,15 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import chain, zip_longest
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from codeindex.errors import BadArgument, UnknownTask
 from codeindex.mcp_server.handlers import Outcome
 
 if TYPE_CHECKING:
-    from mcp.server.context import ServerRequestContext
+    from codeindex.app.service import CodeIndexService
 
-    from codeindex.mcp_server.server import App
+
+class Served(Protocol):
+    """What the server's state offers here (`server.App`): its roots and their services."""
+
+    async def roots(self, ctx: Any) -> tuple[Path, ...]: ...
+
+    async def service(self, ctx: Any, root: Path | None = None) -> CodeIndexService: ...
+
 
 FAN_OUT = frozenset({"search_code", "find_symbol"})
 ROOT_PROPERTY: dict[str, Any] = {
@@ -68,7 +75,7 @@ def _holding(roots: Sequence[Path], arguments: Mapping[str, Any]) -> Path | None
 
 
 async def pick(
-    app: App, ctx: ServerRequestContext[App], name: str, arguments: Mapping[str, Any]
+    app: Served, ctx: Any, name: str, arguments: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[Path] | None]:
     """The arguments without `root`, and the roots the call goes to (None: the default)."""
     rest = {k: v for k, v in arguments.items() if k != "root"}

@@ -179,6 +179,7 @@ export interface SearchHit {
   score: number;
   freshness: "fresh" | "stale" | "pending_embedding";
   chunk_id: number;
+  root?: string;
 }
 
 /** The answer of search: the hits, the mode that found them and a note when it fell back. */
@@ -239,6 +240,7 @@ export interface SymbolInfo {
   end_line: number;
   end_col: number;
   language: string | null;
+  root?: string;
 }
 
 /** An indexed file whose parse had errors, and the first of them. */
