@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -187,6 +188,22 @@ async def _close_folder(folder: Folder) -> None:
                     await service.end_session()
         finally:
             await service.close()
+
+
+def tolerated(value: dict[str, Any]) -> dict[str, Any]:
+    """A message as pygls can read it: Neovim 0.7's `add_workspace_folder` sends an empty
+    folder (`{}`) as removed; folders without a uri are dropped from the change."""
+    if value.get("method") != types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS:
+        return value
+    params = value.get("params")
+    if not isinstance(params, dict) or not isinstance(params.get("event"), dict):
+        return value
+    event: dict[str, Any] = params["event"]
+    kept = {
+        side: [f for f in event.get(side) or [] if isinstance(f, dict) and f.get("uri")]
+        for side in ("added", "removed")
+    }
+    return {**value, "params": {**params, "event": {**event, **kept}}}
 
 
 async def did_change_workspace_folders(
