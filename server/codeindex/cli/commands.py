@@ -33,6 +33,8 @@ from codeindex.cli.render import (
 from codeindex.contract import ReindexResponse, TaskInfo
 from codeindex.errors import ModelUnavailable
 
+FINAL_STATES = ("Completed", "Failed", "Cancelled")
+
 
 class Following:
     """The task a sync command waits on: named when the wait is interrupted."""
@@ -152,8 +154,8 @@ async def cmd_tasks(service: CodeIndexService, args: argparse.Namespace) -> int:
 
 async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Show one task (optionally wait for it to end)."""
-    if args.wait:
-        status = await service.get_reindex_status(args.task_id)
+    status = await service.get_reindex_status(args.task_id)
+    if args.wait and status["status"] not in FINAL_STATES:
         if status["status"] == "Paused":
             err.print(
                 f"task {args.task_id} is paused: it ends only after `codeindex resume "
