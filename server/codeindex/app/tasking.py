@@ -7,8 +7,9 @@ editors' hints) both come here; the service then wakes or starts a worker.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
+from codeindex.app.model_state import stalled_model
 from codeindex.app.planner import Plan, create_task, plan
 from codeindex.config import Settings
 from codeindex.contract import MAX_PATHS
@@ -19,6 +20,8 @@ from codeindex.storage import Storage
 from codeindex.storage.meta import VECTORS_FAILURE
 from codeindex.tasks import Priority, Queue, Scope, Task
 from codeindex.workspace import Workspace
+
+Need = Literal["worker", "embed"] | None
 
 
 class Index(Protocol):
@@ -74,26 +77,33 @@ async def plan_for(
     )
 
 
-async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, bool]:
-    """What a new task says it does; True when a worker must come although the task
-    has nothing to do (a model to load, a vector store to try again)."""
+async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, Need]:
+    """What a new task says it does, and what it needs although it has nothing to do: a
+    worker (a model to load, a vector store to try again) or a task that embeds texts the
+    configured model has no vector of (no task would, else)."""
     message = f"{len(planned.items)} file(s) queued"
     if incremental:
         message += f", {planned.unchanged} unchanged skipped"
     if planned.items:
-        return message, False
+        return message, None
     message = "nothing to do: every file is up to date" if incremental else "nothing to do"
     if await index.models.untried():
         return message + (
-            "; the configured embedding model changed: a worker loads it and queues an "
-            "embeddings-only task to fill its table (`codeindex tasks` shows it)"
-        ), True
+            "; the configured embedding model changed: a worker loads it (and queues an "
+            "embeddings-only task when its table needs filling: `codeindex tasks` shows it)"
+        ), "worker"
     if await index.storage.meta.get(VECTORS_FAILURE):
         return message + (
             "; the vector store could not be used last time: a worker tries it again "
             "and fills the pending embeddings"
-        ), True
-    return message, False
+        ), "worker"
+    stalled = await stalled_model(index.storage, index.queue, index.models)
+    if stalled is not None:
+        return message + (
+            f"; {stalled.pending} chunk text(s) have no vector of model {stalled.model}: "
+            "an embeddings-only task is queued to embed them (`codeindex tasks` shows it)"
+        ), "embed"
+    return message, None
 
 
 async def create(

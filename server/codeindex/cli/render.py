@@ -179,6 +179,8 @@ def _embedding_rows(table: Table, emb: Embeddings) -> None:
         table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
+    if emb["not_embedding"] and emb["not_embedding"] != emb["pending_reason"]:
+        table.add_row("not embedding", emb["not_embedding"])
     source = emb["source"]
     if source["provider"] == "openai":
         table.add_row("embeddings from", f"{source['url']} (model {source['model']})")
