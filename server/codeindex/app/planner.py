@@ -113,6 +113,23 @@ async def plan(
     return replace(planned, target_paths=[folder or "."] if scope is Scope.DIRECTORY else [])
 
 
+async def with_failed(
+    storage: Storage, workspace: Workspace, planned: Plan, folder: str, recursive: bool
+) -> Plan:
+    """The plan of an incremental run over a folder, plus the files under it that failed
+    last time and are still on disk: a failure (say, a file that could not be read until a
+    `chmod`) is not "unchanged" when the user asks for an index."""
+    queued = {item.path for item in planned.items}
+    rows = await storage.files_under(folder, recursive=recursive)
+    failed = [r.path for r in rows if r.index_status == "failed" and r.path not in queued]
+    if not failed:
+        return planned
+    entries = await asyncio.to_thread(lambda: [workspace.stat(p) for p in failed])
+    again = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries if e is not None]
+    unchanged = max(0, planned.unchanged - len(again))
+    return replace(planned, items=[*planned.items, *again], unchanged=unchanged)
+
+
 def _check_paths(scope: Scope, paths: Sequence[str]) -> None:
     """WorkspaceError when the number of paths does not fit the scope."""
     if scope is Scope.EMBEDDINGS_ONLY and paths:

@@ -229,6 +229,7 @@ class CodeIndexService:
             embeddings_only=embed_only,
             incremental=incremental,
             recursive=recursive,
+            retry_failed=True,
         )
         message, need = await tasking.message_of(self, planned, incremental)
         options = (embed_only, incremental, recursive)

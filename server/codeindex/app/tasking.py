@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from codeindex.app.model_state import stalled_model
-from codeindex.app.planner import Plan, create_task, plan
+from codeindex.app.planner import Plan, create_task, plan, with_failed
 from codeindex.config import Settings
 from codeindex.contract import MAX_PATHS
 from codeindex.embedding.registry import ModelRegistry
@@ -63,9 +63,14 @@ async def plan_for(
     embeddings_only: bool,
     incremental: bool,
     recursive: bool,
+    retry_failed: bool = False,
 ) -> Plan:
-    """The items a request covers (WorkspaceError for paths that do not fit)."""
-    return await plan(
+    """The items a request covers (WorkspaceError for paths that do not fit).
+
+    `retry_failed`: an incremental run over a folder also retries the files that failed (a
+    user's `index`; not the watcher's passes, which would retry an unreadable file forever).
+    """
+    planned = await plan(
         index.storage,
         index.workspace,
         scope=scope,
@@ -75,6 +80,12 @@ async def plan_for(
         incremental=incremental,
         parser_version=parser_version(index.settings.parser_version_bump),
     )
+    folders = (Scope.PROJECT, Scope.DIRECTORY)
+    if retry_failed and incremental and not embeddings_only and scope in folders:
+        target = planned.target_paths[0] if planned.target_paths else "."
+        folder = "" if target == "." else target
+        return await with_failed(index.storage, index.workspace, planned, folder, recursive)
+    return planned
 
 
 async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, Need]:

@@ -25,7 +25,8 @@ EXCLUDED_DIR_NAMES = frozenset(
 )
 # A folder holding one of these is a virtualenv or a cache (https://bford.info/cachedir/).
 EXCLUDED_DIR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
-EXCLUDED_FILE_NAMES = frozenset({".DS_Store"})
+# `.git` as a file: the pointer of a submodule or of another working tree, not code
+EXCLUDED_FILE_NAMES = frozenset({".DS_Store", ".git"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".exe")
 
 _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
