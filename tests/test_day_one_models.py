@@ -33,7 +33,10 @@ def test_a_model_set_and_checked_after_the_first_index_is_used_by_the_next_index
     root.mkdir()
     (root / "app.py").write_text("def main():\n    return 1\n", encoding="utf-8")
     offline = cli_env(CODEINDEX_ALLOW_DOWNLOAD="0")
-    assert run_cli(root, "index", env=offline).returncode == 0
+    first = run_cli(root, "index", env=offline)
+    assert first.returncode == 0, first.stderr
+    # the end of the index says why nothing was embedded, and what to set
+    assert "have no embedding" in first.stderr and "CODEINDEX_EMBED_MODEL_PATH" in first.stderr
     env = {**offline, "CODEINDEX_EMBED_MODEL_PATH": str(tiny_model_path)}
     assert run_cli(root, "model", "check", env=env).returncode == 0
 

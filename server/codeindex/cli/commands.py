@@ -14,6 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rich.markup import escape
+
 from codeindex import contract
 from codeindex.app.service import CodeIndexService
 from codeindex.cli.args import query_request
@@ -85,7 +87,23 @@ async def cmd_index(service: CodeIndexService, args: argparse.Namespace) -> int:
         label="indexing",
     )
     emit(args, resp, render_reindex)
+    if not args.json:
+        await _say_why_nothing_was_embedded(service, resp)
     return 1 if resp["status"] == "Failed" else 0
+
+
+async def _say_why_nothing_was_embedded(service: CodeIndexService, resp: ReindexResponse) -> None:
+    """An index that made chunks but no vector says why (no model, a store that failed...)."""
+    result = resp.get("result")
+    if not result or result["summary"]["embeddings_generated"]:
+        return
+    embeddings = (await service.status())["embeddings"]
+    reason = embeddings["pending_reason"]
+    if embeddings["chunks_pending"] and reason and reason != "waiting for the worker":
+        err.print(
+            f"[yellow]note:[/] {embeddings['chunks_pending']} chunk text(s) have no embedding, "
+            f"so semantic search waits: {escape(reason)}"
+        )
 
 
 async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> int:
