@@ -4,14 +4,19 @@ the command line, paths from a subfolder, a Python project's folder as the cwd, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from tests.helpers import cli_env
 from tests.in_process import run_main
+
+from codeindex.ipc import query_socket
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +129,52 @@ def test_help_and_version_import_no_server_code(tmp_path: Path, flag: str) -> No
         or m.split(".")[0] in ("pygls", "mcp", "lancedb", "rich", "aiosqlite", "numpy")
     }
     assert not heavy, sorted(heavy)
+
+
+def test_a_frozen_worker_does_not_stall_a_search(cobra_ws: Path, tiny_model_path: Path) -> None:
+    """SIGSTOP the worker: searches answer at once from the CLI's own read of the index
+    (full text and symbols), saying the semantic part is late (was 15-17 s each)."""
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    log = cobra_ws.parent / "worker.log"
+    worker = subprocess.Popen(
+        [str(CODEINDEX), "--root", str(cobra_ws), "--log-file", str(log), "worker"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    data_dir = cobra_ws / ".codeindex"
+    deadline = time.monotonic() + 60
+    while query_socket.ask(data_dir, "symbols", {"name": "Execute"}, timeout=5) in (
+        None,
+        query_socket.LATE,
+    ):
+        assert worker.poll() is None, log.read_text(encoding="utf-8")
+        assert time.monotonic() < deadline, "the worker never served queries"
+        time.sleep(0.05)
+
+    def timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [str(CODEINDEX), "--root", str(cobra_ws), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return proc, time.monotonic() - started
+
+    os.kill(worker.pid, signal.SIGSTOP)
+    try:
+        hybrid, hybrid_took = timed("search", "execute command")
+        symbols, symbols_took = timed("symbols", "Execute")
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert hybrid.returncode == 0, hybrid.stderr
+    assert "command.go" in hybrid.stdout and "not responding" in hybrid.stderr
+    assert symbols.returncode == 0 and "Execute" in symbols.stdout, symbols.stderr
+    # 1 s for the acknowledgement, then a process start on a shared machine
+    assert hybrid_took < 6 and symbols_took < 6, (hybrid_took, symbols_took)

@@ -127,7 +127,9 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Search the index."""
     query = contract.search_args(query_request(args))
-    result = await service.search(**query, wait=QUERY_WAIT_SECONDS)
+    # a worker that froze on the fast path's request is not waited for again
+    wait = 0.0 if getattr(args, "worker_late", False) else QUERY_WAIT_SECONDS
+    result = await service.search(**query, wait=wait)
     emit(args, result, render_hits)
     return 0
 
