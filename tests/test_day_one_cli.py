@@ -131,19 +131,17 @@ def test_help_and_version_import_no_server_code(tmp_path: Path, flag: str) -> No
     assert not heavy, sorted(heavy)
 
 
-def test_a_frozen_worker_does_not_stall_a_search(cobra_ws: Path, tiny_model_path: Path) -> None:
-    """SIGSTOP the worker: searches answer at once from the CLI's own read of the index
-    (full text and symbols), saying the semantic part is late (was 15-17 s each)."""
-    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
-    log = cobra_ws.parent / "worker.log"
+def _serving_worker(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A foreground `codeindex worker` on ROOT, once it answers queries."""
+    log = root.parent / "worker.log"
     worker = subprocess.Popen(
-        [str(CODEINDEX), "--root", str(cobra_ws), "--log-file", str(log), "worker"],
+        [str(CODEINDEX), "--root", str(root), "--log-file", str(log), "worker"],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    data_dir = cobra_ws / ".codeindex"
+    data_dir = root / ".codeindex"
     deadline = time.monotonic() + 60
     while query_socket.ask(data_dir, "symbols", {"name": "Execute"}, timeout=5) in (
         None,
@@ -152,6 +150,34 @@ def test_a_frozen_worker_does_not_stall_a_search(cobra_ws: Path, tiny_model_path
         assert worker.poll() is None, log.read_text(encoding="utf-8")
         assert time.monotonic() < deadline, "the worker never served queries"
         time.sleep(0.05)
+    return worker
+
+
+def test_a_worker_whose_workspace_was_removed_stops_and_writes_nothing_there(
+    cobra_ws: Path, tiny_model_path: Path
+) -> None:
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    worker = _serving_worker(cobra_ws, env)  # a foreground worker: it would stay for ever
+    try:
+        shutil.rmtree(cobra_ws)
+        started = time.monotonic()
+        code = worker.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert code == 0 and took < 10, (code, took)
+    assert not cobra_ws.exists()  # no .codeindex/vectors re-created in the removed path
+    log = (cobra_ws.parent / "worker.log").read_text(encoding="utf-8")
+    assert "was removed" in log, log[-2000:]
+
+
+def test_a_frozen_worker_does_not_stall_a_search(cobra_ws: Path, tiny_model_path: Path) -> None:
+    """SIGSTOP the worker: searches answer at once from the CLI's own read of the index
+    (full text and symbols), saying the semantic part is late (was 15-17 s each)."""
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    worker = _serving_worker(cobra_ws, env)
 
     def timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
         started = time.monotonic()

@@ -71,6 +71,15 @@ class Settings:
         """The SQLite file."""
         return self.data_dir / "index.db"
 
+    def gone(self) -> str | None:
+        """What of the workspace was removed under a running worker (`rm -rf`): its folder
+        or its index.db; None while both are there."""
+        if not self.root.is_dir():
+            return f"the workspace {self.root} was removed"
+        if not self.db_path.is_file():
+            return f"its index {self.db_path} was removed"
+        return None
+
     @property
     def vectors_path(self) -> Path:
         """The local LanceDB folder (used when `vectors_uri` is empty)."""
