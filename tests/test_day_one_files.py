@@ -1,14 +1,18 @@
 """Day-one faults with files, in process (real SQLite, real tree-sitter, the worker in this
 process): a file that failed is tried again by the next `index`, a submodule's `.git`
-pointer file is not indexed."""
+pointer file is not indexed, bursts of writes join a waiting task, temporary files of
+atomic writes are never indexed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.helpers import open_in_process
+from watchfiles import Change
 
 from codeindex.tasks import Priority, Scope
+from codeindex.watcher.changes import sort_changes
 
 NO_MODEL = {"embedding.allow_download": False}
 
@@ -52,5 +56,49 @@ async def test_a_submodule_git_file_is_not_indexed(tmp_path: Path) -> None:
         await service.force_reindex("project", async_=False)
         assert await service.storage.get_file("vendor/lib/lib.py") is not None
         assert await service.storage.get_file("vendor/lib/.git") is None
+    finally:
+        await service.close()
+
+
+async def test_a_burst_of_writes_to_a_waiting_file_joins_its_task(tmp_path: Path) -> None:
+    """A file rewritten many times a second (a generator, a formatter loop) with the watcher
+    on made a task per batch (115 in 30 s); while a task will still index it, changes join."""
+    target = tmp_path / "gen.py"
+    target.write_text("def gen():\n    return 0\n", encoding="utf-8")
+    service = await open_in_process(tmp_path, NO_MODEL, mode="none")  # no worker drains
+    try:
+        await service.force_reindex("project")
+        await service.queue.cancel((await service.queue.unfinished())[0].id)
+        created = []
+        for i in range(1, 6):
+            target.write_text(f"def gen():\n    return {i}\n", encoding="utf-8")
+            task = await service.queue_changes(
+                Scope.FILES, ["gen.py"], priority=Priority.NORMAL, source="watcher"
+            )
+            created.append(task)
+        assert created[0] is not None and created[1:] == [None] * 4
+        await service.queue.pause(created[0].id)  # a paused task does not hold changes
+        target.write_text("def gen():\n    return 9\n", encoding="utf-8")
+        assert await service.queue_changes(
+            Scope.FILES, ["gen.py"], priority=Priority.NORMAL, source="watcher"
+        )
+    finally:
+        await service.close()
+
+
+@pytest.mark.parametrize(
+    "name", ["app.py.tmp", "app.py.tmp.12345", ".#app.py", "app.py~", ".app.py.swp", "a.temp"]
+)
+async def test_temporary_files_of_atomic_writes_are_never_indexed(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "app.py").write_text("def app():\n    return 1\n", encoding="utf-8")
+    (tmp_path / name).write_text("def app():\n    return 2\n", encoding="utf-8")
+    service = await open_in_process(tmp_path, NO_MODEL)
+    try:
+        await service.force_reindex("project", async_=False)
+        assert [f.path for f in await service.storage.files_under("")] == ["app.py"]
+        changes = sort_changes(service.workspace, [(Change.added, str(tmp_path / name))])
+        assert not changes.files
     finally:
         await service.close()

@@ -252,6 +252,7 @@ class CodeIndexService:
         planned = await tasking.plan_for(
             self, scope, list(paths), embeddings_only=False, incremental=True, recursive=True
         )
+        planned = await tasking.not_waiting(self, planned)
         if not planned.items:
             return None
         message = (

@@ -7,6 +7,7 @@ editors' hints) both come here; the service then wakes or starts a worker.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal, Protocol
 
 from codeindex.app.model_state import stalled_model
@@ -86,6 +87,15 @@ async def plan_for(
         folder = "" if target == "." else target
         return await with_failed(index.storage, index.workspace, planned, folder, recursive)
     return planned
+
+
+async def not_waiting(index: Index, planned: Plan) -> Plan:
+    """The plan without the paths a task will index and has not started: they are read then,
+    so a burst of writes to one file (a generator, a formatter loop) joins that task."""
+    waiting = await index.queue.waiting_to_index([i.path for i in planned.items])
+    if not waiting:
+        return planned
+    return replace(planned, items=[i for i in planned.items if i.path not in waiting])
 
 
 async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, Need]:

@@ -28,14 +28,25 @@ EXCLUDED_DIR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
 # `.git` as a file: the pointer of a submodule or of another working tree, not code
 EXCLUDED_FILE_NAMES = frozenset({".DS_Store", ".git"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".exe")
+# the temporary files of atomic writes (write a copy, rename it over the file) and of editors:
+# each lives for a moment and is never code of its own
+TEMP_SUFFIXES = (".tmp", ".temp", ".swp", ".swo", ".swx", ".crswap", "~")
+TEMP_PREFIXES = (".#", ".goutputstream-")
 
 _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
 Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
 
 
 def file_name_excluded(name: str) -> bool:
-    """Whether a file is excluded by its name alone (compiled files, .DS_Store)."""
-    return name in EXCLUDED_FILE_NAMES or name.endswith(EXCLUDED_SUFFIXES)
+    """Whether a file is excluded by its name alone (compiled files, .DS_Store, the
+    temporary files of atomic writes and editors)."""
+    return (
+        name in EXCLUDED_FILE_NAMES
+        or name.endswith(EXCLUDED_SUFFIXES)
+        or name.endswith(TEMP_SUFFIXES)
+        or name.startswith(TEMP_PREFIXES)
+        or ".tmp." in name  # `app.py.tmp.12345`: a writer's unique temp name
+    )
 
 
 def spec_ignored(specs: Specs, rel: str, is_dir: bool) -> bool:
