@@ -5,6 +5,7 @@ atomic writes are never indexed."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -100,5 +101,28 @@ async def test_temporary_files_of_atomic_writes_are_never_indexed(
         assert [f.path for f in await service.storage.files_under("")] == ["app.py"]
         changes = sort_changes(service.workspace, [(Change.added, str(tmp_path / name))])
         assert not changes.files
+    finally:
+        await service.close()
+
+
+async def test_a_same_size_edit_with_its_mtime_restored_is_reindexed(tmp_path: Path) -> None:
+    target = tmp_path / "same.py"
+    target.write_text("def alpha():\n    return 1\n", encoding="utf-8")
+    service = await open_in_process(tmp_path, NO_MODEL)
+    try:
+        await service.force_reindex("project", async_=False)
+        before = target.stat()
+        target.write_text("def omega():\n    return 1\n", encoding="utf-8")  # same size
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # `touch -r`, rsync -t
+        assert (target.stat().st_size, target.stat().st_mtime_ns) == (
+            before.st_size,
+            before.st_mtime_ns,
+        )
+        resp = await service.force_reindex("project", incremental=True, async_=False)
+        assert resp["items_total"] == 1, resp
+        assert await service.find_symbols("omega", match="exact")
+        assert not await service.find_symbols("alpha", match="exact")
+        again = await service.force_reindex("project", incremental=True, async_=False)
+        assert "nothing to do" in again["message"]
     finally:
         await service.close()

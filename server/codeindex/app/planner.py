@@ -3,7 +3,9 @@
 Paths from outside are resolved against the workspace root and refused when
 they leave it (invariant 7). Directory and project scopes also drop rows of
 files deleted on disk. Incremental planning keeps only files that changed:
-size and mtime first, then the content hash, never a bare mtime comparison.
+size and mtime first, then the content hash, never a bare mtime comparison. A file whose
+ctime is newer than its last indexing is hashed too, whatever its size and mtime: an edit
+that kept the size and restored the mtime (`touch -r`, some sync tools) still moves it.
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ async def changed_files(
         )
         if row is None or outdated:
             changed.append(entry)
-        elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
+        elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns) or (
+            entry.ctime_ns > row.indexed_at * 1e9
+        ):
             suspects.append((entry, row))
     if suspects:
 
