@@ -77,3 +77,23 @@ def test_a_switch_not_under_way_is_shown_with_the_command_that_finishes_it(
     assert not after["active_model"]["name"].endswith("-int8")
     assert after["not_embedding"] is None
     assert run_json(root, "validate", env=env)["ok"]
+
+
+def test_a_home_that_cannot_be_written_does_not_stop_a_local_model(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    """With no usable HOME (read-only, missing), a model folder still embeds: the caches go
+    to a temp folder of this user's, and worker.log says why."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text("def main():\n    return 1\n", encoding="utf-8")
+    model = shutil.copytree(tiny_model_path, tmp_path / "model")
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(model), CODEINDEX_ALLOW_DOWNLOAD="0")
+    for key in ("CODEINDEX_CACHE_DIR", "XDG_CACHE_HOME", "FASTEMBED_CACHE_PATH"):
+        env.pop(key, None)
+    env["HOME"] = "/dev/null/home"  # under a file: nothing can be created there
+    proc = run_cli(root, "index", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _wait_embedded(root, env)["embeddings"]["chunks_embedded"] == 1
+    log = (root / ".codeindex" / "worker.log").read_text(encoding="utf-8")
+    assert "is not usable" in log and "CODEINDEX_CACHE_DIR" in log
