@@ -194,14 +194,14 @@ class CodeIndexService:
         """Make sure a worker serves this workspace; True when one was started for it."""
         return await self.supervisor.ensure_worker()
 
-    async def fill_new_model(self, model_id: int) -> None:
-        """The configured model is not the active one: queue the task that fills its table.
+    async def fill_new_model(self, model_id: int | None = None) -> None:
+        """The configured model's table is not full: queue the task that fills it.
 
         Queries keep using the active model until that task completes (invariant 8).
         """
         if not await self.queue.count_unfinished(Scope.EMBEDDINGS_ONLY):
             resp = await self.force_reindex("embeddings-only", priority="low")
-            log.info("embedding model changed: queued %s to fill its table", resp["task_id"])
+            log.info("queued %s to fill the table of model %s", resp["task_id"], model_id or "")
 
     def _wake_worker(self) -> None:
         """Work was committed: wake the worker, in this process or (by its doorbell) another."""
@@ -239,13 +239,16 @@ class CodeIndexService:
             embeddings_only=embed_only,
             incremental=incremental,
             recursive=recursive,
+            retry_failed=True,
         )
-        message, model_changed = await tasking.message_of(self, planned, incremental)
+        message, need = await tasking.message_of(self, planned, incremental)
         options = (embed_only, incremental, recursive)
         task = await tasking.create(self, scope_enum, planned, prio, options, message)
+        if need == "embed":
+            await self.fill_new_model()
         self._wake_worker()
         # with nothing new to do, an earlier task a dead worker left behind still needs one
-        if not task.finished or model_changed or await self.queue.needs_worker():
+        if not task.finished or need or await self.queue.needs_worker():
             await self.ensure_worker()
         if not async_ and not task.finished:
             await self.wait(task.id, on_progress=on_progress)
@@ -259,6 +262,7 @@ class CodeIndexService:
         planned = await tasking.plan_for(
             self, scope, list(paths), embeddings_only=False, incremental=True, recursive=True
         )
+        planned = await tasking.not_waiting(self, planned)
         if not planned.items:
             return None
         message = (

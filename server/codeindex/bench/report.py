@@ -24,6 +24,7 @@ from codeindex.bench.cold import (
     SearchReadyResult,
 )
 from codeindex.bench.editor_symbols import EditorSymbolsResult
+from codeindex.bench.minified import MinifiedResult
 from codeindex.bench.queries import QueriesResult
 from codeindex.bench.questions import QuestionsResult
 from codeindex.bench.raw_model import RawModelResult
@@ -62,6 +63,7 @@ class BenchReport:
     questions: QuestionsResult
     cli_queries: CliQueriesResult
     editor_symbols: EditorSymbolsResult
+    minified: MinifiedResult
     targets: list[TargetRow] = field(default_factory=list)
 
 

@@ -20,6 +20,7 @@ from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.common import BenchConfig, BenchError, err
 from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
+from codeindex.bench.minified import measure_minified
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
 from codeindex.bench.raw_model import complete_cold, distinct_texts, measure_raw_model
@@ -79,6 +80,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     run.log("queries: latency during a forced full reindex (bump 2)")
     queries = await measure_queries_during(run, workload, idle)
     priority = await measure_priority(run, edit)
+    minified = await measure_minified(run)
     cold.memory.bench_peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     meta["load_average_end"] = list(os.getloadavg())
     meta["bench_seconds"] = time.perf_counter() - run.started
@@ -102,6 +104,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         questions=questions,
         cli_queries=cli_queries,
         editor_symbols=editor_symbols,
+        minified=minified,
     )
     report.targets = target_rows(report)
     return report

@@ -12,6 +12,7 @@ Light on purpose, like `fast`: no asyncio, rich, SQLite or tree-sitter.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,8 @@ def number_type(kind: type, low: float, high: float | None = None) -> Any:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if value < low or (high is not None and value > high):
             bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
             raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {bound}")
@@ -108,6 +111,13 @@ def add_query_commands(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--limit", type=LIMIT, default=50)
 
 
+def from_cwd(path: str | None) -> str | None:
+    """A path on the command line means relative to where the user stands (as absolute)."""
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)
+
+
 def query_request(args: argparse.Namespace) -> dict[str, Any]:
     """The query server's arguments of a parsed `search` or `symbols` command."""
     if args.command == "search":
@@ -115,7 +125,7 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
             "query": args.query,
             "mode": args.mode,
             "limit": args.limit,
-            "path": args.path,
+            "path": from_cwd(args.path),
             "language": args.lang,
         }
     return {"name": args.name, "match": args.match, "kind": args.kind, "limit": args.limit}

@@ -139,7 +139,11 @@ class Embedding:
         return await self.model_table.ensure()
 
     async def check_table(self) -> None:
-        """While idle: a local table whose folder vanished is rebuilt."""
+        """While idle: a local table whose folder vanished is rebuilt (LeaseLost when the
+        whole workspace or its index went: nothing is re-created there)."""
+        gone = await asyncio.to_thread(self.settings.gone)
+        if gone is not None:
+            raise LeaseLost(f"{gone}: worker {self.owner} stops and writes nothing more")
         await self.model_table.check()
 
     async def watch_engine(self) -> None:
@@ -284,6 +288,9 @@ class Embedding:
             lease = await self.queue.lease()
             if lease is None or lease.owner != self.owner:
                 raise LeaseLost(f"worker {self.owner} no longer holds the lease")
+            gone = await asyncio.to_thread(self.settings.gone)
+            if gone is not None:  # LanceDB would re-create its folder in the removed path
+                raise LeaseLost(f"{gone}: worker {self.owner} writes nothing more")
             try:
                 await asyncio.to_thread(model.table.add, hashes, matrix)
             except VectorStoreUnavailable as exc:

@@ -29,6 +29,11 @@ EXCLUDED_DIR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
 # `.git` as a file: the pointer of a submodule or of another working tree, not code
 EXCLUDED_FILE_NAMES = frozenset({".DS_Store", ".git"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".exe")
+# the temporary files of atomic writes (write a copy, rename it over the file) and of editors:
+# each lives for a moment; the watcher leaves them alone (the rename is an event on the real
+# name). A scan still takes such names: trees commit some (`django.po.tmp`, `backup~`)
+TEMP_SUFFIXES = (".tmp", ".temp", ".swp", ".swo", ".swx", ".crswap", "~")
+TEMP_PREFIXES = (".#", ".goutputstream-")
 
 _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
 Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
@@ -49,6 +54,15 @@ def other_worktree(folder: str) -> bool:
 def file_name_excluded(name: str) -> bool:
     """Whether a file is excluded by its name alone (compiled files, .DS_Store)."""
     return name in EXCLUDED_FILE_NAMES or name.endswith(EXCLUDED_SUFFIXES)
+
+
+def temporary_name(name: str) -> bool:
+    """Whether a name is that of an atomic write's or an editor's temporary file."""
+    return (
+        name.endswith(TEMP_SUFFIXES)
+        or name.startswith(TEMP_PREFIXES)
+        or ".tmp." in name  # `app.py.tmp.12345`: a writer's unique temp name
+    )
 
 
 def spec_ignored(specs: Specs, rel: str, is_dir: bool) -> bool:

@@ -26,6 +26,7 @@ export interface Embeddings {
   chunks_embedded: number;
   chunks_pending: number;
   pending_reason: string | null;
+  not_embedding: string | null;
   vectors_bytes: number;
   vectors_location: string;
   shared_store: SharedStore | null;
