@@ -3,7 +3,10 @@ with its own index and worker, and follows folders added and removed while it ru
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -15,6 +18,7 @@ from tests.lsp.support import Session, start
 
 pytestmark = pytest.mark.slow  # language server processes, their workers, cold indexes
 
+STEP_SECONDS = 240
 API = ["cobra-go/args.go", "cobra-go/command.go"]
 LIB = ["regex-rust/src/sparse.rs", "regex-rust/src/backtrack.rs"]
 EXTRA = ["regex-rust/src/pattern.rs"]
@@ -38,8 +42,24 @@ async def _until_indexed(session: Session, name: str) -> None:
     await session.until("$/progress", ended)
 
 
+async def _owed(what: str, awaitable: Awaitable[Any]) -> Any:
+    """An answer the server owes; a hang fails the test naming the request."""
+    try:
+        async with asyncio.timeout(STEP_SECONDS):
+            return await awaitable
+    except TimeoutError:
+        raise AssertionError(f"no answer within {STEP_SECONDS} s: {what}") from None
+
+
+async def _command(session: Session, name: str, *arguments: Any, **kw: Any) -> Any:
+    return await _owed(f"{name} {arguments}", session.command(name, *arguments, **kw))
+
+
 async def _symbols(session: Session, query: str) -> list[str]:
-    found = await session.client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    found = await _owed(
+        f"workspace/symbol {query}",
+        session.client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query)),
+    )
     return [s.location.uri for s in found or [] if isinstance(s, types.SymbolInformation)]
 
 
@@ -65,7 +85,8 @@ async def test_every_folder_is_indexed_searched_and_followed(
     try:
         # a task in each folder: each progress names its folder
         for name in ("api", "lib"):
-            answer = await session.command(
+            answer = await _command(
+                session,
                 "codeindex.forceReindex",
                 {"scope": "project", "folder": name, "async": False},
                 token=f"reindex-{name}",
@@ -80,28 +101,34 @@ async def test_every_folder_is_indexed_searched_and_followed(
         assert from_fs_path(str(lib / "regex-rust/src/sparse.rs")) in sparse
 
         # search without a folder asks both, each hit naming its root; with one, only it
-        answer = await session.command(
-            "codeindex.search", {"query": "fn struct func", "mode": "lexical", "limit": 20}
+        answer = await _command(
+            session, "codeindex.search", {"query": "fn struct func", "mode": "lexical", "limit": 20}
         )
         assert {h["root"] for h in answer["hits"]} == {str(api), str(lib)}
-        only = await session.command(
-            "codeindex.search", {"query": "SparseSet", "mode": "lexical", "folder": "lib"}
+        only = await _command(
+            session, "codeindex.search", {"query": "SparseSet", "mode": "lexical", "folder": "lib"}
         )
         assert only["hits"] and all("root" not in h for h in only["hits"])
         assert {h["path"] for h in only["hits"]} <= {"regex-rust/src/sparse.rs", *LIB}
-        status = await session.command("codeindex.indexStatus", {"folder": str(lib)})
+        status = await _command(session, "codeindex.indexStatus", {"folder": str(lib)})
         assert Path(status["workspace"]) == lib
 
         # a path decides the folder: a reindex of a file of lib goes to lib's queue
-        task = await session.reindex(
-            scope="file", paths=[str(lib / "regex-rust/src/backtrack.rs")], **{"async": True}
+        task = await _command(
+            session,
+            "codeindex.forceReindex",
+            {"scope": "file", "paths": [str(lib / "regex-rust/src/backtrack.rs")], "async": True},
         )
-        lib_status = await session.command("codeindex.reindexStatus", {"task_id": task["task_id"]})
+        lib_status = await _command(
+            session, "codeindex.reindexStatus", {"task_id": task["task_id"]}
+        )
         assert lib_status["task_id"] == task["task_id"]
 
         # remove lib while a task of it runs, add extra: extra is indexed and followed,
         # lib's symbols are gone from answers, and its index stays on disk
-        await session.reindex(scope="project", folder="lib", **{"async": True})
+        await _command(
+            session, "codeindex.forceReindex", {"scope": "project", "folder": "lib", "async": True}
+        )
         session.client.workspace_did_change_workspace_folders(
             types.DidChangeWorkspaceFoldersParams(
                 event=types.WorkspaceFoldersChangeEvent(
@@ -115,8 +142,8 @@ async def test_every_folder_is_indexed_searched_and_followed(
         assert await _symbols(session, "SparseSet") == []
         assert (lib / ".codeindex" / "index.db").is_file()
         with pytest.raises(JsonRpcException) as refused:
-            await session.command("codeindex.indexStatus", {"folder": "lib"})
+            await _command(session, "codeindex.indexStatus", {"folder": "lib"})
         assert "not a served folder" in refused.value.message
         assert str(extra) in refused.value.message
     finally:
-        await session.close()
+        await _owed("shutdown", session.close())

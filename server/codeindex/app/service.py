@@ -6,11 +6,8 @@ their own messages. Nothing here knows about a protocol. The service makes sure 
 worker serves the workspace (`supervisor`), and any front-end follows any task,
 whoever created it, through `watch()` (`feed`).
 
-Nothing here loads an embedding model or LanceDB: semantic and hybrid queries and the
-vector half of validate go to the worker process, which has both loaded (`queries`), so
-an editor or agent session stays small and answers at once. The worker process runs this
-same service with a `WorkerHost` attached (`codeindex.worker.host`), which answers those
-queries from its own model.
+Nothing here loads a model or LanceDB: semantic queries and validate's vector half go to
+the worker (`queries`; its `WorkerHost` answers them), so front-ends stay small.
 """
 
 from __future__ import annotations
