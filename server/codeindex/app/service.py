@@ -135,8 +135,7 @@ class CodeIndexService:
         await self.sessions.end()
 
     def client_left(self) -> None:
-        """This session's client went away: what it started finishes in the worker (a
-        request still waiting for a task stops waiting; the task is not cancelled)."""
+        """The client went away: its waiting requests stop, their tasks finish in the worker."""
         self.sessions.leave()
 
     @property
