@@ -76,6 +76,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """codeindex's cache dir (int8 model variants) for this session, never the user's."""
     folder = tmp_path_factory.mktemp("codeindex-cache")
     os.environ["CODEINDEX_CACHE_DIR"] = str(folder)
+    # the machine-wide vector cache is off unless a test turns it on (tests/test_cache.py):
+    # a text one test embedded must not make another's count of embedded texts lie
+    os.environ["CODEINDEX_CACHE"] = "0"
     return folder
 
 

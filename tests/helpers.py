@@ -29,7 +29,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     that edits files and then asks for a reindex must not race one), unless `extra` says
     otherwise. The test session's cache dir (int8 model variants) is kept.
     """
-    keep = ("CODEINDEX_CACHE_DIR",)
+    keep = ("CODEINDEX_CACHE_DIR", "CODEINDEX_CACHE")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODEINDEX_") or k in keep}
     env["CODEINDEX_WORKER_LINGER"] = "0"
     env["CODEINDEX_WATCH"] = "0"

@@ -58,15 +58,15 @@ def _text(pipe: io.TextIOWrapper) -> str:
 
 
 def run_main(
-    root: Path, *args: str, env: dict[str, str] | None = None
+    root: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `codeindex --root ROOT ARGS...` in this process, from the root folder."""
+    """Run `codeindex --root ROOT ARGS...` in this process, from the root folder (or `cwd`)."""
     argv = ["--root", str(root), *args]
     out, err = _pipe(sys.__stdout__), _pipe(sys.__stderr__)
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(env if env is not None else cli_env(**NO_MODEL_ENV)))
-        if root.is_dir():
-            stack.enter_context(contextlib.chdir(root))
+        if cwd is not None or root.is_dir():
+            stack.enter_context(contextlib.chdir(cwd or root))
         stack.enter_context(contextlib.redirect_stdout(out))
         stack.enter_context(contextlib.redirect_stderr(err))
         code = main(argv)

@@ -28,6 +28,7 @@ def server_env(model: Path) -> dict[str, str]:
         "CODEINDEX_ALLOW_DOWNLOAD": "0",
         "CODEINDEX_WORKER_LINGER": "0",
         "CODEINDEX_LOG_LEVEL": "INFO",
+        "CODEINDEX_CACHE": "0",  # the machine-wide vector cache: tests/test_cache.py
     }
 
 

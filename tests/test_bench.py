@@ -156,5 +156,10 @@ def test_bench_quick_reports_every_figure(
     assert 0 < symbols["during_p50_ms"] <= symbols["during_p95_ms"]
     assert any(row["key"] == "editor_symbols" for row in report["targets"])
 
-    assert {row["item"] for row in report["targets"]} == set(range(1, 15))
+    minified = report["minified"]
+    assert minified["file_bytes"] >= 1_000_000 and minified["statements"] > 1000
+    _positive(minified, "one_line_seconds", "many_lines_seconds")
+    row = next(row for row in report["targets"] if row["key"] == "minified.ratio")
+    assert row["met"], row  # one line costs at most twice as much as many lines
+    assert {row["item"] for row in report["targets"]} == set(range(1, 16))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

@@ -94,7 +94,9 @@ async def test_tools_list_shows_schemas_and_annotations(workspace: Path) -> None
         "async",
         "incremental",
         "recursive",
+        "root",  # which workspace, when the server serves several (every tool has it)
     }
+    assert props["root"]["type"] == "string"
     assert props["scope"]["enum"] == ["file", "files", "directory", "project", "embeddings-only"]
     assert props["priority"] == props["priority"] | {
         "enum": ["high", "normal", "low"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import signal
@@ -87,7 +88,8 @@ async def _in_process(root: Path, model: str) -> dict[tuple[str, ...], Any]:
     answers: dict[tuple[str, ...], Any] = {}
     try:
         for args in [p.values[0] for p in QUERIES] + REFUSED:
-            request = query_request(_parse(args))
+            with contextlib.chdir(root):  # the CLI runs from the root: paths are from there
+                request = query_request(_parse(args))
             try:
                 answers[args] = _without_timing(await host.answer(args[0], request))
             except CodeIndexError as exc:

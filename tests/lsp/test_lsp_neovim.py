@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.helpers import copy_tree, index_with_cli
 
 HERE = Path(__file__).parent
 DRIVER = HERE / "nvim" / "drive.lua"
 README_CHECK = HERE / "nvim" / "readme_check.lua"
+FOLDERS = HERE / "nvim" / "folders.lua"
 README = HERE.parent.parent / "README.md"
 NVIM = shutil.which("nvim")
 needs_nvim = pytest.mark.skipif(
@@ -145,3 +147,33 @@ def test_every_lua_block_of_the_readme_parses(tmp_path: Path) -> None:
     check.write_text("\n".join(lines), encoding="utf-8")
     nvim(check, env={**os.environ, "HOME": str(tmp_path)}, cwd=tmp_path)
     assert json.loads((tmp_path / "parse.json").read_text(encoding="utf-8")) == {"bad": []}
+
+
+@needs_nvim
+def test_neovim_serves_several_folders_from_one_server(
+    polyglot_src: Path, tmp_path: Path, tiny_server_env: dict[str, str]
+) -> None:
+    """README's multi-root setup: `workspace_folders` at start, `add_workspace_folder` later."""
+    a = copy_tree(polyglot_src, tmp_path / "a", ["cobra-go/args.go", "cobra-go/command.go"])
+    b = copy_tree(polyglot_src, tmp_path / "b", ["regex-rust/src/sparse.rs"])
+    c = copy_tree(polyglot_src, tmp_path / "c", ["regex-rust/src/pattern.rs"])  # not indexed
+    for root in (a, b):
+        index_with_cli(root, tiny_server_env)
+    out = tmp_path / "nvim.json"
+    env = {
+        **tiny_server_env,
+        "CODEINDEX_NVIM_A": str(a),
+        "CODEINDEX_NVIM_B": str(b),
+        "CODEINDEX_NVIM_C": str(c),
+        "CODEINDEX_NVIM_OUT": str(out),
+        "CODEINDEX_NVIM_PYTHON": sys.executable,
+        "HOME": str(tmp_path),
+    }
+    proc = nvim(FOLDERS, env=env, cwd=a)
+    assert out.is_file(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr}"
+    seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    assert seen["errors"] == [], seen["errors"]
+    assert seen["from_a"] and all(u.startswith(a.as_uri() + "/") for u in seen["from_a"])
+    assert seen["from_b"] and all(u.startswith(b.as_uri() + "/") for u in seen["from_b"])
+    assert seen["from_c"] and all(u.startswith(c.as_uri() + "/") for u in seen["from_c"])
+    assert any(t.startswith("c: ") for t in seen["titles"]), seen["titles"]

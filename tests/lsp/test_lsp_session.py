@@ -294,28 +294,6 @@ async def test_the_editors_excludes_leave_a_folder_out_of_the_index(
         await session.close()
 
 
-async def test_several_folders_serve_the_first_and_say_so(
-    workspace: Path, tmp_path: Path, tiny_server_env: dict[str, str]
-) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    session = await start(
-        workspace,
-        tiny_server_env,
-        client_capabilities("visual-studio-code"),
-        folders=[workspace, other],
-    )
-    try:
-        status = await session.command("codeindex.indexStatus")
-        assert Path(status["workspace"]) == workspace
-        assert any(
-            "serves one folder" in w and str(other) in w and str(workspace) in w
-            for w in _warnings(session)
-        )
-    finally:
-        await session.close()
-
-
 async def test_no_folder_says_what_to_do(tiny_server_env: dict[str, str]) -> None:
     session = await start(None, tiny_server_env, client_capabilities("neovim"))
     try:

@@ -42,6 +42,7 @@ SAMPLES: dict[str, Any] = {
     "model_failure": ModelFailure("fastembed:mini", "not in the cache", "download it", 1.5),
     "active_model_id": 3,
     "model_loaded_settings": "fastembed:mini|int8",
+    "model_loaded_id": 4,
     "embedding_engine": EngineHealth("http://engine", "e5", 1.0, None, None),
     "shared_store_hits": SharedHits("s3://b/p", 10, 4, 6, 3.0),
     "vectors_failure": VectorsFailure("s3://b/p", "access denied", 4.0),

@@ -3,7 +3,9 @@
 Paths from outside are resolved against the workspace root and refused when
 they leave it (invariant 7). Directory and project scopes also drop rows of
 files deleted on disk. Incremental planning keeps only files that changed:
-size and mtime first, then the content hash, never a bare mtime comparison.
+size and mtime first, then the content hash, never a bare mtime comparison. A file whose
+ctime is newer than its last indexing is hashed too, whatever its size and mtime: an edit
+that kept the size and restored the mtime (`touch -r`, some sync tools) still moves it.
 Each item carries what its cost is estimated from (`tasks.speeds`): its bytes, its
 language, and the characters it leaves to embed when the index knows them (the file is
 as indexed, or only its vectors are made); the task's estimated duration is their sum.
@@ -87,7 +89,9 @@ async def changed_files(
         )
         if row is None or outdated:
             changed.append(entry)
-        elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns):
+        elif (row.size, row.mtime_ns) != (entry.size, entry.mtime_ns) or (
+            entry.ctime_ns > row.indexed_at * 1e9
+        ):
             suspects.append((entry, row))
     if suspects:
 
@@ -133,6 +137,23 @@ async def plan(
         storage, workspace, folder, recursive, embeddings_only, incremental, parser_version
     )
     return replace(planned, target_paths=[folder or "."] if scope is Scope.DIRECTORY else [])
+
+
+async def with_failed(
+    storage: Storage, workspace: Workspace, planned: Plan, folder: str, recursive: bool
+) -> Plan:
+    """The plan of an incremental run over a folder, plus the files under it that failed
+    last time and are still on disk: a failure (say, a file that could not be read until a
+    `chmod`) is not "unchanged" when the user asks for an index."""
+    queued = {item.path for item in planned.items}
+    rows = await storage.files_under(folder, recursive=recursive)
+    failed = [r.path for r in rows if r.index_status == "failed" and r.path not in queued]
+    if not failed:
+        return planned
+    entries = await asyncio.to_thread(lambda: [workspace.stat(p) for p in failed])
+    again = [PlannedItem(e.path, Action.INDEX, e.size) for e in entries if e is not None]
+    unchanged = max(0, planned.unchanged - len(again))
+    return replace(planned, items=[*planned.items, *again], unchanged=unchanged)
 
 
 def _check_paths(scope: Scope, paths: Sequence[str]) -> None:

@@ -6,11 +6,8 @@ their own messages. Nothing here knows about a protocol. The service makes sure 
 worker serves the workspace (`supervisor`), and any front-end follows any task,
 whoever created it, through `watch()` (`feed`).
 
-Nothing here loads an embedding model or LanceDB: semantic and hybrid queries and the
-vector half of validate go to the worker process, which has both loaded (`queries`), so
-an editor or agent session stays small and answers at once. The worker process runs this
-same service with a `WorkerHost` attached (`codeindex.worker.host`), which answers those
-queries from its own model.
+Nothing here loads a model or LanceDB: semantic queries and validate's vector half go to
+the worker (`queries`; its `WorkerHost` answers them), so front-ends stay small.
 """
 
 from __future__ import annotations
@@ -141,8 +138,7 @@ class CodeIndexService(CodeNavigation):
         await self.sessions.end()
 
     def client_left(self) -> None:
-        """This session's client went away: what it started finishes in the worker (a
-        request still waiting for a task stops waiting; the task is not cancelled)."""
+        """The client went away: its waiting requests stop, their tasks finish in the worker."""
         self.sessions.leave()
 
     @property
@@ -197,14 +193,14 @@ class CodeIndexService(CodeNavigation):
         """Make sure a worker serves this workspace; True when one was started for it."""
         return await self.supervisor.ensure_worker()
 
-    async def fill_new_model(self, model_id: int) -> None:
-        """The configured model is not the active one: queue the task that fills its table.
+    async def fill_new_model(self, model_id: int | None = None) -> None:
+        """The configured model's table is not full: queue the task that fills it.
 
         Queries keep using the active model until that task completes (invariant 8).
         """
         if not await self.queue.count_unfinished(Scope.EMBEDDINGS_ONLY):
             resp = await self.force_reindex("embeddings-only", priority="low")
-            log.info("embedding model changed: queued %s to fill its table", resp["task_id"])
+            log.info("queued %s to fill the table of model %s", resp["task_id"], model_id or "")
 
     def _wake_worker(self) -> None:
         """Work was committed: wake the worker, in this process or (by its doorbell) another."""
@@ -242,13 +238,16 @@ class CodeIndexService(CodeNavigation):
             embeddings_only=embed_only,
             incremental=incremental,
             recursive=recursive,
+            retry_failed=True,
         )
-        message, model_changed = await tasking.message_of(self, planned, incremental)
+        message, need = await tasking.message_of(self, planned, incremental)
         options = (embed_only, incremental, recursive)
         task = await tasking.create(self, scope_enum, planned, prio, options, message)
+        if need == "embed":
+            await self.fill_new_model()
         self._wake_worker()
         # with nothing new to do, an earlier task a dead worker left behind still needs one
-        if not task.finished or model_changed or await self.queue.needs_worker():
+        if not task.finished or need or await self.queue.needs_worker():
             await self.ensure_worker()
         if not async_ and not task.finished:
             await self.wait(task.id, on_progress=on_progress)
@@ -262,6 +261,7 @@ class CodeIndexService(CodeNavigation):
         planned = await tasking.plan_for(
             self, scope, list(paths), embeddings_only=False, incremental=True, recursive=True
         )
+        planned = await tasking.not_waiting(self, planned)
         if not planned.items:
             return None
         message = (

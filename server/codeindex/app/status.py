@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from codeindex.app.model_state import Stalled, stalled_model
 from codeindex.config import Settings
 from codeindex.contract import (
     ActiveModel,
@@ -46,7 +47,7 @@ async def index_status(
     files = await _files(storage)
     storage_note = await _storage_note(storage)
     lease = await queue.live_lease()
-    embeddings = await _embeddings(settings, storage, models)
+    embeddings = await _embeddings(settings, storage, models, queue)
     last_full = await storage.meta.get(LAST_FULL_INDEX)
     db_bytes = sum(p.stat().st_size for p in settings.data_dir.glob("index.db*") if p.is_file())
     return {
@@ -112,9 +113,12 @@ async def _queue(queue: Queue, lease: Lease | None) -> QueueInfo:
     }
 
 
-async def _embeddings(settings: Settings, st: Storage, models: ModelRegistry) -> Embeddings:
+async def _embeddings(
+    settings: Settings, st: Storage, models: ModelRegistry, queue: Queue
+) -> Embeddings:
     """Chunks embedded and pending (and why), the model, where vectors are and come from."""
     active = await models.active()
+    stalled = await stalled_model(st, queue, models)
     total, pending = await st.pending_counts(active.id if active else None)
     shared = await _shared_store(settings, st)
     vectors_bytes = 0 if shared else await asyncio.to_thread(_folder_size, settings.vectors_path)
@@ -124,7 +128,8 @@ async def _embeddings(settings: Settings, st: Storage, models: ModelRegistry) ->
         "chunks_total": total,
         "chunks_embedded": total - pending,
         "chunks_pending": pending,
-        "pending_reason": await _pending_reason(models, active, shared, source, pending),
+        "pending_reason": await _pending_reason(models, active, shared, source, pending, stalled),
+        "not_embedding": None if stalled is None else stalled.describe(),
         "vectors_bytes": vectors_bytes,
         "vectors_location": shared["uri"] if shared else printable(str(settings.vectors_path)),
         "shared_store": shared,
@@ -155,6 +160,7 @@ async def _pending_reason(
     shared: SharedStore | None,
     source: LocalSource | RemoteSource,
     pending: int,
+    stalled: Stalled | None,
 ) -> str | None:
     """Why chunks wait for vectors: a model that failed, the store, the engine, the worker."""
     failure = await models.remembered_failure()
@@ -168,6 +174,8 @@ async def _pending_reason(
             f"embeddings pending: {engine['last_error']}; they are embedded when the "
             "engine answers again"
         )
+    if pending and stalled is not None:
+        return stalled.describe()
     if pending and active is None:
         return "no model has been loaded yet"
     if pending:

@@ -7,9 +7,11 @@ editors' hints) both come here; the service then wakes or starts a worker.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import replace
+from typing import Literal, Protocol
 
-from codeindex.app.planner import ModelPlan, Plan, create_task, plan
+from codeindex.app.model_state import stalled_model
+from codeindex.app.planner import ModelPlan, Plan, create_task, plan, with_failed
 from codeindex.config import Settings
 from codeindex.contract import MAX_PATHS
 from codeindex.embedding.registry import ModelRegistry
@@ -20,6 +22,8 @@ from codeindex.storage.meta import VECTORS_FAILURE
 from codeindex.tasks import Priority, Queue, Scope, Task
 from codeindex.tasks.speeds import model_key, text_chars
 from codeindex.workspace import Workspace
+
+Need = Literal["worker", "embed"] | None
 
 
 class Index(Protocol):
@@ -61,9 +65,14 @@ async def plan_for(
     embeddings_only: bool,
     incremental: bool,
     recursive: bool,
+    retry_failed: bool = False,
 ) -> Plan:
-    """The items a request covers (WorkspaceError for paths that do not fit)."""
-    return await plan(
+    """The items a request covers (WorkspaceError for paths that do not fit).
+
+    `retry_failed`: an incremental run over a folder also retries the files that failed (a
+    user's `index`; not the watcher's passes, which would retry an unreadable file forever).
+    """
+    planned = await plan(
         index.storage,
         index.workspace,
         scope=scope,
@@ -73,28 +82,50 @@ async def plan_for(
         incremental=incremental,
         parser_version=parser_version(index.settings.parser_version_bump),
     )
+    folders = (Scope.PROJECT, Scope.DIRECTORY)
+    if retry_failed and incremental and not embeddings_only and scope in folders:
+        target = planned.target_paths[0] if planned.target_paths else "."
+        folder = "" if target == "." else target
+        return await with_failed(index.storage, index.workspace, planned, folder, recursive)
+    return planned
 
 
-async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, bool]:
-    """What a new task says it does; True when a worker must come although the task
-    has nothing to do (a model to load, a vector store to try again)."""
+async def not_waiting(index: Index, planned: Plan) -> Plan:
+    """The plan without the paths a task will index and has not started: they are read then,
+    so a burst of writes to one file (a generator, a formatter loop) joins that task."""
+    waiting = await index.queue.waiting_to_index([i.path for i in planned.items])
+    if not waiting:
+        return planned
+    return replace(planned, items=[i for i in planned.items if i.path not in waiting])
+
+
+async def message_of(index: Index, planned: Plan, incremental: bool) -> tuple[str, Need]:
+    """What a new task says it does, and what it needs although it has nothing to do: a
+    worker (a model to load, a vector store to try again) or a task that embeds texts the
+    configured model has no vector of (no task would, else)."""
     message = f"{len(planned.items)} file(s) queued"
     if incremental:
         message += f", {planned.unchanged} unchanged skipped"
     if planned.items:
-        return message, False
+        return message, None
     message = "nothing to do: every file is up to date" if incremental else "nothing to do"
     if await index.models.untried():
         return message + (
-            "; the configured embedding model changed: a worker loads it and queues an "
-            "embeddings-only task to fill its table (`codeindex tasks` shows it)"
-        ), True
+            "; the configured embedding model changed: a worker loads it (and queues an "
+            "embeddings-only task when its table needs filling: `codeindex tasks` shows it)"
+        ), "worker"
     if await index.storage.meta.get(VECTORS_FAILURE):
         return message + (
             "; the vector store could not be used last time: a worker tries it again "
             "and fills the pending embeddings"
-        ), True
-    return message, False
+        ), "worker"
+    stalled = await stalled_model(index.storage, index.queue, index.models)
+    if stalled is not None:
+        return message + (
+            f"; {stalled.pending} chunk text(s) have no vector of model {stalled.model}: "
+            "an embeddings-only task is queued to embed them (`codeindex tasks` shows it)"
+        ), "embed"
+    return message, None
 
 
 async def create(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
+from codeindex.app.model_state import stalled_model
 from codeindex.app.planner import changed_files
 from codeindex.config import Settings
 from codeindex.contract import Fix, Problem, ScopeName, ValidationReport
@@ -187,7 +188,12 @@ async def _pending_problems(
 ) -> list[Problem]:
     """No chunk pending embedding without a task that will embed it."""
     active = await models.active()
-    if active is None or any(p["kind"] in ("vectors", "embedding_engine") for p in vector):
+    if any(p["kind"] in ("vectors", "embedding_engine") for p in vector):
+        return []
+    stalled = await stalled_model(st, queue, models)
+    if stalled is not None and stalled.active is not None:
+        return [problem("model_switch", stalled.describe(), "embeddings-only")]
+    if active is None:
         return []
     _, pending = await st.pending_counts(active.id)
     if pending and not await queue.count_unfinished() and await models.remembered_failure() is None:

@@ -29,7 +29,7 @@ import asyncio
 
 from rich.markup import escape
 
-from codeindex.bench.common import BenchError, config_from_args, err, out
+from codeindex.bench.common import BenchConfig, BenchError, config_from_args, err, out
 from codeindex.bench.report import render, write_json
 from codeindex.bench.run import run_bench
 
@@ -43,6 +43,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     except BenchError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         return 2
+    if getattr(args, "cache", False):
+        return _run_cache(args, config)
     try:
         report = asyncio.run(run_bench(config))
     except BenchError as exc:
@@ -54,5 +56,47 @@ def run_bench_command(args: argparse.Namespace) -> int:
     render(report, out)
     if config.json_path is not None:
         write_json(report, config.json_path)
+        err.print(f"raw figures written to {config.json_path}")
+    return 0
+
+
+def _run_cache(args: argparse.Namespace, config: BenchConfig) -> int:
+    """`codeindex bench --cache`: only the vector cache's rows."""
+    from codeindex.bench.cache_rows import (
+        CacheBenchConfig,
+        render_cache,
+        run_cache_bench,
+        write_cache_json,
+    )
+
+    history = args.history.expanduser().resolve() if args.history else None
+    if (history is None) != (args.revisions is None):
+        err.print("[red]error:[/] --history REPO and --revisions A B go together")
+        return 2
+    if history is not None and not (history / ".git").exists() and not (history / "HEAD").is_file():
+        err.print(f"[red]error:[/] {escape(str(history))} is not a git repository")
+        return 2
+    if args.switches < 1:
+        err.print(f"[red]error:[/] --switches must be at least 1, got {args.switches}")
+        return 2
+    cache_config = CacheBenchConfig(
+        config.source,
+        config.model_path,
+        history,
+        tuple(args.revisions) if args.revisions else None,
+        args.switches,
+        config.json_path,
+    )
+    try:
+        report = asyncio.run(run_cache_bench(cache_config))
+    except BenchError as exc:
+        err.print(f"[red]bench failed:[/] {escape(str(exc))}")
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    render_cache(report, out)
+    if config.json_path is not None:
+        write_cache_json(report, config.json_path)
         err.print(f"raw figures written to {config.json_path}")
     return 0

@@ -34,6 +34,8 @@ def child_env(model: Path, bump: int = 0) -> dict[str, str]:
     env["CODEINDEX_ALLOW_DOWNLOAD"] = "0"
     # the bench edits files and asks for each reindex it times: a watcher would race it
     env["CODEINDEX_WATCH"] = "0"
+    # cold means cold: vectors of an earlier run in the machine-wide cache would be found
+    env["CODEINDEX_CACHE"] = "0"
     if bump:
         env["CODEINDEX_PARSER_VERSION_BUMP"] = str(bump)
     return env

@@ -24,6 +24,7 @@ from codeindex.bench.cold import (
 )
 from codeindex.bench.editor_symbols import EditorSymbolsResult
 from codeindex.bench.localization import LocalizationResult
+from codeindex.bench.minified import MinifiedResult
 from codeindex.bench.progress_score import ProgressRow
 from codeindex.bench.queries import QueriesResult
 from codeindex.bench.questions import QuestionsResult
@@ -64,6 +65,7 @@ class BenchReport:
     localization: LocalizationResult
     cli_queries: CliQueriesResult
     editor_symbols: EditorSymbolsResult
+    minified: MinifiedResult
     targets: list[TargetRow] = field(default_factory=list)
 
 

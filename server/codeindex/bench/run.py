@@ -21,6 +21,7 @@ from codeindex.bench.common import BenchConfig, BenchError, err
 from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
 from codeindex.bench.localization import measure_localization
+from codeindex.bench.minified import measure_minified
 from codeindex.bench.progress import measure_progress
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
@@ -84,6 +85,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     priority = await measure_priority(run, edit)
     await stop_lingering_worker(run)
     progress = await measure_progress(run, cold.progress)
+    minified = await measure_minified(run)
     cold.memory.bench_peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     meta["load_average_end"] = list(os.getloadavg())
     meta["bench_seconds"] = time.perf_counter() - run.started
@@ -108,6 +110,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         localization=localization,
         cli_queries=cli_queries,
         editor_symbols=editor_symbols,
+        minified=minified,
     )
     report.targets = target_rows(report)
     return report

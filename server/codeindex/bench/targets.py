@@ -369,6 +369,21 @@ def _latency_rows(r: BenchReport) -> list[TargetRow]:
     return [semantic, *_cli_rows(r), editor]
 
 
+def _minified_rows(r: BenchReport) -> list[TargetRow]:
+    m = r.minified
+    return [
+        TargetRow(
+            15,
+            f"`codeindex index` of {m.file_bytes / 1e6:.1f} MB of minified JS: one line / "
+            f"the same {m.statements:,} statements on as many lines",
+            f"{m.one_line_seconds:.1f} s / {m.many_lines_seconds:.1f} s ({m.ratio:.2f}x)",
+            "≤ 2x",
+            m.ratio <= 2.0,
+            "minified.ratio",
+        )
+    ]
+
+
 def target_rows(report: BenchReport) -> list[TargetRow]:
     """The headline figure of every item, with its target and whether it is met."""
     return [
@@ -381,4 +396,5 @@ def target_rows(report: BenchReport) -> list[TargetRow]:
         *_question_rows(report),
         *localization_rows(report.localization),
         *_latency_rows(report),
+        *_minified_rows(report),
     ]

@@ -12,6 +12,7 @@ Light on purpose, like `fast`: no asyncio, rich, SQLite or tree-sitter.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -58,6 +59,8 @@ def number_type(kind: type, low: float, high: float | None = None) -> Any:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if value < low or (high is not None and value > high):
             bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
             raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {bound}")
@@ -144,6 +147,13 @@ def add_query_commands(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--limit", type=LIMIT, default=50)
 
 
+def from_cwd(path: str | None) -> str | None:
+    """A path on the command line means relative to where the user stands (as absolute)."""
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)
+
+
 def query_request(args: argparse.Namespace) -> dict[str, Any]:
     """The query server's arguments of a parsed `search` or `symbols` command."""
     if args.command == "search":
@@ -151,7 +161,7 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
             "query": args.query,
             "mode": args.mode,
             "limit": args.limit,
-            "path": args.path,
+            "path": from_cwd(args.path),
             "exclude": args.exclude,
             "language": args.lang,
             "kind": args.kind,
@@ -235,13 +245,17 @@ def _add_process_commands(sub: argparse._SubParsersAction[Any]) -> None:
         help="allow fastembed to download the model now (needs network)",
     )
 
+    p = _command(sub, "cache", "the machine-wide vector cache: status, prune, clear")
+    p.add_argument("action", choices=["status", "prune", "clear"])
+
     p = _command(sub, "mcp", "serve the index to coding agents over MCP (stdio)", json_flag=False)
     p.add_argument(
         "--workspace",
         type=Path,
+        action="append",
         default=None,
-        help="workspace root (default: --root, else the client's first MCP root, else as for "
-        "every command)",
+        help="a workspace root to serve; repeat it to serve several (default: --root, else "
+        "every folder the client lists as an MCP root)",
     )
 
     p = _command(sub, "lsp", "run the language server (stdio) for editors", json_flag=False)
@@ -280,6 +294,27 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
         "--progress",
         action="store_true",
         help="measure only how honest progress and the ETA are, per kind of task",
+    )
+    p.add_argument(
+        "--cache",
+        action="store_true",
+        help="measure only the machine-wide vector cache: a second clone, and branch switches "
+        "with --history",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        metavar="REPO",
+        help="with --cache: a git repository to switch branches in (--revisions A B)",
+    )
+    p.add_argument(
+        "--revisions",
+        nargs=2,
+        metavar=("A", "B"),
+        help="with --history: the two revisions to switch between",
+    )
+    p.add_argument(
+        "--switches", type=int, default=10, help="with --history: how many switches (default 10)"
     )
     p.add_argument(
         "--queries",

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rich.markup import escape
+
 from codeindex import contract
 from codeindex.app.service import CodeIndexService
 from codeindex.cli.args import query_request
@@ -32,6 +34,8 @@ from codeindex.cli.render import (
 )
 from codeindex.contract import ReindexResponse, TaskInfo
 from codeindex.errors import ModelUnavailable
+
+FINAL_STATES = ("Completed", "Failed", "Cancelled")
 
 
 class Following:
@@ -83,7 +87,23 @@ async def cmd_index(service: CodeIndexService, args: argparse.Namespace) -> int:
         label="indexing",
     )
     emit(args, resp, render_reindex)
+    if not args.json:
+        await _say_why_nothing_was_embedded(service, resp)
     return 1 if resp["status"] == "Failed" else 0
+
+
+async def _say_why_nothing_was_embedded(service: CodeIndexService, resp: ReindexResponse) -> None:
+    """An index that made chunks but no vector says why (no model, a store that failed...)."""
+    result = resp.get("result")
+    if not result or result["summary"]["embeddings_generated"]:
+        return
+    embeddings = (await service.status())["embeddings"]
+    reason = embeddings["pending_reason"]
+    if embeddings["chunks_pending"] and reason and reason != "waiting for the worker":
+        err.print(
+            f"[yellow]note:[/] {embeddings['chunks_pending']} chunk text(s) have no embedding, "
+            f"so semantic search waits: {escape(reason)}"
+        )
 
 
 async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> int:
@@ -107,7 +127,9 @@ async def cmd_reindex(service: CodeIndexService, args: argparse.Namespace) -> in
 async def cmd_search(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Search the index."""
     query = contract.search_args(query_request(args))
-    result = await service.search(**query, wait=QUERY_WAIT_SECONDS)
+    # a worker that froze on the fast path's request is not waited for again
+    wait = 0.0 if getattr(args, "worker_late", False) else QUERY_WAIT_SECONDS
+    result = await service.search(**query, wait=wait)
     emit(args, result, lambda shown: render_hits(shown, context=args.context is not None))
     return 0
 
@@ -152,8 +174,8 @@ async def cmd_tasks(service: CodeIndexService, args: argparse.Namespace) -> int:
 
 async def cmd_task(service: CodeIndexService, args: argparse.Namespace) -> int:
     """Show one task (optionally wait for it to end)."""
-    if args.wait:
-        status = await service.get_reindex_status(args.task_id)
+    status = await service.get_reindex_status(args.task_id)
+    if args.wait and status["status"] not in FINAL_STATES:
         if status["status"] == "Paused":
             err.print(
                 f"task {args.task_id} is paused: it ends only after `codeindex resume "

@@ -39,6 +39,7 @@ from codeindex.ipc import query_socket
 __all__ = ["hit_line", "main", "query_request", "served", "symbol_line"]
 
 QUERY_COMMANDS = ("search", "symbols")
+LATE = -1  # `served`: the worker took the query and froze; the full CLI answers without it
 _GLOBAL_WITH_VALUE = ("--root", "--log-level", "--log-file")
 
 
@@ -102,6 +103,8 @@ def served(argv: Sequence[str]) -> int | None:
 
 def _answer(args: argparse.Namespace, data_dir: Path, *, logs: bool) -> int | None:
     answer = query_socket.ask(data_dir, args.command, query_request(args))
+    if answer is query_socket.LATE:
+        return LATE  # frozen: the full CLI answers from its own read, without asking it
     if answer is None:
         return None
     if logs:
@@ -138,13 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `codeindex` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     code = served(argv)
-    if code is not None:
+    if code is not None and code != LATE:
         return code
     args = parse(argv)  # --help, --version and refused arguments end here, before any import
     if isinstance(args, int):
         return args
     if args.command in SERVERS:
         return serve(args)
+    args.worker_late = code == LATE
     from codeindex.cli.main import run
 
     return run(args)

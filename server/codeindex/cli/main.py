@@ -71,6 +71,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from codeindex.bench import run_bench_command
 
         return run_bench_command(args)
+    if args.command == "cache":  # the user's, not a workspace's: no index opened
+        from codeindex.cli.cache_command import cmd_cache
+
+        return cmd_cache(args)
     if args.command in SERVERS:  # the console script starts them without the rest of the CLI
         return serve(args)
     return asyncio.run(_run(args))

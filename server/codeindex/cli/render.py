@@ -62,14 +62,26 @@ def eta_text(status: TaskInfo) -> str:
 BAR_STEPS = 1000  # the bar shows the task's progress (its estimated run time done)
 
 
+def shortened(path: str, room: int) -> str:
+    """The path in `room` characters: its end kept (the file name), nothing when under 12."""
+    if room < 12:
+        return ""
+    return path if len(path) <= room else "…" + path[-(room - 1) :]
+
+
 class ProgressBar:
     """A rich progress bar on stderr fed by task status dicts: the bar and the ETA are the
-    task's own progress and ETA; the counts are its files."""
+    task's own progress and ETA; the counts are its files.
+
+    It fits the terminal: on a narrow one the bar shrinks, then the current file's path
+    shortens and then disappears; the counter, rate, elapsed time and ETA always show.
+    """
 
     def __init__(self, label: str) -> None:
+        self.bar = BarColumn()
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            self.bar,
             TextColumn("{task.fields[files]}"),
             TextColumn("files"),
             TextColumn("{task.fields[rate]}"),
@@ -99,7 +111,14 @@ class ProgressBar:
             )
         elapsed = self.progress.tasks[0].elapsed or 0
         rate = f"{done / elapsed:,.0f} files/s" if elapsed > 0.5 else ""
-        current = (status.get("current_file") or "")[-50:]
+        paused = status["status"] == "Paused"
+        if paused:
+            rate = "paused"
+        # what the other columns take: text, an h:mm:ss each for elapsed and ETA, 8 gaps
+        used = len(self.label) + 2 * len(str(total)) + 1 + len(" files ETA") + len(rate) + 24
+        self.bar.bar_width = max(8, min(40, self.progress.console.width - used - 30))
+        room = min(50, self.progress.console.width - used - self.bar.bar_width - 2)
+        current = "" if paused else shortened(status.get("current_file") or "", room)
         self.progress.update(
             self.task,
             completed=round(status["progress"] * BAR_STEPS),
@@ -200,6 +219,8 @@ def _embedding_rows(table: Table, emb: Embeddings) -> None:
         table.add_row("shared store", shared["error"])
     if emb["pending_reason"] and emb["chunks_pending"]:
         table.add_row("pending because", emb["pending_reason"])
+    if emb["not_embedding"] and emb["not_embedding"] != emb["pending_reason"]:
+        table.add_row("not embedding", emb["not_embedding"])
     source = emb["source"]
     if source["provider"] == "openai":
         table.add_row("embeddings from", f"{source['url']} (model {source['model']})")

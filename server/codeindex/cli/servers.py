@@ -34,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
             else:  # stdout is the wire: nothing but MCP goes there
                 from codeindex.mcp_server import main as serve_mcp
 
-                code = serve_mcp(args.workspace or args.root)
+                code = serve_mcp(args.workspace or args.root)  # --workspace: a list
             return leave(code)
     except CodeIndexError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -9,7 +9,9 @@ one function that decides where the index lives; every front-end calls it.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,6 +51,8 @@ class Settings:
     vectors_s3_endpoint: str = ""
     vectors_s3_region: str = ""
     vectors_allow_http: bool = False
+    cache_enabled: bool = True
+    cache_max_bytes: int = 2 * 1024**3
     embed_provider: str = "local"
     embed_url: str = ""
     embed_api_key_env: str = ""
@@ -73,6 +77,15 @@ class Settings:
     def db_path(self) -> Path:
         """The SQLite file."""
         return self.data_dir / "index.db"
+
+    def gone(self) -> str | None:
+        """What of the workspace was removed under a running worker (`rm -rf`): its folder
+        or its index.db; None while both are there."""
+        if not self.root.is_dir():
+            return f"the workspace {self.root} was removed"
+        if not self.db_path.is_file():
+            return f"its index {self.db_path} was removed"
+        return None
 
     @property
     def vectors_path(self) -> Path:
@@ -116,8 +129,12 @@ class Settings:
             info = _BY_KEY.get(key)
             if info is None:
                 known = ", ".join(sorted(_BY_KEY))
-                raise ConfigError(f"unknown setting {key!r}; known settings: {known}")
-            updates[_attr(key)] = _coerce(info, raw, self.root)
+                raise ConfigError(f"unknown setting {key!r}; known settings: {known}", field=key)
+            try:
+                updates[_attr(key)] = _coerce(info, raw, self.root)
+            except ConfigError as exc:
+                exc.data.setdefault("field", key)
+                raise
         return replace(self, **updates)
 
 
@@ -133,7 +150,7 @@ def _attr(key: str) -> str:
         return name
     if section == "watch":
         return f"watch_{name}"
-    if section in ("vectors", "search"):
+    if section in ("vectors", "search", "cache"):
         return f"{section}_{name}"
     return name
 
@@ -172,9 +189,20 @@ def _coerce(info: SettingInfo, raw: Any, root: Path) -> Any:
     problem = info.check(value) if info.check is not None else None
     if problem is not None:
         raise ConfigError(f"setting {info.key} ({info.env}) = {raw!r} {problem}")
-    if isinstance(value, int | float) and (value < 0 or (value == 0 and not info.allow_zero)):
-        raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
+    if isinstance(value, int | float):
+        _check_number(info, value, raw)
     return value
+
+
+def _check_number(info: SettingInfo, value: float, raw: Any) -> None:
+    """ConfigError for a number the code cannot use: not finite, not positive, out of bounds."""
+    if not math.isfinite(value):
+        raise ConfigError(f"setting {info.key} ({info.env}) = {raw!r} is not a finite number")
+    if value < 0 or (value == 0 and not info.allow_zero):
+        raise ConfigError(f"setting {info.key} ({info.env}) must be positive, got {raw!r}")
+    problem = info.bounds.problem(value) if info.bounds is not None else None
+    if problem is not None:
+        raise ConfigError(f"setting {info.key} ({info.env}) = {raw!r} {problem}")
 
 
 def _patterns(raw: Any) -> tuple[str, ...]:
@@ -197,6 +225,71 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _read_config(path: Path) -> tuple[dict[str, Any], str]:
+    """The settings of a `.codeindex.toml`, flattened, and its text; ConfigError naming the
+    file and line for anything wrong with it (bytes that are not UTF-8, bad TOML)."""
+    import tomllib  # not on the CLI's query fast path, which only needs data_dir_for
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror}): fix it or remove it") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}, line {line}: byte 0x{data[exc.start]:02x} is not UTF-8 (a TOML file is "
+            "UTF-8 text): save it as UTF-8"
+        ) from None
+    try:
+        return _flatten(tomllib.loads(text)), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _where(path: Path, text: str, key: object) -> str:
+    """`FILE, line N` of a dotted setting key in a TOML text (the file alone if not found)."""
+    if not isinstance(key, str):
+        return str(path)
+    section, _, name = key.rpartition(".")
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([A-Za-z0-9_.\s]+?)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = re.sub(r"\s+", "", header.group(1))
+            continue
+        found = re.match(r"([A-Za-z0-9_.\s\"']+?)\s*=", stripped)
+        if found:
+            full = ".".join(filter(None, (current, re.sub(r"[\s\"']", "", found.group(1)))))
+            if full == key or (not section and full.endswith(f".{name}")):
+                return f"{path}, line {number}"
+    return str(path)
+
+
+def _check_data_dir(settings: Settings) -> None:
+    """ConfigError for a data dir the vector store cannot open (a path with a control
+    character or bytes that are not UTF-8: LanceDB refuses it); said up front."""
+    if settings.vectors_uri.strip():
+        return
+    text = str(settings.data_dir)
+    bad = next((ch for ch in text if ch < " " or ch == "\x7f" or "\ud800" <= ch <= "\udfff"), None)
+    if bad is None:
+        return
+    what = (
+        "a byte that is not UTF-8"
+        if "\ud800" <= bad <= "\udfff"
+        else f"a control character ({bad!r})"
+    )
+    raise ConfigError(
+        f"the index cannot live in {text!r}: its path holds {what}, which the vector store "
+        "(LanceDB) cannot open. Rename the folder, or set CODEINDEX_DATA_DIR to a folder "
+        "whose path has none (the workspace keeps its name)",
+        field="data_dir",
+    )
+
+
 def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings for the workspace at `root`: defaults < .codeindex.toml < env < overrides."""
     root_path = Path(root).expanduser().resolve()
@@ -206,14 +299,12 @@ def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) 
     sources: dict[str, str] = {}
     config_file = root_path / CONFIG_FILE
     if config_file.is_file():
-        import tomllib  # not on the CLI's query fast path, which only needs data_dir_for
-
+        from_file, text = _read_config(config_file)
         try:
-            with config_file.open("rb") as fh:
-                from_file = _flatten(tomllib.load(fh))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_file} is not valid TOML: {exc}") from None
-        settings = settings.with_values(from_file)
+            settings = settings.with_values(from_file)
+        except ConfigError as exc:
+            where = _where(config_file, text, exc.data.get("field"))
+            raise ConfigError(f"{where}: {exc}") from None
         sources.update(dict.fromkeys(from_file, str(config_file)))
     from_env = {s.key: os.environ[s.env] for s in SETTINGS if os.environ.get(s.env)}
     settings = settings.with_values(from_env)
@@ -228,6 +319,7 @@ def load_settings(root: Path | str, overrides: Mapping[str, Any] | None = None) 
             "not set: give the engine's OpenAI base URL (e.g. http://127.0.0.1:8080/v1), or "
             "set embedding.provider to local"
         )
+    _check_data_dir(settings)
     bump = os.environ.get("CODEINDEX_PARSER_VERSION_BUMP")
     if bump:
         settings = replace(settings, parser_version_bump=int(bump))

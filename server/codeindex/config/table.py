@@ -6,15 +6,50 @@ the language server's options and the worker's environment are named after it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_MODEL", "SETTINGS", "SettingInfo"]
+__all__ = ["DEFAULT_MODEL", "SETTINGS", "Bounds", "SettingInfo", "cores"]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The range of a numeric setting: at least `low`, at most `high` (a number, or a function
+    of the machine such as its cores), and why, for the message of a value outside it."""
+
+    low: float | None = None
+    high: float | Callable[[], float] | None = None
+    why: str = ""
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with `value`, or None when it fits."""
+        high = self.high() if callable(self.high) else self.high
+        if self.low is not None and value < self.low:
+            return f"is below {_number(self.low)}: give at least {_number(self.low)} ({self.why})"
+        if high is not None and value > high:
+            return f"is over {_number(high)}: give at most {_number(high)} ({self.why})"
+        return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def cores() -> float:
+    """The cores this process may run on (ONNX Runtime threads beyond them only cost memory)."""
+    try:
+        return float(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return float(os.cpu_count() or 1)
+
+
+GIB = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +64,7 @@ class SettingInfo:
     allow_zero: bool = False
     choices: tuple[str, ...] = ()
     check: Callable[[Any], str | None] | None = None  # what is wrong with a value, if anything
+    bounds: Bounds | None = None  # the numbers that make sense (beyond positive)
 
 
 def _http_url(value: Any) -> str | None:
@@ -54,6 +90,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         1024 * 1024,
         int,
         "Files larger than this many bytes are skipped (recorded with the reason).",
+        bounds=Bounds(high=GIB, why="a file is read and parsed whole in memory"),
     ),
     SettingInfo(
         "index.max_chunk_chars",
@@ -61,6 +98,9 @@ SETTINGS: tuple[SettingInfo, ...] = (
         1000,
         int,
         "Largest chunk in characters (sized for a 256-token model).",
+        bounds=Bounds(
+            low=100, high=100_000, why="a chunk is what search returns and a model embeds"
+        ),
     ),
     SettingInfo(
         "index.excludes",
@@ -111,6 +151,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         4096,
         int,
         "Tokens per request to the remote engine (and at most embedding.batch_size texts).",
+        bounds=Bounds(high=1_000_000, why="one request to the engine"),
     ),
     SettingInfo(
         "embedding.concurrency",
@@ -118,6 +159,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         4,
         int,
         "Requests to the remote engine in flight at once.",
+        bounds=Bounds(high=64, why="requests in flight to one engine"),
     ),
     SettingInfo(
         "embedding.timeout",
@@ -125,6 +167,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         30.0,
         float,
         "Seconds one request to the remote engine may take.",
+        bounds=Bounds(high=3600, why="seconds one request may take"),
     ),
     SettingInfo(
         "embedding.retry_seconds",
@@ -133,6 +176,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         float,
         "How long a request is retried (429, 5xx, timeouts, no connection) before its chunks "
         "stay pending until the engine answers again.",
+        bounds=Bounds(high=86_400, why="seconds of retries: at most a day"),
     ),
     SettingInfo(
         "embedding.model_path",
@@ -178,6 +222,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         int,
         "Texts per model call; texts are sorted by length into batches. With the openai "
         "provider: texts per request.",
+        bounds=Bounds(high=1024, why="texts per batch held in memory"),
     ),
     SettingInfo(
         "embedding.max_tokens",
@@ -185,6 +230,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         256,
         int,
         "Inputs are truncated to this many tokens (MiniLM was trained on 256).",
+        bounds=Bounds(high=65_536, why="tokens per input"),
     ),
     SettingInfo(
         "embedding.threads",
@@ -192,6 +238,24 @@ SETTINGS: tuple[SettingInfo, ...] = (
         None,
         int,
         "ONNX Runtime threads for embedding; unset = all cores.",
+        bounds=Bounds(high=cores, why="the cores of this machine; leave it unset for all of them"),
+    ),
+    SettingInfo(
+        "cache.enabled",
+        "CODEINDEX_CACHE",
+        True,
+        bool,
+        "Share vectors through the machine-wide cache (CODEINDEX_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/codeindex): a text this machine embedded once, for any workspace, "
+        "is not embedded again. false: this workspace neither reads nor writes it.",
+    ),
+    SettingInfo(
+        "cache.max_bytes",
+        "CODEINDEX_CACHE_MAX_BYTES",
+        2 * 1024**3,
+        int,
+        "Bound of the machine-wide vector cache in bytes: the least recently used vectors "
+        "go first (by an idle worker, or `codeindex cache prune`).",
     ),
     SettingInfo(
         "vectors.uri",
@@ -275,6 +339,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         float,
         "A background worker started by the CLI stays this long after the queue empties.",
         allow_zero=True,
+        bounds=Bounds(high=604_800, why="seconds: at most a week"),
     ),
     SettingInfo(
         "worker.lease_seconds",
@@ -282,6 +347,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         10.0,
         float,
         "A worker that has not renewed its lease for this long is replaced.",
+        bounds=Bounds(low=1, high=3600, why="seconds a worker that stopped keeps its lease"),
     ),
     SettingInfo(
         "watch.enabled",
@@ -296,6 +362,7 @@ SETTINGS: tuple[SettingInfo, ...] = (
         100,
         int,
         "Changes are queued once none arrived for this long (at most 20 times as long).",
+        bounds=Bounds(high=60_000, why="milliseconds: at most a minute"),
     ),
     SettingInfo(
         "watch.reconcile_seconds",
@@ -305,5 +372,6 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "A cheap pass over the whole tree this often catches what the watcher missed "
         "(0: only when a worker starts).",
         allow_zero=True,
+        bounds=Bounds(high=604_800, why="seconds: at most a week"),
     ),
 )

@@ -153,6 +153,7 @@ class SearchHit(TypedDict):
     score: float
     freshness: Freshness
     chunk_id: int
+    root: NotRequired[str]  # the folder (workspace root) of the hit, when several are served
 
 
 class FileMatch(TypedDict):
@@ -167,6 +168,7 @@ class FileMatch(TypedDict):
     line: int
     symbols: list[str]
     hits: list[SearchHit]
+    root: NotRequired[str]  # the folder (workspace root) of the file, when several are served
 
 
 class SearchResponse(TypedDict):
@@ -196,6 +198,7 @@ class SymbolInfo(TypedDict):
     end_line: int
     end_col: int
     language: str | None
+    root: NotRequired[str]  # the folder (workspace root) of the symbol, when several are served
 
 
 class SymbolList(TypedDict):

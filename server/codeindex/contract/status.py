@@ -97,6 +97,9 @@ class Embeddings(TypedDict):
     chunks_embedded: int
     chunks_pending: int
     pending_reason: str | None
+    # texts of the configured model that no task will embed (a model set after the first
+    # index, a switch cancelled or failed), and the command that embeds them
+    not_embedding: str | None
     vectors_bytes: int
     vectors_location: str
     shared_store: SharedStore | None

@@ -66,7 +66,8 @@ def chunk_context(
     header = [first] if first else []
     symbol = symbols.get(chunk.symbol or "")
     if symbol is not None and not chunk.start_line <= symbol.start_line <= chunk.end_line:
-        signature = _clip(lines[symbol.start_line - 1].strip()) if symbol.start_line else ""
+        line = lines[symbol.start_line - 1][: 4 * MAX_LINE] if symbol.start_line else ""
+        signature = _clip(line.strip())
         if signature:
             header.append(signature)
         doc = leading_doc(lines, symbol.start_line)

@@ -42,7 +42,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from codeindex.embedding.quantize import QUANTIZE_MODES, QuantizeError, int8_variant
+from codeindex.embedding.quantize import (
+    QUANTIZE_MODES,
+    QuantizeError,
+    fastembed_cache,
+    int8_variant,
+)
 from codeindex.embedding.spec import DEFAULT_MODEL, ModelIdentity, ModelSpec
 from codeindex.errors import ModelUnavailable
 
@@ -137,7 +142,7 @@ def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbed
     try:
         model = TextEmbedding(
             model_name=plan.fastembed_name,
-            cache_dir=str(_cache_dir(spec)),
+            cache_dir=str(_cache_dir(spec, own_folder=plan.folder is not None)),
             threads=spec.threads,
             **kwargs,
         )
@@ -368,16 +373,11 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "model"
 
 
-def _cache_dir(spec: ModelSpec) -> Path:
-    """Where downloaded models live (not created here): `FASTEMBED_CACHE_PATH` if set, else
-    the user's cache folder, not fastembed's own default under /tmp, which the system may
-    wipe (a model is downloaded once, not after every reboot)."""
-    if spec.cache_dir is not None:
-        return spec.cache_dir
-    if os.environ.get("FASTEMBED_CACHE_PATH"):
-        return Path(os.environ["FASTEMBED_CACHE_PATH"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "codeindex" / "fastembed"
+def _cache_dir(spec: ModelSpec, *, own_folder: bool = False) -> Path:
+    """Where downloaded models live (`quantize.fastembed_cache`), not fastembed's default
+    under /tmp, which the system may wipe (a model is downloaded once, not every reboot)."""
+    given = spec.cache_dir or os.environ.get("FASTEMBED_CACHE_PATH")
+    return fastembed_cache(Path(given) if given else None, own_folder=own_folder)
 
 
 def _in_cache(plan: _Plan, cache: Path) -> bool:

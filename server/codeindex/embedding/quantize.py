@@ -28,6 +28,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from codeindex.datadir import cache_dir
+
 log = logging.getLogger(__name__)
 
 QUANTIZE_MODES = ("fp32", "int8", "auto")
@@ -42,12 +44,44 @@ class QuantizeError(Exception):
 
 
 def cache_base() -> Path:
-    """codeindex's cache dir: `$CODEINDEX_CACHE_DIR`, else `$XDG_CACHE_HOME/codeindex`."""
-    explicit = os.environ.get("CODEINDEX_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "codeindex"
+    """codeindex's cache dir: `$CODEINDEX_CACHE_DIR` as given, else
+    `$XDG_CACHE_HOME/codeindex`, or when that cannot be created or written (a read-only or
+    missing HOME) a folder of this user's under the system's temp dir, with a warning."""
+    wanted = cache_dir()
+    if os.environ.get("CODEINDEX_CACHE_DIR"):
+        return wanted
+    try:
+        wanted.mkdir(parents=True, exist_ok=True)
+        if os.access(wanted, os.W_OK):
+            return wanted
+        problem = "it is not writable"
+    except OSError as exc:
+        problem = f"it cannot be created ({exc.strerror or exc})"
+    fallback = Path(tempfile.gettempdir()) / f"codeindex-{os.getuid()}"
+    log.warning(
+        "the cache dir %s is not usable: %s; using %s (set CODEINDEX_CACHE_DIR to choose)",
+        wanted,
+        problem,
+        fallback,
+    )
+    fallback.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return fallback
+
+
+def fastembed_cache(given: Path | None, *, own_folder: bool) -> Path:
+    """fastembed's cache dir: `given` (FASTEMBED_CACHE_PATH), else `fastembed/` in
+    `cache_base()`. A model loaded from its own folder needs it only to exist: when it cannot
+    be created, a folder of this user's under the temp dir takes its place."""
+    wanted = given or cache_base() / "fastembed"
+    if not own_folder:
+        return wanted
+    try:
+        wanted.mkdir(parents=True, exist_ok=True)
+        return wanted
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / f"codeindex-{os.getuid()}" / "fastembed"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
 
 
 def writable(folder: Path) -> bool:

@@ -25,6 +25,7 @@ from codeindex.storage import Storage
 from codeindex.storage.meta import (
     ACTIVE_MODEL,
     ENGINE_HEALTH,
+    LOADED_MODEL,
     MODEL_FAILURE,
     MODEL_LOADED,
     EngineHealth,
@@ -72,8 +73,16 @@ class ModelRegistry:
     async def loaded(self, identity: ModelIdentity) -> int:
         """A worker loaded the configured model: record it (once) and return its id."""
         model_id = await self.register(identity)
-        await self.storage.meta.set(MODEL_LOADED, self.settings_key())
+        await self.storage.meta.put(
+            MODEL_LOADED.entry(self.settings_key()), LOADED_MODEL.entry(model_id)
+        )
         return model_id
+
+    async def configured_id(self) -> int | None:
+        """The id of the configured model once a worker (or `model check`) loaded it."""
+        if await self.storage.meta.get(MODEL_LOADED) != self.settings_key():
+            return None
+        return await self.storage.meta.get(LOADED_MODEL)
 
     async def register(self, identity: ModelIdentity) -> int:
         """Record a model (once) and make it active if no model is; return its id."""

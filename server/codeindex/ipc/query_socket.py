@@ -18,7 +18,8 @@ none: a front-end waits ACK_SECONDS for it, then for the answer as long as it ch
 Requests over 64 KiB and answers over 16 MiB are refused; the server gives a client 5 s
 to send its request. A client that gets no answer (nobody listens, another version, a
 timeout) falls back to searching in its own process; `ask` returns None then and never
-raises.
+raises, or `LATE` when a server took the request and did not acknowledge it in time (frozen:
+the caller answers from its own read at once instead of asking it again).
 
 This module imports nothing heavy: the CLI's fast path imports it before anything else.
 """
@@ -47,6 +48,8 @@ MAX_ANSWER = 16 << 20
 READ_SECONDS = 5.0
 CLOSE_SECONDS = 10.0  # a closing server lets the answers under way finish this long
 OPS = ("search", "symbols", "vectors")
+FAST_ACK_SECONDS = 1.0  # the CLI's fast path: a frozen worker costs a search this much
+LATE: Any = "late"  # `ask`: the server took the request and did not acknowledge it
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -57,8 +60,15 @@ def address(data_dir: Path) -> str:
     return f"\0codeindex-query-{digest}"
 
 
-def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) -> Any | None:
-    """The answer of the workspace's query server: `{"ok": ...}`, or None when none answers."""
+def ask(
+    data_dir: Path,
+    op: str,
+    args: dict[str, Any],
+    timeout: float = 10.0,
+    ack_seconds: float = FAST_ACK_SECONDS,
+) -> Any | None:
+    """The answer of the workspace's query server: `{"ok": ...}`, None when none answers,
+    `LATE` when one took the request and gave no acknowledgement within `ack_seconds`."""
     if not SUPPORTED:
         return None
     request = json.dumps({"v": PROTOCOL, "op": op, "args": args}).encode() + b"\n"
@@ -66,11 +76,17 @@ def ask(data_dir: Path, op: str, args: dict[str, Any], timeout: float = 10.0) ->
         return None
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
+            sock.settimeout(min(timeout, ack_seconds))
             sock.connect(address(data_dir))
             sock.sendall(request)
             sock.shutdown(socket.SHUT_WR)
-            data = _read_all(sock, MAX_ANSWER)
+            try:
+                first = sock.recv(1 << 16)
+            except TimeoutError:
+                _log().debug("the query server did not acknowledge within %g s", ack_seconds)
+                return LATE
+            sock.settimeout(timeout)
+            data = first + _read_all(sock, MAX_ANSWER - len(first)) if first else b""
     except OSError as exc:  # nobody listens, a timeout, a reset: search in-process
         _log().debug("no query server answered: %s", exc)
         return None

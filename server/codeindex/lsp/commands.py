@@ -6,6 +6,12 @@ CLI's `--json`. A bad argument is an InvalidParams error naming the field, what 
 and what is allowed. A sync `codeindex.forceReindex` (`"async": false`) answers when the
 task ends, with its progress on the request's `workDoneToken` when there is one;
 cancelling the request stops the wait, not the task.
+
+With several folders served, every argument object may also name its folder
+(`"folder"`: the folder's path or name); without one, an absolute path in the argument
+picks the folder that holds it, a task id the folder whose queue has it, search and
+findSymbol ask every folder (each hit then names its `root`), and the rest act on the
+first folder.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from codeindex import contract
+from codeindex.app.roots import merge_search, merge_symbols
 from codeindex.contract import code_args
 from codeindex.errors import BadArgument
 from codeindex.lsp.error_codes import to_jsonrpc, translate
+from codeindex.lsp.folders import CURRENT, Folder, within
 from codeindex.lsp.follow import observe
 from codeindex.lsp.progress import adopted, release
 from codeindex.lsp.server import COMMAND_PARAMS, CodeIndexServer
@@ -84,7 +93,9 @@ def command(name: str, about: str | None = None) -> Callable[[Body], Handler]:
     def decorate(body: Body) -> Handler:
         async def handler(ls: CodeIndexServer, *arguments: Any) -> Any:
             try:
-                result = await body(ls, one_object(name, arguments))
+                argument, folder = _folder_of(ls, one_object(name, arguments))
+                with within(folder):
+                    result = await body(ls, argument)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -97,6 +108,30 @@ def command(name: str, about: str | None = None) -> Callable[[Body], Handler]:
         return handler
 
     return decorate
+
+
+def _folder_of(ls: CodeIndexServer, argument: Any) -> tuple[Any, Folder | None]:
+    """The argument without its `folder` field, and the folder it picks: the one `folder`
+    names, else the one holding an absolute path it gives (None: the command's default)."""
+    if not isinstance(argument, dict):
+        return argument, None
+    if "folder" in argument:
+        rest = {k: v for k, v in argument.items() if k != "folder"}
+        return (rest or None), ls.folders.named(argument["folder"])
+    for key in ("path", "paths"):
+        given = argument.get(key)
+        for path in given if isinstance(given, list) else [given]:
+            if isinstance(path, str) and Path(path).is_absolute():
+                found = ls.folders.containing(path)
+                if found is not None:
+                    return argument, found
+    return argument, None
+
+
+def _fan_out(ls: CodeIndexServer) -> list[Folder]:
+    """The folders a search asks: every open one, unless the request picked one."""
+    folders = ls.open_folders()
+    return folders if CURRENT.get() is None and len(folders) > 1 else []
 
 
 def _no_argument(name: str, argument: Any) -> None:
@@ -143,7 +178,8 @@ async def force_reindex(ls: CodeIndexServer, obj: Any) -> Any:
 @command(REINDEX_STATUS)
 async def reindex_status(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: the task's state."""
-    return await ls.service().get_reindex_status(contract.task_id_arg(obj))
+    task_id = contract.task_id_arg(obj)
+    return await (await ls.service_of_task(task_id)).get_reindex_status(task_id)
 
 
 @command(LIST_TASKS)
@@ -155,19 +191,22 @@ async def list_tasks(ls: CodeIndexServer, obj: Any) -> Any:
 @command(PAUSE_REINDEX)
 async def pause_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: hold the task between files; its state afterwards."""
-    return await ls.service().pause_reindex(contract.task_id_arg(obj))
+    task_id = contract.task_id_arg(obj)
+    return await (await ls.service_of_task(task_id)).pause_reindex(task_id)
 
 
 @command(RESUME_REINDEX)
 async def resume_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: let a paused task go on; its state afterwards."""
-    return await ls.service().resume_reindex(contract.task_id_arg(obj))
+    task_id = contract.task_id_arg(obj)
+    return await (await ls.service_of_task(task_id)).resume_reindex(task_id)
 
 
 @command(CANCEL_REINDEX)
 async def cancel_reindex(ls: CodeIndexServer, obj: Any) -> Any:
     """{task_id}: stop the task (what it wrote stays); its state afterwards."""
-    return await ls.service().cancel_reindex(contract.task_id_arg(obj))
+    task_id = contract.task_id_arg(obj)
+    return await (await ls.service_of_task(task_id)).cancel_reindex(task_id)
 
 
 @command(INDEX_STATUS)
@@ -187,14 +226,25 @@ async def validate_index(ls: CodeIndexServer, obj: Any) -> Any:
 @command(SEARCH)
 async def search(ls: CodeIndexServer, obj: Any) -> Any:
     """{query, mode?, limit?, output?, path?, exclude?, language?, kind?, source_only?,
-    context_lines?, max_tokens?}: hits or files, as `codeindex search --json`."""
-    return await ls.service().search(**contract.search_args(obj))
+    context_lines?, max_tokens?}: hits or files, as `codeindex search --json` (from every
+    folder, each hit naming its root, when several are served and none is named)."""
+    kwargs = contract.search_args(obj)
+    folders = _fan_out(ls)
+    if not folders:
+        return await ls.service().search(**kwargs)
+    answers = [(f.root, await f.service.search(**kwargs)) for f in folders if f.service]
+    return merge_search(answers)
 
 
 @command(FIND_SYMBOL)
 async def find_symbol(ls: CodeIndexServer, obj: Any) -> Any:
     """{name, match?, kind?, limit?}: symbols, as `codeindex symbols --json`."""
-    return await ls.service().find_symbols(**contract.symbol_args(obj))
+    kwargs = contract.symbol_args(obj)
+    folders = _fan_out(ls)
+    if not folders:
+        return await ls.service().find_symbols(**kwargs)
+    answers = [(f.root, await f.service.find_symbols(**kwargs)) for f in folders if f.service]
+    return merge_symbols(answers, int(kwargs.get("limit") or 50))
 
 
 @command(FILE_OUTLINE, about="path")

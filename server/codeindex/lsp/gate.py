@@ -131,10 +131,11 @@ def _before_initialize(method: str) -> str:
 
 
 def _again(ls: CodeIndexServer) -> str:
-    served = f"it serves {ls.root}" if ls.root else "it serves no folder"
+    roots = ", ".join(str(f.root) for f in ls.folders.all())
+    served = f"it serves {roots}" if roots else "it serves no folder"
     return (
-        f"Invalid request: initialize was already received ({served}); one server serves "
-        "one folder for its whole life: start another server for another folder"
+        f"Invalid request: initialize was already received ({served}); folders are added "
+        "and removed with workspace/didChangeWorkspaceFolders"
     )
 
 

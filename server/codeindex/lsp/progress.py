@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -82,12 +83,18 @@ def _send_begin(ls: CodeIndexServer, tracked: Tracked, info: TaskInfo) -> None:
     ls.work_done_progress.begin(
         tracked.token,
         types.WorkDoneProgressBegin(
-            title=title(info["scope"]),
+            title=_titled(ls, title(info["scope"])),
             cancellable=True,
             message=tracked.reported[1],
             percentage=tracked.percent,
         ),
     )
+
+
+def _titled(ls: CodeIndexServer, text: str) -> str:
+    """`api: Reindex project` when the server serves several folders (the task's folder)."""
+    folder = ls.folders.current()
+    return f"{folder.name}: {text}" if folder is not None and len(ls.folders) > 1 else text
 
 
 def _end(ls: CodeIndexServer, tracked: Tracked, message: str) -> None:
@@ -131,6 +138,9 @@ def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
             book.forget(task_id)  # it ended before it was seen running
             return True
         tracked = book.tasks[task_id] = Tracked(task_id)
+    if tracked.root is None:
+        folder = ls.folders.current()
+        tracked.root = folder.root if folder is not None else None
     tracked.percent = max(tracked.percent, min(100, int(info["progress"] * 100)))
     if tracked.creating is not None:
         tracked.latest = info  # shown when the token exists
@@ -152,6 +162,15 @@ def show(ls: CodeIndexServer, info: TaskInfo) -> bool:
     _end(ls, tracked, end_message(info))
     book.forget(task_id)
     return True
+
+
+def drop_folder(ls: CodeIndexServer, root: Path) -> None:
+    """A folder left the workspace: end the progress of its tasks (they go on in its worker)."""
+    for tracked in [t for t in ls.book.tasks.values() if t.root == root]:
+        if tracked.creating is not None:
+            tracked.creating.cancel()
+        _end(ls, tracked, "folder removed from the workspace; the task goes on in its worker")
+        ls.book.forget(tracked.task_id)
 
 
 def adopted(ls: CodeIndexServer) -> list[TaskInfo]:
@@ -180,6 +199,7 @@ async def on_cancel(ls: CodeIndexServer, params: types.WorkDoneProgressCancelPar
     if task_id is None:
         return
     try:
-        await ls.service().cancel_reindex(task_id)
+        service = await ls.service_of_task(task_id)
+        await service.cancel_reindex(task_id)
     except CodeIndexError as exc:
         log.info("cancel of %s from the editor: %s", task_id, exc)

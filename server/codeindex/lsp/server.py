@@ -21,7 +21,8 @@ from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_meth
 
 from codeindex import __version__
 from codeindex.aio import spawn
-from codeindex.errors import IndexUnusable
+from codeindex.errors import IndexUnusable, UnknownTask
+from codeindex.lsp.folders import CURRENT, Folder, Folders
 from codeindex.lsp.tracking import ProgressBook, StatusReporter
 
 if TYPE_CHECKING:  # the index is opened after `initialize` is answered (`lifecycle`)
@@ -101,7 +102,7 @@ class CodeIndexProtocol(LanguageServerProtocol):
 
 
 class CodeIndexServer(LanguageServer):
-    """One editor session over one workspace's index."""
+    """One editor session over the indexes of its workspace's folders."""
 
     def __init__(self, fallback_root: Path | None = None) -> None:
         super().__init__(
@@ -111,14 +112,13 @@ class CodeIndexServer(LanguageServer):
             protocol_cls=CodeIndexProtocol,
         )
         self.fallback_root = fallback_root
-        self.root: Path | None = None
+        self.folders = Folders()
+        self.no_folder_error: str | None = None  # why no folder is served, when none is
         self.phase: Phase = "new"
         self.overrides: dict[str, Any] = {}  # the editor's settings at initialize
         self.opening: asyncio.Task[None] | None = None  # the index, opened after initialize
         self.exit_requested = asyncio.Event()
         self.client_gone = asyncio.Event()  # stdout closed: nobody reads what we send
-        self.service_: CodeIndexService | None = None
-        self.open_error: str | None = None
         self.pending_messages: list[str] = []
         self.applied_settings: dict[str, Any] = {}  # core settings from the editor
         self.book = ProgressBook()
@@ -134,14 +134,51 @@ class CodeIndexServer(LanguageServer):
         assert isinstance(self.protocol, CodeIndexProtocol)
         return self.protocol
 
+    @property
+    def root(self) -> Path | None:
+        """The first served folder."""
+        first = self.folders.first()
+        return first.root if first is not None else None
+
+    @property
+    def service_(self) -> CodeIndexService | None:
+        """The index of the current folder (see `folders`), None when it is not open."""
+        folder = self.folders.current()
+        return folder.service if folder is not None else None
+
+    @property
+    def open_error(self) -> str | None:
+        """Why the current folder has no index, or why no folder is served."""
+        folder = self.folders.current()
+        return folder.error if folder is not None else self.no_folder_error
+
     def service(self) -> CodeIndexService:
-        """The index of the served workspace; IndexUnusable says why there is none."""
-        if self.service_ is None:
+        """The index of the current folder; IndexUnusable says why there is none."""
+        service = self.service_
+        if service is None:
             raise IndexUnusable(
                 self.open_error
                 or "no workspace folder: open a folder in the editor (rootUri/workspaceFolders)"
             )
-        return self.service_
+        return service
+
+    async def service_of_task(self, task_id: str) -> CodeIndexService:
+        """The index that knows a task: the current folder's when a request named one,
+        else the first served folder whose queue holds it."""
+        if CURRENT.get() is not None or len(self.folders) < 2:
+            return self.service()
+        for folder in self.open_folders():
+            assert folder.service is not None
+            try:
+                await folder.service.get_reindex_status(task_id)
+            except UnknownTask:
+                continue
+            return folder.service
+        return self.service()  # whose answer names the unknown id
+
+    def open_folders(self) -> list[Folder]:
+        """The served folders whose index is open."""
+        return [f for f in self.folders.all() if f.service is not None]
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background coroutine of this session (`stop_tasks` ends them all)."""

@@ -114,7 +114,7 @@ async def _read(ls: CodeIndexServer, frames: Frames, admitted: asyncio.Queue[Any
         if not gate.admit(ls, frame.value):
             continue
         try:
-            message = ls.rpc.structure_message(frame.value)
+            message = ls.rpc.structure_message(lifecycle.tolerated(frame.value))
         except Exception as exc:  # a notification whose params do not parse
             log.info("dropped a notification that does not parse: %s", exc)
             continue

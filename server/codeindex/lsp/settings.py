@@ -140,16 +140,25 @@ async def apply(ls: CodeIndexServer, raw: Any) -> None:
     """
     known, problems = parse(raw)
     report(ls, problems)
-    service = ls.service_
-    if service is None or known == ls.applied_settings:
+    folders = ls.open_folders()
+    if not folders or known == ls.applied_settings:
         return
-    try:
-        async with ls.book.lock:  # tasks created after this message see the new settings
-            await service.apply_settings({**dict.fromkeys(ls.applied_settings), **known})
-    except CodeIndexError as exc:
-        ls.show(f"codeindex settings not applied: {exc.message}; keeping the previous ones")
-        return
-    ls.applied_settings = known
+    ls.overrides = dict(known)  # for folders added later
+    changes = {**dict.fromkeys(ls.applied_settings), **known}
+    applied = False
+    for folder in folders:
+        assert folder.service is not None
+        try:
+            async with ls.book.lock:  # tasks created after this message see the new settings
+                await folder.service.apply_settings(changes)
+            applied = True
+        except CodeIndexError as exc:
+            ls.show(
+                f"codeindex settings not applied to {folder.name}: {exc.message}; "
+                "keeping the previous ones"
+            )
+    if applied:
+        ls.applied_settings = known
 
 
 async def did_change_configuration(

@@ -1,5 +1,6 @@
-"""`workspace/symbol` from the symbols table: names that start with the query first, then
-names that contain it (case-insensitive, with Unicode case folding), with LSP kinds and
+"""`workspace/symbol` from the symbols table of every served folder: names that start
+with the query first (of every folder), then names that contain it (case-insensitive,
+with Unicode case folding), with LSP kinds and
 container names, and columns in the position encoding negotiated with the client
 (`columns`). A query longer than `contract.MAX_TEXT` characters is refused (InvalidParams),
 as every text argument of the commands is."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -19,6 +21,7 @@ from codeindex.errors import CodeIndexError
 from codeindex.lsp import columns
 
 if TYPE_CHECKING:
+    from codeindex.app.service import CodeIndexService
     from codeindex.lsp.server import CodeIndexServer
 
 log = logging.getLogger(__name__)
@@ -77,14 +80,15 @@ Columns = dict[tuple[str, int, int], int]
 
 
 def information(
-    ls: CodeIndexServer,
+    root: Path,
     hit: SymbolInfo,
     known: frozenset[types.SymbolKind],
     converted: Columns | None = None,
 ) -> types.SymbolInformation:
-    """One symbol hit as SymbolInformation (lines 0-based in LSP, 1-based in the index;
-    columns as `converted` gives them in the client's encoding, else as stored)."""
-    uri = from_fs_path(str(ls.service().settings.root / hit["path"])) or hit["path"]
+    """One symbol hit of the folder `root` as SymbolInformation (lines 0-based in LSP,
+    1-based in the index; columns as `converted` gives them in the client's encoding, else
+    as stored)."""
+    uri = from_fs_path(str(root / hit["path"])) or hit["path"]
     found = converted or {}
     path = hit["path"]
     start = (path, hit["start_line"], hit["start_col"])
@@ -103,15 +107,30 @@ def information(
     )
 
 
-async def client_columns(ls: CodeIndexServer, hits: list[SymbolInfo]) -> Columns:
-    """The hits' columns that differ in the client's position encoding."""
+async def client_columns(ls: CodeIndexServer, root: Path, hits: list[SymbolInfo]) -> Columns:
+    """The columns of the hits (in the folder `root`) that differ in the client's encoding."""
     codec = ls.workspace.position_codec
     if codec.encoding == types.PositionEncodingKind.Utf32:
         return {}
     spots = [(h["path"], h["start_line"], h["start_col"]) for h in hits]
     spots += [(h["path"], h["end_line"], h["end_col"]) for h in hits]
-    root = ls.service().settings.root
     return await asyncio.to_thread(columns.convert, codec, root, spots)
+
+
+async def _found(service: CodeIndexService, query: str) -> list[SymbolInfo]:
+    """One folder's symbols whose names start with, then contain, the query."""
+    hits: list[SymbolInfo] = []
+    seen: set[tuple[str, int, int]] = set()
+    for match in ("prefix", "substring"):
+        found = await service.find_symbols(query, match=match, limit=LIMIT)
+        for hit in found:
+            key = (hit["path"], hit["start_line"], hit["start_col"])
+            if key not in seen:
+                seen.add(key)
+                hits.append(hit)
+        if len(hits) >= LIMIT:
+            break
+    return hits
 
 
 async def workspace_symbol(
@@ -124,25 +143,22 @@ async def workspace_symbol(
             f"{MAX_TEXT} are allowed"
         )
     query = params.query.strip()
-    if not query or ls.service_ is None:
-        return []
-    service = ls.service_
-    hits: list[SymbolInfo] = []
-    seen: set[tuple[str, int, int]] = set()
-    try:
-        for match in ("prefix", "substring"):
-            found = await service.find_symbols(query, match=match, limit=LIMIT)
-            for hit in found:
-                key = (hit["path"], hit["start_line"], hit["start_col"])
-                if key not in seen:
-                    seen.add(key)
-                    hits.append(hit)
-            if len(hits) >= LIMIT:
-                break
-    except CodeIndexError as exc:
-        log.info("workspace/symbol %r: %s", query, exc.message)
+    folders = ls.open_folders()
+    if not query or not folders:
         return []
     known = client_kinds(ls)
-    shown = hits[:LIMIT]
-    converted = await client_columns(ls, shown)
-    return [information(ls, hit, known, converted) for hit in shown]
+    ranked: list[tuple[int, int, types.SymbolInformation]] = []
+    folded = query.casefold()
+    for folder in folders:
+        assert folder.service is not None
+        try:
+            hits = (await _found(folder.service, query))[:LIMIT]
+        except CodeIndexError as exc:
+            log.info("workspace/symbol %r in %s: %s", query, folder.root, exc.message)
+            continue
+        converted = await client_columns(ls, folder.root, hits)
+        for hit in hits:
+            rank = 0 if hit["name"].casefold().startswith(folded) else 1
+            ranked.append((rank, len(ranked), information(folder.root, hit, known, converted)))
+    ranked.sort(key=lambda item: item[:2])  # prefix matches of every folder first
+    return [info for _, _, info in ranked[:LIMIT]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -31,6 +32,7 @@ class Tracked:
     rounds: int = 0
     creating: asyncio.Task[Any] | None = None  # asking the client for a token
     latest: TaskInfo | None = None  # the state to show once the token exists
+    root: Path | None = None  # the served folder whose task it is
 
 
 @dataclass(slots=True)

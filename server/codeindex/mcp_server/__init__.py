@@ -17,23 +17,28 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
 
 
-def main(workspace: Path | None, overrides: Mapping[str, Any] | None = None) -> int:
+def main(
+    workspaces: Sequence[Path] | Path | None, overrides: Mapping[str, Any] | None = None
+) -> int:
     """Run the MCP server on stdio until the client goes; the exit code (0, or 2 when it
     has no workspace: no `--workspace` and a client that offers no roots)."""
     from codeindex.mcp_server.server import serve_stdio
 
-    if workspace is not None and not workspace.is_dir():
-        sys.stderr.write(f"error: the workspace {workspace} is not a folder: pass a folder\n")
-        return 2
+    given = [workspaces] if isinstance(workspaces, Path) else list(workspaces or [])
+    for workspace in given:
+        if not workspace.is_dir():
+            sys.stderr.write(f"error: the workspace {workspace} is not a folder: pass a folder\n")
+            return 2
+    unique = list(dict.fromkeys(w.resolve() for w in given))
     try:
-        refused = asyncio.run(serve_stdio(workspace, overrides))
+        refused = asyncio.run(serve_stdio(unique or None, overrides))
     except KeyboardInterrupt:
         return 130
     if refused:

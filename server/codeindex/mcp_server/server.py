@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from codeindex import __version__
 from codeindex.errors import IndexUnusable
-from codeindex.mcp_server import core, tools
+from codeindex.mcp_server import core, roots, tools
 from codeindex.mcp_server.handlers import HANDLERS
 
 if TYPE_CHECKING:
@@ -59,40 +59,71 @@ INSTRUCTIONS = (
 )
 
 
+Workspaces = Path | Sequence[Path] | None
+"""One workspace, several (`--workspace` repeated), or None (the client's roots)."""
+
+
+def _listed(workspaces: Workspaces) -> tuple[Path, ...]:
+    if workspaces is None:
+        return ()
+    return (workspaces,) if isinstance(workspaces, Path) else tuple(workspaces)
+
+
 @dataclass
 class App:
-    """What every request of this server shares: the workspace and its open service."""
+    """What every request of this server shares: the workspaces and their open services.
 
-    workspace: Path | None
+    The roots are the `--workspace` folders, else every `file://` root of the client that
+    is a folder (read at the first tool call). Each root is a workspace with its own index.
+    """
+
+    workspaces: Workspaces
     overrides: Mapping[str, Any] | None = None
     client_left: bool = False  # stdin closed: requests still running lose their client
-    _service: CodeIndexService | None = None
+    _roots: tuple[Path, ...] = ()
+    _services: dict[Path, CodeIndexService] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def service(self, ctx: ServerRequestContext[App]) -> CodeIndexService:
-        """The workspace's service, opened on first use (a failed open is retried next time)."""
+    @property
+    def workspace(self) -> Path | None:
+        """The first workspace given on the command line."""
+        given = _listed(self.workspaces)
+        return given[0] if given else None
+
+    async def roots(self, ctx: ServerRequestContext[App]) -> tuple[Path, ...]:
+        """The served roots, in order (the first is the default one)."""
         async with self._lock:
-            if self._service is None:
-                root = self.workspace or await _client_root(ctx)
-                log.info("serving the workspace %s", root)
-                self._service = await core.open_service(root, self.overrides)
-            return self._service
+            if not self._roots:
+                self._roots = _listed(self.workspaces) or await _client_roots(ctx)
+            return self._roots
+
+    async def service(
+        self, ctx: ServerRequestContext[App], root: Path | None = None
+    ) -> CodeIndexService:
+        """A root's service (the first root's by default), opened on first use (a failed
+        open is retried next time)."""
+        chosen = root or (await self.roots(ctx))[0]
+        async with self._lock:
+            if chosen not in self._services:
+                log.info("serving the workspace %s", chosen)
+                self._services[chosen] = await core.open_service(chosen, self.overrides)
+            return self._services[chosen]
 
     def leave(self) -> None:
         """The client went away: what its requests started finishes in the worker."""
         self.client_left = True
-        if self._service is not None:
-            self._service.client_left()
+        for service in self._services.values():
+            service.client_left()
 
     async def close(self) -> None:
-        """End the session with the core, if one was opened."""
-        if self._service is not None:
-            service, self._service = self._service, None
+        """End the sessions with the core that were opened."""
+        services, self._services = list(self._services.values()), {}
+        for service in services:
             await core.close_service(service)
 
 
-async def _client_root(ctx: ServerRequestContext[App]) -> Path:
-    """The client's first `file://` root that is a folder; IndexUnusable when it has none."""
+async def _client_roots(ctx: ServerRequestContext[App]) -> tuple[Path, ...]:
+    """The client's `file://` roots that are folders; IndexUnusable when it has none."""
     caps = ctx.session.client_capabilities
     if caps is None or caps.roots is None or not ctx.session.can_send_request:
         raise IndexUnusable(NO_WORKSPACE)
@@ -108,11 +139,14 @@ async def _client_root(ctx: ServerRequestContext[App]) -> Path:
             f"codeindex mcp has no workspace: the client's roots could not be read ({exc}); "
             f"{HOW_TO_GIVE_A_WORKSPACE}"
         ) from None
+    found: list[Path] = []
     for root in listed.roots:
         uri = urlparse(str(root.uri))
         path = Path(unquote(uri.path))
-        if uri.scheme == "file" and path.is_dir():
-            return path
+        if uri.scheme == "file" and path.is_dir() and path.resolve() not in found:
+            found.append(path.resolve())
+    if found:
+        return tuple(found)
     shown = ", ".join(str(r.uri) for r in listed.roots[:5]) or "none"
     raise IndexUnusable(
         f"codeindex mcp has no workspace: no root the client offers is a local folder "
@@ -125,7 +159,7 @@ def _tool(spec: tools.ToolSpec) -> types.Tool:
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        input_schema=spec.input_schema,
+        input_schema=roots.with_root(spec.input_schema),
         output_schema=spec.output_schema,
         annotations=types.ToolAnnotations(
             title=spec.title,
@@ -175,11 +209,16 @@ async def call_tool(
             message=f"unknown tool {params.name!r}; the tools are "
             + ", ".join(t.name for t in tools.TOOLS),
         )
+    app, handler = ctx.lifespan_context, HANDLERS[spec.name]
     try:
-        service = await ctx.lifespan_context.service(ctx)
-        outcome = await HANDLERS[spec.name](
-            service, params.arguments or {}, ctx.session.report_progress
-        )
+        arguments, chosen = await roots.pick(app, ctx, spec.name, params.arguments or {})
+        answers = []
+        targets: list[Path | None] = list(chosen) if chosen else [None]
+        for root in targets:
+            service = await app.service(ctx, root)
+            outcome = await handler(service, arguments, ctx.session.report_progress)
+            answers.append((service.settings.root, outcome))
+        outcome = roots.merge(spec.name, answers) if len(answers) > 1 else answers[0][1]
     except Exception as exc:
         return _tool_error(core.report_of(exc))
     return types.CallToolResult(
@@ -188,7 +227,7 @@ async def call_tool(
 
 
 def build_server(
-    workspace: Path | None, overrides: Mapping[str, Any] | None = None, app: App | None = None
+    workspace: Workspaces, overrides: Mapping[str, Any] | None = None, app: App | None = None
 ) -> Server[App]:
     """The MCP server for one workspace (or the client's first root); `app` is the state its
     requests share (a new one when not given)."""
@@ -308,7 +347,7 @@ async def _checked(
 
 
 async def serve_stdio(
-    workspace: Path | None, overrides: Mapping[str, Any] | None = None
+    workspace: Workspaces, overrides: Mapping[str, Any] | None = None
 ) -> str | None:
     """Serve MCP over stdin/stdout until the client closes stdin; why the server refused to
     start (no workspace), or None."""

@@ -20,6 +20,7 @@ class Chunk:
     end_line: int
     text: str
     symbol: str | None
+    cols: tuple[int, int] | None = None  # a slice of one over-long line: its columns
 
 
 _PREFIX_TYPES = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
@@ -206,9 +207,9 @@ class _Assembly:
         lines, chunks = self.lines, self.chunks
         if lo >= 0:
             self.sliced.add(len(chunks))
-            chunks.append(
-                Chunk(start + 1, start + 1, lines[start][lo:hi], self.symbol_for(start, start))
-            )
+            symbol = self.symbol_for(start, start)
+            text = lines[start][lo:hi]
+            chunks.append(Chunk(start + 1, start + 1, text, symbol, (lo, hi)))
             return
         while start <= end and not lines[start].strip():
             start += 1

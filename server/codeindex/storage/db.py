@@ -29,6 +29,10 @@ Connection: TypeAlias = aiosqlite.Connection
 BATCH = 500  # values per `IN (...)` list, well below SQLite's limit of bound parameters
 
 
+FTS_MERGE_PAGES = 256  # pages merged per step (one short write each)
+FTS_MERGE_STEPS = 400  # at most ~100k pages merged per idle pass
+
+
 class LeaseLost(CodeIndexError):
     """A worker tried to write after another took its lease over (fencing)."""
 
@@ -132,10 +136,27 @@ class Database:
             await self._writer.execute("COMMIT")
 
     async def reclaim_space(self) -> None:
-        """Give free pages back and shrink the WAL (see `opening.reclaim`); off the query path."""
-        if self.opened.writable:
+        """Merge the full-text index's segments, give free pages back and shrink the WAL
+        (see `opening.reclaim`); off the query path, in short steps."""
+        if not self.opened.writable:
+            return
+        await self.merge_fulltext()
+        async with self._write_lock:
+            await reclaim(self._writer)
+
+    async def merge_fulltext(self) -> None:
+        """Merge the FTS5 index's segments (dropping what deleted rows left) in steps of
+        FTS_MERGE_PAGES pages, each its own short write: without it, a branch switch back and
+        forth leaves the index twice its size. Stops when a step finds no work."""
+        for _ in range(FTS_MERGE_STEPS):
             async with self._write_lock:
-                await reclaim(self._writer)
+                before = self._writer.total_changes
+                await self._writer.execute(
+                    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES('merge', ?)",
+                    (-FTS_MERGE_PAGES,),
+                )
+                if self._writer.total_changes - before < 2:  # FTS5: no work was left
+                    return
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a read query on the read connection."""

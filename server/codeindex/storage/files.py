@@ -89,10 +89,12 @@ class Files:
         return stored
 
     async def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
-        """Record a new size/mtime for a file whose content hash did not change."""
+        """Record a new size/mtime for a file whose content hash did not change (checked now:
+        its `indexed_at` moves, so a newer ctime makes it a suspect only once)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+                "UPDATE files SET size = ?, mtime_ns = ?, indexed_at = ? WHERE path = ?",
+                (size, mtime_ns, time.time(), path),
             )
 
     async def chunk_texts_of(self, path: str) -> list[ChunkText]:

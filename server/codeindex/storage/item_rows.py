@@ -149,6 +149,22 @@ class ItemRows:
 
     # ---- in a transaction the caller holds --------------------------------
 
+    async def waiting_to_index(self, paths: Sequence[str]) -> set[str]:
+        """Those of `paths` that a Queued or Running task will index and has not started."""
+        found: set[str] = set()
+        for start in range(0, len(paths), 500):
+            part = list(paths[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = await self.db.fetchall(
+                "SELECT DISTINCT i.file_path FROM reindexing_task_items i "
+                "JOIN reindexing_tasks t ON t.id = i.task_id "
+                f"WHERE i.file_path IN ({marks}) AND i.status = 'pending' "
+                f"AND i.action = 'index' AND t.status IN {RUNNABLE}",
+                part,
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
+
     async def pending(self, tx: Connection, limit: int) -> list[ItemRow]:
         """The best pending items of runnable tasks: by priority, suspects first, oldest."""
         rows = await rows_in(

@@ -165,6 +165,7 @@ def _rebuilt(raw: str) -> Rebuilt:
 MODEL_FAILURE = json_key("model_failure", ModelFailure)
 ACTIVE_MODEL = int_key("active_model_id")
 MODEL_LOADED = text_key("model_loaded_settings")  # the settings of the model last loaded
+LOADED_MODEL = int_key("model_loaded_id")  # ... and its id
 ENGINE_HEALTH = json_key("embedding_engine", EngineHealth)
 # the vector store (`vectors.location`, the worker)
 SHARED_HITS = json_key("shared_store_hits", SharedHits)
@@ -193,6 +194,7 @@ KEYS: tuple[MetaKey[Any], ...] = (
     MODEL_FAILURE,
     ACTIVE_MODEL,
     MODEL_LOADED,
+    LOADED_MODEL,
     ENGINE_HEALTH,
     SHARED_HITS,
     VECTORS_FAILURE,

@@ -173,6 +173,10 @@ class Queue:
         """Items pending or processing in tasks that are not finished."""
         return await self.rows.items_left()
 
+    async def waiting_to_index(self, paths: Sequence[str]) -> set[str]:
+        """Those of `paths` that a task not paused will index and has not started yet."""
+        return await self.storage.item_rows.waiting_to_index(paths)
+
     async def has_runnable(self) -> bool:
         """True when some item is pending in a task that is not paused."""
         return await self.rows.has_runnable()

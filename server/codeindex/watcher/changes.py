@@ -28,7 +28,12 @@ from codeindex.storage import Storage
 from codeindex.tasks import Priority, Queue, Scope, Task
 from codeindex.watcher.record import watcher_status
 from codeindex.workspace import EXCLUDED_DIR_MARKERS, IGNORE_FILES, Workspace, valid_name
-from codeindex.workspace.ignore import Specs, file_name_excluded, spec_ignored
+from codeindex.workspace.ignore import (
+    Specs,
+    file_name_excluded,
+    spec_ignored,
+    temporary_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +106,10 @@ class _Verdicts:
         specs = self._specs.get(folder)
         if specs is None:
             specs = self._specs[folder] = self.workspace.ignore.specs_for(folder)
-        return file_name_excluded(posixpath.basename(rel)) or spec_ignored(specs, rel, False)
+        name = posixpath.basename(rel)
+        if file_name_excluded(name) or temporary_name(name):
+            return True
+        return spec_ignored(specs, rel, False)
 
 
 def sort_changes(workspace: Workspace, raw: Iterable[tuple[Change, str]]) -> Changes:

@@ -38,6 +38,7 @@ from codeindex.tasks import Action, Item, ItemOutcome, Priority, Queue, TaskStat
 from codeindex.tasks.speeds import text_chars
 from codeindex.vectors.store import VectorStore
 from codeindex.worker.backlog import Backlog, Pending, Text, Wait, around_oldest
+from codeindex.worker.cache_lookups import CacheLookups
 from codeindex.worker.estimates import Estimates
 from codeindex.worker.health import EmbeddingHealth
 from codeindex.worker.model_table import Loaded, ModelTable
@@ -102,6 +103,7 @@ class Embedding:
         self.backlog = Backlog(cost=self.cost)
         self.batch_chars = 0  # what the last batch embedded cost, in characters
         self.shared = SharedLookups(storage, vectors, owner)
+        self.cache = CacheLookups(settings)
         self.texts_embedded = 0
         self.dirty = False  # vectors written since the last maintenance
         self._unflushed: list[tuple[str, npt.NDArray[np.float32]]] = []
@@ -143,7 +145,11 @@ class Embedding:
         return loaded
 
     async def check_table(self) -> None:
-        """While idle: a local table whose folder vanished is rebuilt."""
+        """While idle: a local table whose folder vanished is rebuilt (LeaseLost when the
+        whole workspace or its index went: nothing is re-created there)."""
+        gone = await asyncio.to_thread(self.settings.gone)
+        if gone is not None:
+            raise LeaseLost(f"{gone}: worker {self.owner} stops and writes nothing more")
         await self.model_table.check()
 
     async def watch_engine(self) -> None:
@@ -204,6 +210,9 @@ class Embedding:
         unknown = [
             h for h in every if h not in have and h not in buffered and h not in self.backlog
         ]
+        cached = await self.cache.found(model, unknown)  # written like embedded ones
+        self._unflushed.extend(cached.items())
+        unknown = [h for h in unknown if h not in cached]
         have |= await self.shared.found(model.model_id, model.table, unknown)
         for item, outcome, hashes, _ in pending:
             texts = dict(hashes)
@@ -287,6 +296,9 @@ class Embedding:
             lease = await self.queue.lease()
             if lease is None or lease.owner != self.owner:
                 raise LeaseLost(f"worker {self.owner} no longer holds the lease")
+            gone = await asyncio.to_thread(self.settings.gone)
+            if gone is not None:  # LanceDB would re-create its folder in the removed path
+                raise LeaseLost(f"{gone}: worker {self.owner} writes nothing more")
             try:
                 await asyncio.to_thread(model.table.add, hashes, matrix)
             except VectorStoreUnavailable as exc:
@@ -299,6 +311,7 @@ class Embedding:
                 self._write_failed = False
                 await self.storage.meta.set(VECTORS_FAILURE, None)
             await self.storage.mark_embedded(model.model_id, hashes, fence=self.owner)
+            await self.cache.keep(model, hashes, matrix)
             written = set(hashes)
             self._unflushed = []
             self.dirty = True
@@ -333,6 +346,7 @@ class Embedding:
         reading any row or version): only this machine's records of the rows are forgotten.
         """
         self.dirty = False
+        await self.cache.prune_if_grown()
         model = self.model
         if model is None:
             return 0

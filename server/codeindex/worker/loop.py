@@ -146,8 +146,8 @@ class Worker:
         try:
             async with companion:
                 await self._drain(exit_when_idle=exit_when_idle, linger=linger, stop=stop)
-        except LeaseLost:
-            log.error("worker %s was replaced by another; it stops writing", self.owner)
+        except LeaseLost as exc:
+            log.error("worker %s stops writing: %s", self.owner, exc)
             self._lost = True
         finally:
             self._doorbell.close()
@@ -165,6 +165,13 @@ class Worker:
         while True:
             await asyncio.sleep(ttl / 3)
             crash_point("renew")
+            gone = await asyncio.to_thread(self.settings.gone)
+            if gone is not None:
+                # writing on would fill an unlinked index.db and re-create the vectors folder
+                log.error("%s; worker %s stops and writes nothing more", gone, self.owner)
+                self._lost = True
+                self.wake.set()
+                return
             try:
                 kept = await self.queue.renew_lease(self.owner, ttl)
             except Exception:

@@ -24,7 +24,7 @@ from codeindex.errors import (
     VectorsDamaged,
     VectorStoreUnavailable,
 )
-from codeindex.storage import Storage
+from codeindex.storage import LeaseLost, Storage
 from codeindex.storage.meta import VECTORS_FAILURE, VectorsFailure
 from codeindex.tasks import Queue
 from codeindex.vectors.store import VectorStore
@@ -79,6 +79,9 @@ class ModelTable:
             log.warning("embeddings stay pending: %s (%s)", exc.reason, exc.hint)
             return None
         identity = embedder.identity
+        gone = await asyncio.to_thread(self.models.settings.gone)
+        if gone is not None:  # opening the table would re-create its folder there
+            raise LeaseLost(f"{gone}: the worker stops and writes nothing more")
         try:
             table = await asyncio.to_thread(self.vectors.table, identity.table_name, identity.dim)
             lost = await self._reconcile(model_id, table)

@@ -8,7 +8,9 @@ result.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, bisect_right
+import sys
+import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from codeindex.config import Settings
@@ -27,9 +29,12 @@ from codeindex.parser.version import parser_version
 from codeindex.storage import FileRecord, NewChunk
 from codeindex.tasks import Action, Item, ItemOutcome
 from codeindex.worker.backlog import Pending
-from codeindex.workspace import SkipFile, Workspace
+from codeindex.workspace import SkipFile, Source, Workspace
 
 log = logging.getLogger(__name__)
+
+BUDGET_SECONDS = 30.0
+BUDGET_BYTES_PER_SECOND = 256 * 1024  # parsing runs at about 15 MB/s: this is far slower
 
 
 @dataclass(slots=True)
@@ -45,22 +50,61 @@ def rules_of(settings: Settings) -> EmbedRules:
     return EmbedRules.of(settings.embed_skip_files, settings.embed_skip_patterns)
 
 
-def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parsed | SkipFile:
-    """Read, hash and parse one file; a file that cannot be indexed returns why."""
+class Deadline:
+    """A file's time budget: one pathological file (minified code, a generated table) is
+    reported as skipped, with the reason, instead of holding the only worker for minutes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until = time.monotonic() + seconds
+
+    @classmethod
+    def for_size(cls, size: int) -> Deadline:
+        """The budget of a file of `size` bytes: `BUDGET_SECONDS`, plus time for its size."""
+        return cls(BUDGET_SECONDS + size / BUDGET_BYTES_PER_SECOND)
+
+    def check(self, path: str) -> None:
+        """SkipFile once the budget is spent."""
+        if time.monotonic() > self.until:
+            log.warning("indexing %s took over %.0f s: skipped", path, self.seconds)
+            raise SkipFile(
+                f"indexing it took over {self.seconds:.0f} s (the per-file time budget), so it "
+                "was skipped and the other files went on; if it is generated or minified, "
+                "leave it out with index.excludes or a .codeindexignore"
+            )
+
+
+def read_and_parse(
+    workspace: Workspace, settings: Settings, path: str, deadline: Deadline | None = None
+) -> Parsed | SkipFile:
+    """Read, hash and parse one file; a file that cannot be indexed returns why.
+
+    `deadline`: its time budget (default: `Deadline.for_size` of the file)."""
     try:
         source = workspace.read(path)
+        deadline = deadline or Deadline.for_size(source.size)
+        return _parsed(source, settings, path, deadline)
     except SkipFile as skip:
         return skip
+
+
+def _parsed(source: Source, settings: Settings, path: str, deadline: Deadline) -> Parsed:
     language = language_for_path(path)
     result = parse(source.text, language, max_chunk_chars=settings.max_chunk_chars)
-    starts = sorted((sym.start_line, sym.name) for sym in result.symbols)
-    rows = [line for line, _ in starts]
+    deadline.check(path)
+    # where each symbol's name is (line, column): a chunk defines the names inside it, so
+    # the chunks of a one-line minified file share its symbols out, not each get them all
+    starts = sorted((sym.start_line, sym.start_col, sym.name) for sym in result.symbols)
+    where = [(line, col) for line, col, _ in starts]
     by_name = {qualified(sym): sym for sym in reversed(result.symbols)}
     lines = source.text.split("\n")
     chunks = []
     for c in result.chunks:
+        deadline.check(path)
         context = chunk_context(result.language, c, by_name, lines)
-        defined = starts[bisect_left(rows, c.start_line) : bisect_right(rows, c.end_line)]
+        lo, hi = c.cols if c.cols is not None else (0, sys.maxsize)
+        first, last = bisect_left(where, (c.start_line, lo)), bisect_left(where, (c.end_line, hi))
+        defined = starts[first:last]
         chunks.append(
             NewChunk(
                 c.start_line,
@@ -69,7 +113,7 @@ def read_and_parse(workspace: Workspace, settings: Settings, path: str) -> Parse
                 c.symbol,
                 c.text,
                 split_words(c.text),
-                defined_names(name for _, name in defined),
+                defined_names(name for _, _, name in defined),
                 context,
             )
         )

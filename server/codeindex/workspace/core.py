@@ -38,7 +38,7 @@ class Workspace(WorkspaceRoot):
             return None
         if self.is_ignored(rel):
             return None
-        return FileEntry(rel, s.st_size, s.st_mtime_ns)
+        return FileEntry(rel, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
 
     def read(self, rel: str) -> Source:
         """Read one file as text, or raise SkipFile saying why it cannot be indexed."""

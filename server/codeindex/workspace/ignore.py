@@ -2,9 +2,10 @@
 
 Ignore files apply from the deepest folder up, the first one with an opinion winning (as in
 git); each folder's rules are read once and re-read only when one of its ignore files
-changes (inode, size or mtime). Default excludes drop version-control folders, virtualenvs
-and caches (a folder holding `pyvenv.cfg` or `CACHEDIR.TAG`), build output, Cargo's `target`
-beside a `Cargo.toml`, the data dir, and compiled files.
+changes (inode, size or mtime). Another working tree of a git repository inside the
+workspace is left out: it is a workspace of its own. Default excludes drop version-control
+folders, virtualenvs and caches (a folder holding `pyvenv.cfg` or `CACHEDIR.TAG`), build
+output, Cargo's `target` beside a `Cargo.toml`, the data dir, and compiled files.
 """
 
 from __future__ import annotations
@@ -25,16 +26,43 @@ EXCLUDED_DIR_NAMES = frozenset(
 )
 # A folder holding one of these is a virtualenv or a cache (https://bford.info/cachedir/).
 EXCLUDED_DIR_MARKERS = ("pyvenv.cfg", "CACHEDIR.TAG")
-EXCLUDED_FILE_NAMES = frozenset({".DS_Store"})
+# `.git` as a file: the pointer of a submodule or of another working tree, not code
+EXCLUDED_FILE_NAMES = frozenset({".DS_Store", ".git"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".class", ".o", ".so", ".dylib", ".dll", ".exe")
+# the temporary files of atomic writes (write a copy, rename it over the file) and of editors:
+# each lives for a moment; the watcher leaves them alone (the rename is an event on the real
+# name). A scan still takes such names: trees commit some (`django.po.tmp`, `backup~`)
+TEMP_SUFFIXES = (".tmp", ".temp", ".swp", ".swo", ".swx", ".crswap", "~")
+TEMP_PREFIXES = (".#", ".goutputstream-")
 
 _IgnoreKey = tuple[tuple[int, int, int] | None, ...]
 Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
 
 
+def other_worktree(folder: str) -> bool:
+    """Whether a folder is another working tree of a git repository (`git worktree add`
+    inside this workspace): its `.git` is a file pointing into `.git/worktrees/`. Such a
+    tree is a workspace of its own; a submodule (a `.git` file into `.git/modules/`) is not."""
+    try:
+        with open(os.path.join(folder, ".git"), encoding="utf-8", errors="replace") as f:
+            first = f.readline(4096)
+    except OSError:  # no .git file (or a .git folder: the repository itself)
+        return False
+    return first.startswith("gitdir:") and "/worktrees/" in first.replace("\\", "/")
+
+
 def file_name_excluded(name: str) -> bool:
     """Whether a file is excluded by its name alone (compiled files, .DS_Store)."""
     return name in EXCLUDED_FILE_NAMES or name.endswith(EXCLUDED_SUFFIXES)
+
+
+def temporary_name(name: str) -> bool:
+    """Whether a name is that of an atomic write's or an editor's temporary file."""
+    return (
+        name.endswith(TEMP_SUFFIXES)
+        or name.startswith(TEMP_PREFIXES)
+        or ".tmp." in name  # `app.py.tmp.12345`: a writer's unique temp name
+    )
 
 
 def spec_ignored(specs: Specs, rel: str, is_dir: bool) -> bool:
@@ -159,8 +187,10 @@ class IgnoreRules:
             if as_dir:
                 cur_abs = self._abs(cur)
                 cargo = os.path.exists(os.path.join(self._abs(parent), "Cargo.toml"))
-                if self.dir_excluded(cur, name, cargo) or any(
-                    os.path.exists(os.path.join(cur_abs, m)) for m in EXCLUDED_DIR_MARKERS
+                if (
+                    self.dir_excluded(cur, name, cargo)
+                    or any(os.path.exists(os.path.join(cur_abs, m)) for m in EXCLUDED_DIR_MARKERS)
+                    or other_worktree(cur_abs)
                 ):
                     return True
             elif file_name_excluded(name):

@@ -5,12 +5,15 @@ binary one, when it leads outside the workspace, or when it is not a regular fil
 is opened without blocking), and after it is read when it is over the size limit. Its bytes
 are hashed as they are on disk and decoded as an editor would (see `decoding`): UTF-16 with a
 byte-order mark, cp1252 and other legacy encodings are text; only binary data is skipped.
+Lines end at `\n`, `\r\n` or a `\r` alone (old Mac files): a lone `\r` becomes `\n` in the
+text, so line numbers are those an editor shows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat as st_mode
 from dataclasses import dataclass
 
@@ -30,6 +33,8 @@ BINARY_SUFFIXES = frozenset(
     }
 )
 KIB = 1024
+# A carriage return alone ends a line (classic Mac OS files), as every editor and LSP reads it.
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class SkipFile(Exception):
@@ -126,4 +131,5 @@ def read_source(workspace: WorkspaceRoot, rel: str) -> Source:
         decoded = decode(data)
     except NotText as exc:
         raise SkipFile(str(exc)) from exc
-    return Source(decoded.text, hash_bytes(data), s.st_size, s.st_mtime_ns, decoded.encoding)
+    text = _LONE_CR.sub("\n", decoded.text) if "\r" in decoded.text else decoded.text
+    return Source(text, hash_bytes(data), s.st_size, s.st_mtime_ns, decoded.encoding)

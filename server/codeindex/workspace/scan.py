@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as st_mode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from codeindex.workspace.ignore import (
     EXCLUDED_DIR_MARKERS,
@@ -20,6 +20,7 @@ from codeindex.workspace.ignore import (
     IGNORE_FILES,
     Specs,
     file_name_excluded,
+    other_worktree,
     spec_ignored,
 )
 from codeindex.workspace.paths import WorkspaceError, bad_name_reason, printable, valid_name
@@ -28,11 +29,13 @@ from codeindex.workspace.root import WorkspaceRoot
 
 @dataclass(frozen=True, slots=True)
 class FileEntry:
-    """An indexable file: its relative POSIX path, size and mtime."""
+    """An indexable file: its relative POSIX path, size and mtime (and its ctime, which a
+    restored mtime cannot hide: an edit that kept size and mtime still moves it)."""
 
     path: str
     size: int
     mtime_ns: int
+    ctime_ns: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ def scan_tree(workspace: WorkspaceRoot, under: str = "", *, recursive: bool = Tr
         names = {e.name for e in entries}
         if prefix != start_prefix and any(m in names for m in EXCLUDED_DIR_MARKERS):
             continue
+        if prefix != start_prefix and ".git" in names and other_worktree(abs_dir):
+            continue  # another working tree: a workspace of its own
         if prefix != start_prefix and names.intersection(IGNORE_FILES):
             spec = rules.load(prefix.rstrip("/"))
             if spec is not None:
@@ -92,7 +97,7 @@ def scan_tree(workspace: WorkspaceRoot, under: str = "", *, recursive: bool = Tr
             if not valid_name(e.name):
                 skipped.append(SkippedPath.of(rel, bad_name_reason(is_dir)))
             elif not is_dir:
-                files.append(FileEntry(rel, s.st_size, s.st_mtime_ns))
+                files.append(FileEntry(rel, s.st_size, s.st_mtime_ns, s.st_ctime_ns))
             elif recursive:
                 stack.append((e.path, rel + "/", specs, seen | {(s.st_dev, s.st_ino)}))
     files.sort(key=lambda f: f.path)

@@ -26,6 +26,7 @@ export interface Embeddings {
   chunks_embedded: number;
   chunks_pending: number;
   pending_reason: string | null;
+  not_embedding: string | null;
   vectors_bytes: number;
   vectors_location: string;
   shared_store: SharedStore | null;
@@ -70,6 +71,7 @@ export interface FileMatch {
   line: number;
   symbols: string[];
   hits: SearchHit[];
+  root?: string;
 }
 
 /** get_file_outline: the symbols of one file as a tree. */
@@ -241,6 +243,7 @@ export interface SearchHit {
   score: number;
   freshness: "fresh" | "stale" | "pending_embedding";
   chunk_id: number;
+  root?: string;
 }
 
 /** The answer of search: hits (output `hits`) or files (`files`, `paths`), the mode that */
@@ -304,6 +307,7 @@ export interface SymbolInfo {
   end_line: number;
   end_col: number;
   language: string | null;
+  root?: string;
 }
 
 /** get_symbol: the source of one definition, its signature and doc, within a budget. */

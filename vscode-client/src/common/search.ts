@@ -29,12 +29,17 @@ const NAME = /^[\p{L}\p{N}_$.:]+$/u;
 const SYMBOL_LIMIT = 10;
 const HIT_LIMIT = 30;
 
+/** A hit's file: absolute under its folder when the server serves several (`root`). */
+function inRoot(root: string | undefined, file: string): string {
+  return root === undefined ? file : `${root.replace(/\/+$/, "")}/${file}`;
+}
+
 function symbolItem(symbol: SymbolInfo): SearchItem {
   const owner = symbol.container ? `${symbol.container}.` : "";
   return {
     label: `$(symbol-${symbol.kind === "function" || symbol.kind === "method" ? symbol.kind : "class"}) ${owner}${symbol.name}`,
     description: `${symbol.kind} · ${symbol.path}:${symbol.start_line}`,
-    path: symbol.path,
+    path: inRoot(symbol.root, symbol.path),
     line: symbol.start_line,
     column: symbol.start_col,
   };
@@ -47,7 +52,7 @@ function hitItem(hit: SearchResponse["hits"][number]): SearchItem {
     label: `$(search) ${hit.symbol ?? snippet}`,
     description: `${hit.path}:${hit.line}${fresh}`,
     detail: hit.symbol ? snippet : undefined,
-    path: hit.path,
+    path: inRoot(hit.root, hit.path),
     line: hit.line,
     column: 0,
   };

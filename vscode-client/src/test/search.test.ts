@@ -32,6 +32,16 @@ describe("search", () => {
     );
   });
 
+  it("a hit of a multi-root server opens in its folder", async () => {
+    const rooted = { ...hits("x"), hits: [{ ...hits("x").hits[0], root: "/work/api/" }] };
+    const server = new FakeServer({ [C.SEARCH]: () => rooted, [C.FIND_SYMBOL]: () => [] });
+    const answer = await new SearchController(server, 0, () => Promise.resolve()).query("parse config");
+    assert.deepEqual(
+      answer?.items.map((i) => [i.description, i.path]),
+      [["a.go:4 (stale)", "/work/api/a.go"]],
+    );
+  });
+
   it("empty text asks nothing", async () => {
     const server = new FakeServer();
     assert.deepEqual(await new SearchController(server, 0).query("  "), { items: [] });
