@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.helpers import NO_MODEL_ENV, copy_tree, line_of, open_in_process
+from tests.helpers import NO_MODEL_ENV, cli_env, copy_tree, line_of, open_in_process
 from tests.in_process import index_in_process, run_main, run_main_json
 
 from codeindex.cli.args import build_parser
@@ -482,15 +482,20 @@ async def test_service_refuses_paths_outside(tmp_path: Path, no_model: None) -> 
 
 
 def test_a_workspace_whose_own_name_is_not_utf8_is_indexed(tmp_path: Path) -> None:
+    """Its index cannot live inside it (LanceDB cannot open such a path, and a worker would
+    fail on it for ever): refused up front with the way out, which works."""
     root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9"))
     root.mkdir()
     (root / "good.py").write_text("def good():\n    return 1\n", encoding="utf-8")
-    proc = run_main(root, "index", str(root))
+    refused = run_main(root, "index", str(root))
+    assert refused.returncode == 2 and "CODEINDEX_DATA_DIR" in refused.stderr, refused.stderr
+    env = cli_env(**NO_MODEL_ENV, CODEINDEX_DATA_DIR=str(tmp_path / "data"))
+    proc = run_main(root, "index", str(root), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert run_main_json(root, "symbols", "good")[0]["path"] == "good.py"
-    status = run_main_json(root, "status")
+    assert run_main_json(root, "symbols", "good", env=env)[0]["path"] == "good.py"
+    status = run_main_json(root, "status", env=env)
     assert status["workspace"] == f"{tmp_path}/caf\\xe9"
-    assert status["data_dir"] == f"{tmp_path}/caf\\xe9/.codeindex"
+    assert status["data_dir"] == f"{tmp_path}/data"
 
 
 def test_upgrade_reads_again_the_files_the_old_reader_refused(tmp_path: Path) -> None:

@@ -154,6 +154,11 @@ def from_cwd(path: str | None) -> str | None:
     return os.path.join(os.getcwd(), path)
 
 
+def all_from_cwd(paths: list[str] | None) -> list[str] | None:
+    """Each of a repeated path option, relative to where the user stands (`from_cwd`)."""
+    return None if paths is None else [from_cwd(p) or p for p in paths]
+
+
 def query_request(args: argparse.Namespace) -> dict[str, Any]:
     """The query server's arguments of a parsed `search` or `symbols` command."""
     if args.command == "search":
@@ -161,8 +166,8 @@ def query_request(args: argparse.Namespace) -> dict[str, Any]:
             "query": args.query,
             "mode": args.mode,
             "limit": args.limit,
-            "path": from_cwd(args.path),
-            "exclude": args.exclude,
+            "path": all_from_cwd(args.path),
+            "exclude": all_from_cwd(args.exclude),
             "language": args.lang,
             "kind": args.kind,
             "source_only": args.source_only,
