@@ -156,10 +156,26 @@ def test_bench_quick_reports_every_figure(
     assert 0 < symbols["during_p50_ms"] <= symbols["during_p95_ms"]
     assert any(row["key"] == "editor_symbols" for row in report["targets"])
 
+    frontends = report["frontends"]
+    assert frontends["queries_per_spawn"] == 5
+    for name in ("mcp", "lsp"):
+        front_end = frontends[name]
+        assert len(front_end["spawns"]) == 3
+        for spawn in front_end["spawns"]:
+            assert 0 < spawn["initialize_seconds"] < spawn["first_answer_seconds"], spawn
+            assert len(spawn["query_ms"]) == 5 and min(spawn["query_ms"]) > 0
+            assert spawn["rss_bytes"] > 0
+        assert front_end["rss_bytes"] == max(s["rss_bytes"] for s in front_end["spawns"])
+        assert front_end["onnxruntime_mapped"] is False, front_end  # the model is the worker's
+    keys = {row["key"] for row in report["targets"] if row["item"] == 16}
+    assert keys == {
+        f"frontends.{k}" for k in ("first_answer_seconds", "rss_bytes", "onnxruntime_mapped")
+    }
+
     minified = report["minified"]
     assert minified["file_bytes"] >= 1_000_000 and minified["statements"] > 1000
     _positive(minified, "one_line_seconds", "many_lines_seconds")
     row = next(row for row in report["targets"] if row["key"] == "minified.ratio")
     assert row["met"], row  # one line costs at most twice as much as many lines
-    assert {row["item"] for row in report["targets"]} == set(range(1, 16))
+    assert {row["item"] for row in report["targets"]} == set(range(1, 17))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

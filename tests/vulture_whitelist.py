@@ -41,6 +41,7 @@ pipeline_peak_rss_bytes
 pipeline_seconds
 progress_reported_then
 queries_per_mode
+query_ms
 ratio_floor_ms
 tb
 worker_cores_used

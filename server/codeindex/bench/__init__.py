@@ -17,9 +17,10 @@ are declared with the CLI's (`cli.args`), so that this package loads only when i
 
 Modules: `run` (the whole run, in order), `corpus` (the copy and the worker
 subprocesses), `session` (one run's service and waiting on its tasks), one module per
-group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`, ...),
-`report` (the report, its table and JSON) and `targets` (each item's figure against its
-target).
+group of measurements (`raw_model`, `cold`, `queries`, `retrieval`, `reindex`, ...,
+`frontends`: `codeindex mcp` and `codeindex lsp` spawned by real clients against a warm
+worker), `report` (the report, its table and JSON) and `targets` (each item's figure
+against its target). `--progress`, `--frontends` and `--cache` each measure one item alone.
 """
 
 from __future__ import annotations

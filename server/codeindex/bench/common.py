@@ -35,6 +35,7 @@ class BenchConfig:
     queries: Path | None = None  # the question sets (default: tests/data/queries)
     commits: Path | None = None  # the commit-message sets (default: tests/data/commits)
     progress_only: bool = False  # only item 7: progress and ETA per kind of task
+    frontends_only: bool = False  # only item 16: MCP and LSP sessions against a warm worker
 
     @property
     def raw_texts(self) -> int:
@@ -68,6 +69,10 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     for folder in (queries, commits):
         if folder is not None and not Path(folder).is_dir():
             raise BenchError(f"{folder} is not a folder: pass a folder of question sets")
+    progress = bool(getattr(args, "progress", False))
+    frontends = bool(getattr(args, "frontends", False))
+    if progress and frontends:
+        raise BenchError("--progress and --frontends each measure one item: pass one of them")
     return BenchConfig(
         source,
         model,
@@ -76,5 +81,6 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         bool(args.keep),
         queries,
         commits,
-        bool(getattr(args, "progress", False)),
+        progress,
+        frontends,
     )

@@ -23,6 +23,7 @@ from codeindex.bench.cold import (
     SearchReadyResult,
 )
 from codeindex.bench.editor_symbols import EditorSymbolsResult
+from codeindex.bench.frontends import FrontendsResult
 from codeindex.bench.localization import LocalizationResult
 from codeindex.bench.minified import MinifiedResult
 from codeindex.bench.progress_score import ProgressRow
@@ -65,6 +66,7 @@ class BenchReport:
     localization: LocalizationResult
     cli_queries: CliQueriesResult
     editor_symbols: EditorSymbolsResult
+    frontends: FrontendsResult
     minified: MinifiedResult
     targets: list[TargetRow] = field(default_factory=list)
 
@@ -78,7 +80,19 @@ class ProgressReport:
     targets: list[TargetRow] = field(default_factory=list)
 
 
-def render(report: BenchReport | ProgressReport, console: Console) -> None:
+@dataclass(slots=True)
+class FrontendsReport:
+    """What `bench --frontends` measured: item 16's rows only."""
+
+    meta: dict[str, Any]
+    frontends: FrontendsResult
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+AnyReport = BenchReport | ProgressReport | FrontendsReport
+
+
+def render(report: AnyReport, console: Console) -> None:
     """Print the table."""
     meta = report.meta
     title = (
@@ -99,7 +113,7 @@ def render(report: BenchReport | ProgressReport, console: Console) -> None:
     console.print(table)
 
 
-def write_json(report: BenchReport | ProgressReport, path: Path) -> None:
+def write_json(report: AnyReport, path: Path) -> None:
     """Write every raw figure of the report to `path`."""
     text = json.dumps(dataclasses.asdict(report), indent=2) + "\n"
     path.write_text(text, encoding="utf-8")

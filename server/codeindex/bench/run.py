@@ -20,8 +20,10 @@ from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.common import BenchConfig, BenchError, err
 from codeindex.bench.corpus import child_env, prepare_workspace, swapped_environ
 from codeindex.bench.editor_symbols import measure_editor_symbols
+from codeindex.bench.frontends import measure_frontends
 from codeindex.bench.localization import measure_localization
 from codeindex.bench.minified import measure_minified
+from codeindex.bench.process_targets import frontend_rows
 from codeindex.bench.progress import measure_progress
 from codeindex.bench.queries import measure_idle_queries, measure_queries_during, query_workload
 from codeindex.bench.questions import measure_questions
@@ -32,7 +34,7 @@ from codeindex.bench.reindex import (
     measure_priority,
     pick_edit,
 )
-from codeindex.bench.report import BenchReport, ProgressReport
+from codeindex.bench.report import BenchReport, FrontendsReport, ProgressReport
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
 from codeindex.bench.targets import progress_rows, target_rows
@@ -74,6 +76,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     questions = await measure_questions(run, run.config.queries)
     localization = await measure_localization(run, run.config.commits)
     cli_queries = await measure_cli_queries(run)
+    frontends = await measure_frontends(run)
     editor_symbols = await measure_editor_symbols(run)
     edit = await pick_edit(run)
     incremental = await measure_incremental(run, edit, cold.result.wall_seconds)
@@ -110,6 +113,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         localization=localization,
         cli_queries=cli_queries,
         editor_symbols=editor_symbols,
+        frontends=frontends,
         minified=minified,
     )
     report.targets = target_rows(report)
@@ -125,7 +129,16 @@ async def measure_progress_only(run: Run, files: int) -> ProgressReport:
     return ProgressReport(meta, rows, progress_rows(rows))
 
 
-async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport:
+async def measure_frontends_only(run: Run, files: int) -> FrontendsReport:
+    """`bench --frontends`: item 16's rows only, on the tree indexed by the warm worker."""
+    meta = _meta(run, files)
+    frontends = await measure_frontends(run, index_first=True)
+    meta["load_average_end"] = list(os.getloadavg())
+    meta["bench_seconds"] = time.perf_counter() - run.started
+    return FrontendsReport(meta, frontends, frontend_rows(frontends))
+
+
+async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport | FrontendsReport:
     """Copy the tree to a temp workspace, measure everything, clean up (unless --keep)."""
     base = Path(tempfile.mkdtemp(prefix="codeindex-bench-")).resolve()
     keep = config.keep
@@ -143,6 +156,8 @@ async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport:
             try:
                 if config.progress_only:
                     return await measure_progress_only(run, files)
+                if config.frontends_only:
+                    return await measure_frontends_only(run, files)
                 return await measure_all(run, files)
             except BaseException:
                 keep = True

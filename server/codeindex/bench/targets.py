@@ -6,6 +6,7 @@ One function per item or group of items, in the order the table shows them.
 from __future__ import annotations
 
 from codeindex.bench.localization_targets import localization_rows
+from codeindex.bench.process_targets import frontend_rows, minified_rows
 from codeindex.bench.progress_score import ProgressRow
 from codeindex.bench.queries import MODES, RATIO_FLOOR_MS
 from codeindex.bench.report import BenchReport, TargetRow
@@ -369,21 +370,6 @@ def _latency_rows(r: BenchReport) -> list[TargetRow]:
     return [semantic, *_cli_rows(r), editor]
 
 
-def _minified_rows(r: BenchReport) -> list[TargetRow]:
-    m = r.minified
-    return [
-        TargetRow(
-            15,
-            f"`codeindex index` of {m.file_bytes / 1e6:.1f} MB of minified JS: one line / "
-            f"the same {m.statements:,} statements on as many lines",
-            f"{m.one_line_seconds:.1f} s / {m.many_lines_seconds:.1f} s ({m.ratio:.2f}x)",
-            "≤ 2x",
-            m.ratio <= 2.0,
-            "minified.ratio",
-        )
-    ]
-
-
 def target_rows(report: BenchReport) -> list[TargetRow]:
     """The headline figure of every item, with its target and whether it is met."""
     return [
@@ -396,5 +382,6 @@ def target_rows(report: BenchReport) -> list[TargetRow]:
         *_question_rows(report),
         *localization_rows(report.localization),
         *_latency_rows(report),
-        *_minified_rows(report),
+        *minified_rows(report.minified),
+        *frontend_rows(report.frontends),
     ]

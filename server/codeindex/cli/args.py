@@ -301,6 +301,12 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
         help="measure only how honest progress and the ETA are, per kind of task",
     )
     p.add_argument(
+        "--frontends",
+        action="store_true",
+        help="measure only agent and editor sessions: `codeindex mcp` and `codeindex lsp` "
+        "spawned against a warm worker (time to the first semantic answer, memory)",
+    )
+    p.add_argument(
         "--cache",
         action="store_true",
         help="measure only the machine-wide vector cache: a second clone, and branch switches "
