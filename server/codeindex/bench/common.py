@@ -35,6 +35,7 @@ class BenchConfig:
     queries: Path | None = None  # the question sets (default: tests/data/queries)
     commits: Path | None = None  # the commit-message sets (default: tests/data/commits)
     progress_only: bool = False  # only item 7: progress and ETA per kind of task
+    agent_only: bool = False  # only item 17: search -> get_symbol against the whole file
 
     @property
     def raw_texts(self) -> int:
@@ -77,4 +78,5 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         queries,
         commits,
         bool(getattr(args, "progress", False)),
+        bool(getattr(args, "agent", False)),
     )

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from codeindex.bench.agent_reads import AgentReadsResult
 from codeindex.bench.cli_queries import CliQueriesResult
 from codeindex.bench.cold import (
     ColdIndexResult,
@@ -66,6 +67,7 @@ class BenchReport:
     cli_queries: CliQueriesResult
     editor_symbols: EditorSymbolsResult
     minified: MinifiedResult
+    agent_reads: AgentReadsResult
     targets: list[TargetRow] = field(default_factory=list)
 
 
@@ -78,7 +80,19 @@ class ProgressReport:
     targets: list[TargetRow] = field(default_factory=list)
 
 
-def render(report: BenchReport | ProgressReport, console: Console) -> None:
+@dataclass(slots=True)
+class AgentReport:
+    """What `bench --agent` measured: a cold index, then item 17 only."""
+
+    meta: dict[str, Any]
+    agent_reads: AgentReadsResult
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+AnyReport = BenchReport | ProgressReport | AgentReport
+
+
+def render(report: AnyReport, console: Console) -> None:
     """Print the table."""
     meta = report.meta
     title = (
@@ -99,7 +113,7 @@ def render(report: BenchReport | ProgressReport, console: Console) -> None:
     console.print(table)
 
 
-def write_json(report: BenchReport | ProgressReport, path: Path) -> None:
+def write_json(report: AnyReport, path: Path) -> None:
     """Write every raw figure of the report to `path`."""
     text = json.dumps(dataclasses.asdict(report), indent=2) + "\n"
     path.write_text(text, encoding="utf-8")

@@ -296,6 +296,11 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
         help="measure only how honest progress and the ETA are, per kind of task",
     )
     p.add_argument(
+        "--agent",
+        action="store_true",
+        help="measure only what an agent reads to find one function (search, get_symbol)",
+    )
+    p.add_argument(
         "--cache",
         action="store_true",
         help="measure only the machine-wide vector cache: a second clone, and branch switches "
