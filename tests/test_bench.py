@@ -177,5 +177,17 @@ def test_bench_quick_reports_every_figure(
     _positive(minified, "one_line_seconds", "many_lines_seconds")
     row = next(row for row in report["targets"] if row["key"] == "minified.ratio")
     assert row["met"], row  # one line costs at most twice as much as many lines
-    assert {row["item"] for row in report["targets"]} == set(range(1, 17))
+    agent = report["agent_reads"]
+    assert agent["source"] == "doc-comments" and 0 < agent["probes"] <= 20
+    assert (
+        agent["probed"] + agent["other"] + agent["no_symbol"] + agent["errors"] >= agent["probes"]
+    )
+    assert agent["probed"] > 0  # search -> get_symbol reads some probed functions
+    assert 0 < agent["median_ratio_json_only"] <= agent["median_ratio"] <= agent["p90_ratio"]
+    _positive(agent, "median_chars", "median_file_chars", "median_ratio_got_symbol")
+    for read in agent["reads"]:
+        assert read["file_chars"] > 0 and read["search_json_chars"] > 0, read
+        assert (read["symbol_json_chars"] > 0) == (read["outcome"] in ("probed", "other")), read
+    assert any(row["key"] == "agent_reads.median_ratio" for row in report["targets"])
+    assert {row["item"] for row in report["targets"]} == set(range(1, 18))
     assert all(row["met"] in (True, False, None) for row in report["targets"])

@@ -33,7 +33,11 @@ int8_over_fp32_pipeline
 low_task_progress_at_request
 low_task_running_after
 max_ms
+median_chars
+median_file_chars
+median_ratio_got_symbol
 missed
+no_symbol
 p95_ratio
 p95_ratio_floored
 pipeline_over_default

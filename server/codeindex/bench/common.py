@@ -36,6 +36,7 @@ class BenchConfig:
     commits: Path | None = None  # the commit-message sets (default: tests/data/commits)
     progress_only: bool = False  # only item 7: progress and ETA per kind of task
     frontends_only: bool = False  # only item 16: MCP and LSP sessions against a warm worker
+    agent_only: bool = False  # only item 17: search -> get_symbol against the whole file
 
     @property
     def raw_texts(self) -> int:
@@ -83,4 +84,5 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         commits,
         progress,
         frontends,
+        bool(getattr(args, "agent", False)),
     )

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from codeindex.bench.agent_reads import AgentReadsResult
 from codeindex.bench.cli_queries import CliQueriesResult
 from codeindex.bench.cold import (
     ColdIndexResult,
@@ -68,6 +69,7 @@ class BenchReport:
     editor_symbols: EditorSymbolsResult
     frontends: FrontendsResult
     minified: MinifiedResult
+    agent_reads: AgentReadsResult
     targets: list[TargetRow] = field(default_factory=list)
 
 
@@ -89,7 +91,16 @@ class FrontendsReport:
     targets: list[TargetRow] = field(default_factory=list)
 
 
-AnyReport = BenchReport | ProgressReport | FrontendsReport
+@dataclass(slots=True)
+class AgentReport:
+    """What `bench --agent` measured: a cold index, then item 17 only."""
+
+    meta: dict[str, Any]
+    agent_reads: AgentReadsResult
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+AnyReport = BenchReport | ProgressReport | FrontendsReport | AgentReport
 
 
 def render(report: AnyReport, console: Console) -> None:

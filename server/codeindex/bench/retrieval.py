@@ -106,7 +106,8 @@ def comment_probes(root: Path, defs: dict[str, list[int]]) -> list[_Probe]:
     return probes
 
 
-async def _probes(run: Run) -> tuple[str, list[_Probe]]:
+async def documented_probes(run: Run) -> tuple[str, list[_Probe]]:
+    """Documented functions of the workspace (also item 17's): where the docs come from."""
     storage = run.service.storage
     rows = await storage.indexed_files_in(["python"])
     if rows:
@@ -128,7 +129,7 @@ async def _rank(service: CodeIndexService, probe: _Probe, mode: str) -> int | No
 
 async def measure_retrieval(run: Run) -> RetrievalResult:
     """Recall@1, recall@10 and MRR of each mode, querying documented functions by their doc."""
-    source, candidates = await _probes(run)
+    source, candidates = await documented_probes(run)
     if not candidates:
         return RetrievalResult("none", 0, 0, {}, 0, "no documented functions found: skipped")
     chosen = random.Random(SEED).sample(

@@ -15,6 +15,8 @@ from typing import Any
 
 from codeindex import __version__
 from codeindex.app.service import CodeIndexService
+from codeindex.bench.agent_reads import measure_agent_reads
+from codeindex.bench.agent_targets import agent_rows
 from codeindex.bench.cli_queries import measure_cli_queries
 from codeindex.bench.cold import EnqueueResult, measure_cold
 from codeindex.bench.common import BenchConfig, BenchError, err
@@ -34,7 +36,13 @@ from codeindex.bench.reindex import (
     measure_priority,
     pick_edit,
 )
-from codeindex.bench.report import BenchReport, FrontendsReport, ProgressReport
+from codeindex.bench.report import (
+    AgentReport,
+    AnyReport,
+    BenchReport,
+    FrontendsReport,
+    ProgressReport,
+)
 from codeindex.bench.retrieval import measure_retrieval
 from codeindex.bench.session import Run, stop_lingering_worker
 from codeindex.bench.targets import progress_rows, target_rows
@@ -73,6 +81,7 @@ async def measure_all(run: Run, files: int) -> BenchReport:
     workload = await query_workload(run.service)
     idle = await measure_idle_queries(run.service, workload)
     retrieval = await measure_retrieval(run)
+    agent_reads = await measure_agent_reads(run)
     questions = await measure_questions(run, run.config.queries)
     localization = await measure_localization(run, run.config.commits)
     cli_queries = await measure_cli_queries(run)
@@ -115,8 +124,9 @@ async def measure_all(run: Run, files: int) -> BenchReport:
         editor_symbols=editor_symbols,
         frontends=frontends,
         minified=minified,
+        agent_reads=agent_reads,
     )
-    report.targets = target_rows(report)
+    report.targets = [*target_rows(report), *agent_rows(agent_reads)]
     return report
 
 
@@ -138,7 +148,17 @@ async def measure_frontends_only(run: Run, files: int) -> FrontendsReport:
     return FrontendsReport(meta, frontends, frontend_rows(frontends))
 
 
-async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport | FrontendsReport:
+async def measure_agent_only(run: Run, files: int) -> AgentReport:
+    """`bench --agent`: a cold index, then item 17 only."""
+    meta = _meta(run, files)
+    await measure_cold(run)
+    agent_reads = await measure_agent_reads(run)
+    meta["load_average_end"] = list(os.getloadavg())
+    meta["bench_seconds"] = time.perf_counter() - run.started
+    return AgentReport(meta, agent_reads, agent_rows(agent_reads))
+
+
+async def run_bench(config: BenchConfig) -> AnyReport:
     """Copy the tree to a temp workspace, measure everything, clean up (unless --keep)."""
     base = Path(tempfile.mkdtemp(prefix="codeindex-bench-")).resolve()
     keep = config.keep
@@ -158,6 +178,8 @@ async def run_bench(config: BenchConfig) -> BenchReport | ProgressReport | Front
                     return await measure_progress_only(run, files)
                 if config.frontends_only:
                     return await measure_frontends_only(run, files)
+                if config.agent_only:
+                    return await measure_agent_only(run, files)
                 return await measure_all(run, files)
             except BaseException:
                 keep = True

@@ -307,6 +307,11 @@ def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
         "spawned against a warm worker (time to the first semantic answer, memory)",
     )
     p.add_argument(
+        "--agent",
+        action="store_true",
+        help="measure only what an agent reads to find one function (search, get_symbol)",
+    )
+    p.add_argument(
         "--cache",
         action="store_true",
         help="measure only the machine-wide vector cache: a second clone, and branch switches "
