@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codeindex import __version__
+from codeindex.cli.bench_args import QUICK_FILES, add_bench_command
 from codeindex.contract import (
     MAX_CONTEXT_LINES,
     MAX_TOKENS,
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-QUICK_FILES = 150  # files `bench --quick` samples
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -279,71 +279,6 @@ def _host_port(text: str) -> str:
     return text
 
 
-def _add_bench_command(sub: argparse._SubParsersAction[Any]) -> None:
-    help_ = "measure indexing, reindexing, queries and memory on a copy of a tree"
-    p = sub.add_parser("bench", help=help_, description=help_)
-    p.add_argument("path", nargs="?", type=Path, default=Path("."), help="tree (default: .)")
-    p.add_argument(
-        "--model-path",
-        type=Path,
-        help="local model folder (default: $CODEINDEX_EMBED_MODEL_PATH); required",
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"a fixed sample of ~{QUICK_FILES} text files and smaller samples (use a small model)",
-    )
-    p.add_argument("--json", type=Path, metavar="FILE", help="write every raw figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp workspace and logs")
-    p.add_argument(
-        "--progress",
-        action="store_true",
-        help="measure only how honest progress and the ETA are, per kind of task",
-    )
-    p.add_argument(
-        "--frontends",
-        action="store_true",
-        help="measure only agent and editor sessions: `codeindex mcp` and `codeindex lsp` "
-        "spawned against a warm worker (time to the first semantic answer, memory)",
-    )
-    p.add_argument(
-        "--agent",
-        action="store_true",
-        help="measure only what an agent reads to find one function (search, get_symbol)",
-    )
-    p.add_argument(
-        "--cache",
-        action="store_true",
-        help="measure only the machine-wide vector cache: a second clone, and branch switches "
-        "with --history",
-    )
-    p.add_argument(
-        "--history",
-        type=Path,
-        metavar="REPO",
-        help="with --cache: a git repository to switch branches in (--revisions A B)",
-    )
-    p.add_argument(
-        "--revisions",
-        nargs=2,
-        metavar=("A", "B"),
-        help="with --history: the two revisions to switch between",
-    )
-    p.add_argument(
-        "--switches", type=int, default=10, help="with --history: how many switches (default 10)"
-    )
-    p.add_argument(
-        "--queries",
-        type=Path,
-        help="folder of natural-language question sets (default: the repo's tests/data/queries)",
-    )
-    p.add_argument(
-        "--commits",
-        type=Path,
-        help="folder of commit-message question sets (default: the repo's tests/data/commits)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand; the parsed command's name is `command`."""
     from codeindex.config import SETTINGS  # for the epilog: the query fast path needs none
@@ -362,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_commands(sub)
     _add_state_commands(sub)
     _add_process_commands(sub)
-    _add_bench_command(sub)
+    add_bench_command(sub)
     return parser
 
 
