@@ -7,7 +7,8 @@ worker) with a fresh cache dir of the run's own:
 - branch switches (`--history REPO --revisions A B`): a clone of a git repository checked
   out at A and indexed, then switched to B and back `--switches` times, each switch
   followed by `codeindex index` (its wall time is the time until the switch is searchable),
-  with the data dir and the cache size after each.
+  with the data dir and the cache size after each, read once the worker it started has
+  tidied up and left (it lingers WORKER_LINGER seconds).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from codeindex.bench.corpus import child_env, prepare_workspace
 from codeindex.vectors.cache import files as cache_files
 
 WORKER_STOP_SECONDS = 30.0
+WORKER_LINGER = "5"  # the CLI's worker tidies while idle, then leaves; sizes are read after
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ async def _index(ws: Path, env: dict[str, str], cache: Path, label: str) -> Inde
             f"{stderr.decode(errors='replace')[-2000:]}"
         )
     summary = json.loads(stdout)["result"]["summary"]
+    await asyncio.to_thread(_settled, ws)  # sizes once the worker tidied up and left
     return IndexRow(
         label,
         seconds,
@@ -169,6 +172,7 @@ async def run_cache_bench(config: CacheBenchConfig) -> CacheReport:
     base = Path(tempfile.mkdtemp(prefix="codeindex-bench-cache-")).resolve()
     env = child_env(config.model_path)
     env["CODEINDEX_CACHE"] = "1"
+    env["CODEINDEX_WORKER_LINGER"] = WORKER_LINGER
     env["CODEINDEX_CACHE_DIR"] = str(base / "cache")
     report = CacheReport(
         meta={"source": str(config.source), "model_path": str(config.model_path)},
@@ -189,6 +193,13 @@ def _any_worker(base: Path) -> bool:
             if str(base).encode() in (entry / "cmdline").read_bytes():
                 return True
     return False
+
+
+def _settled(ws: Path) -> None:
+    """Wait until the worker the CLI left (lingering WORKER_LINGER seconds) has exited."""
+    deadline = time.perf_counter() + WORKER_STOP_SECONDS + float(WORKER_LINGER)
+    while time.perf_counter() < deadline and _any_worker(ws):
+        time.sleep(0.1)
 
 
 def _stop_workers(base: Path) -> None:
