@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -93,6 +94,44 @@ async def test_a_transaction_rolls_back_on_error(storage: Storage) -> None:
             raise RuntimeError("stop")
     assert await storage.scalar("SELECT value FROM meta WHERE key = 'k'") is None
     async with storage.transaction() as tx:  # the connection is usable again
+        await tx.execute("INSERT INTO meta(key, value) VALUES ('k', 'w')")
+    assert await storage.scalar("SELECT value FROM meta WHERE key = 'k'") == "w"
+
+
+@pytest.mark.parametrize(
+    ("statement", "runs", "error"),
+    [
+        ("BEGIN IMMEDIATE", True, asyncio.CancelledError()),  # cancelled while it ran
+        ("COMMIT", False, sqlite3.OperationalError("database is locked")),  # commit failed
+    ],
+)
+async def test_a_transaction_that_breaks_in_begin_or_commit_leaves_none_open(
+    storage: Storage,
+    monkeypatch: pytest.MonkeyPatch,
+    statement: str,
+    runs: bool,
+    error: BaseException,
+) -> None:
+    """A cancellation that lands while BEGIN runs in the writer's thread (the statement
+    still runs there), or a COMMIT that fails, leaves no transaction open: what it wrote is
+    rolled back and the next transaction starts."""
+    writer = storage.db._writer
+    execute = writer.execute
+
+    async def breaking(sql: str, *args: object) -> object:
+        if sql != statement:
+            return await execute(sql, *args)
+        if runs:
+            await execute(sql, *args)
+        raise error
+
+    monkeypatch.setattr(writer, "execute", breaking)
+    with pytest.raises(type(error)):
+        async with storage.transaction() as tx:
+            await tx.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+    monkeypatch.undo()
+    assert await storage.scalar("SELECT value FROM meta WHERE key = 'k'") is None
+    async with storage.transaction() as tx:  # "cannot start a transaction within a transaction"
         await tx.execute("INSERT INTO meta(key, value) VALUES ('k', 'w')")
     assert await storage.scalar("SELECT value FROM meta WHERE key = 'k'") == "w"
 

@@ -10,6 +10,7 @@ statements that must share a transaction take its connection (`Connection`) as a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -118,8 +119,8 @@ class Database:
         if not self.opened.writable:
             raise read_only_error(self.path)
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 if fence is not None and (
                     await row_in(
                         self._writer, "SELECT 1 FROM worker_lease WHERE owner = ?", (fence,)
@@ -128,12 +129,23 @@ class Database:
                 ):
                     raise LeaseLost(f"worker {fence} no longer holds the lease")
                 yield self._writer
+                if faults.armed():  # the detail names the transaction: `commit=apply_files@2`
+                    crash_point("commit", faults.caller(2))
+                await self._writer.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._abandon()
                 raise
-            if faults.armed():  # the detail names the transaction: `commit=apply_files@2`
-                crash_point("commit", faults.caller(2))
-            await self._writer.execute("COMMIT")
+
+    async def _abandon(self) -> None:
+        """Roll back whatever transaction the writer holds, none being fine. Also when the
+        caller was cancelled while BEGIN or COMMIT ran: the writer's thread runs statements
+        in order, so the ROLLBACK comes after them, and it is shielded from the cancellation
+        (a transaction left open would refuse every later one)."""
+        with contextlib.suppress(sqlite3.OperationalError):  # no transaction is active
+            await asyncio.shield(self._rollback())
+
+    async def _rollback(self) -> None:
+        await self._writer.execute("ROLLBACK")
 
     async def reclaim_space(self) -> None:
         """Merge the full-text index's segments, give free pages back and shrink the WAL
