@@ -179,6 +179,18 @@ async def test_a_boost_reaches_an_item_the_worker_already_claimed(
     assert tuple(row) == (0, "processing")
 
 
+def _worker_pid(root: Path, env: dict[str, str], other_than: int | None) -> int:
+    """The pid of the worker holding the lease, once one (other than `other_than`) does."""
+    deadline = time.monotonic() + 60
+    while True:
+        status = json.loads(run_cli(root, "status", "--json", env=cli_env(**env)).stdout)
+        worker = status["queue"]["worker"]
+        if worker is not None and int(worker["pid"]) != other_than:
+            return int(worker["pid"])
+        assert time.monotonic() < deadline, status["queue"]
+        time.sleep(0.1)
+
+
 def test_only_settings_that_change_the_index_hand_the_worker_over(
     cobra_template: Path, tmp_path: Path, tiny_env: dict[str, str]
 ) -> None:
@@ -187,7 +199,7 @@ def test_only_settings_that_change_the_index_hand_the_worker_over(
     base = {**tiny_env, "CODEINDEX_WORKER_LINGER": "60"}
     try:
 
-        def serve(name: str, **env: str) -> int:
+        def serve(name: str, other_than: int | None = None, **env: str) -> int:
             with (root / "cobra-go/args.go").open("a", encoding="utf-8") as fh:
                 fh.write(f"\nfunc {name}() {{}}\n")
             proc = run_cli(
@@ -201,15 +213,15 @@ def test_only_settings_that_change_the_index_hand_the_worker_over(
                 env=cli_env(**base, **env),
             )
             assert proc.returncode == 0, proc.stderr
-            status = json.loads(run_cli(root, "status", "--json", env=cli_env(**base)).stdout)
-            assert status["queue"]["worker"] is not None
-            return int(status["queue"]["worker"]["pid"])
+            return _worker_pid(root, base, other_than)
 
         first = serve("ThreadsOne", CODEINDEX_EMBED_THREADS="1")
         assert serve("ThreadsTwo", CODEINDEX_EMBED_THREADS="2", CODEINDEX_EMBED_BATCH_SIZE="8") == (
             first
         )
-        other = serve("ChunksSmaller", CODEINDEX_MAX_CHUNK_CHARS="500")
+        # the old worker may finish the task before it hands over: its successor takes the
+        # lease a moment later
+        other = serve("ChunksSmaller", other_than=first, CODEINDEX_MAX_CHUNK_CHARS="500")
         assert other != first
         deadline = time.monotonic() + 60
         while background_workers(root) != [other]:  # the first one is on its way out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,37 @@ def test_int8_variant_is_made_once_beside_a_writable_model_and_reused(
     again = load_embedder(ModelSpec(path=folder, quantize="auto"))
     assert again.identity == first.identity
     assert (variant / "model.onnx").stat().st_mtime_ns == made.st_mtime_ns  # not made again
+
+
+def test_processes_starting_at_once_all_get_the_same_int8_model(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """Three workers load a model whose variant is not made yet: one makes it, the others
+    wait for it; none falls back to fp32 (a model of its own: everything re-embedded), and
+    nothing but the variant is left beside the model."""
+    folder = _copy_model(tiny_model_path, tmp_path / "tiny")
+    before = {p.name for p in folder.iterdir()}
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from codeindex.embedding.local import load_embedder\n"
+        "from codeindex.embedding.spec import ModelSpec\n"
+        "print(load_embedder(ModelSpec(path=Path(sys.argv[1]), quantize='auto')).identity.key)"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    assert not any("fp32" in err for _, err in outs), [err for _, err in outs]
+    keys = {out.strip() for out, _ in outs}
+    assert keys == {load_embedder(ModelSpec(path=folder, quantize="int8")).identity.key}
+    assert {p.name for p in folder.iterdir()} == before | {VARIANT_DIR}
 
 
 def test_int8_is_a_model_of_its_own(tiny_model_path: Path, tmp_path: Path) -> None:

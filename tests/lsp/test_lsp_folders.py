@@ -14,7 +14,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 from pytest_lsp import client_capabilities
 from tests.helpers import copy_tree, index_with_cli
-from tests.lsp.support import Session, start
+from tests.lsp.support import STATUS, Session, start
 
 pytestmark = pytest.mark.slow  # language server processes, their workers, cold indexes
 
@@ -140,6 +140,10 @@ async def test_every_folder_is_indexed_searched_and_followed(
         pattern = await _symbols(session, "RegexSearcher")
         assert set(pattern) == {from_fs_path(str(extra / "regex-rust/src/pattern.rs"))}
         assert await _symbols(session, "SparseSet") == []
+        # the status counts no task of lib's any more (its task goes on in lib's worker)
+        await session.until(
+            STATUS, lambda: bool(session.statuses) and session.statuses[-1]["tasks"] == 0, 60
+        )
         assert (lib / ".codeindex" / "index.db").is_file()
         with pytest.raises(JsonRpcException) as refused:
             await _command(session, "codeindex.indexStatus", {"folder": "lib"})

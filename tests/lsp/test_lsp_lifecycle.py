@@ -252,3 +252,47 @@ async def test_a_client_slow_to_create_a_progress_token_holds_nothing_up(
             )
     finally:
         await wire.close()
+
+
+async def test_an_answer_the_server_stopped_waiting_for_leaves_it_serving(
+    workspace: Path, tiny_server_env: dict[str, str]
+) -> None:
+    """The client answers window/workDoneProgress/create after the server gave the token up
+    (its folder left the workspace): the answer is dropped and the next requests are served.
+    pygls set the result of the cancelled request, which raised and stopped the server
+    reading: every later request, `shutdown` too, went unanswered."""
+    wire = await Wire.start(workspace, tiny_server_env, CAPABILITIES)
+    try:
+        await wire.send(command("project", "codeindex.forceReindex", {"scope": "project"}))
+        create = await wire.until(
+            lambda m: m.get("method") == "window/workDoneProgress/create", answering=False
+        )
+        folder = {"uri": from_fs_path(str(workspace)), "name": workspace.name}
+        await wire.send(
+            {
+                "jsonrpc": "2.0",
+                "method": "workspace/didChangeWorkspaceFolders",
+                "params": {"event": {"added": [], "removed": [folder]}},
+            }
+        )
+        await wire.until(  # the folder is gone: no index is left to serve
+            lambda m: m.get("method") == "codeindex/status" and m["params"]["state"] == "error",
+            answering=False,
+        )
+        await wire.send({"jsonrpc": "2.0", "id": create["id"], "result": None})
+        answer = await wire.request("symbols", "workspace/symbol", {"query": "Command"})
+        assert "error" in answer or "result" in answer, answer
+        await wire.send(
+            {
+                "jsonrpc": "2.0",
+                "method": "workspace/didChangeWorkspaceFolders",
+                "params": {"event": {"added": [folder], "removed": []}},
+            }
+        )
+        await wire.until(  # served again
+            lambda m: m.get("method") == "codeindex/status" and m["params"]["state"] != "error"
+        )
+        found = await wire.request("again", "workspace/symbol", {"query": "Command"})
+        assert any("command.go" in s["location"]["uri"] for s in found["result"]), found
+    finally:
+        assert await wire.close() == 0

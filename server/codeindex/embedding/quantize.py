@@ -13,19 +13,23 @@ written (its mode allows it, and this process may), else in codeindex's cache di
 (`$XDG_CACHE_HOME/codeindex/int8/<name>-<fingerprint>`, `CODEINDEX_CACHE_DIR` overrides the
 base). `variant.json` records the fingerprint of the file it was made from: a variant of
 another file is made again. Making one takes 5-15 s for MiniLM; every file of it is
-written to a temporary name and renamed, so two processes making it at once, or one
-loading it while another makes it, only ever see whole files.
+written to a temporary name and renamed, and one process makes it while the others wait on
+its lock file, so two processes starting at once, or one loading it while another makes
+it, only ever see whole files.
 
 `onnx` (needed by `onnxruntime.quantization`) is imported only when a variant is made.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from codeindex.datadir import cache_dir
@@ -113,18 +117,33 @@ def int8_variant(folder: Path, model_file: str, fingerprint: str, name_slug: str
     target = variant_folder(folder, name_slug, fingerprint)
     if _current(target, fingerprint):
         return target
-    log.info("making the int8 variant of %s in %s (once)", folder / model_file, target)
     try:
         target.mkdir(parents=True, exist_ok=True)
-        _copy_small_files(folder, target)
-        _quantize(folder / model_file, target / "model.onnx")
-        manifest = {"source": str(folder / model_file), "fingerprint": fingerprint, **_RECIPE}
-        _write_atomic(target / MANIFEST, json.dumps(manifest, indent=2).encode())
+        with _made_by_one(target):  # the others wait, then find it made
+            if _current(target, fingerprint):
+                return target
+            log.info("making the int8 variant of %s in %s (once)", folder / model_file, target)
+            _copy_small_files(folder, target)
+            _quantize(folder / model_file, target / "model.onnx")
+            manifest = {"source": str(folder / model_file), "fingerprint": fingerprint, **_RECIPE}
+            _write_atomic(target / MANIFEST, json.dumps(manifest, indent=2).encode())
     except QuantizeError:
         raise
     except Exception as exc:
         raise QuantizeError(f"cannot write the int8 variant to {target}: {exc}") from exc
     return target
+
+
+@contextlib.contextmanager
+def _made_by_one(target: Path) -> Iterator[None]:
+    """Hold the variant's lock file: one process makes it while the others wait (making it
+    twice at once costs both the 5-15 s, on the same cores)."""
+    with (target / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _current(target: Path, fingerprint: str) -> bool:
@@ -159,6 +178,8 @@ def _quantize(source: Path, dest: Path) -> None:
         raise QuantizeError(
             f"onnxruntime.quantization cannot be imported ({exc}): install the `onnx` package"
         ) from exc
+    import onnx
+
     handle, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".model-", suffix=".onnx")
     os.close(handle)
     tmp = Path(tmp_name)
@@ -167,8 +188,11 @@ def _quantize(source: Path, dest: Path) -> None:
         level = root.level
         root.setLevel(max(level, logging.ERROR))  # its "consider pre-processing" advice
         try:
+            # the model, not its path: given a path, onnxruntime writes `<name>-inferred.onnx`
+            # beside the source (a shared, maybe read-only folder) and deletes it after, so
+            # two processes quantizing at once deleted each other's file
             quantize_dynamic(
-                source,
+                onnx.load(str(source)),
                 tmp,
                 weight_type=QuantType.QInt8,
                 per_channel=True,

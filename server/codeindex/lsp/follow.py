@@ -26,7 +26,8 @@ RETRY_SECONDS = 1.0
 def observe(ls: CodeIndexServer, info: TaskInfo) -> None:
     """One task state: progress, status, and the failures prompt when it ended with some."""
     ended = progress.show(ls, info)
-    ls.status.observe(info)
+    folder = ls.folders.current()
+    ls.status.observe(info, folder.root if folder is not None else None)
     status.publish(ls)
     if ended and int(info["items_failed"]) > 0:
         ls.run_task(failures.offer(ls, info), name=f"failures-{info['task_id']}")

@@ -217,6 +217,7 @@ async def did_change_workspace_folders(
         if folder is not None:
             log.info("no longer serving %s", folder.root)
             progress.drop_folder(ls, folder.root)
+            ls.status.drop_folder(folder.root)
             await _close_folder(folder)
     for new in params.event.added:
         path = to_fs_path(new.uri)

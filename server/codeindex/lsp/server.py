@@ -71,6 +71,22 @@ class CodeIndexProtocol(LanguageServerProtocol):
         if self.initialize_id is not None and msg_id == self.initialize_id:
             self.initialize_sent.set()
 
+    def _handle_response(
+        self,
+        msg_id: int | str,
+        result: Any | None = None,
+        error: types.ResponseError | None = None,
+    ) -> None:
+        """The client's answer to one of our requests. One we stopped waiting for (a
+        progress token asked for by a folder since removed, a create that timed out) is
+        dropped: pygls would set the result of a cancelled future, which raises."""
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            del self._request_futures[msg_id]
+            log.info("dropped the client's late answer to request %s", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
+
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams

@@ -136,7 +136,10 @@ async def _dispatch(ls: CodeIndexServer, admitted: asyncio.Queue[Any]) -> None:
         message = await admitted.get()
         if ls.opening is not None and not ls.opening.done():
             await asyncio.wait({ls.opening})
-        ls.rpc.handle_message(message)
+        try:
+            ls.rpc.handle_message(message)
+        except Exception:  # one message's failure never stops the ones after it
+            log.exception("handling a message failed")
 
 
 async def run(ls: CodeIndexServer, reader: asyncio.StreamReader, output: Output) -> int:

@@ -117,23 +117,32 @@ class StatusReporter:
     """What the status item shows, from the tasks the server follows."""
 
     unfinished: dict[str, TaskInfo] = field(default_factory=dict)
+    roots: dict[str, Path | None] = field(default_factory=dict)  # each unfinished task's folder
     failed: TaskInfo | None = None
     problem: str | None = None
     sent: StatusNotification | None = None
     sent_at: float = 0.0
 
-    def observe(self, info: TaskInfo) -> None:
-        """A task changed."""
+    def observe(self, info: TaskInfo, root: Path | None = None) -> None:
+        """A task (of the folder `root`) changed."""
         task_id = str(info["task_id"])
         status = info["status"]
         if status in ("Queued", "Running", "Paused"):
             self.unfinished[task_id] = info
+            self.roots[task_id] = root
             return
         self.unfinished.pop(task_id, None)
+        self.roots.pop(task_id, None)
         if status == "Failed":
             self.failed = info
         elif status == "Completed" and int(info.get("items_total") or 0) > 0:
             self.failed = None
+
+    def drop_folder(self, root: Path) -> None:
+        """A folder left the workspace: its tasks are no longer followed nor counted."""
+        for task_id in [t for t, r in self.roots.items() if r == root]:
+            self.unfinished.pop(task_id, None)
+            del self.roots[task_id]
 
     def current(self) -> StatusNotification:
         """The notification's params now."""
