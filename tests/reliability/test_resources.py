@@ -97,7 +97,10 @@ async def test_ten_forced_reindexes_leave_the_data_dir_and_the_worker_as_they_we
         # what must not grow is its envelope
         early = max(r["data_dir"] for r in rounds[:3])
         assert max(r["data_dir"] for r in rounds[-3:]) <= early * 1.1, rounds
-        assert last["vectors"] <= first["vectors"] + 64 * 1024, "old LanceDB versions stayed"
+        # old versions left behind would grow every round; the smallest of the last rounds
+        # shows it (one round measured while LanceDB's cleanup lagged once read 2x)
+        settled = min(r["vectors"] for r in rounds[-3:])
+        assert settled <= first["vectors"] + 64 * 1024, ("old LanceDB versions stayed", rounds)
         assert last["wal"] <= 1024 * 1024, "the WAL was not given back"
         db = sqlite3.connect(f"file:{root / '.codeindex' / 'index.db'}?mode=ro", uri=True)
         with db:
