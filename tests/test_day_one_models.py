@@ -97,3 +97,32 @@ def test_a_home_that_cannot_be_written_does_not_stop_a_local_model(
     assert _wait_embedded(root, env)["embeddings"]["chunks_embedded"] == 1
     log = (root / ".codeindex" / "worker.log").read_text(encoding="utf-8")
     assert "is not usable" in log and "CODEINDEX_CACHE_DIR" in log
+
+
+def test_status_says_why_fp32_runs_when_no_int8_copy_can_be_made(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    """A read-only model folder and a cache that cannot be written: the worker embeds with
+    fp32 and status (JSON and text) says why, not only worker.log."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text("def main():\n    return 1\n", encoding="utf-8")
+    model = shutil.copytree(tiny_model_path, tmp_path / "shared-model")
+    for path in (*model.iterdir(), model):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a folder", encoding="utf-8")
+    env = cli_env(
+        CODEINDEX_EMBED_MODEL_PATH=str(model),
+        CODEINDEX_ALLOW_DOWNLOAD="0",
+        CODEINDEX_EMBED_QUANTIZE="auto",
+        CODEINDEX_CACHE_DIR=str(blocked),
+    )
+    assert run_cli(root, "index", env=env).returncode == 0
+    status = _wait_embedded(root, env)
+    assert status["embeddings"]["active_model"]["name"] == "shared-model"  # fp32, not -int8
+    note = status["embeddings"]["source"]["note"]
+    assert note.startswith("int8 copy could not be made (") and str(blocked) in note, note
+    assert note.endswith("): using fp32 (slower)"), note
+    shown = " ".join(run_cli(root, "status", env=env).stdout.split())  # across rich's wrap
+    assert "model note int8 copy could not be made" in shown, shown

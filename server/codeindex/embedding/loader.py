@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from codeindex.embedding.local import load_embedder
+from codeindex.embedding.local import FastEmbedder, load_embedder
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.embedding.remote import PROBE_SECONDS, RemoteEmbedder, load_remote
 from codeindex.embedding.spec import (
@@ -64,7 +64,8 @@ class ModelLoader:
                 await registry.record_engine(exc)
                 await registry.remember_failure(exc)
                 raise
-            model_id = await registry.loaded(embedder.identity)
+            note = embedder.note if isinstance(embedder, FastEmbedder) else None
+            model_id = await registry.loaded(embedder.identity, note)
             await registry.record_engine(None)
             self._by_id[model_id] = embedder
             self._configured = (embedder, model_id)

@@ -18,8 +18,9 @@ How a folder is loaded:
 
 With `quantize` int8 (or auto), the model loaded is the int8 variant made from the
 configured model's file (`quantize`): a model of its own, named `<name>-int8`, whose folder
-is that variant's. `auto` falls back to fp32 (with a warning) when no variant can be made;
-`int8` then fails with `ModelUnavailable`.
+is that variant's. `auto` falls back to fp32 when no variant can be made, with the reason
+as the embedder's `note` (the worker records it for status); `int8` then fails with
+`ModelUnavailable`.
 
 Every vector is keyed by `ModelIdentity.key` (name, dimension, fingerprint of the model
 file), so another model, or the same name with other weights, gets its own LanceDB table.
@@ -86,6 +87,7 @@ class FastEmbedder:
 
     max_batch = 64  # larger ONNX batches are slower here and take gigabytes of memory
     batch_texts: int | None = None  # the worker's embedding.batch_size decides
+    note: str | None = None  # why this is not the model asked for (fp32 without int8 copy)
 
     def probe(self) -> None:
         """A local model is loaded and answers: nothing to check."""
@@ -197,7 +199,9 @@ def _load_int8(spec: ModelSpec, *, allow_download: bool) -> FastEmbedder:
                 "set embedding.quantize to fp32 or auto, or make the cache dir writable",
             ) from exc
         log.warning("using the fp32 model: %s", exc)
-        return base or load_embedder(fp32, allow_download=allow_download)
+        fallback = base or load_embedder(fp32, allow_download=allow_download)
+        fallback.note = f"int8 copy could not be made ({exc}): using fp32 (slower)"
+        return fallback
     int8 = replace(fp32, name=plan.name + INT8_SUFFIX, path=variant)
     return load_embedder(int8, allow_download=False)
 
