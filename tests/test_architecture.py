@@ -147,6 +147,7 @@ def test_front_ends_never_import_model_or_vector_code() -> None:
         "codeindex.embedding.remote",
         "codeindex.embedding.loader",
         "codeindex.embedding.quantize",
+        "codeindex.embedding.hub",
         "codeindex.vectors.store",
         "codeindex.vectors.table",
         "codeindex.search.semantic",
@@ -165,6 +166,7 @@ def test_heavy_libraries_are_imported_only_where_models_and_vectors_live(library
         "codeindex.embedding.local",
         "codeindex.embedding.remote",
         "codeindex.embedding.quantize",
+        "codeindex.embedding.hub",
         "codeindex.vectors",
         "codeindex.bench",
     )

@@ -204,3 +204,45 @@ def test_a_frozen_worker_does_not_stall_a_search(cobra_ws: Path, tiny_model_path
     assert symbols.returncode == 0 and "Execute" in symbols.stdout, symbols.stderr
     # 1 s for the acknowledgement, then a process start on a shared machine
     assert hybrid_took < 6 and symbols_took < 6, (hybrid_took, symbols_took)
+
+
+def test_sigterm_during_a_long_model_load_ends_the_worker_and_the_next_one_serves(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    """The model load runs in a thread nothing interrupts (ONNX Runtime creating its
+    session); a SIGTERM then ends the worker within seconds, not when the load ends (it
+    used to wait: with `embedding.threads = 100000`, for ever)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text("def main():\n    return 1\n", encoding="utf-8")
+    env = cli_env(CODEINDEX_EMBED_MODEL_PATH=str(tiny_model_path), CODEINDEX_ALLOW_DOWNLOAD="0")
+    log = tmp_path / "worker.log"
+    # a worker holding the lease, whose model load would take 2 minutes
+    worker = _serving_worker(root, {**env, "CODEINDEX_STALLS": "load=120"})
+    try:
+        queued = run_main(root, "reindex", "--scope", "project", env=env)
+        assert queued.returncode == 0, queued.stderr
+        deadline = time.monotonic() + 60
+        while "stalling" not in (log.read_text(encoding="utf-8") if log.exists() else ""):
+            assert worker.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the worker never loaded the model"
+            time.sleep(0.05)
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert code == 0 and took < 10, (code, took, log.read_text(encoding="utf-8")[-2000:])
+    assert "cannot be interrupted" in log.read_text(encoding="utf-8")
+    # the next worker takes over at once (the lease's process is gone) and embeds
+    assert run_main(root, "index", env=env).returncode == 0
+    status = json.loads(run_main(root, "status", "--json", env=env).stdout)
+    assert status["files"]["by_status"] == {"indexed": 1}, status["files"]
+    deadline = time.monotonic() + 60
+    while status["embeddings"]["chunks_pending"]:
+        assert time.monotonic() < deadline, status["embeddings"]
+        time.sleep(0.1)
+        status = json.loads(run_main(root, "status", "--json", env=env).stdout)

@@ -12,17 +12,27 @@ too. With `CODEINDEX_FAULTS_ONCE` naming a file, a fault fires only in the proce
 creates that file (it records the point, the detail and the pid there): one kill in all,
 whichever process gets there first; the others go on.
 Unset (always, outside tests) it costs one dictionary look-up per point.
+
+`CODEINDEX_STALLS` holds comma-separated `point=seconds` entries: the process sleeps that
+long each time it reaches `point`, logging that it does (a step made slow on purpose).
+Points: `load` (in the thread that loads an embedding model, as a long ONNX session
+creation would block it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+import time
 from collections import Counter
 
 ENV = "CODEINDEX_FAULTS"
 ONCE_ENV = "CODEINDEX_FAULTS_ONCE"
+STALLS_ENV = "CODEINDEX_STALLS"
+
+log = logging.getLogger(__name__)
 
 
 def _parse(spec: str) -> list[tuple[str, str, int]]:
@@ -34,7 +44,16 @@ def _parse(spec: str) -> list[tuple[str, str, int]]:
     return faults
 
 
+def _parse_stalls(spec: str) -> dict[str, float]:
+    stalls = {}
+    for entry in filter(None, (e.strip() for e in spec.split(","))):
+        point, _, seconds = entry.partition("=")
+        stalls[point] = float(seconds)
+    return stalls
+
+
 _FAULTS = _parse(os.environ.get(ENV, ""))
+_STALLS = _parse_stalls(os.environ.get(STALLS_ENV, ""))
 _ONCE = os.environ.get(ONCE_ENV, "")
 _seen: Counter[tuple[str, str]] = Counter()
 
@@ -74,3 +93,11 @@ def crash_point(point: str, detail: str = "") -> None:
             _seen[(name, text)] += 1
             if _seen[(name, text)] == nth and _claim(point, detail):
                 os.kill(os.getpid(), signal.SIGKILL)
+
+
+def stall_point(point: str) -> None:
+    """Sleep here as long as `CODEINDEX_STALLS` asks for this point (tests only)."""
+    seconds = _STALLS.get(point)
+    if seconds:
+        log.warning("stalling %.1f s at %s (%s)", seconds, point, STALLS_ENV)
+        time.sleep(seconds)

@@ -220,7 +220,7 @@ async def _shared_store(settings: Settings, storage: Storage) -> SharedStore | N
 async def _source(settings: Settings, models: ModelRegistry) -> LocalSource | RemoteSource:
     """Where embeddings come from: the local model, or the remote engine and its health."""
     if models.remote is None:
-        return {"provider": "local", "model": settings.embed_model}
+        return {"provider": "local", "model": settings.embed_model, "note": await models.note()}
     health = await models.engine_health()
     if health is not None and health.endpoint != models.remote.endpoint:
         health = None  # recorded for an engine the settings no longer name

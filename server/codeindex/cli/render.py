@@ -222,6 +222,8 @@ def _embedding_rows(table: Table, emb: Embeddings) -> None:
     if emb["not_embedding"] and emb["not_embedding"] != emb["pending_reason"]:
         table.add_row("not embedding", emb["not_embedding"])
     source = emb["source"]
+    if source["provider"] == "local" and source["note"]:
+        table.add_row("model note", source["note"])
     if source["provider"] == "openai":
         table.add_row("embeddings from", f"{source['url']} (model {source['model']})")
         health = source["health"]

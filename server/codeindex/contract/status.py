@@ -68,6 +68,7 @@ class LocalSource(TypedDict):
 
     provider: Literal["local"]
     model: str
+    note: str | None  # why the model runs otherwise than configured (fp32 without int8 copy)
 
 
 class EngineHealth(TypedDict):

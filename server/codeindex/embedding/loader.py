@@ -5,15 +5,23 @@ so an offline download is not retried on every command); `embedder_for(row)` loa
 recorded model, the active one, to embed queries. Local models run on fastembed and ONNX
 Runtime (`local`), remote ones on an OpenAI-compatible engine (`remote`): only the worker
 process, and the CLI's `model check`, import this module.
+
+A load runs in a thread, which nothing can interrupt (ONNX Runtime creating its session,
+a remote engine's probe): `loads_running()` tells the worker's signal handler that one is
+under way, so a SIGTERM during a long load ends the process instead of waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
-from codeindex.embedding.local import load_embedder
+from codeindex.embedding.local import FastEmbedder, load_embedder
 from codeindex.embedding.registry import ModelRegistry
 from codeindex.embedding.remote import PROBE_SECONDS, RemoteEmbedder, load_remote
 from codeindex.embedding.spec import (
@@ -24,7 +32,35 @@ from codeindex.embedding.spec import (
     remote_spec_from,
 )
 from codeindex.errors import EngineUnavailable, ModelUnavailable
+from codeindex.faults import stall_point
 from codeindex.storage.model_rows import ModelRow
+
+T = TypeVar("T")
+
+_loads = 0  # model loads running in threads of this process
+_loads_lock = threading.Lock()
+
+
+def loads_running() -> bool:
+    """True while a model loads in a thread of this process."""
+    return _loads > 0
+
+
+def _counted(load: Callable[[], T]) -> T:
+    """Run a load (in its thread), counted by `loads_running`."""
+    global _loads
+    with _loads_lock:
+        _loads += 1
+    try:
+        stall_point("load")
+        return load()
+    finally:
+        with _loads_lock:
+            _loads -= 1
+
+
+async def _in_thread(load: Callable[[], T]) -> T:
+    return await asyncio.to_thread(_counted, load)
 
 
 class ModelLoader:
@@ -52,10 +88,10 @@ class ModelLoader:
             try:
                 embedder: Embedder
                 if registry.remote is not None:
-                    embedder = await asyncio.to_thread(load_remote, registry.remote)
+                    embedder = await _in_thread(partial(load_remote, registry.remote))
                 else:
-                    embedder = await asyncio.to_thread(
-                        load_embedder, registry.spec, allow_download=download
+                    embedder = await _in_thread(
+                        partial(load_embedder, registry.spec, allow_download=download)
                     )
             except EngineUnavailable as exc:
                 await registry.record_engine(exc)
@@ -64,7 +100,8 @@ class ModelLoader:
                 await registry.record_engine(exc)
                 await registry.remember_failure(exc)
                 raise
-            model_id = await registry.loaded(embedder.identity)
+            note = embedder.note if isinstance(embedder, FastEmbedder) else None
+            model_id = await registry.loaded(embedder.identity, note)
             await registry.record_engine(None)
             self._by_id[model_id] = embedder
             self._configured = (embedder, model_id)
@@ -104,7 +141,7 @@ class ModelLoader:
             max_tokens=settings.embed_max_tokens,
             threads=settings.embed_threads,
         )
-        embedder = await asyncio.to_thread(load_embedder, local, allow_download=False)
+        embedder = await _in_thread(partial(load_embedder, local, allow_download=False))
         if embedder.identity.key != model.key:
             raise ModelUnavailable(
                 f"the model files at {model.source} changed since they were indexed "

@@ -2,9 +2,11 @@
 
 Embedding is the slowest step of indexing, and the one that can fail before it starts:
 a model is either a local folder (`CODEINDEX_EMBED_MODEL_PATH` / `embedding.model_path`)
-or a name fastembed downloads into its cache. Offline, a download only fails after about
-40 s of retries, so by default only the cache is looked at; the caller remembers a
-failure (`ModelSpec.settings_key`) and `ModelUnavailable` says what to set instead.
+or a name fastembed downloads into its cache. Offline, fastembed's download only fails
+after about 40 s of retries, so before a download the hub gets one short request
+(`hub.check_hub`): when it does not answer, the load fails at once saying so. The caller
+remembers a failure
+(`ModelSpec.settings_key`) and `ModelUnavailable` says what to set instead.
 
 How a folder is loaded:
 
@@ -18,8 +20,9 @@ How a folder is loaded:
 
 With `quantize` int8 (or auto), the model loaded is the int8 variant made from the
 configured model's file (`quantize`): a model of its own, named `<name>-int8`, whose folder
-is that variant's. `auto` falls back to fp32 (with a warning) when no variant can be made;
-`int8` then fails with `ModelUnavailable`.
+is that variant's. `auto` falls back to fp32 when no variant can be made, with the reason
+as the embedder's `note` (the worker records it for status); `int8` then fails with
+`ModelUnavailable`.
 
 Every vector is keyed by `ModelIdentity.key` (name, dimension, fingerprint of the model
 file), so another model, or the same name with other weights, gets its own LanceDB table.
@@ -42,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from codeindex.embedding.hub import DOWNLOAD_HINT, check_hub, in_cache
 from codeindex.embedding.quantize import (
     QUANTIZE_MODES,
     QuantizeError,
@@ -62,10 +66,6 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.onnx"
 INT8_SUFFIX = "-int8"
 
-_DOWNLOAD_HINT = (
-    "set CODEINDEX_EMBED_MODEL_PATH or embedding.model_path to a local model folder, "
-    "or run `codeindex model check --download`"
-)
 _FOLDER_HINT = (
     "point CODEINDEX_EMBED_MODEL_PATH or embedding.model_path at a folder holding "
     "model.onnx, tokenizer.json, tokenizer_config.json and config.json "
@@ -86,6 +86,7 @@ class FastEmbedder:
 
     max_batch = 64  # larger ONNX batches are slower here and take gigabytes of memory
     batch_texts: int | None = None  # the worker's embedding.batch_size decides
+    note: str | None = None  # why this is not the model asked for (fp32 without int8 copy)
 
     def probe(self) -> None:
         """A local model is loaded and answers: nothing to check."""
@@ -139,6 +140,8 @@ def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbed
     kwargs: dict[str, Any] = {"local_files_only": plan.folder is not None or not allow_download}
     if plan.folder is not None:
         kwargs["specific_model_path"] = str(plan.folder)
+    elif allow_download:
+        check_hub(plan.name, cached=in_cache(plan.fastembed_name, _cache_dir(spec)))
     try:
         model = TextEmbedding(
             model_name=plan.fastembed_name,
@@ -159,7 +162,7 @@ def load_embedder(spec: ModelSpec, *, allow_download: bool = False) -> FastEmbed
     except Exception as exc:
         raise ModelUnavailable(
             f"model {plan.name} from {folder} does not work: {type(exc).__name__}: {exc}",
-            _FOLDER_HINT if plan.folder is not None else _DOWNLOAD_HINT,
+            _FOLDER_HINT if plan.folder is not None else DOWNLOAD_HINT,
         ) from exc
     dim = int(probe[0].shape[-1])
     if dim != plan.dim:
@@ -197,7 +200,9 @@ def _load_int8(spec: ModelSpec, *, allow_download: bool) -> FastEmbedder:
                 "set embedding.quantize to fp32 or auto, or make the cache dir writable",
             ) from exc
         log.warning("using the fp32 model: %s", exc)
-        return base or load_embedder(fp32, allow_download=allow_download)
+        fallback = base or load_embedder(fp32, allow_download=allow_download)
+        fallback.note = f"int8 copy could not be made ({exc}): using fp32 (slower)"
+        return fallback
     int8 = replace(fp32, name=plan.name + INT8_SUFFIX, path=variant)
     return load_embedder(int8, allow_download=False)
 
@@ -210,7 +215,7 @@ def describe(spec: ModelSpec) -> str:
         return f"no model: {exc.reason}\n  hint: {exc.hint}"
     if plan.folder is None:
         cache = _cache_dir(spec)
-        state = "found in" if _in_cache(plan, cache) else "not in"
+        state = "found in" if in_cache(plan.fastembed_name, cache) else "not in"
         where = f"the fastembed cache {cache} ({state} the cache)"
     else:
         where = f"{plan.folder / plan.model_file}"
@@ -261,7 +266,7 @@ def _plan(spec: ModelSpec) -> _Plan:
         if described is None:
             raise ModelUnavailable(
                 f"model {spec.name} is not one fastembed lists, and no model folder is set",
-                _DOWNLOAD_HINT,
+                DOWNLOAD_HINT,
             )
         return _Plan(
             spec.name, described["model"], None, described["model_file"], described["dim"], None
@@ -347,9 +352,9 @@ def _load_error(spec: ModelSpec, plan: _Plan, exc: Exception, allow_download: bo
         return ModelUnavailable(
             f"model {plan.name} is not in the fastembed cache {_cache_dir(spec)} "
             f"and downloads are off ({detail})",
-            _DOWNLOAD_HINT,
+            DOWNLOAD_HINT,
         )
-    return ModelUnavailable(f"cannot download model {plan.name}: {detail}", _DOWNLOAD_HINT)
+    return ModelUnavailable(f"cannot download model {plan.name}: {detail}", DOWNLOAD_HINT)
 
 
 def _looks_like_minilm(config: dict[str, Any]) -> bool:
@@ -378,17 +383,3 @@ def _cache_dir(spec: ModelSpec, *, own_folder: bool = False) -> Path:
     under /tmp, which the system may wipe (a model is downloaded once, not every reboot)."""
     given = spec.cache_dir or os.environ.get("FASTEMBED_CACHE_PATH")
     return fastembed_cache(Path(given) if given else None, own_folder=own_folder)
-
-
-def _in_cache(plan: _Plan, cache: Path) -> bool:
-    """Whether the cache seems to hold the model (a hub snapshot or a legacy folder)."""
-    from fastembed import TextEmbedding
-
-    for model in TextEmbedding.list_supported_models():
-        if model["model"].lower() == plan.fastembed_name.lower():
-            names = ["fast-" + model["model"].split("/")[-1]]
-            hub = model["sources"].get("hf")
-            if hub:
-                names.append("models--" + hub.replace("/", "--"))
-            return any((cache / n).is_dir() for n in names)
-    return False

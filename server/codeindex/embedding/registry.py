@@ -28,8 +28,10 @@ from codeindex.storage.meta import (
     LOADED_MODEL,
     MODEL_FAILURE,
     MODEL_LOADED,
+    MODEL_NOTE,
     EngineHealth,
     ModelFailure,
+    ModelNote,
 )
 from codeindex.storage.model_rows import ModelRow
 
@@ -70,13 +72,21 @@ class ModelRegistry:
             return False
         return await self.remembered_failure() is None
 
-    async def loaded(self, identity: ModelIdentity) -> int:
-        """A worker loaded the configured model: record it (once) and return its id."""
+    async def loaded(self, identity: ModelIdentity, note: str | None = None) -> int:
+        """A worker loaded the configured model: record it (once), and what its load noted
+        (None clears an earlier note), and return its id."""
         model_id = await self.register(identity)
+        key = self.settings_key()
+        noted = None if note is None else ModelNote(key, note, time.time())
         await self.storage.meta.put(
-            MODEL_LOADED.entry(self.settings_key()), LOADED_MODEL.entry(model_id)
+            MODEL_LOADED.entry(key), LOADED_MODEL.entry(model_id), MODEL_NOTE.entry(noted)
         )
         return model_id
+
+    async def note(self) -> str | None:
+        """What the last load of the configured model noted (e.g. fp32 in place of int8)."""
+        noted = await self.storage.meta.get(MODEL_NOTE)
+        return noted.note if noted is not None and noted.settings == self.settings_key() else None
 
     async def configured_id(self) -> int | None:
         """The id of the configured model once a worker (or `model check`) loaded it."""

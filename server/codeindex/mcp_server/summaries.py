@@ -98,6 +98,9 @@ def status(st: IndexStatus) -> str:
     """get_index_status: counts, embeddings, queue."""
     files, emb, queue = st["files"], st["embeddings"], st["queue"]
     model = emb["active_model"]["name"] if emb["active_model"] else "none"
+    source = emb["source"]
+    if source["provider"] == "local" and source["note"]:
+        model += f" ({source['note']})"
     lines = [
         f"workspace {st['workspace']}: {files['total']} files "
         f"({', '.join(f'{k} {v}' for k, v in files['by_status'].items()) or 'none'}), "

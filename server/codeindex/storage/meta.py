@@ -98,6 +98,16 @@ class ModelFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelNote:
+    """What a worker noted when it loaded the configured model with these settings (an int8
+    copy that could not be made, so fp32 runs)."""
+
+    settings: str
+    note: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class EngineHealth:
     """A remote embedding engine's last success and last failure."""
 
@@ -166,6 +176,7 @@ MODEL_FAILURE = json_key("model_failure", ModelFailure)
 ACTIVE_MODEL = int_key("active_model_id")
 MODEL_LOADED = text_key("model_loaded_settings")  # the settings of the model last loaded
 LOADED_MODEL = int_key("model_loaded_id")  # ... and its id
+MODEL_NOTE = json_key("model_note", ModelNote)  # ... and what its load noted, if anything
 ENGINE_HEALTH = json_key("embedding_engine", EngineHealth)
 # the vector store (`vectors.location`, the worker)
 SHARED_HITS = json_key("shared_store_hits", SharedHits)
@@ -195,6 +206,7 @@ KEYS: tuple[MetaKey[Any], ...] = (
     ACTIVE_MODEL,
     MODEL_LOADED,
     LOADED_MODEL,
+    MODEL_NOTE,
     ENGINE_HEALTH,
     SHARED_HITS,
     VECTORS_FAILURE,

@@ -128,6 +128,7 @@ export interface IndexStatus {
 export interface LocalSource {
   provider: "local";
   model: string;
+  note: string | null;
 }
 
 /** A file that is skipped or failed, and why. */
