@@ -74,7 +74,8 @@ def drive(
     assert seen["attached"] and seen["root"] == str(workspace)
     # the server exits cleanly when the client stops it (a SIGABRT at exit is reported)
     assert not any("quit with exit code" in n["text"] for n in seen["notes"]), seen["notes"]
-    assert seen["statusline"] == "codeindex: idle" and seen["statusline_after"] == ""
+    assert seen["statusline"] == seen["statusline_drawn"] == "codeindex: idle"
+    assert seen["statusline_after"] == ""
     return seen
 
 

@@ -73,6 +73,8 @@ end
 
 local function stop(client)
   seen.statusline = codeindex.status()
+  vim.o.statusline = "%{v:lua.require'codeindex'.status()}" -- as README shows
+  seen.statusline_drawn = vim.api.nvim_eval_statusline(vim.o.statusline, {}).str
   if vim.fn.has("nvim-0.11") == 1 then
     client:stop()
   else
