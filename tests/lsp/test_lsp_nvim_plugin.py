@@ -74,6 +74,7 @@ def drive(
     assert seen["attached"] and seen["root"] == str(workspace)
     # the server exits cleanly when the client stops it (a SIGABRT at exit is reported)
     assert not any("quit with exit code" in n["text"] for n in seen["notes"]), seen["notes"]
+    assert not any("deprecated" in n["text"] for n in seen["notes"]), seen["notes"]
     assert seen["statusline"] == seen["statusline_drawn"] == "codeindex: idle"
     assert seen["statusline_after"] == ""
     return seen
@@ -146,9 +147,15 @@ def test_plugin_with_vim_lsp_start(
     workspace: Path, tmp_path: Path, tiny_server_env: dict[str, str]
 ) -> None:
     """The attach method of Neovim 0.8-0.10 (vim.lsp.start from a FileType autocmd), chosen
-    with `attach = "start"` on the current Neovim: setup, attach, a command, the statusline."""
-    env = {**tiny_server_env, "CODEINDEX_NVIM_QUICK": "1"}
+    with `attach = "start"` on the current Neovim, and `picker = "select"`: setup, attach,
+    a command, symbols through vim.ui.select, the statusline."""
+    env = {**tiny_server_env, "CODEINDEX_NVIM_QUICK": "1", "CODEINDEX_NVIM_PICKER": "select"}
     seen = drive(neovim("current"), "start", workspace, tmp_path, env)
     assert seen["method"] == "start"
     assert re.fullmatch(r"codeindex: 381 files indexed, \d+ symbols, .*", seen["status"])
     assert seen["statuslines"][0] == "codeindex: idle"
+    # picker = "select": the symbols go to vim.ui.select, and the one chosen is opened
+    assert seen["select"]["prompt"] == "codeindex symbols: Observable"
+    assert seen["select"]["items"][0] == "rxjs-ts/src/internal/Observable.ts:15: [class] Observable"
+    observable = workspace / "rxjs-ts" / "src" / "internal" / "Observable.ts"
+    assert seen["opened"] == [str(observable), [15, 13]]

@@ -95,8 +95,17 @@ local function drive()
   local client = lsp.client(0)
   seen.attached = client ~= nil
   seen.root = client and client.config.root_dir
-  if os.getenv("CODEINDEX_NVIM_QUICK") then -- another attach method: setup and one command
+  if os.getenv("CODEINDEX_NVIM_QUICK") then -- another attach method and picker = "select"
     seen.status = run("CodeIndex status", ":CodeIndex status", "files indexed")
+    vim.ui.select = function(items, opts, on_choice) -- what a person picks: the first
+      seen.select = { prompt = opts.prompt, items = vim.tbl_map(opts.format_item, items) }
+      on_choice(items[1], 1)
+    end
+    vim.cmd("CodeIndex symbols Observable")
+    wait("the chosen symbol's file", 60, function()
+      return vim.api.nvim_buf_get_name(0):find("/Observable%.ts$") ~= nil
+    end)
+    seen.opened = { vim.api.nvim_buf_get_name(0), vim.api.nvim_win_get_cursor(0) }
     return stop(client)
   end
   seen.complete_subcommands = commands.complete("", "CodeIndex ")

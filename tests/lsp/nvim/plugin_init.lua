@@ -7,4 +7,5 @@ require("codeindex").setup({
   cmd = { python, "-m", "codeindex", "lsp" },
   settings = { watching = false },
   attach = os.getenv("CODEINDEX_NVIM_ATTACH") or "auto",
+  picker = os.getenv("CODEINDEX_NVIM_PICKER") or "quickfix",
 })
