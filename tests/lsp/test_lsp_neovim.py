@@ -1,6 +1,7 @@
 """A real Neovim (Debian's 0.7, headless) drives `codeindex lsp`: a sync project reindex
-with its $/progress, then workspace/symbol (tests/lsp/nvim/drive.lua); and README's
-Neovim 0.7 setup and user commands work as printed (tests/lsp/nvim/readme_check.lua)."""
+with its $/progress, then workspace/symbol (tests/lsp/nvim/drive.lua); several folders
+from one server (tests/lsp/nvim/folders.lua); README's Lua blocks parse. The plugin README
+shows (codeindex.nvim/) is tested in test_lsp_nvim_plugin.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from tests.helpers import copy_tree, index_with_cli
 
 HERE = Path(__file__).parent
 DRIVER = HERE / "nvim" / "drive.lua"
-README_CHECK = HERE / "nvim" / "readme_check.lua"
 FOLDERS = HERE / "nvim" / "folders.lua"
 README = HERE.parent.parent / "README.md"
 NVIM = shutil.which("nvim")
@@ -86,51 +86,10 @@ def test_neovim_reindexes_with_progress_and_finds_symbols(
     assert seen["exit_code"] == 0
 
 
-def readme_lua(after: str) -> str:
-    """The first ```lua block of README.md after the line containing `after`."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index(after)
-    match = re.search(r"```lua\n(.*?)```", text[start:], re.DOTALL)
-    assert match, f"no lua block after {after!r} in README.md"
-    return match.group(1)
-
-
-@needs_nvim
-def test_readme_neovim_07_setup_and_commands_work(
-    workspace: Path, tmp_path: Path, tiny_server_env: dict[str, str]
-) -> None:
-    setup = tmp_path / "setup.lua"
-    setup.write_text(
-        readme_lua("Neovim 0.7 (Debian 12")
-        + "\n"
-        + readme_lua("Then, for either version, user commands"),
-        encoding="utf-8",
-    )
-    out = tmp_path / "readme.json"
-    env = {
-        **tiny_server_env,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{tiny_server_env['PATH']}",
-        "CODEINDEX_NVIM_OUT": str(out),
-        "HOME": str(tmp_path),
-    }
-    proc = nvim(setup, README_CHECK, env=env, cwd=workspace)
-    assert out.is_file(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr}"
-    seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    assert seen["errors"] == [], (seen["errors"], seen.get("messages"))
-    assert seen["attached"] == 1
-    messages = seen["messages"]
-    assert re.search(r"\d+ files indexed, \d+ symbols", messages)
-    assert re.search(r"reindex_\d{14}_[0-9a-f]{8} (Queued|Running|Completed): \d+ file", messages)
-    assert "index is valid" in messages or "problem(s)" in messages
-    assert any(item["text"] for item in seen["search"])
-    assert any("Observable" in item["text"] for item in seen["symbols"])
-    assert seen["status"] in ("idle", "paused") or seen["status"].startswith("indexing")
-
-
 @needs_nvim
 def test_every_lua_block_of_the_readme_parses(tmp_path: Path) -> None:
     blocks = re.findall(r"```lua\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 3
+    assert len(blocks) == 2  # the plugin's setup for lazy.nvim and for a bare init.lua
     check = tmp_path / "parse.lua"
     lines = ["local bad = {}"]
     for i, block in enumerate(blocks):
@@ -153,7 +112,7 @@ def test_every_lua_block_of_the_readme_parses(tmp_path: Path) -> None:
 def test_neovim_serves_several_folders_from_one_server(
     polyglot_src: Path, tmp_path: Path, tiny_server_env: dict[str, str]
 ) -> None:
-    """README's multi-root setup: `workspace_folders` at start, `add_workspace_folder` later."""
+    """Several folders: `workspace_folders` at start, `add_workspace_folder` later (README)."""
     a = copy_tree(polyglot_src, tmp_path / "a", ["cobra-go/args.go", "cobra-go/command.go"])
     b = copy_tree(polyglot_src, tmp_path / "b", ["regex-rust/src/sparse.rs"])
     c = copy_tree(polyglot_src, tmp_path / "c", ["regex-rust/src/pattern.rs"])  # not indexed

@@ -191,8 +191,12 @@ async def _stdin_reader() -> asyncio.StreamReader:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
         return reader
 
+    fd = stdin.fileno()
+
     def pump() -> None:
-        while chunk := stdin.read1(65536):
+        # os.read, not the buffered reader: a daemon thread blocked in read1 holds its lock,
+        # and Python aborts at exit (SIGABRT) when it cannot take it (Neovim's socket stdin)
+        while chunk := os.read(fd, 65536):
             loop.call_soon_threadsafe(reader.feed_data, chunk)
         loop.call_soon_threadsafe(reader.feed_eof)
 
