@@ -9,7 +9,7 @@ Modules: `server` (the server, its lifespan, stdio), `tools` (names, description
 schemas, annotations), `handlers` (one function per tool), `summaries` (the text
 beside each structured result), `schema` (output schemas from the core's typed
 results, `codeindex.contract`), `core` (the seam to the core: the session, errors as
-tool results).
+tool results), `sdk` (loads only the parts of the SDK the server runs on).
 Arguments are checked by `codeindex.contract`, as in every front-end.
 """
 
@@ -29,6 +29,9 @@ def main(
 ) -> int:
     """Run the MCP server on stdio until the client goes; the exit code (0, or 2 when it
     has no workspace: no `--workspace` and a client that offers no roots)."""
+    from codeindex.mcp_server import sdk
+
+    sdk.load()  # the SDK's stdio server without its client: see `sdk`
     from codeindex.mcp_server.server import serve_stdio
 
     given = [workspaces] if isinstance(workspaces, Path) else list(workspaces or [])
