@@ -191,6 +191,25 @@ async def test_symbol_by_name_qualified_name_and_id(service: CodeIndexService) -
     assert {o["path"] for o in rust["others"]} == set()  # re_bytes.rs's does not qualify
 
 
+async def test_a_hit_names_the_definition_at_its_best_line_for_get_symbol(
+    service: CodeIndexService,
+) -> None:
+    # args.go's chunk of lines 73-101 holds MinimumNArgs, MaximumNArgs and ExactArgs: the
+    # chunk names none of them, the hit names the one its best line is in
+    found = await service.search(
+        "ExactArgs returns an error if there are not exactly n args", mode="lexical", limit=5
+    )
+    [hit] = [h for h in found["hits"] if h["path"] == "cobra-go/args.go" and h["line"] == 93]
+    assert hit["start_line"] < 80 < hit["line"] <= hit["end_line"], hit
+    assert (hit["symbol"], hit["symbol_kind"]) == ("ExactArgs", "function"), hit
+    assert (hit["signature"] or "").startswith("func ExactArgs(n int)"), hit
+    source = await service.symbol_source(hit["symbol"], path=hit["path"])
+    assert source["start_line"] <= hit["line"] <= source["end_line"], source
+    assert source["source"].lstrip().startswith("// ExactArgs returns an error"), source
+    method = await service.search("initCompleteCmd", mode="lexical", limit=3)
+    assert method["hits"][0]["symbol"] == "Command.initCompleteCmd", method["hits"][0]
+
+
 async def test_a_class_without_its_method_bodies(service: CodeIndexService) -> None:
     whole = await service.symbol_source("BasePasswordHasher")
     outline = await service.symbol_source("BasePasswordHasher", bodies=False)

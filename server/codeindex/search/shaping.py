@@ -1,12 +1,15 @@
 """Hits an agent can act on without opening the file, within a budget of tokens.
 
 Each hit gets the innermost definition around its best line, or the one that a doc
-comment on that line documents (kind and signature: the definition's first line, or first
-lines until its parentheses close, without decorators or comments), and `context_lines`
-lines on each side of that line, from the chunk's own text (no file is read, so a hit says
-what was indexed). `max_tokens` bounds the whole JSON
-answer, at about four characters a token: the best hits (or files) that fit are kept, at
-least one, and `truncated` says that some were left out.
+comment on that line documents (its name as `Container.name`, kind and signature: the
+definition's first line, or first lines until its parentheses close, without decorators or
+comments), and `context_lines` lines on each side of that line, from the chunk's own text
+(no file is read, so a hit says what was indexed). That name replaces the chunk's own
+symbol, which names only a definition holding the whole chunk (none for a chunk of several
+small definitions, or else their container): a hit's `symbol`, `symbol_kind` and
+`signature` name one definition, the one to pass to get_symbol. `max_tokens` bounds the
+whole JSON answer, at about four characters a token: the best hits (or files) that fit are
+kept, at least one, and `truncated` says that some were left out.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ _PREFIXES = ("@", "#[", "#", "//", "/*", "*", "///")
 
 
 async def enrich(storage: Storage, hits: Sequence[Hit], context_lines: int) -> None:
-    """Give each hit its enclosing definition's kind and signature, and its context lines."""
+    """Give each hit its enclosing definition's name, kind and signature, and its context
+    lines."""
     symbols = await storage.search.symbols_of_files(sorted({h.path for h in hits}))
     by_path: dict[str, list[SymbolRow]] = {}
     for row in symbols:
@@ -39,6 +43,7 @@ async def enrich(storage: Storage, hits: Sequence[Hit], context_lines: int) -> N
             if key not in signatures:
                 signatures[key] = await _signature(storage, hit, inner.start_line)
             hit.symbol_kind, hit.signature = inner.kind, signatures[key]
+            hit.symbol = f"{inner.container}.{inner.name}" if inner.container else inner.name
         if context_lines > 0:
             _context(hit, context_lines)
 
