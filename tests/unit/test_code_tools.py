@@ -210,6 +210,27 @@ async def test_a_hit_names_the_definition_at_its_best_line_for_get_symbol(
     assert method["hits"][0]["symbol"] == "Command.initCompleteCmd", method["hits"][0]
 
 
+async def test_a_hit_in_a_doc_comment_longer_than_its_chunk_names_what_it_documents(
+    service: CodeIndexService,
+) -> None:
+    # takeLast.ts: a JSDoc from line 6 to 44 over two chunks, then `export function takeLast`
+    found = await service.search(
+        "Waits for the source to complete, then emits the last N values", mode="lexical"
+    )
+    first = found["hits"][0]
+    assert first["path"] == "rxjs-ts/src/internal/operators/takeLast.ts", first
+    assert first["line"] <= first["end_line"] < 45, first
+    assert (first["symbol"], first["symbol_kind"]) == ("takeLast", "function"), first
+    assert (first["signature"] or "").startswith("export function takeLast<T>("), first
+    source = await service.symbol_source(first["symbol"], path=first["path"])
+    assert source["start_line"] <= 45 <= source["end_line"], source
+    # a licence header runs into `package` and imports, not into a definition: no symbol
+    header = await service.search(
+        "Licensed under the Apache License", mode="lexical", path="cobra-go/args.go"
+    )
+    assert [(h["line"], h["symbol"]) for h in header["hits"]] == [(3, None)], header["hits"]
+
+
 async def test_a_class_without_its_method_bodies(service: CodeIndexService) -> None:
     whole = await service.symbol_source("BasePasswordHasher")
     outline = await service.symbol_source("BasePasswordHasher", bodies=False)
