@@ -49,7 +49,7 @@ class ToolSpec:
 
 
 SEARCH_DEFAULTS: dict[str, int] = {"context_lines": 0, "max_tokens": 300}
-"""search_code's own defaults, smaller than the editor's and the CLI's: about two or three
+"""search_code's own defaults, smaller than the editor's and the CLI's: the best one or two
 hits, each with its best line and its definition's name and signature, which get_symbol
 then reads; an agent asks for context_lines or a larger max_tokens when it needs more.
 The budget is the default of output 'hits' only (`search_defaults`): files and paths keep
@@ -250,7 +250,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "kind and signature of the definition it is in, file kind, score and freshness "
             "('stale': changed since indexed; 'pending_embedding': no vector yet), so the "
             "file rarely needs opening. Hits are short by default (max_tokens "
-            f"{SEARCH_DEFAULTS['max_tokens']}: the best two or three, no context lines; "
+            f"{SEARCH_DEFAULTS['max_tokens']}: the best one or two, no context lines; "
             "`truncated` says more were found): raise max_tokens or context_lines for "
             "more. Narrow with path / exclude (folder prefixes), language, kind (symbol "
             "kind) and source_only."
