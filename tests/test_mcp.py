@@ -122,18 +122,23 @@ async def test_search_answers_an_agent_can_act_on_without_opening_the_file(
     workspace: Path,
 ) -> None:
     async with mcp_memory(workspace) as s:
-        method = await call_ok(
-            s, "search_code", {"query": "Command::ExecuteC", "mode": "lexical", "limit": 3}
-        )
+        asked = {"query": "Command::ExecuteC", "mode": "lexical", "limit": 3}
+        method = await call_ok(s, "search_code", asked | {"context_lines": 2})
         first = method["hits"][0]
         assert first["path"] == "cobra-go/command.go", method["hits"]
         assert first["signature"].startswith("func (c *Command) ExecuteC("), first
         assert first["symbol_kind"] == "method" and first["file_kind"] == "source"
+        assert first["symbol"] == "Command.ExecuteC", first  # what get_symbol takes
         # two lines each side of the best line, within the chunk
         context, start = first["context"].split("\n"), first["context_start_line"]
         assert start == max(first["start_line"], first["line"] - 2)
         assert start + len(context) - 1 == min(first["end_line"], first["line"] + 2)
         assert first["snippet"] in context[first["line"] - start] and len(context) >= 3
+        # by default the tool's hits come without context lines, within 300 tokens (so
+        # more hits fit than with context lines)
+        short = await call_ok(s, "search_code", asked)
+        assert short["hits"][0] == first | {"context": None, "context_start_line": None}
+        assert len(json.dumps(short)) <= 300 * 4 and len(short["hits"]) > len(method["hits"])
 
         where = await call_ok(
             s,
@@ -159,10 +164,17 @@ async def test_search_answers_an_agent_can_act_on_without_opening_the_file(
         )
         assert budget["truncated"] and 1 <= len(budget["hits"]) < 50
         roomy = await call_ok(
-            s, "search_code", {"query": "command", "mode": "lexical", "limit": 50}
+            s,
+            "search_code",
+            {"query": "command", "mode": "lexical", "limit": 50, "max_tokens": 100_000},
         )
         assert len(roomy["hits"]) == 50 and not roomy["truncated"]
         assert len(json.dumps(budget)) <= 400 * 4 < len(json.dumps(roomy))
+        default = await call_ok(
+            s, "search_code", {"query": "command", "mode": "lexical", "limit": 50}
+        )
+        assert default["truncated"] and 1 <= len(default["hits"]) < len(budget["hits"])
+        assert len(json.dumps(default)) <= 300 * 4
 
 
 async def test_every_tool_works_and_matches_its_output_schema(workspace: Path) -> None:
@@ -179,7 +191,14 @@ async def test_every_tool_works_and_matches_its_output_schema(workspace: Path) -
         assert found["mode"] == "lexical"
         assert any(h["path"].startswith("cobra-go/") for h in found["hits"])
         semantic = await call_ok(
-            s, "search_code", {"query": "parse command line flags", "mode": "semantic", "limit": 3}
+            s,
+            "search_code",
+            {
+                "query": "parse command line flags",
+                "mode": "semantic",
+                "limit": 3,
+                "max_tokens": 2000,
+            },
         )
         assert len(semantic["hits"]) == 3 and semantic["model"]
         scoped = await call_ok(

@@ -191,6 +191,46 @@ async def test_symbol_by_name_qualified_name_and_id(service: CodeIndexService) -
     assert {o["path"] for o in rust["others"]} == set()  # re_bytes.rs's does not qualify
 
 
+async def test_a_hit_names_the_definition_at_its_best_line_for_get_symbol(
+    service: CodeIndexService,
+) -> None:
+    # args.go's chunk of lines 73-101 holds MinimumNArgs, MaximumNArgs and ExactArgs: the
+    # chunk names none of them, the hit names the one its best line is in
+    found = await service.search(
+        "ExactArgs returns an error if there are not exactly n args", mode="lexical", limit=5
+    )
+    [hit] = [h for h in found["hits"] if h["path"] == "cobra-go/args.go" and h["line"] == 93]
+    assert hit["start_line"] < 80 < hit["line"] <= hit["end_line"], hit
+    assert (hit["symbol"], hit["symbol_kind"]) == ("ExactArgs", "function"), hit
+    assert (hit["signature"] or "").startswith("func ExactArgs(n int)"), hit
+    source = await service.symbol_source(hit["symbol"], path=hit["path"])
+    assert source["start_line"] <= hit["line"] <= source["end_line"], source
+    assert source["source"].lstrip().startswith("// ExactArgs returns an error"), source
+    method = await service.search("initCompleteCmd", mode="lexical", limit=3)
+    assert method["hits"][0]["symbol"] == "Command.initCompleteCmd", method["hits"][0]
+
+
+async def test_a_hit_in_a_doc_comment_longer_than_its_chunk_names_what_it_documents(
+    service: CodeIndexService,
+) -> None:
+    # takeLast.ts: a JSDoc from line 6 to 44 over two chunks, then `export function takeLast`
+    found = await service.search(
+        "Waits for the source to complete, then emits the last N values", mode="lexical"
+    )
+    first = found["hits"][0]
+    assert first["path"] == "rxjs-ts/src/internal/operators/takeLast.ts", first
+    assert first["line"] <= first["end_line"] < 45, first
+    assert (first["symbol"], first["symbol_kind"]) == ("takeLast", "function"), first
+    assert (first["signature"] or "").startswith("export function takeLast<T>("), first
+    source = await service.symbol_source(first["symbol"], path=first["path"])
+    assert source["start_line"] <= 45 <= source["end_line"], source
+    # a licence header runs into `package` and imports, not into a definition: no symbol
+    header = await service.search(
+        "Licensed under the Apache License", mode="lexical", path="cobra-go/args.go"
+    )
+    assert [(h["line"], h["symbol"]) for h in header["hits"]] == [(3, None)], header["hits"]
+
+
 async def test_a_class_without_its_method_bodies(service: CodeIndexService) -> None:
     whole = await service.symbol_source("BasePasswordHasher")
     outline = await service.symbol_source("BasePasswordHasher", bodies=False)

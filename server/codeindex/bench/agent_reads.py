@@ -2,7 +2,7 @@
 
 For documented functions and methods (item 11's probes: the first sentence of a docstring,
 or the first line of the doc comment, is the query), an agent calls search_code (hybrid,
-limit 5, the tool's other defaults: 2 lines of context, no max_tokens), takes the first
+limit 5, the tool's other defaults: `mcp_server.tools.search_defaults`), takes the first
 hit's enclosing symbol and calls get_symbol on it (its name, the hit's path, the tool's
 defaults). Each answer counts as the MCP server sends it: the structured result as
 `json.dumps` writes it, plus the text summary beside it (`mcp_server.summaries`, which
@@ -28,6 +28,7 @@ from codeindex.bench.retrieval import documented_probes
 from codeindex.bench.session import Run
 from codeindex.contract import code_args
 from codeindex.mcp_server import summaries
+from codeindex.mcp_server.tools import search_defaults
 
 SEARCH_ARGS: dict[str, Any] = {"mode": "hybrid", "limit": 5}
 TARGET_MEDIAN = 0.2
@@ -99,7 +100,7 @@ def _file_chars(root: Path, path: str) -> int:
 async def _read(run: Run, path: str, line: int, query: str) -> AgentRead:
     """One agent's search -> get_symbol for one probe."""
     service = run.service
-    found = await service.search(query, **SEARCH_ARGS)
+    found = await service.search(query, **search_defaults(SEARCH_ARGS))
     read = AgentRead(
         path,
         line,

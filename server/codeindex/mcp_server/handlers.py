@@ -18,6 +18,7 @@ from codeindex import contract
 from codeindex.contract import TaskInfo, code_args
 from codeindex.errors import BadArgument
 from codeindex.mcp_server import core, summaries
+from codeindex.mcp_server.tools import search_defaults
 
 if TYPE_CHECKING:
     from codeindex.app.service import CodeIndexService
@@ -142,8 +143,8 @@ async def validate_index(
 async def search_code(
     service: CodeIndexService, args: Mapping[str, Any], progress: Progress
 ) -> Outcome:
-    """Search by meaning, words or both."""
-    kwargs = contract.search_args(args)
+    """Search by meaning, words or both (with the tool's own, shorter defaults)."""
+    kwargs = contract.search_args(search_defaults(args))
     result = await service.search(kwargs.pop("query"), **kwargs)
     return Outcome(result, summaries.search(result))
 

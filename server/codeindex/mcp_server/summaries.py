@@ -143,19 +143,25 @@ def search(result: SearchResponse) -> str:
         kind = "" if file["file_kind"] == "source" else f" ({file['file_kind']})"
         symbols = f"  {', '.join(file['symbols'])}" if file["symbols"] else ""
         lines.append(f"{file['path']}:{file['line']}{kind}{symbols}")
-        lines += ["  " + _hit_line(hit) for hit in file["hits"]]
-    lines += [_hit_line(hit) for hit in hits[:MAX_LINES]]
+        lines += [_hit_line(hit, "  ") for hit in file["hits"]]
+    previous = None
+    for hit in hits[:MAX_LINES]:
+        lines.append(_hit_line(hit, "  " if hit["path"] == previous else hit["path"]))
+        previous = hit["path"]
     left = max(len(hits), len(files)) - MAX_LINES
     if left > 0:
         lines.append(f"... and {left} more results (see the structured result)")
     return "\n".join(lines)
 
 
-def _hit_line(hit: SearchHit) -> str:
+def _hit_line(hit: SearchHit, path: str) -> str:
+    """`path:line  signature  |  best line`; after a hit in the same file `  :line`, and no
+    best line when the signature starts with it."""
     where = hit["signature"] or (f"[{hit['symbol']}]" if hit.get("symbol") else "")
     fresh = "" if hit["freshness"] == "fresh" else f" ({hit['freshness']})"
     first = hit["snippet"].strip().split("\n", 1)[0][:120]
-    return f"{hit['path']}:{hit['line']}{fresh}  {where}  |  {first}"
+    shown = "" if where.startswith(first.rstrip("{").rstrip()) else f"  |  {first}"
+    return f"{path}:{hit['line']}{fresh}  {where}{shown}"
 
 
 def symbols(found: list[SymbolInfo]) -> str:

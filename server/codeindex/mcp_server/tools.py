@@ -8,6 +8,7 @@ instead of being ignored. Output schemas are generated from the result types.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,22 @@ class ToolSpec:
     def output_schema(self) -> dict[str, Any]:
         """The JSON Schema of the tool's structured result."""
         return schema_of(self.result)
+
+
+SEARCH_DEFAULTS: dict[str, int] = {"context_lines": 0, "max_tokens": 300}
+"""search_code's own defaults, smaller than the editor's and the CLI's: the best one or two
+hits, each with its best line and its definition's name and signature, which get_symbol
+then reads; an agent asks for context_lines or a larger max_tokens when it needs more.
+The budget is the default of output 'hits' only (`search_defaults`): files and paths keep
+their limit."""
+
+
+def search_defaults(args: Mapping[str, Any]) -> dict[str, Any]:
+    """search_code's arguments with the tool's defaults filled in."""
+    defaults = dict(SEARCH_DEFAULTS)
+    if args.get("output", "hits") != "hits":
+        del defaults["max_tokens"]
+    return {**defaults, **args}
 
 
 TASK_ID = {
@@ -229,11 +246,14 @@ TOOLS: tuple[ToolSpec, ...] = (
             "(`Type::method`, snake_case, camelCase rank their definitions first). "
             "output 'paths' answers which files to look at (localization); 'files' groups "
             "the hits by file; 'hits' (default) lists matching chunks. Each hit has the "
-            "path, best line with context_lines lines around it, the enclosing symbol's "
-            "kind and signature, file kind, score and freshness ('stale': changed since "
-            "indexed; 'pending_embedding': no vector yet), so the file rarely needs "
-            "opening. Narrow with path / exclude (folder prefixes), language, kind (symbol "
-            "kind) and source_only; bound the answer with max_tokens."
+            "path, best line, the name (`symbol`: pass it to get_symbol to read the code), "
+            "kind and signature of the definition it is in, file kind, score and freshness "
+            "('stale': changed since indexed; 'pending_embedding': no vector yet), so the "
+            "file rarely needs opening. Hits are short by default (max_tokens "
+            f"{SEARCH_DEFAULTS['max_tokens']}: the best one or two, no context lines; "
+            "`truncated` says more were found): raise max_tokens or context_lines for "
+            "more. Narrow with path / exclude (folder prefixes), language, kind (symbol "
+            "kind) and source_only."
         ),
         properties={
             "query": {
@@ -297,7 +317,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "type": "integer",
                 "minimum": 0,
                 "maximum": contract.MAX_CONTEXT_LINES,
-                "default": 2,
+                "default": SEARCH_DEFAULTS["context_lines"],
                 "description": "Lines shown before and after each hit's best line.",
             },
             "max_tokens": {
@@ -306,7 +326,9 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "maximum": contract.MAX_TOKENS,
                 "description": (
                     "Keep the whole answer under about this many tokens (4 characters "
-                    "each): the best results that fit; `truncated` says if any were left out."
+                    "each): the best results that fit, at least one; `truncated` says if "
+                    f"any were left out. Default: {SEARCH_DEFAULTS['max_tokens']} for output "
+                    "'hits', none for files and paths."
                 ),
             },
         },
