@@ -27,7 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
 
+from rich.console import Console
 from rich.markup import escape
 
 from codeindex.bench.common import BenchConfig, BenchError, config_from_args, err, out
@@ -35,6 +39,8 @@ from codeindex.bench.report import render, write_json
 from codeindex.bench.run import run_bench
 
 __all__ = ["run_bench_command"]
+
+R = TypeVar("R")
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -46,18 +52,28 @@ def run_bench_command(args: argparse.Namespace) -> int:
         return 2
     if getattr(args, "cache", False):
         return _run_cache(args, config)
+    return _run(run_bench(config), render, write_json, config.json_path)
+
+
+def _run(
+    work: Coroutine[Any, Any, R],
+    show: Callable[[R, Console], None],
+    save: Callable[[R, Path], None],
+    json_path: Path | None,
+) -> int:
+    """Run one bench, print its table and write its JSON; 1 when it failed, 130 on Ctrl-C."""
     try:
-        report = asyncio.run(run_bench(config))
+        report = asyncio.run(work)
     except BenchError as exc:
         err.print(f"[red]bench failed:[/] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    render(report, out)
-    if config.json_path is not None:
-        write_json(report, config.json_path)
-        err.print(f"raw figures written to {config.json_path}")
+    show(report, out)
+    if json_path is not None:
+        save(report, json_path)
+        err.print(f"raw figures written to {json_path}")
     return 0
 
 
@@ -88,16 +104,4 @@ def _run_cache(args: argparse.Namespace, config: BenchConfig) -> int:
         args.switches,
         config.json_path,
     )
-    try:
-        report = asyncio.run(run_cache_bench(cache_config))
-    except BenchError as exc:
-        err.print(f"[red]bench failed:[/] {escape(str(exc))}")
-        return 1
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        return 130
-    render_cache(report, out)
-    if config.json_path is not None:
-        write_cache_json(report, config.json_path)
-        err.print(f"raw figures written to {config.json_path}")
-    return 0
+    return _run(run_cache_bench(cache_config), render_cache, write_cache_json, config.json_path)
