@@ -21,7 +21,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from codeindex.bench.common import BenchError, err
-from codeindex.bench.corpus import child_env, prepare_workspace
+from codeindex.bench.corpus import child_env, prepare_workspace, run_cli, workers_under
 from codeindex.vectors.cache import files as cache_files
 
 WORKER_STOP_SECONDS = 30.0
@@ -81,35 +80,14 @@ def _bytes(folder: Path) -> int:
 
 def _kill_workers_under(base: Path) -> None:
     """SIGTERM every codeindex worker whose arguments name a path under `base`."""
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        ours = "codeindex.worker" in argv or ("codeindex" in argv and "worker" in argv)
-        if ours and any(arg.startswith(str(base)) for arg in argv):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGTERM)
+    for pid in workers_under(base):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
 
 
 async def _index(ws: Path, env: dict[str, str], cache: Path, label: str) -> IndexRow:
-    started = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "codeindex", "--root", str(ws), "index", "--json"),
-        cwd=ws,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await proc.communicate()
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise BenchError(
-            f"`codeindex index` in {ws} exited with {proc.returncode}: "
-            f"{stderr.decode(errors='replace')[-2000:]}"
-        )
-    summary = json.loads(stdout)["result"]["summary"]
+    seconds, data = await run_cli(ws, env, "index")
+    summary = data["result"]["summary"]
     await asyncio.to_thread(_settled, ws)  # sizes once the worker tidied up and left
     return IndexRow(
         label,
@@ -187,18 +165,10 @@ async def run_cache_bench(config: CacheBenchConfig) -> CacheReport:
     return report
 
 
-def _any_worker(base: Path) -> bool:
-    for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError):
-            if str(base).encode() in (entry / "cmdline").read_bytes():
-                return True
-    return False
-
-
 def _settled(ws: Path) -> None:
     """Wait until the worker the CLI left (lingering WORKER_LINGER seconds) has exited."""
     deadline = time.perf_counter() + WORKER_STOP_SECONDS + float(WORKER_LINGER)
-    while time.perf_counter() < deadline and _any_worker(ws):
+    while time.perf_counter() < deadline and workers_under(ws):
         time.sleep(0.1)
 
 
@@ -206,7 +176,7 @@ def _stop_workers(base: Path) -> None:
     """End the workers the run's CLI calls left lingering, before their folders go."""
     _kill_workers_under(base)
     deadline = time.perf_counter() + WORKER_STOP_SECONDS
-    while time.perf_counter() < deadline and _any_worker(base):
+    while time.perf_counter() < deadline and workers_under(base):
         time.sleep(0.1)
 
 

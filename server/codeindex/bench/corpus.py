@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import resource
@@ -17,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from codeindex.bench.common import QUICK_FILES, SAMPLE_SECONDS, SEED, BenchError
 from codeindex.workspace import Workspace
@@ -198,3 +199,41 @@ class WorkerProcess:
         if not self.lifetime_seconds:
             self.lifetime_seconds = time.perf_counter() - self.started
             self.cpu_seconds = _children_cpu() - self.cpu_before
+
+
+async def run_cli(ws: Path, env: dict[str, str], *args: str) -> tuple[float, dict[str, Any]]:
+    """Run `python -m codeindex --root WS ARGS --json`; wall seconds and its JSON."""
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "codeindex", "--root", str(ws), *args, "--json"),
+        cwd=ws,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await proc.communicate()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise BenchError(
+            f"`codeindex {' '.join(args)}` in {ws} exited with {proc.returncode}: "
+            f"{stderr.decode(errors='replace')[-2000:]}"
+        )
+    data: dict[str, Any] = json.loads(stdout)
+    return seconds, data
+
+
+def worker_args(pid: int) -> list[str]:
+    """The arguments of process `pid` when it is a codeindex worker, else []."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+    ours = "codeindex.worker" in args or ("codeindex" in args and "worker" in args)
+    return args if ours else []
+
+
+def workers_under(base: Path) -> list[int]:
+    """The codeindex workers whose arguments name a path under `base`."""
+    pids = [int(entry.name) for entry in Path("/proc").glob("[0-9]*")]
+    return [p for p in pids if any(a.startswith(str(base)) for a in worker_args(p))]

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeindex.bench.common import BenchError
+from codeindex.bench.corpus import run_cli
 from codeindex.bench.session import Run
 
 SIZE = 1_000_000
@@ -46,21 +44,8 @@ def minified_statements(size: int = SIZE) -> list[str]:
 
 
 async def _index_seconds(run: Run, root: Path) -> float:
-    env = {**run.env(), "CODEINDEX_WORKER_LINGER": "0"}
-    started = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "codeindex", "--root", str(root), "index", "--json"),
-        cwd=root,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await proc.communicate()
-    if proc.returncode != 0:
-        tail = stderr.decode(errors="replace")[-2000:]
-        raise BenchError(f"indexing {root} exited with {proc.returncode}: {tail}")
-    return time.perf_counter() - started
+    seconds, _ = await run_cli(root, {**run.env(), "CODEINDEX_WORKER_LINGER": "0"}, "index")
+    return seconds
 
 
 async def measure_minified(run: Run) -> MinifiedResult:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +16,13 @@ from rich.markup import escape
 
 from codeindex.app.service import CodeIndexService
 from codeindex.bench.common import BenchConfig, BenchError, err
-from codeindex.bench.corpus import WorkerProcess, child_env, swapped_environ
+from codeindex.bench.corpus import (
+    WorkerProcess,
+    child_env,
+    run_cli,
+    swapped_environ,
+    worker_args,
+)
 from codeindex.contract import TaskInfo
 from codeindex.tasks import Task
 
@@ -72,24 +76,7 @@ class Run:
 
     async def cli(self, *args: str) -> tuple[float, dict[str, Any]]:
         """Run `python -m codeindex --root WS ARGS --json`; wall seconds and its JSON."""
-        started = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "codeindex", "--root", str(self.ws), *args, "--json"),
-            cwd=self.ws,
-            env=self.env(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await proc.communicate()
-        seconds = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise BenchError(
-                f"`codeindex {' '.join(args)}` exited with {proc.returncode}: "
-                f"{stderr.decode(errors='replace')[-2000:]}"
-            )
-        data: dict[str, Any] = json.loads(stdout)
-        return seconds, data
+        return await run_cli(self.ws, self.env(), *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +167,6 @@ async def until_underway(service: CodeIndexService, task_id: str, worker: Worker
         await asyncio.sleep(0.05)
 
 
-def _is_bench_worker(pid: int, ws: Path) -> bool:
-    """True when `pid` runs `codeindex ... worker` on this bench's workspace."""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return False
-    ours = "codeindex.worker" in args or ("codeindex" in args and "worker" in args)
-    return ours and str(ws) in args
-
-
 async def lingering_worker_started(run: Run) -> None:
     """Give the background worker a CLI call spawned up to 15 s to take the lease."""
     for _ in range(150):
@@ -203,7 +180,7 @@ async def stop_lingering_worker(run: Run) -> None:
     lease = await run.service.queue.live_lease()
     if lease is None:
         return
-    if not _is_bench_worker(lease.pid, run.ws):
+    if str(run.ws) not in worker_args(lease.pid):
         raise BenchError(f"the lease of {run.ws} is held by pid {lease.pid}, not a bench worker")
     with contextlib.suppress(ProcessLookupError):
         os.kill(lease.pid, signal.SIGTERM)
