@@ -1,9 +1,11 @@
-"""Answers of several workspaces as one: what a front-end serving several roots returns.
+"""Several workspaces served as one: which root a request names, and their answers merged.
 
 An editor's multi-root workspace, or an agent's list of roots, is several workspaces, each
-with its own index. A search or a symbol lookup that names no root asks each of them and
-merges the answers here; every hit then names its root (`root`), so that its relative
-`path` can be opened.
+with its own index. A request names its root by path or folder name (`named`), or by an
+absolute path inside it (`innermost`); the language server and the MCP server both choose
+so. A search or a symbol lookup that names no root asks each of them and merges the
+answers here; every hit then names its root (`root`), so that its relative `path` can be
+opened.
 """
 
 from __future__ import annotations
@@ -13,6 +15,32 @@ from itertools import chain, zip_longest
 from pathlib import Path
 
 from codeindex.contract import FileMatch, SearchHit, SearchResponse, SymbolInfo
+
+
+def resolved(path: Path) -> Path:
+    """A root's or path's key: resolved, or absolute when it cannot be (a broken link)."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def named(roots: Sequence[Path], given: object) -> list[Path]:
+    """The served roots (resolved paths) that `given` names: the one at that absolute path,
+    else those with that folder name (several when names repeat; none when nothing matches)."""
+    if not isinstance(given, str) or not given:
+        return []
+    path = Path(given).expanduser()
+    if path.is_absolute() and resolved(path) in roots:
+        return [resolved(path)]
+    return [r for r in roots if r.name == given]
+
+
+def innermost(roots: Sequence[Path], path: str | Path) -> Path | None:
+    """The root (a resolved path) that holds `path`, the innermost one when roots nest."""
+    target = resolved(Path(path))
+    holding = [r for r in roots if target.is_relative_to(r)]
+    return max(holding, key=lambda r: len(r.parts)) if holding else None
 
 
 def merge_search(answers: Sequence[tuple[Path, SearchResponse]]) -> SearchResponse:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codeindex.app.roots import innermost, named, resolved
 from codeindex.errors import BadArgument
 
 if TYPE_CHECKING:
@@ -56,13 +57,6 @@ def within(folder: Folder | None) -> Iterator[None]:
         CURRENT.reset(token)
 
 
-def _key(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
-
-
 @dataclass(slots=True)
 class Folders:
     """The served folders, in the editor's order (the first is the default one)."""
@@ -71,18 +65,18 @@ class Folders:
 
     def add(self, root: Path) -> Folder:
         """Serve `root` (the folder already served when it is one)."""
-        key = _key(root)
+        key = resolved(root)
         if key not in self.by_root:
             self.by_root[key] = Folder(key)
         return self.by_root[key]
 
     def remove(self, root: Path) -> Folder | None:
         """Stop serving `root`; the folder, when it was served."""
-        return self.by_root.pop(_key(root), None)
+        return self.by_root.pop(resolved(root), None)
 
     def serves(self, root: Path) -> bool:
         """True when `root` is served already."""
-        return _key(root) in self.by_root
+        return resolved(root) in self.by_root
 
     def __len__(self) -> int:
         return len(self.by_root)
@@ -102,14 +96,8 @@ class Folders:
 
     def containing(self, path: str | Path) -> Folder | None:
         """The served folder that holds `path` (the innermost one when folders nest)."""
-        target = _key(Path(path))
-        best: Folder | None = None
-        for folder in self.by_root.values():
-            if target.is_relative_to(folder.root) and (
-                best is None or len(folder.root.parts) > len(best.root.parts)
-            ):
-                best = folder
-        return best
+        root = innermost(list(self.by_root), path)
+        return self.by_root[root] if root is not None else None
 
     def named(self, text: object) -> Folder:
         """The folder a `folder` argument names (its path or its name); BadArgument lists
@@ -121,14 +109,9 @@ class Folders:
                 field="folder",
                 allowed=served,
             )
-        path = Path(text).expanduser()
-        if path.is_absolute():
-            found = self.by_root.get(_key(path))
-            if found is not None:
-                return found
-        matches = [f for f in self.by_root.values() if f.name == text]
+        matches = named(list(self.by_root), text)
         if len(matches) == 1:
-            return matches[0]
+            return self.by_root[matches[0]]
         why = "names several served folders" if matches else "is not a served folder"
         raise BadArgument(
             f"folder: {text!r} {why}; served: {served}", field="folder", allowed=served

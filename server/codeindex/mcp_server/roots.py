@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from codeindex.app import roots as app_roots
 from codeindex.app.roots import merge_search, merge_symbols
 from codeindex.contract import SearchResponse, SymbolInfo
 from codeindex.errors import BadArgument, UnknownTask
@@ -47,13 +48,9 @@ def with_root(schema: Mapping[str, Any]) -> dict[str, Any]:
 def named(roots: Sequence[Path], given: object) -> Path:
     """The served root `given` names (its path or its folder name); BadArgument lists them."""
     served = ", ".join(str(r) for r in roots)
-    if isinstance(given, str) and given:
-        path = Path(given).expanduser()
-        if path.is_absolute() and path.resolve() in roots:
-            return path.resolve()
-        matches = [r for r in roots if r.name == given]
-        if len(matches) == 1:
-            return matches[0]
+    matches = app_roots.named(roots, given)
+    if len(matches) == 1:
+        return matches[0]
     raise BadArgument(
         f"root: {given!r} is not one of the served roots ({served}): pass one of their paths "
         "or folder names",
@@ -68,10 +65,9 @@ def _holding(roots: Sequence[Path], arguments: Mapping[str, Any]) -> Path | None
         given = arguments.get(key)
         for path in given if isinstance(given, list) else [given]:
             if isinstance(path, str) and Path(path).is_absolute():
-                target = Path(path).resolve()
-                holding = [r for r in roots if target.is_relative_to(r)]
-                if holding:
-                    return max(holding, key=lambda r: len(r.parts))
+                holding = app_roots.innermost(roots, path)
+                if holding is not None:
+                    return holding
     return None
 
 
