@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from codeindex.contract import SymbolInfo
 from codeindex.contract.navigation import FileFreshness
 from codeindex.storage import Storage
 from codeindex.storage.code_sql import DefinitionRow
@@ -89,21 +88,6 @@ def ranked(rows: Sequence[DefinitionRow], name: str) -> list[DefinitionRow]:
             r.start_line,
         ),
     )
-
-
-def symbol_info(row: DefinitionRow) -> SymbolInfo:
-    """A definition, JSON-ready."""
-    return {
-        "name": row.name,
-        "kind": row.kind,
-        "container": row.container,
-        "path": row.path,
-        "start_line": row.start_line,
-        "start_col": row.start_col,
-        "end_line": row.end_line,
-        "end_col": row.end_col,
-        "language": row.language,
-    }
 
 
 async def freshness(storage: Storage, workspace: Workspace, path: str) -> FileFreshness:

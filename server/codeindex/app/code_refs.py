@@ -29,7 +29,6 @@ from codeindex.app.code_names import (
     qualifies,
     ranked,
     split_name,
-    symbol_info,
     under,
 )
 from codeindex.contract.navigation import (
@@ -40,6 +39,7 @@ from codeindex.contract.navigation import (
 )
 from codeindex.errors import BadArgument
 from codeindex.parser.version import PARSER_VERSION
+from codeindex.search.hits import symbol_info
 from codeindex.storage import Storage
 from codeindex.storage.code_sql import DefinitionRow, ImportRow, ReferenceRow
 from codeindex.workspace import Workspace

@@ -19,12 +19,12 @@ from codeindex.app.code_names import (
     qualifies,
     ranked,
     split_name,
-    symbol_info,
     under,
 )
 from codeindex.app.source_text import elided, first_doc, head_line, indexed_lines, signature
 from codeindex.contract.navigation import SymbolSource
 from codeindex.errors import BadArgument
+from codeindex.search.hits import symbol_info
 from codeindex.storage import Storage
 from codeindex.storage.code_sql import DefinitionRow
 from codeindex.workspace import Workspace

@@ -27,6 +27,7 @@ from codeindex.contract import (
 )
 from codeindex.errors import BadArgument
 from codeindex.storage import Storage
+from codeindex.storage.code_sql import DefinitionRow
 from codeindex.storage.search_sql import ChunkRow, SymbolRow
 from codeindex.workspace import Workspace
 
@@ -147,8 +148,8 @@ class SearchResult:
         }
 
 
-def symbol_info(row: SymbolRow) -> SymbolInfo:
-    """A symbol found by name, JSON-ready."""
+def symbol_info(row: SymbolRow | DefinitionRow) -> SymbolInfo:
+    """A symbol (found by name, or a definition of the code tools), JSON-ready."""
     return {
         "name": row.name,
         "kind": row.kind,
